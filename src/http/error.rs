@@ -1,0 +1,80 @@
+//! The one place where errors become HTTP responses.
+//!
+//! Policy: the client's mistakes are 4xx with a message that names the problem (and, for a
+//! malformed query, where it is); the server's are 500 with the message logged. Every error body
+//! has the same JSON shape: `{"status": 400, "error": "Bad Request", "message": "…"}`.
+
+use crate::error::Error;
+use axum::http::header::{HeaderName, HeaderValue};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use oxigraph::sparql::{QueryEvaluationError, UpdateEvaluationError};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: &'static str) -> Self {
+        self.headers.push((name, HeaderValue::from_static(value)));
+        self
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        let status = match &error {
+            Error::Syntax(_) | Error::Invalid(_) | Error::Parse { .. } | Error::Multiple(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Error::Evaluation(e) => match e {
+                QueryEvaluationError::Dataset(_) | QueryEvaluationError::Unexpected(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+                QueryEvaluationError::Cancelled => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            Error::Update(e) => match e {
+                UpdateEvaluationError::Storage(_) | UpdateEvaluationError::Unexpected(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+                _ => StatusCode::BAD_REQUEST,
+            },
+            Error::Storage(_) | Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(%error, "request failed");
+        }
+        Self::new(status, error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "status": self.status.as_u16(),
+            "error": self.status.canonical_reason().unwrap_or(""),
+            "message": self.message,
+        });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        for (name, value) in self.headers {
+            response.headers_mut().append(name, value);
+        }
+        response
+    }
+}

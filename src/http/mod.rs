@@ -1,0 +1,238 @@
+//! The HTTP server: one router, thin handlers, one error type.
+//!
+//! Invariant: this is the only module that knows HTTP. Handlers decode, authorise, call into
+//! `store`, and encode; blocking work never runs on the async runtime.
+
+mod error;
+mod negotiate;
+mod sparql;
+
+pub use error::ApiError;
+
+use crate::error::{Error, Result};
+use crate::loader;
+use crate::store::ClaimStore;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+use tokio::net::TcpListener;
+
+/// Everything `claimgraph serve` is configured with.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub store: PathBuf,
+    pub bind: String,
+    pub base: String,
+    /// Directories whose RDF files are synced into the store at start-up.
+    pub data_dirs: Vec<PathBuf>,
+    pub read_only: bool,
+    pub write_token: Option<String>,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<ClaimStore>,
+    pub read_only: bool,
+    /// SHA-256 of the write token: the token itself is not kept in memory longer than needed.
+    write_token_hash: Option<[u8; 32]>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<ClaimStore>, read_only: bool, write_token: Option<&str>) -> Self {
+        Self {
+            store,
+            read_only,
+            write_token_hash: write_token.map(|t| Sha256::digest(t.as_bytes()).into()),
+        }
+    }
+
+    /// Allows a write only on a writable server, to a request bearing the write token.
+    fn authorise_write(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        if self.read_only {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "this server is read-only (--read-only): writes are refused",
+            ));
+        }
+        let Some(expected) = &self.write_token_hash else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "writes are disabled: start the server with --write-token (or \
+                 CLAIMGRAPH_WRITE_TOKEN) and send it as Authorization: Bearer <token>",
+            )
+            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"claimgraph\""));
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|token| -> [u8; 32] { Sha256::digest(token.trim().as_bytes()).into() });
+        match given {
+            Some(given) if bool::from(given.ct_eq(expected)) => Ok(()),
+            Some(_) => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "the bearer token is not valid",
+            )
+            .with_header(
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"claimgraph\", error=\"invalid_token\"",
+            )),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "this write needs the write token as Authorization: Bearer <token>",
+            )
+            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"claimgraph\"")),
+        }
+    }
+}
+
+/// Every route of the server.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/sparql", get(sparql::get).post(sparql::post))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no such resource on this server")
+        })
+        .with_state(state)
+}
+
+/// Prometheus text exposition of the server's counters.
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl axum::response::IntoResponse {
+    use std::sync::atomic::Ordering;
+    let metrics = state.store.metrics();
+    let body = format!(
+        "# HELP claimgraph_queries_running SPARQL queries being evaluated or streamed.\n\
+         # TYPE claimgraph_queries_running gauge\n\
+         claimgraph_queries_running {}\n\
+         # HELP claimgraph_queries_started_total SPARQL queries started since the server started.\n\
+         # TYPE claimgraph_queries_started_total counter\n\
+         claimgraph_queries_started_total {}\n",
+        metrics.running.load(Ordering::SeqCst),
+        metrics.started.load(Ordering::Relaxed),
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+}
+
+/// Binds `config.bind`, then [`run`]s until Ctrl-C or SIGTERM.
+pub async fn serve(config: ServeConfig) -> Result<()> {
+    let listener = TcpListener::bind(&config.bind)
+        .await
+        .map_err(|e| Error::io(format!("cannot listen on {}", config.bind), e))?;
+    run(listener, config, shutdown_signal()).await
+}
+
+/// Opens the store, syncs the data directories, and serves on `listener` until `shutdown`
+/// completes. Requests are answered only once the store is ready, so `/healthz` answering means
+/// ready.
+pub async fn run(
+    listener: TcpListener,
+    config: ServeConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let store = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || -> Result<ClaimStore> {
+            let store = ClaimStore::open(&config.store, &config.base)?;
+            let report = loader::sync_dirs(&store, &config.data_dirs)?;
+            for key in &report.loaded {
+                tracing::info!(file = %key, "loaded");
+            }
+            for key in &report.removed {
+                tracing::info!(file = %key, "removed");
+            }
+            tracing::info!(
+                unchanged = report.unchanged,
+                quads = store.len()?,
+                "store {} ready",
+                config.store.display()
+            );
+            Ok(store)
+        })
+        .await
+        .map_err(|e| Error::Invalid(format!("start-up failed: {e}")))??
+    };
+    let store = Arc::new(store);
+    // Registered before the server announces itself, so a SIGHUP never finds the default action.
+    #[cfg(unix)]
+    if let Ok(hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        tokio::spawn(reload_on_hangup(
+            hangups,
+            store.clone(),
+            config.data_dirs.clone(),
+        ));
+    }
+    let state = AppState::new(store, config.read_only, config.write_token.as_deref());
+    let address: SocketAddr = listener
+        .local_addr()
+        .map_err(|e| Error::io("cannot read the listening address", e))?;
+    // Scripts and tests read this line to learn the port when binding to port 0.
+    eprintln!(
+        "claimgraph listening on http://{address}/ (ready in {:.0?})",
+        started.elapsed()
+    );
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| Error::io("server failed", e))
+}
+
+/// `kill -HUP` makes a running server sync the data directories again (same all-or-nothing sync
+/// as at start-up; a bad file is logged and changes nothing).
+#[cfg(unix)]
+async fn reload_on_hangup(
+    mut hangups: tokio::signal::unix::Signal,
+    store: Arc<ClaimStore>,
+    dirs: Vec<PathBuf>,
+) {
+    while hangups.recv().await.is_some() {
+        let (store, dirs) = (store.clone(), dirs.clone());
+        match tokio::task::spawn_blocking(move || loader::sync_dirs(&store, &dirs)).await {
+            Ok(Ok(report)) => tracing::info!(
+                loaded = ?report.loaded,
+                removed = ?report.removed,
+                unchanged = report.unchanged,
+                "data directories synced (SIGHUP)"
+            ),
+            Ok(Err(error)) => tracing::error!(%error, "data sync failed; the store is unchanged"),
+            Err(error) => tracing::error!(%error, "data sync aborted"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

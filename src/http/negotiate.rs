@@ -1,0 +1,159 @@
+//! `Accept` header content negotiation (RFC 9110 §12.5.1): q-values, wildcards, specificity.
+//!
+//! Invariant: pure functions over header text; no knowledge of what is being served.
+
+/// One media range of an `Accept` header.
+#[derive(Debug, Clone, PartialEq)]
+struct MediaRange {
+    main: String,
+    sub: String,
+    /// Parameters other than `q`, lower-cased names, e.g. `charset=utf-8`.
+    params: Vec<(String, String)>,
+    q: f32,
+}
+
+impl MediaRange {
+    /// How specifically this range matches `offered` (`main/sub`), or `None` if it does not.
+    /// Exact type with parameters > exact type > `main/*` > `*/*`.
+    fn specificity(&self, offered: &str) -> Option<u8> {
+        let (main, sub) = offered.split_once('/')?;
+        if self.main == "*" && self.sub == "*" {
+            Some(0)
+        } else if self.main == main && self.sub == "*" {
+            Some(1)
+        } else if self.main == main && self.sub == sub {
+            Some(if self.params.is_empty() { 2 } else { 3 })
+        } else {
+            None
+        }
+    }
+}
+
+fn parse_accept(header: &str) -> Vec<MediaRange> {
+    header
+        .split(',')
+        .filter_map(|item| {
+            let mut parts = item.split(';');
+            let (main, sub) = parts.next()?.trim().split_once('/')?;
+            let (main, sub) = (
+                main.trim().to_ascii_lowercase(),
+                sub.trim().to_ascii_lowercase(),
+            );
+            if main.is_empty() || sub.is_empty() || (main == "*" && sub != "*") {
+                return None;
+            }
+            let mut q = 1.0;
+            let mut params = Vec::new();
+            for param in parts {
+                let Some((name, value)) = param.split_once('=') else {
+                    continue;
+                };
+                let name = name.trim().to_ascii_lowercase();
+                let value = value.trim().trim_matches('"').to_ascii_lowercase();
+                if name == "q" {
+                    // An unparsable q-value makes the range unusable rather than preferred.
+                    q = value
+                        .parse::<f32>()
+                        .ok()
+                        .filter(|q| (0.0..=1.0).contains(q))?;
+                } else {
+                    params.push((name, value));
+                }
+            }
+            Some(MediaRange {
+                main,
+                sub,
+                params,
+                q,
+            })
+        })
+        .collect()
+}
+
+/// Chooses among `offers` (each a list of media types naming one representation, in the server's
+/// order of preference) the one the client prefers. Returns the index of the offer and the media
+/// type the client asked for (to echo in `Content-Type`).
+///
+/// No `Accept` header (or an empty one) means "anything": the first offer. Returns `None` when
+/// nothing offered is acceptable (406).
+pub fn choose<'a>(accept: Option<&str>, offers: &[&'a [&'a str]]) -> Option<(usize, &'a str)> {
+    let ranges = match accept {
+        Some(header) if !header.trim().is_empty() => parse_accept(header),
+        _ => return offers.first().map(|o| (0, o[0])),
+    };
+    let mut best: Option<(f32, u8, usize, &'a str)> = None;
+    for (index, media_types) in offers.iter().enumerate() {
+        for (alias, media_type) in media_types.iter().enumerate() {
+            // The q-value of the most specific range matching this media type.
+            let Some((specificity, q)) = ranges
+                .iter()
+                .filter_map(|r| r.specificity(media_type).map(|s| (s, r.q)))
+                .max_by(|a, b| a.0.cmp(&b.0))
+            else {
+                continue;
+            };
+            if q <= 0.0 {
+                continue;
+            }
+            // Prefer higher q; then an explicit mention over a wildcard; then server order.
+            let better = match best {
+                None => true,
+                Some((best_q, best_spec, _, _)) => {
+                    q > best_q || (q == best_q && specificity.min(2) > best_spec.min(2))
+                }
+            };
+            if better {
+                // Echo the media type that matched, so `Content-Type` is one the client accepts.
+                best = Some((q, specificity, index, media_types[alias]));
+            }
+        }
+    }
+    best.map(|(_, _, index, media_type)| (index, media_type))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JSON: &[&str] = &["application/sparql-results+json", "application/json"];
+    const XML: &[&str] = &["application/sparql-results+xml", "application/xml", "text/xml"];
+    const CSV: &[&str] = &["text/csv"];
+
+    fn check(accept: Option<&str>, expected: Option<&str>) {
+        let chosen = choose(accept, &[JSON, XML, CSV]).map(|(_, m)| m);
+        assert_eq!(chosen, expected, "Accept: {accept:?}");
+    }
+
+    #[test]
+    fn negotiation() {
+        check(None, Some("application/sparql-results+json"));
+        check(Some(""), Some("application/sparql-results+json"));
+        check(Some("*/*"), Some("application/sparql-results+json"));
+        // `text/xml` (an alias of XML results, offered before CSV) is what `text/*` gets.
+        check(Some("text/*"), Some("text/xml"));
+        check(
+            Some("application/sparql-results+xml"),
+            Some("application/sparql-results+xml"),
+        );
+        check(Some("application/json"), Some("application/json"));
+        check(
+            Some("application/sparql-results+json;q=0.5, text/csv"),
+            Some("text/csv"),
+        );
+        check(
+            Some("text/csv;q=0, */*;q=0.1"),
+            Some("application/sparql-results+json"),
+        );
+        // A browser: XML at 0.9 beats the wildcard at 0.8.
+        check(
+            Some("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+            Some("application/xml"),
+        );
+        // An explicit mention beats a wildcard of equal q.
+        check(Some("*/*, text/csv"), Some("text/csv"));
+        check(Some("image/png"), None);
+        check(Some("*/*;q=0"), None);
+        check(Some("text/csv;q=abc"), None);
+        check(Some("TEXT/CSV"), Some("text/csv"));
+    }
+}

@@ -1,0 +1,369 @@
+//! SPARQL 1.1 Protocol at `/sparql`: queries by GET, form POST and direct POST; updates by form
+//! and direct POST; the Service Description on a bare GET.
+//!
+//! Invariant: handlers only decode the request, negotiate, authorise and call the store; every
+//! evaluation happens in `store`.
+
+use super::error::ApiError;
+use super::{negotiate, AppState};
+use crate::formats::{essence, RdfSyntax, RDF_SYNTAXES, RESULTS_SYNTAXES};
+use crate::store::{DatasetParams, OutputFormat};
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use oxigraph::io::RdfSerializer;
+use oxigraph::model::NamedNode;
+use spargebra::Query;
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const SPARQL_QUERY: &str = "application/sparql-query";
+const SPARQL_UPDATE: &str = "application/sparql-update";
+
+/// `GET /sparql`: a query in the URL, or the service description when there is none.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::decode(raw.as_deref().unwrap_or("").as_bytes())?;
+    if params.has("update") {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "a SPARQL update must be sent with POST (as application/sparql-update, or as \
+             update=… in an application/x-www-form-urlencoded body)",
+        )
+        .with_header(header::ALLOW, "POST"));
+    }
+    match params.single("query")? {
+        Some(query) => {
+            run_query(
+                &state,
+                &headers,
+                query,
+                params.dataset("default-graph-uri", "named-graph-uri")?,
+            )
+            .await
+        }
+        None if params.pairs.is_empty() => service_description(&state, &headers),
+        None => Err(ApiError::bad_request(
+            "no query parameter: send query=… (or GET /sparql without parameters for the \
+             service description)",
+        )),
+    }
+}
+
+/// `POST /sparql`: a query or an update, form-encoded or direct.
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let url_params = Params::decode(raw.as_deref().unwrap_or("").as_bytes())?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or(""))
+        .ok_or_else(|| unsupported_media_type("no Content-Type"))?;
+    check_charset(content_type)?;
+    match essence(content_type).as_str() {
+        FORM => {
+            let mut params = Params::decode(&body)?;
+            params.pairs.extend(url_params.pairs);
+            match (params.single("query")?, params.single("update")?) {
+                (Some(_), Some(_)) => Err(ApiError::bad_request(
+                    "both query and update given: send one operation per request",
+                )),
+                (Some(query), None) => {
+                    let dataset = params.dataset("default-graph-uri", "named-graph-uri")?;
+                    run_query(&state, &headers, query, dataset).await
+                }
+                (None, Some(update)) => {
+                    let dataset = params.dataset("using-graph-uri", "using-named-graph-uri")?;
+                    run_update(&state, &headers, update, dataset).await
+                }
+                (None, None) => Err(ApiError::bad_request(
+                    "the form has neither a query nor an update parameter",
+                )),
+            }
+        }
+        SPARQL_QUERY => {
+            url_params.refuse_operation_in_url()?;
+            let query = utf8_body(body, "query")?;
+            let dataset = url_params.dataset("default-graph-uri", "named-graph-uri")?;
+            run_query(&state, &headers, query, dataset).await
+        }
+        SPARQL_UPDATE => {
+            url_params.refuse_operation_in_url()?;
+            let update = utf8_body(body, "update")?;
+            let dataset = url_params.dataset("using-graph-uri", "using-named-graph-uri")?;
+            run_update(&state, &headers, update, dataset).await
+        }
+        other => Err(unsupported_media_type(&format!("Content-Type {other}"))),
+    }
+}
+
+async fn run_query(
+    state: &AppState,
+    headers: &HeaderMap,
+    text: String,
+    dataset: DatasetParams,
+) -> Result<Response, ApiError> {
+    let query = state.store.parse_query(&text)?;
+    let (format, media_type) = negotiate_results(&query, headers)?;
+    let stream = state.store.stream_query(query, dataset, format).await?;
+    Ok(Response::builder()
+        .header(header::CONTENT_TYPE, with_charset(media_type))
+        .header(header::VARY, "Accept")
+        .body(Body::from_stream(stream))
+        .expect("static headers are valid"))
+}
+
+async fn run_update(
+    state: &AppState,
+    headers: &HeaderMap,
+    text: String,
+    dataset: DatasetParams,
+) -> Result<Response, ApiError> {
+    state.authorise_write(headers)?;
+    let update = state.store.parse_update(&text)?;
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.update(update, &dataset))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The format for the query's kind of result that the client's `Accept` prefers.
+fn negotiate_results(
+    query: &Query,
+    headers: &HeaderMap,
+) -> Result<(OutputFormat, &'static str), ApiError> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    match query {
+        Query::Select { .. } | Query::Ask { .. } => {
+            let boolean = matches!(query, Query::Ask { .. });
+            let syntaxes: Vec<_> = RESULTS_SYNTAXES
+                .iter()
+                .filter(|s| !boolean || s.supports_boolean)
+                .collect();
+            let offers: Vec<&[&str]> = syntaxes.iter().map(|s| s.media_types).collect();
+            let (index, media_type) =
+                negotiate::choose(accept, &offers).ok_or_else(|| not_acceptable(&offers))?;
+            Ok((OutputFormat::Results(syntaxes[index].format), media_type))
+        }
+        Query::Construct { .. } | Query::Describe { .. } => {
+            let (syntax, media_type) = negotiate_rdf(accept)?;
+            Ok((OutputFormat::Rdf(syntax.format), media_type))
+        }
+    }
+}
+
+/// The RDF format the client's `Accept` prefers.
+pub fn negotiate_rdf(accept: Option<&str>) -> Result<(&'static RdfSyntax, &'static str), ApiError> {
+    let offers: Vec<&[&str]> = RDF_SYNTAXES.iter().map(|s| s.media_types).collect();
+    let (index, media_type) =
+        negotiate::choose(accept, &offers).ok_or_else(|| not_acceptable(&offers))?;
+    Ok((&RDF_SYNTAXES[index], media_type))
+}
+
+fn service_description(state: &AppState, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let (syntax, media_type) = negotiate_rdf(accept)?;
+    let endpoint = NamedNode::new(format!("{}sparql", state.store.base()))
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let mut serializer = RdfSerializer::from_format(syntax.format)
+        .with_prefix("sd", crate::service_description::SD)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .for_writer(Vec::new());
+    for triple in crate::service_description::describe(&endpoint) {
+        serializer
+            .serialize_triple(&triple)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    }
+    let body = serializer
+        .finish()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, with_charset(media_type)),
+            (header::VARY, "Accept".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn with_charset(media_type: &str) -> String {
+    if media_type.starts_with("text/") {
+        format!("{media_type}; charset=utf-8")
+    } else {
+        media_type.to_owned()
+    }
+}
+
+fn not_acceptable(offers: &[&[&str]]) -> ApiError {
+    let offered: Vec<&str> = offers.iter().flat_map(|o| o.iter().copied()).collect();
+    ApiError::new(
+        StatusCode::NOT_ACCEPTABLE,
+        format!(
+            "none of the media types in Accept can represent this result; available: {}",
+            offered.join(", ")
+        ),
+    )
+    .with_header(header::VARY, "Accept")
+}
+
+fn unsupported_media_type(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("{what}: send {SPARQL_QUERY}, {SPARQL_UPDATE} or {FORM} (UTF-8) to this endpoint"),
+    )
+}
+
+/// The protocol requires UTF-8; any other declared charset is refused.
+fn check_charset(content_type: &str) -> Result<(), ApiError> {
+    for param in content_type.split(';').skip(1) {
+        if let Some((name, value)) = param.split_once('=') {
+            let value = value.trim().trim_matches('"');
+            if name.trim().eq_ignore_ascii_case("charset") && !value.eq_ignore_ascii_case("utf-8") {
+                return Err(unsupported_media_type(&format!("charset {value}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn utf8_body(body: Bytes, what: &str) -> Result<String, ApiError> {
+    String::from_utf8(body.to_vec()).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the {what} is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// Decoded `application/x-www-form-urlencoded` pairs (URL query strings or form bodies).
+struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Decodes pairs, refusing percent-escapes that do not decode to UTF-8 (rather than silently
+    /// replacing them, which would change the query).
+    fn decode(input: &[u8]) -> Result<Self, ApiError> {
+        let mut pairs = Vec::new();
+        for part in input.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match part.iter().position(|b| *b == b'=') {
+                Some(i) => (&part[..i], &part[i + 1..]),
+                None => (part, &[][..]),
+            };
+            pairs.push((decode_component(name)?, decode_component(value)?));
+        }
+        Ok(Self { pairs })
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(n, _)| n == name)
+    }
+
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The value of a parameter that may appear at most once.
+    fn single(&self, name: &str) -> Result<Option<String>, ApiError> {
+        let mut values = self.all(name);
+        let first = values.next().cloned();
+        if values.next().is_some() {
+            return Err(ApiError::bad_request(format!(
+                "the {name} parameter is given more than once: send one operation per request"
+            )));
+        }
+        Ok(first)
+    }
+
+    fn dataset(&self, default: &str, named: &str) -> Result<DatasetParams, ApiError> {
+        let iris = |name: &str| {
+            self.all(name)
+                .map(|v| {
+                    NamedNode::new(v.as_str()).map_err(|e| {
+                        ApiError::bad_request(format!("{name}={v} is not an absolute IRI: {e}"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(DatasetParams {
+            default_graphs: iris(default)?,
+            named_graphs: iris(named)?,
+        })
+    }
+
+    /// With a direct POST the operation is the body; one in the URL too would be ambiguous.
+    fn refuse_operation_in_url(&self) -> Result<(), ApiError> {
+        if self.has("query") || self.has("update") {
+            return Err(ApiError::bad_request(
+                "the operation is in the body of a direct POST: remove query=/update= from the URL",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => bytes.push(b' '),
+            b'%' => {
+                let hex = raw
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "malformed percent-escape at byte {i} of a form or URL parameter"
+                        ))
+                    })?;
+                bytes.push(hex);
+                i += 2;
+            }
+            b => bytes.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("a form or URL parameter does not decode to UTF-8 text"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding() {
+        let params = Params::decode(b"query=ASK%20%7B%7D&a=b+c&empty=&flag").unwrap();
+        assert_eq!(params.single("query").unwrap().as_deref(), Some("ASK {}"));
+        assert_eq!(params.single("a").unwrap().as_deref(), Some("b c"));
+        assert_eq!(params.single("empty").unwrap().as_deref(), Some(""));
+        assert!(params.has("flag"));
+        assert!(Params::decode(b"query=%ZZ").is_err());
+        assert!(Params::decode(b"query=%FF").is_err());
+        assert!(Params::decode(b"query=a&query=b")
+            .unwrap()
+            .single("query")
+            .is_err());
+    }
+
+    #[test]
+    fn charset() {
+        assert!(check_charset("application/sparql-query").is_ok());
+        assert!(check_charset("application/sparql-query; charset=UTF-8").is_ok());
+        assert!(check_charset("application/sparql-query; charset=\"utf-8\"").is_ok());
+        assert!(check_charset("application/sparql-query; charset=UTF-16").is_err());
+    }
+}

@@ -1,0 +1,459 @@
+//! RDF files into the store: format detection (by extension, `.gz` too), the graph each file
+//! fills, parse errors located as `file:line:col`, and the start-up sync of `data/` and
+//! `ontology/`.
+//!
+//! Invariants:
+//! - a file is loaded all or nothing;
+//! - a triple file (Turtle, N-Triples, RDF/XML, N3) fills the graph `{base}graphs/{stem}`
+//!   (`data/sources.ttl` → `graphs/sources`) unless a graph is given; a dataset file (TriG,
+//!   N-Quads, JSON-LD) keeps its graphs and its default-graph triples go to that same graph, so
+//!   the store's own default graph stays empty and the union default graph sees everything once;
+//! - the sync replaces exactly the graphs of the files that changed, in one transaction, and
+//!   records what it loaded (path, SHA-256, graphs) in the graph `{base}graphs/data-files`.
+
+use crate::error::{Error, Result};
+use crate::formats::RdfSyntax;
+use crate::store::ClaimStore;
+use oxigraph::io::{RdfFormat, RdfParseError};
+use oxigraph::model::{
+    vocab::rdf, GraphName, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term,
+};
+use oxigraph::store::Transaction;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// The namespace of claimgraph's own vocabulary.
+pub const CG: &str = "https://w3id.org/claimgraph/ns#";
+
+/// An RDF file as the loader sees it.
+#[derive(Debug, Clone)]
+pub struct RdfFile {
+    pub path: PathBuf,
+    pub syntax: &'static RdfSyntax,
+    pub gzipped: bool,
+}
+
+impl RdfFile {
+    /// Recognises an RDF file by its extension (`x.ttl`, `x.nq.gz`…); `None` for other files.
+    pub fn detect(path: &Path) -> Option<Self> {
+        let name = path.file_name()?.to_str()?;
+        let (name, gzipped) = match name.strip_suffix(".gz") {
+            Some(inner) => (inner, true),
+            None => (name, false),
+        };
+        let extension = Path::new(name).extension()?.to_str()?;
+        Some(Self {
+            path: path.to_owned(),
+            syntax: RdfSyntax::by_extension(extension)?,
+            gzipped,
+        })
+    }
+
+    /// Like [`RdfFile::detect`], with an error that says what is accepted.
+    pub fn detect_or_explain(path: &Path) -> Result<Self> {
+        Self::detect(path).ok_or_else(|| {
+            Error::Invalid(format!(
+                "{}: unknown RDF format; use one of the extensions {} (optionally followed by .gz)",
+                path.display(),
+                crate::formats::RDF_SYNTAXES
+                    .iter()
+                    .flat_map(|s| s.extensions.iter().map(|e| format!(".{e}")))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))
+        })
+    }
+
+    /// The file name without its RDF and `.gz` extensions.
+    pub fn stem(&self) -> String {
+        let name = self
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let name = name.strip_suffix(".gz").unwrap_or(name);
+        Path::new(name)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The graph the file's triples go to unless told otherwise.
+    pub fn default_graph(&self, store: &ClaimStore) -> Result<NamedNode> {
+        store.graph_iri(&percent_encode(&self.stem()))
+    }
+
+    /// Opens the file for reading, decompressing if needed; `on_read` sees the count of (compressed)
+    /// bytes read so far, for progress bars.
+    pub fn open<'a>(&self, on_read: impl FnMut(u64) + 'a) -> Result<Box<dyn Read + 'a>> {
+        let file = File::open(&self.path)
+            .map_err(|e| Error::io(format!("cannot open {}", self.path.display()), e))?;
+        let counted = CountingReader {
+            inner: BufReader::new(file),
+            read: 0,
+            on_read,
+        };
+        Ok(if self.gzipped {
+            Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(counted)))
+        } else {
+            Box::new(counted)
+        })
+    }
+
+    fn parse_error(&self, error: RdfParseError) -> Error {
+        match error {
+            RdfParseError::Syntax(e) => {
+                let (line, column) = e
+                    .location()
+                    .map_or((0, 0), |l| (l.start.line + 1, l.start.column + 1));
+                // The parsers repeat the position in their message; the path prefix already says it.
+                let message = e.to_string();
+                let message = match message.split_once(": ") {
+                    Some((head, rest)) if head.starts_with("Parser error") => rest.to_owned(),
+                    _ => message,
+                };
+                Error::Parse {
+                    path: self.path.clone(),
+                    line,
+                    column,
+                    message,
+                }
+            }
+            RdfParseError::Io(e) => Error::io(format!("cannot read {}", self.path.display()), e),
+        }
+    }
+
+    /// The parsed quads, triples placed in `graph`.
+    fn quads<'a>(
+        &'a self,
+        store: &ClaimStore,
+        graph: &NamedNode,
+        reader: impl Read + 'a,
+    ) -> Result<impl Iterator<Item = Result<Quad>> + 'a> {
+        let parser = store
+            .rdf_parser(self.syntax.format)?
+            .rename_blank_nodes()
+            .with_default_graph(graph.clone());
+        let parser = if self.syntax.format.supports_datasets() {
+            parser
+        } else {
+            parser.without_named_graphs()
+        };
+        Ok(parser
+            .for_reader(reader)
+            .map(move |q| q.map_err(|e| self.parse_error(e))))
+    }
+}
+
+struct CountingReader<R, F> {
+    inner: R,
+    read: u64,
+    on_read: F,
+}
+
+impl<R: Read, F: FnMut(u64)> Read for CountingReader<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        (self.on_read)(self.read);
+        Ok(n)
+    }
+}
+
+/// Loads one file with the bulk loader, all or nothing. Returns the number of quads read.
+pub fn load_file(
+    store: &ClaimStore,
+    file: &RdfFile,
+    graph: Option<&NamedNode>,
+    on_read: impl FnMut(u64),
+) -> Result<u64> {
+    let graph = match graph {
+        Some(graph) => graph.clone(),
+        None => file.default_graph(store)?,
+    };
+    let reader = file.open(on_read)?;
+    let mut count = 0;
+    store.bulk_load(|loader| {
+        let quads = file.quads(store, &graph, reader)?.inspect(|_| count += 1);
+        loader.load_ok_quads::<Error, Error>(quads)
+    })?;
+    Ok(count)
+}
+
+/// What a data sync did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub loaded: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+}
+
+/// One data file as recorded in the data-files graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Recorded {
+    pub(crate) sha256: String,
+    pub(crate) graphs: BTreeSet<NamedNode>,
+}
+
+/// Brings the store up to date with the RDF files and claim sheets under `dirs`: new and changed
+/// files are (re)loaded, replacing the graphs they filled before; files that disappeared have
+/// their graphs dropped; unchanged files are not read beyond hashing. Claim sheets are checked
+/// as a whole first (a sheet's fingerprint covers the archived texts it anchors quotes in). One
+/// transaction: a bad file changes nothing and the error names it.
+pub fn sync_dirs(store: &ClaimStore, dirs: &[PathBuf]) -> Result<SyncReport> {
+    let files = discover(dirs)?;
+    let meta_graph = store.graph_iri("data-files")?;
+    let recorded = read_records(store, &meta_graph)?;
+
+    let mut current = BTreeMap::new();
+    for (key, file) in &files {
+        let bytes = std::fs::read(&file.path)
+            .map_err(|e| Error::io(format!("cannot read {}", file.path.display()), e))?;
+        current.insert(key.clone(), hex(&Sha256::digest(&bytes)));
+    }
+    check_graph_conflicts(store, &files)?;
+    let mut sheets = BTreeMap::new();
+    for dir in dirs {
+        let paths = crate::claims::find_sheets(dir)?;
+        if paths.is_empty() {
+            continue;
+        }
+        let compiled =
+            crate::claims::prepare(&paths, dir, store.base()).map_err(Error::Multiple)?;
+        for sheet in compiled {
+            let key = record_key(dir, &sheet.path);
+            current.insert(key.clone(), sheet.fingerprint.clone());
+            sheets.insert(key, sheet);
+        }
+    }
+
+    let changed: Vec<&String> = current
+        .iter()
+        .filter(|(key, sha)| recorded.get(*key).is_none_or(|r| &r.sha256 != *sha))
+        .map(|(key, _)| key)
+        .collect();
+    let removed: Vec<&String> = recorded
+        .keys()
+        .filter(|key| !current.contains_key(*key))
+        .collect();
+    let report = SyncReport {
+        loaded: changed.iter().map(|k| (*k).clone()).collect(),
+        removed: removed.iter().map(|k| (*k).clone()).collect(),
+        unchanged: current.len() - changed.len(),
+    };
+    if changed.is_empty() && removed.is_empty() {
+        return Ok(report);
+    }
+
+    store.write(|transaction| {
+        // First drop everything the outdated records filled, then load: a graph may move from
+        // one file to another.
+        for key in changed.iter().chain(&removed) {
+            if let Some(record) = recorded.get(*key) {
+                for graph in &record.graphs {
+                    transaction.remove_named_graph(graph)?;
+                }
+                remove_record(transaction, store, &meta_graph, key)?;
+            }
+        }
+        for key in &changed {
+            let record = if let Some(sheet) = sheets.get(*key) {
+                for quad in &sheet.quads {
+                    transaction.insert(quad);
+                }
+                Recorded {
+                    sha256: sheet.fingerprint.clone(),
+                    graphs: sheet.graphs.iter().cloned().collect(),
+                }
+            } else {
+                let file = &files[*key];
+                let default_graph = file.default_graph(store)?;
+                let mut graphs = BTreeSet::new();
+                for quad in file.quads(store, &default_graph, file.open(|_| ())?)? {
+                    let quad = quad?;
+                    if let GraphName::NamedNode(g) = &quad.graph_name {
+                        graphs.insert(g.clone());
+                    }
+                    transaction.insert(&quad);
+                }
+                Recorded {
+                    sha256: current[*key].clone(),
+                    graphs,
+                }
+            };
+            write_record(transaction, store, &meta_graph, key, &record)?;
+        }
+        Ok(())
+    })?;
+    Ok(report)
+}
+
+/// The key a file under a data directory is recorded under: `data/claims/x.toml`.
+pub fn record_key(dir: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(dir).unwrap_or(path);
+    format!("{}/{}", root_name(dir), relative.to_string_lossy())
+}
+
+/// The name a data directory's files are keyed under (`data`, `ontology`).
+fn root_name(dir: &Path) -> String {
+    dir.canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "data".into())
+}
+
+/// RDF files under `dirs`, keyed by `dir-name/relative/path`, in a stable order. Missing
+/// directories are skipped; other files (archived texts, READMEs) are not RDF and are ignored.
+fn discover(dirs: &[PathBuf]) -> Result<BTreeMap<String, RdfFile>> {
+    let mut files = BTreeMap::new();
+    for dir in dirs {
+        if !dir.is_dir() {
+            tracing::debug!(dir = %dir.display(), "no such data directory; skipped");
+            continue;
+        }
+        let mut stack = vec![dir.clone()];
+        while let Some(current) = stack.pop() {
+            let entries = std::fs::read_dir(&current)
+                .map_err(|e| Error::io(format!("cannot list {}", current.display()), e))?;
+            for entry in entries {
+                let path = entry
+                    .map_err(|e| Error::io(format!("cannot list {}", current.display()), e))?
+                    .path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Some(file) = RdfFile::detect(&path) {
+                    files.insert(record_key(dir, &path), file);
+                }
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn check_graph_conflicts(store: &ClaimStore, files: &BTreeMap<String, RdfFile>) -> Result<()> {
+    let mut owners: BTreeMap<NamedNode, &String> = BTreeMap::new();
+    for (key, file) in files {
+        if let Some(other) = owners.insert(file.default_graph(store)?, key) {
+            return Err(Error::Invalid(format!(
+                "{other} and {key} would both fill the graph named after their file name; \
+                 rename one of them"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn record_iri(store: &ClaimStore, key: &str) -> Result<NamedNode> {
+    NamedNode::new(format!(
+        "{}data-files/{}",
+        store.base(),
+        percent_encode(key)
+    ))
+    .map_err(|e| Error::Invalid(format!("cannot name data file {key:?}: {e}")))
+}
+
+fn cg(local: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{CG}{local}"))
+}
+
+pub(crate) fn read_records(
+    store: &ClaimStore,
+    meta_graph: &NamedNode,
+) -> Result<BTreeMap<String, Recorded>> {
+    let (path_p, sha_p, graph_p) = (cg("path"), cg("sha256"), cg("loadedGraph"));
+    let mut by_subject: HashMap<NamedOrBlankNode, (Option<String>, Recorded)> = HashMap::new();
+    for quad in store.quads(Some(meta_graph)) {
+        let quad = quad?;
+        let entry = by_subject.entry(quad.subject.clone()).or_insert_with(|| {
+            (
+                None,
+                Recorded {
+                    sha256: String::new(),
+                    graphs: BTreeSet::new(),
+                },
+            )
+        });
+        match (&quad.predicate, quad.object) {
+            (p, Term::Literal(l)) if *p == path_p => entry.0 = Some(l.value().to_owned()),
+            (p, Term::Literal(l)) if *p == sha_p => entry.1.sha256 = l.value().to_owned(),
+            (p, Term::NamedNode(g)) if *p == graph_p => {
+                entry.1.graphs.insert(g);
+            }
+            _ => {}
+        }
+    }
+    Ok(by_subject
+        .into_values()
+        .filter_map(|(key, record)| Some((key?, record)))
+        .collect())
+}
+
+pub(crate) fn write_record(
+    transaction: &mut Transaction<'_>,
+    store: &ClaimStore,
+    meta_graph: &NamedNode,
+    key: &str,
+    record: &Recorded,
+) -> Result<()> {
+    let subject = record_iri(store, key)?;
+    let graph = GraphName::from(meta_graph.clone());
+    let quad = |p: NamedNode, o: Term| Quad::new(subject.clone(), p, o, graph.clone());
+    transaction.insert(&quad(rdf::TYPE.into_owned(), cg("DataFile").into()));
+    transaction.insert(&quad(cg("path"), Literal::from(key).into()));
+    transaction.insert(&quad(
+        cg("sha256"),
+        Literal::from(record.sha256.as_str()).into(),
+    ));
+    for g in &record.graphs {
+        transaction.insert(&quad(cg("loadedGraph"), g.clone().into()));
+    }
+    Ok(())
+}
+
+pub(crate) fn remove_record(
+    transaction: &mut Transaction<'_>,
+    store: &ClaimStore,
+    meta_graph: &NamedNode,
+    key: &str,
+) -> Result<()> {
+    let subject = record_iri(store, key)?;
+    let old: Vec<Quad> = transaction
+        .quads_for_pattern(
+            Some(subject.as_ref().into()),
+            None,
+            None,
+            Some(NamedNodeRef::from(meta_graph).into()),
+        )
+        .collect::<std::result::Result<_, _>>()?;
+    for quad in &old {
+        transaction.remove(QuadRef::from(quad));
+    }
+    Ok(())
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters and `/`.
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Which RDF format a path names, for callers that only need the format.
+pub fn format_of(path: &Path) -> Option<RdfFormat> {
+    RdfFile::detect(path).map(|f| f.syntax.format)
+}

@@ -1,0 +1,422 @@
+//! The `claimgraph` command line: serve, load, query, dump.
+
+use claimgraph::formats::{self, RdfSyntax, ResultsSyntax};
+use claimgraph::http::{self, ServeConfig};
+use claimgraph::loader::{self, RdfFile};
+use claimgraph::store::{DatasetParams, OutputFormat};
+use claimgraph::{ClaimStore, Error, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use oxigraph::io::RdfFormat;
+use oxigraph::model::NamedNode;
+use oxigraph::sparql::CancellationToken;
+use std::io::{BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// claimgraph: a fact-checking knowledge graph. Claims with provenance (who asserts what, where,
+/// copied from what, rated how), stored in an embedded Oxigraph store and served over SPARQL 1.1.
+#[derive(Parser)]
+#[command(version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the store over HTTP: SPARQL 1.1 Protocol at /sparql, health at /healthz.
+    ///
+    /// On start the RDF files under --data and --ontology are loaded into the store, and loaded
+    /// again when they change (replacing exactly the graphs they filled before).
+    Serve(ServeArgs),
+    /// Load RDF files into the store, each file all or nothing.
+    ///
+    /// The format is taken from the extension (.ttl .nt .nq .trig .rdf .owl .xml .jsonld .n3,
+    /// optionally followed by .gz). Triples go to the graph <BASE>graphs/<file stem> unless --graph
+    /// is given; quads keep their graphs. Loading a file again adds nothing new: a graph is a set.
+    /// Blank nodes are the exception, as each load makes fresh ones.
+    Load(LoadArgs),
+    /// Run a SPARQL query against the store and print the results.
+    ///
+    /// The default graph is the union of all graphs, as on the server.
+    Query(QueryArgs),
+    /// Write the whole store (or one graph) to stdout or a file, streaming.
+    Dump(DumpArgs),
+    /// Validate claim sheets without touching a store.
+    ///
+    /// Every quote must occur in its source's archived text (once, or the occurrence the sheet
+    /// names); the text's SHA-256 must match; every key must be defined; statuses, types, dates,
+    /// prefixed names and IRIs must be valid. Each problem is reported as file:line:col with
+    /// what to do; the exit code is non-zero if there is any.
+    Check(CheckArgs),
+    /// Check claim sheets, then write each to the store in one transaction, replacing exactly the
+    /// graphs the same sheet wrote before. A sheet with any error changes nothing.
+    Ingest(IngestArgs),
+    /// Recompute every claim's assertion-graph hash and re-anchor every quote against the
+    /// archived texts; report drift (non-zero exit if any).
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Data directory: archived texts must live under it, and their paths are recorded relative
+    /// to it.
+    #[arg(long, env = "CLAIMGRAPH_DATA", default_value = "data")]
+    data: PathBuf,
+    /// Claim sheets (.toml); they may refer to each other's keys.
+    #[arg(required = true)]
+    sheets: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct IngestArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Data directory holding the archived texts.
+    #[arg(long, env = "CLAIMGRAPH_DATA", default_value = "data")]
+    data: PathBuf,
+}
+
+#[derive(Args)]
+struct StoreArgs {
+    /// Directory of the embedded RocksDB store; created if absent.
+    #[arg(long, env = "CLAIMGRAPH_STORE", default_value = "claimgraph.db")]
+    store: PathBuf,
+    /// Base IRI of everything the project mints; relative IRIs in data files and queries
+    /// resolve against it.
+    #[arg(long, env = "CLAIMGRAPH_BASE", default_value = claimgraph::DEFAULT_BASE)]
+    base: String,
+}
+
+impl StoreArgs {
+    fn open(&self) -> Result<ClaimStore> {
+        ClaimStore::open(&self.store, &claimgraph::normalise_base(&self.base)?)
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on (port 0 picks a free port; the address is printed on start).
+    #[arg(long, env = "CLAIMGRAPH_BIND", default_value = "127.0.0.1:7878")]
+    bind: String,
+    /// Directory of data files (RDF) to load on start and reload when they change.
+    #[arg(long, env = "CLAIMGRAPH_DATA", default_value = "data")]
+    data: PathBuf,
+    /// Directory of the ontology files, loaded like --data.
+    #[arg(long, env = "CLAIMGRAPH_ONTOLOGY", default_value = "ontology")]
+    ontology: PathBuf,
+    /// Refuse every write over HTTP (403), even with the write token.
+    #[arg(long, env = "CLAIMGRAPH_READ_ONLY")]
+    read_only: bool,
+    /// Token that authorises writes (SPARQL updates), sent as `Authorization: Bearer <token>`.
+    /// Without one, every write is refused with 401. Prefer the environment variable: command
+    /// lines are visible to other users of the machine.
+    #[arg(long, env = "CLAIMGRAPH_WRITE_TOKEN", hide_env_values = true)]
+    write_token: Option<String>,
+}
+
+#[derive(Args)]
+struct LoadArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Graph IRI for the triples of every file (instead of <BASE>graphs/<file stem>).
+    #[arg(long)]
+    graph: Option<String>,
+    /// RDF files to load.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The SPARQL query text (or use --file).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    query: Option<String>,
+    /// Read the query from this file (`-` for stdin), e.g. one from queries/.
+    #[arg(long, short)]
+    file: Option<PathBuf>,
+    /// Output format. SELECT/ASK: json, xml, csv, tsv (default json). CONSTRUCT/DESCRIBE:
+    /// turtle, ntriples, nquads, trig, rdfxml, jsonld, n3 (default turtle).
+    #[arg(long)]
+    format: Option<String>,
+    /// Graph IRI to use as the default graph instead of the union (repeatable).
+    #[arg(long = "default-graph")]
+    default_graphs: Vec<String>,
+    /// Graph IRI available to GRAPH (repeatable); with neither option every graph is.
+    #[arg(long = "named-graph")]
+    named_graphs: Vec<String>,
+}
+
+#[derive(Args)]
+struct DumpArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Output format: nquads, trig or jsonld for the whole store; any RDF format with --graph.
+    #[arg(long, default_value = "nquads")]
+    format: String,
+    /// Dump only this graph.
+    #[arg(long)]
+    graph: Option<String>,
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Write RDFC-1.0 canonical N-Quads (blank nodes relabelled canonically, quads sorted): two
+    /// stores hold the same data exactly when their canonical dumps are equal. Built in memory,
+    /// so meant for comparisons, not for large stores.
+    #[arg(long, conflicts_with = "format")]
+    canonical: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CLAIMGRAPH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Load(args) => load(args),
+        Command::Query(args) => query(args),
+        Command::Dump(args) => dump(args),
+        Command::Check(args) => check(args),
+        Command::Ingest(args) => ingest(args),
+        Command::Verify(args) => verify(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            for line in explain(&error).lines() {
+                eprintln!("error: {line}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error message, with advice where a common cause is known.
+fn explain(error: &Error) -> String {
+    let message = error.to_string();
+    if matches!(error, Error::Storage(_)) && message.contains("lock") {
+        format!("{message}\n(the store is in use by another process: is `claimgraph serve` running on it?)")
+    } else {
+        message
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let config = ServeConfig {
+        base: claimgraph::normalise_base(&args.store.base)?,
+        store: args.store.store,
+        bind: args.bind,
+        data_dirs: vec![args.ontology, args.data],
+        read_only: args.read_only,
+        write_token: args.write_token.filter(|t| !t.is_empty()),
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))?
+        .block_on(http::serve(config))
+}
+
+fn load(args: LoadArgs) -> Result<()> {
+    let store = args.store.open()?;
+    let graph = args.graph.as_deref().map(parse_iri).transpose()?;
+    // Check every file before loading any, so a typo in the last name wastes no time.
+    let files = args
+        .files
+        .iter()
+        .map(|path| RdfFile::detect_or_explain(path))
+        .collect::<Result<Vec<_>>>()?;
+    for file in &files {
+        let started = Instant::now();
+        let size = std::fs::metadata(&file.path)
+            .map_err(|e| Error::io(format!("cannot read {}", file.path.display()), e))?
+            .len();
+        let bar = ProgressBar::new(size).with_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(file.path.display().to_string());
+        let count = loader::load_file(&store, file, graph.as_ref(), |read| bar.set_position(read));
+        bar.finish_and_clear();
+        let count = count?;
+        eprintln!(
+            "loaded {count} quads from {} in {:.1?}",
+            file.path.display(),
+            started.elapsed()
+        );
+    }
+    Ok(())
+}
+
+fn query(args: QueryArgs) -> Result<()> {
+    let text = match (&args.query, &args.file) {
+        (Some(text), _) => text.clone(),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Error::io("cannot read the query from stdin", e))?;
+            text
+        }
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?,
+        (None, None) => return Err(Error::Invalid("no query given".into())),
+    };
+    let store = args.store.open()?;
+    let query = store.parse_query(&text)?;
+    let graph_result = matches!(
+        query,
+        spargebra::Query::Construct { .. } | spargebra::Query::Describe { .. }
+    );
+    let format = match (graph_result, args.format.as_deref()) {
+        (false, None) => OutputFormat::Results(formats::RESULTS_SYNTAXES[0].format),
+        (true, None) => OutputFormat::Rdf(formats::RDF_SYNTAXES[0].format),
+        (false, Some(name)) => OutputFormat::Results(
+            ResultsSyntax::by_name(name)
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "--format {name}: SELECT and ASK results can be {}",
+                        formats::results_names()
+                    ))
+                })?
+                .format,
+        ),
+        (true, Some(name)) => OutputFormat::Rdf(
+            RdfSyntax::by_name(name)
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "--format {name}: CONSTRUCT and DESCRIBE results can be {}",
+                        formats::rdf_names()
+                    ))
+                })?
+                .format,
+        ),
+    };
+    let dataset = DatasetParams {
+        default_graphs: args
+            .default_graphs
+            .iter()
+            .map(|g| parse_iri(g))
+            .collect::<Result<_>>()?,
+        named_graphs: args
+            .named_graphs
+            .iter()
+            .map(|g| parse_iri(g))
+            .collect::<Result<_>>()?,
+    };
+    let stdout = std::io::stdout().lock();
+    let mut out = store
+        .start_query(query, &dataset, format, CancellationToken::new())?
+        .write_to(BufWriter::new(stdout))?;
+    out.flush()
+        .map_err(|e| Error::io("cannot write to stdout", e))
+}
+
+fn dump(args: DumpArgs) -> Result<()> {
+    let syntax = RdfSyntax::by_name(&args.format).ok_or_else(|| {
+        Error::Invalid(format!(
+            "--format {}: choose one of {}",
+            args.format,
+            formats::rdf_names()
+        ))
+    })?;
+    let graph = args.graph.as_deref().map(parse_iri).transpose()?;
+    let store = args.store.open()?;
+    let writer: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = BufWriter::new(writer);
+    if args.canonical {
+        let nquads = store.dump(RdfFormat::NQuads, graph.as_ref(), Vec::new())?;
+        let nquads = String::from_utf8(nquads)
+            .map_err(|e| Error::Invalid(format!("the dump is not UTF-8: {e}")))?;
+        writer
+            .write_all(claimgraph::canonical::canonical_nquads(&nquads)?.as_bytes())
+            .map_err(|e| Error::io("cannot write the dump", e))?;
+    } else {
+        writer = store.dump(syntax.format, graph.as_ref(), writer)?;
+    }
+    writer
+        .flush()
+        .map_err(|e| Error::io("cannot write the dump", e))
+}
+
+fn check(args: CheckArgs) -> Result<()> {
+    let compiled = claimgraph::claims::prepare(&args.sheets, &args.data, claimgraph::DEFAULT_BASE)
+        .map_err(Error::Multiple)?;
+    let claims: usize = compiled.iter().map(|s| s.claims).sum();
+    eprintln!(
+        "ok: {} sheet(s), {claims} claims, {} quads",
+        compiled.len(),
+        compiled.iter().map(|s| s.quads.len()).sum::<usize>()
+    );
+    Ok(())
+}
+
+fn ingest(args: IngestArgs) -> Result<()> {
+    let store = args.store.open()?;
+    let compiled = claimgraph::claims::prepare(&args.check.sheets, &args.check.data, store.base())
+        .map_err(Error::Multiple)?;
+    for sheet in &compiled {
+        let key = claimgraph::loader::record_key(&args.check.data, &sheet.path);
+        let quads = claimgraph::claims::ingest(&store, sheet, &key)?;
+        eprintln!(
+            "ingested {}: {} claims, {quads} quads",
+            sheet.path.display(),
+            sheet.claims
+        );
+    }
+    Ok(())
+}
+
+fn verify(args: VerifyArgs) -> Result<()> {
+    let store = args.store.open()?;
+    let drift = claimgraph::claims::verify(&store, &args.data)?;
+    for problem in &drift.problems {
+        println!("drift: {problem}");
+    }
+    eprintln!(
+        "verified {} claims and {} appearances: {} problem(s)",
+        drift.checked_claims,
+        drift.checked_appearances,
+        drift.problems.len()
+    );
+    if drift.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "{} problem(s) found",
+            drift.problems.len()
+        )))
+    }
+}
+
+fn parse_iri(iri: &str) -> Result<NamedNode> {
+    NamedNode::new(iri).map_err(|e| Error::Invalid(format!("{iri} is not an absolute IRI: {e}")))
+}

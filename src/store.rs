@@ -1,0 +1,500 @@
+//! The embedded Oxigraph store: opening it, evaluating SPARQL on it, writing to it.
+//!
+//! Invariants:
+//! - this is the only module that opens the store or writes to it; every write goes through
+//!   [`ClaimStore::write`] (or the bulk loader), which serialises writers, because RocksDB
+//!   transactions in Oxigraph have no write-write conflict detection;
+//! - the SPARQL default graph is the union of all graphs unless the request names a dataset
+//!   (protocol parameters or `FROM`/`USING`/`WITH` in the operation itself);
+//! - results are produced as bytes on one blocking thread (Oxigraph's `QueryResults` is not
+//!   `Send`); only bytes cross to async code, through a bounded channel, so a slow client slows the
+//!   query instead of filling memory, and a client that goes away cancels it.
+
+use crate::error::{Error, Result};
+use bytes::Bytes;
+use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
+use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use oxigraph::sparql::{
+    CancellationToken, QueryDatasetSpecification, QueryResults, QuerySolution, QuerySolutionIter,
+    QueryTripleIter, SparqlEvaluator,
+};
+use oxigraph::store::{BulkLoader, Store, Transaction};
+use spargebra::{Query, SparqlParser, Update};
+use std::io::{self, Write};
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use tokio::sync::{mpsc, oneshot};
+
+/// The dataset a request names through the SPARQL protocol (`default-graph-uri`,
+/// `named-graph-uri`, or for updates `using-graph-uri`, `using-named-graph-uri`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatasetParams {
+    pub default_graphs: Vec<NamedNode>,
+    pub named_graphs: Vec<NamedNode>,
+}
+
+impl DatasetParams {
+    pub fn is_empty(&self) -> bool {
+        self.default_graphs.is_empty() && self.named_graphs.is_empty()
+    }
+
+    /// Applies the protocol's rule: a dataset named in the request replaces the operation's own;
+    /// with none, the operation's own `FROM`/`USING` stands; with neither, the default graph is
+    /// the union of all graphs.
+    fn apply_to(&self, spec: &mut QueryDatasetSpecification) {
+        if !self.is_empty() {
+            spec.set_default_graph(
+                self.default_graphs
+                    .iter()
+                    .cloned()
+                    .map(GraphName::from)
+                    .collect(),
+            );
+            spec.set_available_named_graphs(
+                self.named_graphs
+                    .iter()
+                    .cloned()
+                    .map(NamedOrBlankNode::from)
+                    .collect(),
+            );
+        } else if spec.is_default_dataset() {
+            spec.set_default_graph_as_union();
+        }
+    }
+}
+
+/// What a query's results are serialised as: a results format for SELECT/ASK, an RDF format for
+/// CONSTRUCT/DESCRIBE.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutputFormat {
+    Results(QueryResultsFormat),
+    Rdf(RdfFormat),
+}
+
+/// The claimgraph store: an Oxigraph store plus the base IRI everything is minted under.
+pub struct ClaimStore {
+    store: Store,
+    base: String,
+    writer: Mutex<()>,
+    metrics: QueryMetrics,
+}
+
+/// Counters of query activity, for `/metrics` and for tests that check cancellation.
+#[derive(Debug, Default)]
+pub struct QueryMetrics {
+    /// Queries being evaluated or streamed right now.
+    pub running: AtomicUsize,
+    /// Queries started since the store was opened.
+    pub started: AtomicU64,
+}
+
+/// Counts a query as running for as long as it lives.
+struct RunningQuery<'a>(&'a QueryMetrics);
+
+impl<'a> RunningQuery<'a> {
+    fn new(metrics: &'a QueryMetrics) -> Self {
+        metrics.running.fetch_add(1, Ordering::SeqCst);
+        metrics.started.fetch_add(1, Ordering::Relaxed);
+        Self(metrics)
+    }
+}
+
+impl Drop for RunningQuery<'_> {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl ClaimStore {
+    /// Opens (creating if absent) the RocksDB store in `path`.
+    pub fn open(path: &Path, base: &str) -> Result<Self> {
+        std::fs::create_dir_all(path)
+            .map_err(|e| Error::io(format!("cannot create store {}", path.display()), e))?;
+        Ok(Self::with_store(Store::open(path)?, base))
+    }
+
+    /// A store held in memory, for tools that need a scratch store.
+    pub fn in_memory(base: &str) -> Result<Self> {
+        Ok(Self::with_store(Store::new()?, base))
+    }
+
+    fn with_store(store: Store, base: &str) -> Self {
+        Self {
+            store,
+            base: base.to_owned(),
+            writer: Mutex::new(()),
+            metrics: QueryMetrics::default(),
+        }
+    }
+
+    pub fn metrics(&self) -> &QueryMetrics {
+        &self.metrics
+    }
+
+    /// The base IRI every IRI the project mints sits under, ending in `/`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The IRI of a named graph the project manages, e.g. `graph_iri("sources")`.
+    pub fn graph_iri(&self, name: &str) -> Result<NamedNode> {
+        NamedNode::new(format!("{}graphs/{name}", self.base))
+            .map_err(|e| Error::Invalid(format!("invalid graph name {name:?}: {e}")))
+    }
+
+    /// Parses a query; relative IRIs resolve against the base IRI.
+    pub fn parse_query(&self, text: &str) -> Result<Query> {
+        Ok(self.parser()?.parse_query(text)?)
+    }
+
+    /// Parses an update; relative IRIs resolve against the base IRI.
+    pub fn parse_update(&self, text: &str) -> Result<Update> {
+        Ok(self.parser()?.parse_update(text)?)
+    }
+
+    fn parser(&self) -> Result<SparqlParser> {
+        SparqlParser::new()
+            .with_base_iri(self.base.as_str())
+            .map_err(|e| Error::Invalid(format!("invalid base IRI {}: {e}", self.base)))
+    }
+
+    /// Number of quads in the store.
+    pub fn len(&self) -> Result<usize> {
+        Ok(self.store.len()?)
+    }
+
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.store.is_empty()?)
+    }
+
+    /// Runs a SELECT over the union default graph and collects its rows, for the product's own
+    /// small queries (from `queries/`), never for user queries, which stream.
+    pub fn select(&self, query: &str) -> Result<Vec<Vec<Option<Term>>>> {
+        let mut prepared = SparqlEvaluator::new().for_query(self.parse_query(query)?);
+        prepared.dataset_mut().set_default_graph_as_union();
+        match prepared.on_store(&self.store).execute()? {
+            QueryResults::Solutions(solutions) => {
+                let variables = solutions.variables().to_vec();
+                solutions
+                    .map(|solution| {
+                        let solution = solution?;
+                        Ok(variables.iter().map(|v| solution.get(v).cloned()).collect())
+                    })
+                    .collect()
+            }
+            _ => Err(Error::Invalid("not a SELECT query".into())),
+        }
+    }
+
+    /// Evaluates a query up to its first result, so that errors surface before anything is
+    /// written. The returned value must be consumed on the same thread.
+    pub fn start_query(
+        &self,
+        query: Query,
+        dataset: &DatasetParams,
+        format: OutputFormat,
+        cancel: CancellationToken,
+    ) -> Result<PendingResults> {
+        let mut prepared = SparqlEvaluator::new()
+            .with_cancellation_token(cancel)
+            .for_query(query);
+        dataset.apply_to(prepared.dataset_mut());
+        let pending = match prepared.on_store(&self.store).execute()? {
+            QueryResults::Boolean(value) => Pending::Boolean(value),
+            QueryResults::Solutions(mut solutions) => {
+                let first = solutions.next().transpose()?;
+                Pending::Solutions(solutions, first)
+            }
+            QueryResults::Graph(mut triples) => {
+                let first = triples.next().transpose()?;
+                Pending::Graph(triples, first)
+            }
+        };
+        let valid = matches!(
+            (&pending, format),
+            (Pending::Graph(..), OutputFormat::Rdf(_))
+                | (
+                    Pending::Boolean(_) | Pending::Solutions(..),
+                    OutputFormat::Results(_)
+                )
+        );
+        if !valid {
+            return Err(Error::Invalid(format!(
+                "{format:?} cannot serialise the results of this query"
+            )));
+        }
+        Ok(PendingResults { pending, format })
+    }
+
+    /// Evaluates a query on a blocking thread and streams its serialised results.
+    ///
+    /// Errors found before the first result come back as `Err`; later ones end the stream with an
+    /// `Err` item, which the HTTP layer turns into an aborted response, never a complete-looking one.
+    pub async fn stream_query(
+        self: &Arc<Self>,
+        query: Query,
+        dataset: DatasetParams,
+        format: OutputFormat,
+    ) -> Result<ResultStream> {
+        let cancel = CancelOnDrop(CancellationToken::new());
+        let token = cancel.0.clone();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (bytes_tx, bytes_rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let store = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let _running = RunningQuery::new(&store.metrics);
+            match store.start_query(query, &dataset, format, token) {
+                Err(error) => {
+                    let _ = ready_tx.send(Err(error));
+                }
+                Ok(pending) => {
+                    if ready_tx.send(Ok(())).is_err() {
+                        return; // the client went away while we evaluated
+                    }
+                    let writer = ChannelWriter::new(bytes_tx.clone());
+                    let outcome = pending
+                        .write_to(writer)
+                        .and_then(|writer| writer.finish().map_err(|e| Error::io("sending", e)));
+                    if let Err(error) = outcome {
+                        tracing::warn!(%error, "query failed while streaming its results");
+                        let _ = bytes_tx.blocking_send(Err(io::Error::other(error.to_string())));
+                    }
+                }
+            }
+        });
+        match ready_rx.await {
+            Ok(Ok(())) => Ok(ResultStream {
+                receiver: bytes_rx,
+                _cancel: cancel,
+            }),
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(Error::Invalid(
+                "query evaluation thread ended abruptly".into(),
+            )),
+        }
+    }
+
+    /// Executes an update in one transaction; the store is unchanged if it fails.
+    ///
+    /// A dataset named in the request (`using-graph-uri`…) may not be combined with `USING` or
+    /// `WITH` in the update itself (SPARQL 1.1 Protocol §2.2.3).
+    pub fn update(&self, update: Update, dataset: &DatasetParams) -> Result<()> {
+        let mut prepared = SparqlEvaluator::new().for_update(update);
+        for spec in prepared.using_datasets_mut() {
+            if !dataset.is_empty() && !spec.is_default_dataset() {
+                return Err(Error::Invalid(
+                    "the request names a dataset (using-graph-uri or using-named-graph-uri) \
+                     and the update has USING or WITH: use one or the other"
+                        .into(),
+                ));
+            }
+            dataset.apply_to(spec);
+        }
+        let _guard = self.lock_writer();
+        prepared.on_store(&self.store).execute()?;
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction, serialised with every other writer; commits only if `f`
+    /// succeeds.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
+        let _guard = self.lock_writer();
+        let mut transaction = self.store.start_transaction()?;
+        let value = f(&mut transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+
+    /// Loads with Oxigraph's bulk loader (fast, all-or-nothing), serialised with other writers.
+    /// `f` feeds the loader; nothing is committed unless it succeeds.
+    pub fn bulk_load(&self, f: impl FnOnce(&mut BulkLoader<'_>) -> Result<()>) -> Result<()> {
+        let _guard = self.lock_writer();
+        let mut loader = self.store.bulk_loader();
+        f(&mut loader)?;
+        loader.commit()?;
+        Ok(())
+    }
+
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A writer that panicked left no transaction behind (dropping one rolls it back).
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Streams the whole store (or one graph) into `writer`.
+    pub fn dump<W: Write>(
+        &self,
+        format: RdfFormat,
+        graph: Option<&NamedNode>,
+        writer: W,
+    ) -> Result<W> {
+        let serializer = RdfSerializer::from_format(format);
+        Ok(match graph {
+            Some(graph) => self
+                .store
+                .dump_graph_to_writer(graph, serializer, writer)
+                .map_err(dump_error)?,
+            None => {
+                if !format.supports_datasets() {
+                    return Err(Error::Invalid(format!(
+                        "{} cannot hold named graphs: dump the whole store as N-Quads, TriG or \
+                         JSON-LD, or choose one graph",
+                        format.name()
+                    )));
+                }
+                self.store
+                    .dump_to_writer(serializer, writer)
+                    .map_err(dump_error)?
+            }
+        })
+    }
+
+    /// All quads matching a pattern (`None` = any), for tools that read the store directly.
+    pub fn quads(&self, graph: Option<&NamedNode>) -> impl Iterator<Item = Result<Quad>> + use<> {
+        self.store
+            .quads_for_pattern(None, None, None, graph.map(|g| g.as_ref().into()))
+            .map(|q| q.map_err(Error::from))
+    }
+
+    /// A parser set up the way every RDF input to this store is parsed: relative IRIs against the
+    /// base, blank nodes renamed apart.
+    pub fn rdf_parser(&self, format: RdfFormat) -> Result<RdfParser> {
+        RdfParser::from_format(format)
+            .with_base_iri(self.base.as_str())
+            .map_err(|e| Error::Invalid(format!("invalid base IRI {}: {e}", self.base)))
+    }
+}
+
+fn dump_error(error: oxigraph::store::SerializerError) -> Error {
+    match error {
+        oxigraph::store::SerializerError::Storage(e) => Error::Storage(e),
+        oxigraph::store::SerializerError::Io(e) => Error::io("writing the dump", e),
+        other => Error::Invalid(other.to_string()),
+    }
+}
+
+/// Evaluated results, first item already computed, waiting to be serialised.
+pub struct PendingResults {
+    pending: Pending,
+    format: OutputFormat,
+}
+
+enum Pending {
+    Boolean(bool),
+    Solutions(QuerySolutionIter<'static>, Option<QuerySolution>),
+    Graph(QueryTripleIter<'static>, Option<Triple>),
+}
+
+impl PendingResults {
+    /// Serialises every result into `writer` and returns it (not flushed).
+    pub fn write_to<W: Write>(self, writer: W) -> Result<W> {
+        let io_error = |e| Error::io("writing results", e);
+        match (self.pending, self.format) {
+            (Pending::Boolean(value), OutputFormat::Results(format)) => {
+                QueryResultsSerializer::from_format(format)
+                    .serialize_boolean_to_writer(writer, value)
+                    .map_err(io_error)
+            }
+            (Pending::Solutions(solutions, first), OutputFormat::Results(format)) => {
+                let mut serializer = QueryResultsSerializer::from_format(format)
+                    .serialize_solutions_to_writer(writer, solutions.variables().to_vec())
+                    .map_err(io_error)?;
+                for solution in first.into_iter().map(Ok).chain(solutions) {
+                    serializer.serialize(&solution?).map_err(io_error)?;
+                }
+                serializer.finish().map_err(io_error)
+            }
+            (Pending::Graph(triples, first), OutputFormat::Rdf(format)) => {
+                let mut serializer = RdfSerializer::from_format(format).for_writer(writer);
+                for triple in first.into_iter().map(Ok).chain(triples) {
+                    serializer.serialize_triple(&triple?).map_err(io_error)?;
+                }
+                serializer.finish().map_err(io_error)
+            }
+            _ => Err(Error::Invalid(
+                "results and output format do not match".into(),
+            )),
+        }
+    }
+}
+
+/// How many chunks may wait in the channel between the query thread and the HTTP response.
+const CHANNEL_CHUNKS: usize = 4;
+/// Size of the chunks sent to the client.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Cancels the query when dropped: when the response body is dropped (finished, or the client
+/// disconnected), or when the request handler is dropped before the response started.
+struct CancelOnDrop(CancellationToken);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// The bytes of a streamed result; an `Err` item means the result is incomplete.
+pub struct ResultStream {
+    receiver: mpsc::Receiver<io::Result<Bytes>>,
+    _cancel: CancelOnDrop,
+}
+
+impl futures_util::Stream for ResultStream {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.receiver.poll_recv(cx)
+    }
+}
+
+/// A `Write` that sends fixed-size chunks through a channel, blocking while the channel is full.
+/// Dropping it without [`ChannelWriter::finish`] discards the unsent tail, so a failed result is
+/// never completed by accident.
+struct ChannelWriter {
+    sender: mpsc::Sender<io::Result<Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn new(sender: mpsc::Sender<io::Result<Bytes>>) -> Self {
+        Self {
+            sender,
+            buffer: Vec::with_capacity(CHUNK_BYTES),
+        }
+    }
+
+    fn send_buffer(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(CHUNK_BYTES),
+        ));
+        self.sender
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.send_buffer()
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK_BYTES {
+            self.send_buffer()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Chunks are sent when full or at `finish`; flushing early would only make small packets.
+        Ok(())
+    }
+}

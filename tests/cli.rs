@@ -1,0 +1,460 @@
+//! The `claimgraph` binary as users and scripts run it: serve (with the data sync), load, query,
+//! dump, help.
+
+mod common;
+
+use common::repo;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+fn claimgraph(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+        .args(args)
+        .env("CLAIMGRAPH_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let output = claimgraph(args);
+    assert!(
+        output.status.success(),
+        "claimgraph {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A `claimgraph serve` process and the address it printed.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Served {
+    fn start(store: &Path, data: &Path, ontology: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--store"])
+            .arg(store)
+            .arg("--data")
+            .arg(data)
+            .arg("--ontology")
+            .arg(ontology)
+            .env("CLAIMGRAPH_LOG", "warn")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("serve exited before listening")
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("claimgraph listening on ") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, url }
+    }
+
+    async fn count(&self) -> u64 {
+        let response = reqwest::Client::new()
+            .post(format!("{}sparql", self.url))
+            .form(&[("query", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")])
+            .header("Accept", "application/sparql-results+json")
+            .send()
+            .await
+            .unwrap();
+        let json: serde_json::Value = response.json().await.unwrap();
+        json["results"]["bindings"][0]["n"]["value"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    async fn ask(&self, query: &str) -> bool {
+        let response = reqwest::Client::new()
+            .get(format!("{}sparql", self.url))
+            .query(&[("query", query)])
+            .header("Accept", "application/sparql-results+json")
+            .send()
+            .await
+            .unwrap();
+        let json: serde_json::Value = response.json().await.unwrap();
+        json["boolean"].as_bool().unwrap()
+    }
+
+    /// Stops the server the way a service manager does (SIGTERM) and waits for it.
+    fn stop(mut self) {
+        self.terminate();
+    }
+
+    fn terminate(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(
+            self.child.wait().unwrap().success(),
+            "serve exited with an error"
+        );
+    }
+}
+
+impl Drop for Served {
+    /// A failing test must not leave a server behind (it would hold the test's output open).
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_loads_the_seed_once_and_follows_changes_to_data_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, data, ontology) = (
+        dir.path().join("db"),
+        dir.path().join("data"),
+        dir.path().join("ontology"),
+    );
+    copy_dir(&repo().join("data"), &data);
+    copy_dir(&repo().join("ontology"), &ontology);
+
+    let served = Served::start(&store, &data, &ontology);
+    let seeded = served.count().await;
+    assert!(seeded > 0);
+    assert!(
+        served
+            .ask("ASK { ?a a <http://schema.org/NewsArticle> ; <http://schema.org/headline> ?h }")
+            .await
+    );
+    served.stop();
+
+    // A restart on an unchanged store loads nothing and loses nothing.
+    let served = Served::start(&store, &data, &ontology);
+    assert_eq!(served.count().await, seeded);
+    served.stop();
+
+    // Loading a data file again by hand adds nothing either.
+    let vocabulary = ontology.join("claimgraph.ttl");
+    ok(&[
+        "load",
+        "--store",
+        store.to_str().unwrap(),
+        vocabulary.to_str().unwrap(),
+    ]);
+    let served = Served::start(&store, &data, &ontology);
+    assert_eq!(served.count().await, seeded);
+    served.stop();
+
+    // Nor does ingesting the claim sheets again.
+    let sheet = data.join("claims/zerohedge-2024-04-02.toml");
+    ok(&[
+        "ingest",
+        "--store",
+        store.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        sheet.to_str().unwrap(),
+    ]);
+    let served = Served::start(&store, &data, &ontology);
+    assert_eq!(served.count().await, seeded);
+
+    // A running server syncs again on SIGHUP.
+    std::fs::write(
+        ontology.join("extra.ttl"),
+        "<http://e/s> <http://e/p> <http://e/o> .\n",
+    )
+    .unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if served
+            .ask("ASK { <http://e/s> <http://e/p> <http://e/o> }")
+            .await
+        {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(reloaded, "SIGHUP did not sync the data directories");
+    std::fs::remove_file(ontology.join("extra.ttl")).unwrap();
+    served.stop();
+    let served = Served::start(&store, &data, &ontology);
+    assert_eq!(served.count().await, seeded);
+    served.stop();
+
+    // A changed file replaces exactly its graphs: the new triple is there, the old one gone.
+    let text = std::fs::read_to_string(&sheet).unwrap();
+    let changed = text.replace("name = \"Daily Mail\"\n", "name = \"The Daily Mail\"\n");
+    assert_ne!(text, changed);
+    std::fs::write(&sheet, changed).unwrap();
+    let served = Served::start(&store, &data, &ontology);
+    assert_eq!(served.count().await, seeded);
+    assert!(
+        served
+            .ask("ASK { ?o <http://schema.org/name> \"The Daily Mail\" }")
+            .await
+    );
+    assert!(
+        !served
+            .ask("ASK { ?o <http://schema.org/name> \"Daily Mail\" }")
+            .await
+    );
+    served.stop();
+
+    // A removed file takes its graphs with it.
+    std::fs::remove_file(&sheet).unwrap();
+    let served = Served::start(&store, &data, &ontology);
+    assert!(served.count().await < seeded);
+    assert!(
+        !served
+            .ask("ASK { ?a a <http://schema.org/NewsArticle> }")
+            .await
+    );
+    served.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_data_file_stops_the_start_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, data, ontology) = (
+        dir.path().join("db"),
+        dir.path().join("data"),
+        dir.path().join("ontology"),
+    );
+    copy_dir(&repo().join("data"), &data);
+    copy_dir(&repo().join("ontology"), &ontology);
+    let served = Served::start(&store, &data, &ontology);
+    let seeded = served.count().await;
+    served.stop();
+
+    std::fs::write(
+        data.join("broken.ttl"),
+        "<http://e/s> <http://e/p> <http://e/o> .\n<http://e/s> <http://e/p> .\n",
+    )
+    .unwrap();
+    std::fs::write(data.join("claims/zerohedge-2024-04-02.toml"), "").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--store"])
+        .arg(&store)
+        .arg("--data")
+        .arg(&data)
+        .arg("--ontology")
+        .arg(&ontology)
+        .env("CLAIMGRAPH_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.ttl:2:"), "{stderr}");
+
+    std::fs::remove_file(data.join("broken.ttl")).unwrap();
+    copy_dir(&repo().join("data"), &data);
+    let served = Served::start(&store, &data, &ontology);
+    assert_eq!(served.count().await, seeded);
+    served.stop();
+}
+
+#[test]
+fn load_names_file_line_and_column_and_loads_nothing_from_a_bad_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("db");
+    let bad = dir.path().join("bad.ttl");
+    std::fs::write(
+        &bad,
+        "@prefix ex: <http://example.org/> .\nex:a ex:p ex:b .\nex:c ex:p \"unterminated .\n",
+    )
+    .unwrap();
+    let output = claimgraph(&[
+        "load",
+        "--store",
+        store.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.ttl:3:"), "{stderr}");
+    let count = ok(&[
+        "query",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "csv",
+        "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }",
+    ]);
+    assert_eq!(count, "n\r\n0\r\n");
+
+    let output = claimgraph(&["load", "--store", store.to_str().unwrap(), "notes.docx"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown RDF format"));
+}
+
+#[test]
+fn load_gzip_query_and_dump_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("db");
+    let file = dir.path().join("quads.nq.gz");
+    let nquads =
+        "<http://e/s> <http://e/p> \"é €\" <http://e/g> .\n_:b <http://e/p> <http://e/o> .\n";
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&file).unwrap(),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(nquads.as_bytes()).unwrap();
+    encoder.finish().unwrap();
+    let store_arg = store.to_str().unwrap();
+    ok(&["load", "--store", store_arg, file.to_str().unwrap()]);
+
+    // Default-graph triples of a quad file go to the graph named after the file.
+    let csv = ok(&[
+        "query",
+        "--store",
+        store_arg,
+        "--format",
+        "csv",
+        "SELECT ?g { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g",
+    ]);
+    assert_eq!(
+        csv,
+        "g\r\nhttp://e/g\r\nhttp://localhost:7878/graphs/quads\r\n"
+    );
+    let turtle = ok(&[
+        "query",
+        "--store",
+        store_arg,
+        "CONSTRUCT WHERE { <http://e/s> ?p ?o }",
+    ]);
+    assert!(turtle.contains("\"é €\""), "{turtle}");
+
+    let dump = dir.path().join("dump.trig");
+    ok(&[
+        "dump",
+        "--store",
+        store_arg,
+        "--format",
+        "trig",
+        "--output",
+        dump.to_str().unwrap(),
+    ]);
+    let copy = dir.path().join("copy");
+    ok(&[
+        "load",
+        "--store",
+        copy.to_str().unwrap(),
+        dump.to_str().unwrap(),
+    ]);
+    let original = ok(&["dump", "--store", store_arg, "--canonical"]);
+    let reloaded = ok(&["dump", "--store", copy.to_str().unwrap(), "--canonical"]);
+    assert_eq!(original, reloaded);
+    assert_eq!(original.lines().count(), 2);
+
+    let output = claimgraph(&["dump", "--store", store_arg, "--format", "turtle"]);
+    assert!(
+        !output.status.success(),
+        "Turtle cannot hold a whole dataset"
+    );
+    ok(&[
+        "dump",
+        "--store",
+        store_arg,
+        "--format",
+        "turtle",
+        "--graph",
+        "http://e/g",
+    ]);
+}
+
+#[test]
+fn seed_text_is_archived_exactly_and_its_hash_recorded() {
+    use sha2::{Digest, Sha256};
+    let text =
+        std::fs::read(repo().join("data/texts/zerohedge-2024-04-02-facebook-netflix-dms.txt"))
+            .unwrap();
+    let sha = claimgraph::loader::hex(&Sha256::digest(&text));
+    let sheet =
+        std::fs::read_to_string(repo().join("data/claims/zerohedge-2024-04-02.toml")).unwrap();
+    assert!(
+        sheet.contains(&format!("text_sha256 = \"{sha}\"")),
+        "the sheet records another hash"
+    );
+    let shared = repo().join("../shared/seed/article.txt");
+    if shared.exists() {
+        assert_eq!(
+            std::fs::read(shared).unwrap(),
+            text,
+            "data/texts differs from the shared seed"
+        );
+    }
+}
+
+#[test]
+fn every_command_explains_every_flag() {
+    for (command, flags) in [
+        (
+            "serve",
+            &[
+                "--store",
+                "--base",
+                "--bind",
+                "--data",
+                "--ontology",
+                "--read-only",
+                "--write-token",
+            ][..],
+        ),
+        ("load", &["--store", "--base", "--graph"][..]),
+        (
+            "query",
+            &[
+                "--store",
+                "--base",
+                "--file",
+                "--format",
+                "--default-graph",
+                "--named-graph",
+            ][..],
+        ),
+        (
+            "dump",
+            &["--store", "--format", "--graph", "--output", "--canonical"][..],
+        ),
+    ] {
+        let help = ok(&[command, "--help"]);
+        for flag in flags {
+            assert!(
+                help.contains(flag),
+                "{command} --help does not mention {flag}"
+            );
+        }
+        assert!(
+            help.contains("CLAIMGRAPH_STORE"),
+            "{command} --help names the environment variables"
+        );
+    }
+}

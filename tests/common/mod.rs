@@ -1,0 +1,142 @@
+//! Shared test set-up: a real server (axum over TCP) on a real RocksDB store in a temp dir.
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use claimgraph::http::{self, ServeConfig};
+use std::path::{Path, PathBuf};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub const TOKEN: &str = "test-write-token";
+
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT/`, also the server's base IRI.
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store_dir: PathBuf,
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<claimgraph::Result<()>>>,
+}
+
+pub struct Options {
+    pub write_token: Option<&'static str>,
+    pub data_dirs: Vec<PathBuf>,
+    pub read_only: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            write_token: Some(TOKEN),
+            data_dirs: Vec::new(),
+            read_only: false,
+        }
+    }
+}
+
+impl TestServer {
+    pub async fn start(options: Options) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store_dir = dir.path().join("store");
+        Self::start_on(dir, store_dir, options).await
+    }
+
+    async fn start_on(dir: tempfile::TempDir, store_dir: PathBuf, options: Options) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/", listener.local_addr().unwrap());
+        let config = ServeConfig {
+            store: store_dir.clone(),
+            bind: String::new(),
+            base: base.clone(),
+            data_dirs: options.data_dirs,
+            read_only: options.read_only,
+            write_token: options.write_token.map(str::to_owned),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(http::run(listener, config, async {
+            let _ = stopped.await;
+        }));
+        let server = Self {
+            base,
+            client: reqwest::Client::new(),
+            store_dir,
+            _dir: dir,
+            stop: Some(stop),
+            task: Some(task),
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(response) = self.client.get(self.url("healthz")).send().await {
+                if response.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path.trim_start_matches('/'))
+    }
+
+    /// Stops the server and starts a new one on the same store (new port).
+    pub async fn restart(mut self, options: Options) -> Self {
+        self.shutdown().await;
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap());
+        Self::start_on(dir, self.store_dir.clone(), options).await
+    }
+
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    /// A SELECT query's JSON results.
+    pub async fn select(&self, query: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .post(self.url("sparql"))
+            .header("Accept", "application/sparql-results+json")
+            .form(&[("query", query)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{query}");
+        response.json().await.unwrap()
+    }
+
+    /// The value of `?n` in the first solution of a SELECT.
+    pub async fn count(&self, query: &str) -> u64 {
+        let results = self.select(query).await;
+        results["results"]["bindings"][0]["n"]["value"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    pub async fn update(&self, update: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("sparql"))
+            .header("Content-Type", "application/sparql-update")
+            .bearer_auth(TOKEN)
+            .body(update.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The repository root (for data/, ontology/, tests/w3c/).
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
