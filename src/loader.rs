@@ -315,23 +315,35 @@ fn discover(dirs: &[PathBuf]) -> Result<BTreeMap<String, RdfFile>> {
             tracing::debug!(dir = %dir.display(), "no such data directory; skipped");
             continue;
         }
-        let mut stack = vec![dir.clone()];
-        while let Some(current) = stack.pop() {
-            let entries = std::fs::read_dir(&current)
-                .map_err(|e| Error::io(format!("cannot list {}", current.display()), e))?;
-            for entry in entries {
-                let path = entry
-                    .map_err(|e| Error::io(format!("cannot list {}", current.display()), e))?
-                    .path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if let Some(file) = RdfFile::detect(&path) {
-                    files.insert(record_key(dir, &path), file);
-                }
+        for path in files_under(dir)? {
+            if let Some(file) = RdfFile::detect(&path) {
+                files.insert(record_key(dir, &path), file);
             }
         }
     }
     Ok(files)
+}
+
+/// Every file under `dir`, recursively, in a stable order (empty if `dir` does not exist).
+pub(crate) fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    if !dir.is_dir() {
+        return Ok(found);
+    }
+    let mut stack = vec![dir.to_owned()];
+    while let Some(current) = stack.pop() {
+        let list_error = |e| Error::io(format!("cannot list {}", current.display()), e);
+        for entry in std::fs::read_dir(&current).map_err(list_error)? {
+            let path = entry.map_err(list_error)?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 fn check_graph_conflicts(store: &ClaimStore, files: &BTreeMap<String, RdfFile>) -> Result<()> {

@@ -5,7 +5,7 @@ mod common;
 
 use common::repo;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 fn claimgraph(args: &[&str]) -> Output {
@@ -129,8 +129,8 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn serve_loads_the_seed_once_and_follows_changes_to_data_files() {
+/// A temp dir with copies of data/ and ontology/ and room for a store: (dir, store, data, ontology).
+fn seed_copy() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let (store, data, ontology) = (
         dir.path().join("db"),
@@ -139,6 +139,12 @@ async fn serve_loads_the_seed_once_and_follows_changes_to_data_files() {
     );
     copy_dir(&repo().join("data"), &data);
     copy_dir(&repo().join("ontology"), &ontology);
+    (dir, store, data, ontology)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_loads_the_seed_once_and_follows_changes_to_data_files() {
+    let (_dir, store, data, ontology) = seed_copy();
 
     let served = Served::start(&store, &data, &ontology);
     let seeded = served.count().await;
@@ -242,14 +248,7 @@ async fn serve_loads_the_seed_once_and_follows_changes_to_data_files() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broken_data_file_stops_the_start_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, data, ontology) = (
-        dir.path().join("db"),
-        dir.path().join("data"),
-        dir.path().join("ontology"),
-    );
-    copy_dir(&repo().join("data"), &data);
-    copy_dir(&repo().join("ontology"), &ontology);
+    let (_dir, store, data, ontology) = seed_copy();
     let served = Served::start(&store, &data, &ontology);
     let seeded = served.count().await;
     served.stop();

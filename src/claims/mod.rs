@@ -90,27 +90,9 @@ pub fn prepare(
 
 /// The sheets (`*.toml`) under `dir`, recursively, in a stable order.
 pub fn find_sheets(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    if !dir.is_dir() {
-        return Ok(found);
-    }
-    let mut stack = vec![dir.to_owned()];
-    while let Some(current) = stack.pop() {
-        let entries = std::fs::read_dir(&current)
-            .map_err(|e| Error::io(format!("cannot list {}", current.display()), e))?;
-        for entry in entries {
-            let path = entry
-                .map_err(|e| Error::io(format!("cannot list {}", current.display()), e))?
-                .path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "toml") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
+    let mut sheets = crate::loader::files_under(dir)?;
+    sheets.retain(|path| path.extension().is_some_and(|e| e == "toml"));
+    Ok(sheets)
 }
 
 /// Writes one compiled sheet in one transaction, replacing exactly the graphs the same sheet

@@ -116,7 +116,11 @@ mod tests {
     use super::*;
 
     const JSON: &[&str] = &["application/sparql-results+json", "application/json"];
-    const XML: &[&str] = &["application/sparql-results+xml", "application/xml", "text/xml"];
+    const XML: &[&str] = &[
+        "application/sparql-results+xml",
+        "application/xml",
+        "text/xml",
+    ];
     const CSV: &[&str] = &["text/csv"];
 
     fn check(accept: Option<&str>, expected: Option<&str>) {
