@@ -475,10 +475,11 @@ fn compile_sheet(
         let claim = iris.claim(review.claim.get_ref());
         g.add(r.clone(), rdf::TYPE.into(), term(SCHEMA, "ClaimReview"));
         g.add(r.clone(), term(SCHEMA, "itemReviewed"), claim.clone());
-        if let Some(text) = file
-            .claims
+        // The reviewed claim may be defined in any sheet of the set.
+        if let Some(text) = checked
+            .sheets
             .iter()
-            .chain(checked.sheets.iter().flat_map(|s| &s.file.claims))
+            .flat_map(|s| &s.file.claims)
             .find(|c| c.key.get_ref() == review.claim.get_ref())
             .map(|c| c.text.as_str())
         {
@@ -529,10 +530,11 @@ fn compile_sheet(
         );
         for evidence in &review.evidence {
             let key = evidence.get_ref();
-            let target = if file
-                .sources
+            // Evidence is a source where a source has that key, otherwise an entity (checked).
+            let target = if checked
+                .sheets
                 .iter()
-                .chain(checked.sheets.iter().flat_map(|s| &s.file.sources))
+                .flat_map(|s| &s.file.sources)
                 .any(|s| s.key.get_ref() == key)
             {
                 iris.source(key)
