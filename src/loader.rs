@@ -216,18 +216,35 @@ pub fn sync_dirs(store: &ClaimStore, dirs: &[PathBuf]) -> Result<SyncReport> {
         current.insert(key.clone(), hex(&Sha256::digest(&bytes)));
     }
     check_graph_conflicts(store, &files)?;
-    let mut sheets = BTreeMap::new();
+    // Sheets are fingerprinted cheaply; only if one changed are they all checked and compiled
+    // (they may refer to each other's keys).
+    let mut sheet_dirs = Vec::new();
     for dir in dirs {
         let paths = crate::claims::find_sheets(dir)?;
         if paths.is_empty() {
             continue;
         }
-        let compiled =
-            crate::claims::prepare(&paths, dir, store.base()).map_err(Error::Multiple)?;
-        for sheet in compiled {
+        let parsed = crate::claims::read_sheets(&paths).map_err(Error::Multiple)?;
+        let mut stale = false;
+        for sheet in &parsed {
             let key = record_key(dir, &sheet.path);
-            current.insert(key.clone(), sheet.fingerprint.clone());
-            sheets.insert(key, sheet);
+            let fingerprint = crate::claims::fingerprint(sheet);
+            stale |= recorded.get(&key).is_none_or(|r| r.sha256 != fingerprint);
+            current.insert(key, fingerprint);
+        }
+        stale |= recorded
+            .keys()
+            .any(|key| key.ends_with(".toml") && !current.contains_key(key));
+        sheet_dirs.push((dir, paths, stale));
+    }
+    let mut sheets = BTreeMap::new();
+    for (dir, paths, stale) in sheet_dirs {
+        if stale {
+            let compiled =
+                crate::claims::prepare(&paths, dir, store.base()).map_err(Error::Multiple)?;
+            for sheet in compiled {
+                sheets.insert(record_key(dir, &sheet.path), sheet);
+            }
         }
     }
 

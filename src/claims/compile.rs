@@ -558,7 +558,7 @@ fn compile_sheet(
     Ok(CompiledSheet {
         id,
         path: sheet.path.clone(),
-        fingerprint: checked.fingerprints[index].clone(),
+        fingerprint: super::fingerprint(sheet),
         quads,
         graphs,
         claims: file.claims.len(),

@@ -62,6 +62,24 @@ fn read_sheet(path: &Path) -> Result<Sheet> {
     }
 }
 
+/// SHA-256 over a sheet's bytes and the archived texts it names, so that a changed text counts
+/// as a changed sheet. Cheap: parsing only, no checks; a text that cannot be read is hashed as
+/// absent (the check will say why).
+pub fn fingerprint(sheet: &Sheet) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(sheet.source.as_bytes());
+    for source in &sheet.file.sources {
+        if let Some(text) = &source.text {
+            hasher.update(text.get_ref().as_bytes());
+            if let Ok(bytes) = std::fs::read(sheet.dir().join(text.get_ref())) {
+                hasher.update(Sha256::digest(&bytes));
+            }
+        }
+    }
+    crate::loader::hex(&hasher.finalize())
+}
+
 /// Reads, checks and compiles sheets in one go; `data_root` is the directory archived-text paths
 /// are recorded relative to.
 pub fn prepare(

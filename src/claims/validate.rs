@@ -90,9 +90,6 @@ pub struct Checked<'a> {
     pub texts: HashMap<String, ArchivedText>,
     /// Anchors by (sheet, claim, appearance) index.
     pub anchors: HashMap<(usize, usize, usize), Anchor>,
-    /// Per sheet: SHA-256 over the sheet's bytes and the texts it anchors in, so a changed text
-    /// counts as a changed sheet.
-    pub fingerprints: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -133,22 +130,17 @@ pub fn check<'a>(sheets: &'a [Sheet], data_root: &Path) -> Result<Checked<'a>, V
     checker.collect_keys();
     let mut texts = HashMap::new();
     let mut anchors = HashMap::new();
-    let mut fingerprints = Vec::new();
-    for (index, sheet) in sheets.iter().enumerate() {
-        let mut hasher = Sha256::new();
-        hasher.update(sheet.source.as_bytes());
-        checker.check_sources(index, data_root, &mut texts, &mut hasher);
+    for index in 0..sheets.len() {
+        checker.check_sources(index, data_root, &mut texts);
         checker.check_entities(index);
         checker.check_claims(index, &texts, &mut anchors);
         checker.check_reviews(index);
-        fingerprints.push(crate::loader::hex(&hasher.finalize()));
     }
     if checker.errors.is_empty() {
         Ok(Checked {
             sheets,
             texts,
             anchors,
-            fingerprints,
         })
     } else {
         Err(checker.errors)
@@ -274,7 +266,6 @@ impl Checker<'_> {
         index: usize,
         data_root: &Path,
         texts: &mut HashMap<String, ArchivedText>,
-        fingerprint: &mut Sha256,
     ) {
         let sheet = &self.sheets[index];
         for source in &sheet.file.sources {
@@ -372,7 +363,6 @@ impl Checker<'_> {
                         self.error(index, text.span(), "the archived text is not UTF-8");
                         continue;
                     };
-                    fingerprint.update(content.as_bytes());
                     texts.insert(
                         source.key.get_ref().clone(),
                         ArchivedText {
