@@ -341,6 +341,24 @@ fn discover(dirs: &[PathBuf]) -> Result<BTreeMap<String, RdfFile>> {
     Ok(files)
 }
 
+/// Path, size and modification time of every file under the data directories.
+pub type Listing = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
+
+/// A cheap signature of the files under `dirs` (path, size, modification time), to notice changes
+/// without reading them.
+pub fn listing(dirs: &[PathBuf]) -> Result<Listing> {
+    let mut listing = Vec::new();
+    for dir in dirs {
+        for path in files_under(dir)? {
+            let metadata = std::fs::metadata(&path).ok();
+            let size = metadata.as_ref().map_or(0, std::fs::Metadata::len);
+            let modified = metadata.and_then(|m| m.modified().ok());
+            listing.push((path, size, modified));
+        }
+    }
+    Ok(listing)
+}
+
 /// Every file under `dir`, recursively, in a stable order (empty if `dir` does not exist).
 pub(crate) fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();

@@ -28,8 +28,9 @@ struct Cli {
 enum Command {
     /// Serve the store over HTTP: SPARQL 1.1 Protocol at /sparql, health at /healthz.
     ///
-    /// On start the RDF files under --data and --ontology are loaded into the store, and loaded
-    /// again when they change (replacing exactly the graphs they filled before).
+    /// On start the RDF files and claim sheets under --data and --ontology are loaded into the
+    /// store, and loaded again when they change (replacing exactly the graphs they filled before):
+    /// the server looks every --reload-interval seconds, and at once on SIGHUP.
     Serve(ServeArgs),
     /// Load RDF files into the store, each file all or nothing.
     ///
@@ -117,6 +118,10 @@ struct ServeArgs {
     /// Directory of the ontology files, loaded like --data.
     #[arg(long, env = "CLAIMGRAPH_ONTOLOGY", default_value = "ontology")]
     ontology: PathBuf,
+    /// Seconds between looks for changed files under --data and --ontology (0: only at start-up
+    /// and on SIGHUP). A change is synced like at start-up: all or nothing.
+    #[arg(long, env = "CLAIMGRAPH_RELOAD_INTERVAL", default_value_t = 2)]
+    reload_interval: u64,
     /// Refuse every write over HTTP (403), even with the write token.
     #[arg(long, env = "CLAIMGRAPH_READ_ONLY")]
     read_only: bool,
@@ -226,6 +231,8 @@ fn serve(args: ServeArgs) -> Result<()> {
         store: args.store.store,
         bind: args.bind,
         data_dirs: vec![args.ontology, args.data],
+        reload_interval: (args.reload_interval > 0)
+            .then(|| std::time::Duration::from_secs(args.reload_interval)),
         read_only: args.read_only,
         write_token: args.write_token.filter(|t| !t.is_empty()),
     };

@@ -30,18 +30,26 @@ fn ok(args: &[&str]) -> String {
 struct Served {
     child: Child,
     url: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Served {
     fn start(store: &Path, data: &Path, ontology: &Path) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_claimgraph"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--store"])
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--reload-interval",
+                "1",
+                "--store",
+            ])
             .arg(store)
             .arg("--data")
             .arg(data)
             .arg("--ontology")
             .arg(ontology)
-            .env("CLAIMGRAPH_LOG", "warn")
+            .env("CLAIMGRAPH_LOG", "info")
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -55,9 +63,15 @@ impl Served {
                 break rest.split_whitespace().next().unwrap().to_owned();
             }
         };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, url }
+        // Keep draining stderr so the server never blocks on a full pipe; keep it for failures.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Self { child, url, log }
     }
 
     async fn count(&self) -> u64 {
@@ -109,6 +123,9 @@ impl Served {
 impl Drop for Served {
     /// A failing test must not leave a server behind (it would hold the test's output open).
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("server log:\n{}", self.log.lock().unwrap().join("\n"));
+        }
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
@@ -209,7 +226,20 @@ async fn serve_loads_the_seed_once_and_follows_changes_to_data_files() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(reloaded, "SIGHUP did not sync the data directories");
+    // And by itself when a file changes: the file's removal takes its triple away.
     std::fs::remove_file(ontology.join("extra.ttl")).unwrap();
+    let mut removed = false;
+    for _ in 0..100 {
+        if !served
+            .ask("ASK { <http://e/s> <http://e/p> <http://e/o> }")
+            .await
+        {
+            removed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(removed, "the removal of a data file was not noticed");
     served.stop();
     let served = Served::start(&store, &data, &ontology);
     assert_eq!(served.count().await, seeded);
@@ -423,6 +453,7 @@ fn every_command_explains_every_flag() {
                 "--bind",
                 "--data",
                 "--ontology",
+                "--reload-interval",
                 "--read-only",
                 "--write-token",
             ][..],

@@ -30,6 +30,8 @@ pub struct ServeConfig {
     pub base: String,
     /// Directories whose RDF files are synced into the store at start-up.
     pub data_dirs: Vec<PathBuf>,
+    /// How often to look for changed data files (`None`: only at start-up and on SIGHUP).
+    pub reload_interval: Option<std::time::Duration>,
     pub read_only: bool,
     pub write_token: Option<String>,
 }
@@ -146,10 +148,11 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let started = std::time::Instant::now();
-    let store = {
+    let (store, listing) = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || -> Result<ClaimStore> {
+        tokio::task::spawn_blocking(move || -> Result<(ClaimStore, loader::Listing)> {
             let store = ClaimStore::open(&config.store, &config.base)?;
+            let listing = loader::listing(&config.data_dirs)?;
             let report = loader::sync_dirs(&store, &config.data_dirs)?;
             for key in &report.loaded {
                 tracing::info!(file = %key, "loaded");
@@ -163,20 +166,24 @@ pub async fn run(
                 "store {} ready",
                 config.store.display()
             );
-            Ok(store)
+            Ok((store, listing))
         })
         .await
         .map_err(|e| Error::Invalid(format!("start-up failed: {e}")))??
     };
     let store = Arc::new(store);
+    let syncer = Arc::new(Syncer {
+        store: store.clone(),
+        dirs: config.data_dirs.clone(),
+        synced: tokio::sync::Mutex::new(listing),
+    });
     // Registered before the server announces itself, so a SIGHUP never finds the default action.
     #[cfg(unix)]
     if let Ok(hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        tokio::spawn(reload_on_hangup(
-            hangups,
-            store.clone(),
-            config.data_dirs.clone(),
-        ));
+        tokio::spawn(reload_on_hangup(hangups, syncer.clone()));
+    }
+    if let Some(every) = config.reload_interval {
+        tokio::spawn(reload_when_changed(syncer, every));
     }
     let state = AppState::new(store, config.read_only, config.write_token.as_deref());
     let address: SocketAddr = listener
@@ -193,26 +200,69 @@ pub async fn run(
         .map_err(|e| Error::io("server failed", e))
 }
 
-/// `kill -HUP` makes a running server sync the data directories again (same all-or-nothing sync
-/// as at start-up; a bad file is logged and changes nothing).
-#[cfg(unix)]
-async fn reload_on_hangup(
-    mut hangups: tokio::signal::unix::Signal,
+/// Re-syncs the data directories of a running server, one sync at a time.
+struct Syncer {
     store: Arc<ClaimStore>,
     dirs: Vec<PathBuf>,
-) {
-    while hangups.recv().await.is_some() {
-        let (store, dirs) = (store.clone(), dirs.clone());
-        match tokio::task::spawn_blocking(move || loader::sync_dirs(&store, &dirs)).await {
-            Ok(Ok(report)) => tracing::info!(
-                loaded = ?report.loaded,
-                removed = ?report.removed,
-                unchanged = report.unchanged,
-                "data directories synced (SIGHUP)"
-            ),
-            Ok(Err(error)) => tracing::error!(%error, "data sync failed; the store is unchanged"),
-            Err(error) => tracing::error!(%error, "data sync aborted"),
+    /// The files as they were when the store was last synced with them.
+    synced: tokio::sync::Mutex<loader::Listing>,
+}
+
+impl Syncer {
+    /// The same all-or-nothing sync as at start-up; a bad file is logged and changes nothing
+    /// (and is not retried until the files change again). With `only_if_changed`, nothing is done
+    /// when the files look as they did at the last sync.
+    async fn sync(&self, why: &'static str, only_if_changed: bool) {
+        let mut synced = self.synced.lock().await;
+        let (store, dirs) = (self.store.clone(), self.dirs.clone());
+        let previous = synced.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let listing = loader::listing(&dirs)?;
+            if only_if_changed && listing == previous {
+                return Ok((listing, None));
+            }
+            loader::sync_dirs(&store, &dirs).map(|report| (listing, Some(report)))
+        })
+        .await;
+        match outcome {
+            Ok(Ok((listing, report))) => {
+                *synced = listing;
+                if let Some(report) = report {
+                    tracing::info!(
+                        loaded = ?report.loaded,
+                        removed = ?report.removed,
+                        unchanged = report.unchanged,
+                        "data directories synced ({why})"
+                    );
+                }
+            }
+            Ok(Err(error)) => {
+                if let Ok(listing) = loader::listing(&self.dirs) {
+                    *synced = listing;
+                }
+                tracing::error!(%error, "data sync ({why}) failed; the store is unchanged");
+            }
+            Err(error) => tracing::error!(%error, "data sync ({why}) aborted"),
         }
+    }
+}
+
+/// `kill -HUP` makes a running server sync the data directories again.
+#[cfg(unix)]
+async fn reload_on_hangup(mut hangups: tokio::signal::unix::Signal, syncer: Arc<Syncer>) {
+    while hangups.recv().await.is_some() {
+        syncer.sync("SIGHUP", false).await;
+    }
+}
+
+/// Syncs the data directories whenever a file in them is added, removed, resized or touched
+/// (a cheap listing every `every`; the sync itself then hashes only what it must).
+async fn reload_when_changed(syncer: Arc<Syncer>, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        syncer.sync("files changed", true).await;
     }
 }
 

@@ -49,6 +49,7 @@ impl TestServer {
             bind: String::new(),
             base: base.clone(),
             data_dirs: options.data_dirs,
+            reload_interval: None,
             read_only: options.read_only,
             write_token: options.write_token.map(str::to_owned),
         };
