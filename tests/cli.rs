@@ -474,6 +474,15 @@ fn every_command_explains_every_flag() {
             "dump",
             &["--store", "--format", "--graph", "--output", "--canonical"][..],
         ),
+        ("check", &["--data", "CLAIMGRAPH_DATA"][..]),
+        (
+            "ingest",
+            &["--store", "--base", "--data", "CLAIMGRAPH_STORE"][..],
+        ),
+        (
+            "verify",
+            &["--store", "--base", "--data", "CLAIMGRAPH_STORE"][..],
+        ),
     ] {
         let help = ok(&[command, "--help"]);
         for flag in flags {
@@ -483,7 +492,7 @@ fn every_command_explains_every_flag() {
             );
         }
         assert!(
-            help.contains("CLAIMGRAPH_STORE"),
+            help.contains("[env: CLAIMGRAPH_"),
             "{command} --help names the environment variables"
         );
     }
