@@ -213,35 +213,38 @@ impl Syncer {
     /// (and is not retried until the files change again). With `only_if_changed`, nothing is done
     /// when the files look as they did at the last sync.
     async fn sync(&self, why: &'static str, only_if_changed: bool) {
-        let mut synced = self.synced.lock().await;
+        let mut last = self.synced.lock().await;
         let (store, dirs) = (self.store.clone(), self.dirs.clone());
-        let previous = synced.clone();
+        let previous = last.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             let listing = loader::listing(&dirs)?;
-            if only_if_changed && listing == previous {
-                return Ok((listing, None));
-            }
-            loader::sync_dirs(&store, &dirs).map(|report| (listing, Some(report)))
+            let result = if only_if_changed && listing == previous {
+                Ok(None)
+            } else {
+                loader::sync_dirs(&store, &dirs).map(Some)
+            };
+            Ok::<_, Error>((listing, result))
         })
         .await;
         match outcome {
-            Ok(Ok((listing, report))) => {
-                *synced = listing;
-                if let Some(report) = report {
-                    tracing::info!(
+            // The listing is recorded even when the sync failed: a bad file is not retried until
+            // the files change again.
+            Ok(Ok((listing, result))) => {
+                *last = listing;
+                match result {
+                    Ok(Some(report)) => tracing::info!(
                         loaded = ?report.loaded,
                         removed = ?report.removed,
                         unchanged = report.unchanged,
                         "data directories synced ({why})"
-                    );
+                    ),
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::error!(%error, "data sync ({why}) failed; the store is unchanged")
+                    }
                 }
             }
-            Ok(Err(error)) => {
-                if let Ok(listing) = loader::listing(&self.dirs) {
-                    *synced = listing;
-                }
-                tracing::error!(%error, "data sync ({why}) failed; the store is unchanged");
-            }
+            Ok(Err(error)) => tracing::error!(%error, "cannot list the data directories"),
             Err(error) => tracing::error!(%error, "data sync ({why}) aborted"),
         }
     }
