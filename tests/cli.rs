@@ -102,6 +102,17 @@ impl Served {
         json["boolean"].as_bool().unwrap()
     }
 
+    /// Waits (up to 10 s) until the ASK query answers `expected`; false if it never does.
+    async fn wait_for(&self, query: &str, expected: bool) -> bool {
+        for _ in 0..100 {
+            if self.ask(query).await == expected {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    }
+
     /// Stops the server the way a service manager does (SIGTERM) and waits for it.
     fn stop(mut self) {
         self.terminate();
@@ -214,32 +225,17 @@ async fn serve_loads_the_seed_once_and_follows_changes_to_data_files() {
         .status()
         .unwrap();
     assert!(hup.success());
-    let mut reloaded = false;
-    for _ in 0..100 {
-        if served
-            .ask("ASK { <http://e/s> <http://e/p> <http://e/o> }")
-            .await
-        {
-            reloaded = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(reloaded, "SIGHUP did not sync the data directories");
+    let extra = "ASK { <http://e/s> <http://e/p> <http://e/o> }";
+    assert!(
+        served.wait_for(extra, true).await,
+        "SIGHUP did not sync the data directories"
+    );
     // And by itself when a file changes: the file's removal takes its triple away.
     std::fs::remove_file(ontology.join("extra.ttl")).unwrap();
-    let mut removed = false;
-    for _ in 0..100 {
-        if !served
-            .ask("ASK { <http://e/s> <http://e/p> <http://e/o> }")
-            .await
-        {
-            removed = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(removed, "the removal of a data file was not noticed");
+    assert!(
+        served.wait_for(extra, false).await,
+        "the removal of a data file was not noticed"
+    );
     served.stop();
     let served = Served::start(&store, &data, &ontology);
     assert_eq!(served.count().await, seeded);
