@@ -110,11 +110,6 @@ impl RdfSyntax {
         self.media_types[0]
     }
 
-    /// Whether the format can carry named graphs.
-    pub fn supports_datasets(&self) -> bool {
-        self.format.supports_datasets()
-    }
-
     pub fn by_name(name: &str) -> Option<&'static RdfSyntax> {
         let name = name.to_ascii_lowercase();
         RDF_SYNTAXES
@@ -134,11 +129,6 @@ impl RdfSyntax {
         RDF_SYNTAXES
             .iter()
             .find(|s| s.media_types.iter().any(|m| *m == media_type))
-    }
-
-    /// The formats that can carry a whole dataset (named graphs), for dumps.
-    pub fn dataset_syntaxes() -> impl Iterator<Item = &'static RdfSyntax> {
-        RDF_SYNTAXES.iter().filter(|s| s.supports_datasets())
     }
 }
 

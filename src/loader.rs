@@ -14,7 +14,7 @@
 use crate::error::{Error, Result};
 use crate::formats::RdfSyntax;
 use crate::store::ClaimStore;
-use oxigraph::io::{RdfFormat, RdfParseError};
+use oxigraph::io::RdfParseError;
 use oxigraph::model::{
     vocab::rdf, GraphName, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term,
 };
@@ -216,32 +216,35 @@ pub fn sync_dirs(store: &ClaimStore, dirs: &[PathBuf]) -> Result<SyncReport> {
         current.insert(key.clone(), hex(&Sha256::digest(&bytes)));
     }
     check_graph_conflicts(store, &files)?;
-    // Sheets are fingerprinted cheaply; only if one changed are they all checked and compiled
-    // (they may refer to each other's keys).
-    let mut sheet_dirs = Vec::new();
+    // Sheets are parsed and fingerprinted cheaply; only if one changed or disappeared are they
+    // all checked and compiled (they may refer to each other's keys).
+    let mut parsed_dirs = Vec::new();
     for dir in dirs {
         let paths = crate::claims::find_sheets(dir)?;
         if paths.is_empty() {
             continue;
         }
         let parsed = crate::claims::read_sheets(&paths).map_err(Error::Multiple)?;
-        let mut stale = false;
         for sheet in &parsed {
-            let key = record_key(dir, &sheet.path);
-            let fingerprint = crate::claims::fingerprint(sheet);
-            stale |= recorded.get(&key).is_none_or(|r| r.sha256 != fingerprint);
-            current.insert(key, fingerprint);
+            current.insert(
+                record_key(dir, &sheet.path),
+                crate::claims::fingerprint(sheet),
+            );
         }
-        stale |= recorded
+        parsed_dirs.push((dir, parsed));
+    }
+    let sheets_stale = current
+        .iter()
+        .filter(|(key, _)| key.ends_with(".toml"))
+        .any(|(key, sha)| recorded.get(key).is_none_or(|r| &r.sha256 != sha))
+        || recorded
             .keys()
             .any(|key| key.ends_with(".toml") && !current.contains_key(key));
-        sheet_dirs.push((dir, paths, stale));
-    }
     let mut sheets = BTreeMap::new();
-    for (dir, paths, stale) in sheet_dirs {
-        if stale {
-            let compiled =
-                crate::claims::prepare(&paths, dir, store.base()).map_err(Error::Multiple)?;
+    if sheets_stale {
+        for (dir, parsed) in &parsed_dirs {
+            let compiled = crate::claims::prepare_sheets(parsed, dir, store.base())
+                .map_err(Error::Multiple)?;
             for sheet in compiled {
                 sheets.insert(record_key(dir, &sheet.path), sheet);
             }
@@ -498,9 +501,4 @@ fn percent_encode(value: &str) -> String {
 /// Lower-case hexadecimal.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Which RDF format a path names, for callers that only need the format.
-pub fn format_of(path: &Path) -> Option<RdfFormat> {
-    RdfFile::detect(path).map(|f| f.syntax.format)
 }

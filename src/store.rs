@@ -117,11 +117,6 @@ impl ClaimStore {
         Ok(Self::with_store(Store::open(path)?, base))
     }
 
-    /// A store held in memory, for tools that need a scratch store.
-    pub fn in_memory(base: &str) -> Result<Self> {
-        Ok(Self::with_store(Store::new()?, base))
-    }
-
     fn with_store(store: Store, base: &str) -> Self {
         Self {
             store,

@@ -87,8 +87,16 @@ pub fn prepare(
     data_root: &Path,
     base: &str,
 ) -> std::result::Result<Vec<CompiledSheet>, Vec<Error>> {
-    let sheets = read_sheets(paths)?;
-    let checked = check(&sheets, data_root)?;
+    prepare_sheets(&read_sheets(paths)?, data_root, base)
+}
+
+/// Checks and compiles sheets already read (see [`prepare`]).
+pub fn prepare_sheets(
+    sheets: &[Sheet],
+    data_root: &Path,
+    base: &str,
+) -> std::result::Result<Vec<CompiledSheet>, Vec<Error>> {
+    let checked = check(sheets, data_root)?;
     let compiled = compile(&checked, base).map_err(|e| vec![e])?;
     // The shapes see every sheet at once, so references across sheets resolve.
     let all: Vec<_> = compiled
