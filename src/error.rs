@@ -15,6 +15,9 @@ pub enum Error {
     /// A request that is well-formed but asks for something that cannot be done.
     #[error("{0}")]
     Invalid(String),
+    /// The thing asked for does not exist; the message names it.
+    #[error("{0}")]
+    NotFound(String),
     #[error("query evaluation failed: {0}")]
     Evaluation(#[from] QueryEvaluationError),
     #[error("update failed: {0}")]

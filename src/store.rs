@@ -86,7 +86,7 @@ pub struct ClaimStore {
 /// Counters of query activity, for `/metrics` and for tests that check cancellation.
 #[derive(Debug, Default)]
 pub struct QueryMetrics {
-    /// Queries being evaluated or streamed right now.
+    /// Queries (and other streamed responses) being evaluated or streamed right now.
     pub running: AtomicUsize,
     /// Queries started since the store was opened.
     pub started: AtomicU64,
@@ -169,9 +169,25 @@ impl ClaimStore {
     /// Runs a SELECT over the union default graph and collects its rows, for the product's own
     /// small queries (from `queries/`), never for user queries, which stream.
     pub fn select(&self, query: &str) -> Result<Vec<Vec<Option<Term>>>> {
+        self.select_with(query, &[])
+    }
+
+    /// [`ClaimStore::select`] with variables bound to values before evaluation: the way user
+    /// input reaches a query (parsed as terms, never spliced into the query text).
+    pub fn select_with(
+        &self,
+        query: &str,
+        bindings: &[(&str, Term)],
+    ) -> Result<Vec<Vec<Option<Term>>>> {
         let mut prepared = SparqlEvaluator::new().for_query(self.parse_query(query)?);
         prepared.dataset_mut().set_default_graph_as_union();
-        match prepared.on_store(&self.store).execute()? {
+        let mut bound = prepared.on_store(&self.store);
+        for (name, value) in bindings {
+            let variable = oxigraph::model::Variable::new(*name)
+                .map_err(|e| Error::Invalid(format!("invalid variable name {name}: {e}")))?;
+            bound = bound.substitute_variable(variable, value.clone());
+        }
+        match bound.execute()? {
             QueryResults::Solutions(solutions) => {
                 let variables = solutions.variables().to_vec();
                 solutions
@@ -235,6 +251,23 @@ impl ClaimStore {
         dataset: DatasetParams,
         format: OutputFormat,
     ) -> Result<ResultStream> {
+        self.stream(move |store, cancel| {
+            let pending = store.start_query(query, &dataset, format, cancel)?;
+            Ok(move |writer: &mut dyn Write| pending.write_to(writer).map(drop))
+        })
+        .await
+    }
+
+    /// Streams bytes produced on a blocking thread: `start` runs first and may fail (its error is
+    /// returned, nothing has been sent); the writer it returns then writes the body, in 64 KiB
+    /// chunks through a bounded channel. An error while writing ends the stream with an `Err`
+    /// item (an aborted response, never a complete-looking one). When the stream is dropped (the
+    /// client went away) the next write fails and the token is cancelled, so the work stops.
+    pub async fn stream<S, W>(self: &Arc<Self>, start: S) -> Result<ResultStream>
+    where
+        S: FnOnce(&ClaimStore, CancellationToken) -> Result<W> + Send + 'static,
+        W: FnOnce(&mut dyn Write) -> Result<()>,
+    {
         let cancel = CancelOnDrop(CancellationToken::new());
         let token = cancel.0.clone();
         let (ready_tx, ready_rx) = oneshot::channel();
@@ -242,20 +275,19 @@ impl ClaimStore {
         let store = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let _running = RunningQuery::new(&store.metrics);
-            match store.start_query(query, &dataset, format, token) {
+            match start(&store, token) {
                 Err(error) => {
                     let _ = ready_tx.send(Err(error));
                 }
-                Ok(pending) => {
+                Ok(write) => {
                     if ready_tx.send(Ok(())).is_err() {
                         return; // the client went away while we evaluated
                     }
-                    let writer = ChannelWriter::new(bytes_tx.clone());
-                    let outcome = pending
-                        .write_to(writer)
-                        .and_then(|writer| writer.finish().map_err(|e| Error::io("sending", e)));
+                    let mut writer = ChannelWriter::new(bytes_tx.clone());
+                    let outcome = write(&mut writer)
+                        .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
                     if let Err(error) = outcome {
-                        tracing::warn!(%error, "query failed while streaming its results");
+                        tracing::warn!(%error, "failed while streaming a response");
                         let _ = bytes_tx.blocking_send(Err(io::Error::other(error.to_string())));
                     }
                 }
@@ -267,9 +299,7 @@ impl ClaimStore {
                 _cancel: cancel,
             }),
             Ok(Err(error)) => Err(error),
-            Err(_) => Err(Error::Invalid(
-                "query evaluation thread ended abruptly".into(),
-            )),
+            Err(_) => Err(Error::Invalid("the streaming thread ended abruptly".into())),
         }
     }
 

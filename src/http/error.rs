@@ -55,6 +55,7 @@ impl From<Error> for ApiError {
                 }
                 _ => StatusCode::BAD_REQUEST,
             },
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Storage(_) | Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
@@ -64,13 +65,24 @@ impl From<Error> for ApiError {
     }
 }
 
+/// The JSON body of every error response.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The HTTP status code, repeated.
+    pub status: u16,
+    /// The status code's reason phrase.
+    pub error: String,
+    /// What went wrong, naming the problem (and where, for syntax errors).
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "status": self.status.as_u16(),
-            "error": self.status.canonical_reason().unwrap_or(""),
-            "message": self.message,
-        });
+        let body = ErrorBody {
+            status: self.status.as_u16(),
+            error: self.status.canonical_reason().unwrap_or("").to_owned(),
+            message: self.message,
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         for (name, value) in self.headers {
             response.headers_mut().append(name, value);

@@ -5,6 +5,7 @@
 
 mod error;
 mod negotiate;
+mod openapi;
 mod sparql;
 
 pub use error::ApiError;
@@ -21,6 +22,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Everything `claimgraph serve` is configured with.
 #[derive(Debug, Clone)]
@@ -94,12 +97,20 @@ impl AppState {
     }
 }
 
-/// Every route of the server.
+/// Every route of the server. JSON routes go through `routes!`, which also describes them in
+/// `/openapi.json`; the others (SPARQL, RDF, HTML, text) through `route`.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .route("/sparql", get(sparql::get).post(sparql::post))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
+        .split_for_parts();
+    let api = Arc::new(api);
+    router
+        .route(
+            "/openapi.json",
+            get(move || async move { axum::Json(api.as_ref().clone()) }),
+        )
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such resource on this server")
         })
