@@ -179,7 +179,27 @@ impl ClaimStore {
         query: &str,
         bindings: &[(&str, Term)],
     ) -> Result<Vec<Vec<Option<Term>>>> {
-        let mut prepared = SparqlEvaluator::new().for_query(self.parse_query(query)?);
+        let mut rows = Vec::new();
+        self.select_each(query, bindings, CancellationToken::new(), |row| {
+            rows.push(row.to_vec());
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// [`ClaimStore::select_with`] without collecting: each row (values in the order of the
+    /// SELECT clause) goes to `row` as it is produced, so exports walk the store in memory that
+    /// does not grow with it. Stops at the first error of `row`, or when `cancel` is cancelled.
+    pub fn select_each(
+        &self,
+        query: &str,
+        bindings: &[(&str, Term)],
+        cancel: CancellationToken,
+        mut row: impl FnMut(&[Option<Term>]) -> Result<()>,
+    ) -> Result<()> {
+        let mut prepared = SparqlEvaluator::new()
+            .with_cancellation_token(cancel)
+            .for_query(self.parse_query(query)?);
         prepared.dataset_mut().set_default_graph_as_union();
         let mut bound = prepared.on_store(&self.store);
         for (name, value) in bindings {
@@ -190,12 +210,14 @@ impl ClaimStore {
         match bound.execute()? {
             QueryResults::Solutions(solutions) => {
                 let variables = solutions.variables().to_vec();
-                solutions
-                    .map(|solution| {
-                        let solution = solution?;
-                        Ok(variables.iter().map(|v| solution.get(v).cloned()).collect())
-                    })
-                    .collect()
+                let mut values = Vec::with_capacity(variables.len());
+                for solution in solutions {
+                    let solution = solution?;
+                    values.clear();
+                    values.extend(variables.iter().map(|v| solution.get(v).cloned()));
+                    row(&values)?;
+                }
+                Ok(())
             }
             _ => Err(Error::Invalid("not a SELECT query".into())),
         }
