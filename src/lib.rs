@@ -4,6 +4,7 @@
 pub mod canonical;
 pub mod claims;
 pub mod error;
+pub mod export;
 pub mod formats;
 pub mod http;
 pub mod loader;
