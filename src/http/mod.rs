@@ -4,6 +4,7 @@
 //! `store`, and encode; blocking work never runs on the async runtime.
 
 mod error;
+mod export;
 mod negotiate;
 mod openapi;
 mod sparql;
@@ -104,6 +105,10 @@ pub fn app(state: AppState) -> Router {
         .route("/sparql", get(sparql::get).post(sparql::post))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
+        .route("/export", get(export::dump))
+        .routes(utoipa_axum::routes!(export::claimreview))
+        .route("/export/nanopubs", get(export::nanopubs))
+        .route("/.well-known/void", get(export::void))
         .split_for_parts();
     let api = Arc::new(api);
     router

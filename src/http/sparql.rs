@@ -194,7 +194,7 @@ fn service_description(state: &AppState, headers: &HeaderMap) -> Result<Response
         .into_response())
 }
 
-fn with_charset(media_type: &str) -> String {
+pub(super) fn with_charset(media_type: &str) -> String {
     if media_type.starts_with("text/") {
         format!("{media_type}; charset=utf-8")
     } else {
@@ -202,7 +202,7 @@ fn with_charset(media_type: &str) -> String {
     }
 }
 
-fn not_acceptable(offers: &[&[&str]]) -> ApiError {
+pub(super) fn not_acceptable(offers: &[&[&str]]) -> ApiError {
     let offered: Vec<&str> = offers.iter().flat_map(|o| o.iter().copied()).collect();
     ApiError::new(
         StatusCode::NOT_ACCEPTABLE,
