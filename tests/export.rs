@@ -357,6 +357,12 @@ async fn the_claimreview_feed_has_one_complete_claimreview_per_review() {
 
     let (content_type, body) = get_ok(&server, "export/claimreview", &[]).await;
     assert_eq!(content_type, "application/ld+json");
+    let (_, openapi) = get_ok(&server, "openapi.json", &[]).await;
+    let openapi: serde_json::Value = serde_json::from_slice(&openapi).unwrap();
+    assert!(
+        openapi["paths"]["/export/claimreview"]["get"].is_object(),
+        "the feed is described in /openapi.json"
+    );
     let feed: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(feed["@context"], "https://schema.org");
     let reviews = server

@@ -2,9 +2,10 @@
 //! ClaimReview feed, one nanopublication per claim, and the VoID + DCAT description.
 //!
 //! Invariants: every export is written to a `&mut dyn Write` as it is read, one quad, review or
-//! claim at a time, so memory does not grow with the store (the only lists held are the ordered
-//! review and claim IRIs that a SPARQL `ORDER BY` sorts, and the few rows describing the one
-//! review or claim being written). Nothing here knows HTTP: the same functions serve
+//! claim at a time, so memory does not grow with the store (what is held is the few rows
+//! describing the one review or claim being written; inside the SPARQL evaluator, the review and
+//! claim IRIs that an `ORDER BY` sorts and the VoID counts per class and per graph). Nothing here
+//! knows HTTP: the same functions serve
 //! `GET /export…` (on the blocking thread of `ClaimStore::stream`) and `claimgraph export`. The
 //! store's data is read with the SPARQL of `queries/api/export-*.rq` or by iterating quads.
 
