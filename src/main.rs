@@ -405,7 +405,12 @@ fn dump(args: DumpArgs) -> Result<()> {
 
 fn export(args: ExportArgs) -> Result<()> {
     let export = claimgraph::export::Export::by_name(&args.format, args.rdf_format.as_deref())?;
-    if args.rdf_format.is_some() && !matches!(args.format.as_str(), "nanopubs" | "void") {
+    if args.rdf_format.is_some()
+        && !matches!(
+            args.format.to_ascii_lowercase().as_str(),
+            "nanopubs" | "void"
+        )
+    {
         return Err(Error::Invalid(format!(
             "--rdf-format applies to --format nanopubs or void, not {}",
             args.format
