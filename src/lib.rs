@@ -2,6 +2,7 @@
 //! Oxigraph store and served as SPARQL 1.1 and linked data. See ARCHITECTURE.md for the map.
 
 pub mod canonical;
+pub mod catalog;
 pub mod claims;
 pub mod error;
 pub mod export;

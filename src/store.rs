@@ -20,6 +20,8 @@ use oxigraph::sparql::{
     QueryTripleIter, SparqlEvaluator,
 };
 use oxigraph::store::{BulkLoader, Store, Transaction};
+use spargebra::algebra::GraphPattern;
+use spargebra::term::GroundTerm;
 use spargebra::{Query, SparqlParser, Update};
 use std::io::{self, Write};
 use std::path::Path;
@@ -179,17 +181,46 @@ impl ClaimStore {
         query: &str,
         bindings: &[(&str, Term)],
     ) -> Result<Vec<Vec<Option<Term>>>> {
-        let mut rows = Vec::new();
-        self.select_each(query, bindings, CancellationToken::new(), |row| {
-            rows.push(row.to_vec());
-            Ok(())
-        })?;
-        Ok(rows)
+        self.select_rows(query, bindings, usize::MAX)
     }
 
-    /// [`ClaimStore::select_with`] without collecting: each row (values in the order of the
-    /// SELECT clause) goes to `row` as it is produced, so exports walk the store in memory that
-    /// does not grow with it. Stops at the first error of `row`, or when `cancel` is cancelled.
+    /// [`ClaimStore::select_with`], stopping after `max_rows` rows (for paging: evaluation stops
+    /// there too, as far as the query's ORDER BY allows).
+    pub fn select_rows(
+        &self,
+        query: &str,
+        bindings: &[(&str, Term)],
+        max_rows: usize,
+    ) -> Result<Vec<Vec<Option<Term>>>> {
+        let mut query = self.parse_query(query)?;
+        bind(&mut query, bindings)?;
+        let mut prepared = SparqlEvaluator::new().for_query(query);
+        prepared.dataset_mut().set_default_graph_as_union();
+        let bound = prepared.on_store(&self.store);
+        match bound.execute()? {
+            QueryResults::Solutions(solutions) => {
+                let variables = solutions.variables().to_vec();
+                solutions
+                    .take(max_rows)
+                    .map(|solution| {
+                        let solution = solution?;
+                        Ok(variables.iter().map(|v| solution.get(v).cloned()).collect())
+                    })
+                    .collect()
+            }
+            _ => Err(Error::Invalid("not a SELECT query".into())),
+        }
+    }
+
+    /// A SELECT over the union default graph whose rows (values in the order of the SELECT
+    /// clause) go to `row` as they are produced, never collected, so exports walk the store in
+    /// memory that does not grow with it. Stops at the first error of `row`, or when `cancel` is
+    /// cancelled.
+    ///
+    /// Values are bound by substitution: evaluation starts with them bound, so a lookup of one
+    /// item reads only that item's data (each bound variable must be in the SELECT clause). A
+    /// VALUES join, as in [`ClaimStore::select_with`], is first evaluated unbound: with a
+    /// pattern that starts with OPTIONAL that reads every item, once per lookup.
     pub fn select_each(
         &self,
         query: &str,
@@ -221,6 +252,19 @@ impl ClaimStore {
             }
             _ => Err(Error::Invalid("not a SELECT query".into())),
         }
+    }
+
+    /// Every quad whose subject is `subject`, in any graph.
+    pub fn quads_about(&self, subject: &NamedOrBlankNode) -> Result<Vec<Quad>> {
+        self.store
+            .quads_for_pattern(Some(subject.as_ref()), None, None, None)
+            .map(|q| q.map_err(Error::from))
+            .collect()
+    }
+
+    /// Whether the store holds a named graph with this name.
+    pub fn has_graph(&self, graph: &NamedNode) -> Result<bool> {
+        Ok(self.store.contains_named_graph(graph)?)
     }
 
     /// Evaluates a query up to its first result, so that errors surface before anything is
@@ -415,6 +459,114 @@ impl ClaimStore {
     }
 }
 
+/// Binds variables of a query to values, as if its WHERE clause began with `VALUES (?v…) { (…) }`:
+/// the values are seen by every pattern and filter of the clause (and by `EXISTS` inside them),
+/// before grouping and ordering. (Oxigraph's own `substitute_variable` only sets projected
+/// output variables; it does not reach the patterns.)
+fn bind(query: &mut Query, bindings: &[(&str, Term)]) -> Result<()> {
+    if bindings.is_empty() {
+        return Ok(());
+    }
+    let mut variables = Vec::with_capacity(bindings.len());
+    let mut row = Vec::with_capacity(bindings.len());
+    for (name, value) in bindings {
+        variables.push(
+            oxigraph::model::Variable::new(*name)
+                .map_err(|e| Error::Invalid(format!("invalid variable name {name}: {e}")))?,
+        );
+        row.push(Some(match value {
+            Term::NamedNode(node) => GroundTerm::NamedNode(node.clone()),
+            Term::Literal(literal) => GroundTerm::Literal(literal.clone()),
+            other => {
+                return Err(Error::Invalid(format!(
+                    "{other} cannot be bound to ?{name}: only IRIs and literals can"
+                )))
+            }
+        }));
+    }
+    let values = GraphPattern::Values {
+        variables,
+        bindings: vec![row],
+    };
+    let (Query::Select { pattern, .. }
+    | Query::Construct { pattern, .. }
+    | Query::Describe { pattern, .. }
+    | Query::Ask { pattern, .. }) = query;
+    let whole = std::mem::replace(
+        pattern,
+        GraphPattern::Bgp {
+            patterns: Vec::new(),
+        },
+    );
+    *pattern = with_values(whole, values);
+    Ok(())
+}
+
+/// Joins `values` with the pattern of a query's WHERE clause: below the solution modifiers,
+/// grouping and projection expressions, and below the clause's own filters (which must see them).
+fn with_values(pattern: GraphPattern, values: GraphPattern) -> GraphPattern {
+    use GraphPattern as P;
+    match pattern {
+        P::Slice {
+            inner,
+            start,
+            length,
+        } => P::Slice {
+            inner: Box::new(with_values(*inner, values)),
+            start,
+            length,
+        },
+        P::Distinct { inner } => P::Distinct {
+            inner: Box::new(with_values(*inner, values)),
+        },
+        P::Reduced { inner } => P::Reduced {
+            inner: Box::new(with_values(*inner, values)),
+        },
+        P::Project { inner, variables } => P::Project {
+            inner: Box::new(with_values(*inner, values)),
+            variables,
+        },
+        P::OrderBy { inner, expression } => P::OrderBy {
+            inner: Box::new(with_values(*inner, values)),
+            expression,
+        },
+        P::Group {
+            inner,
+            variables,
+            aggregates,
+        } => P::Group {
+            inner: Box::new(with_values(*inner, values)),
+            variables,
+            aggregates,
+        },
+        P::Extend {
+            inner,
+            variable,
+            expression,
+        } => P::Extend {
+            inner: Box::new(with_values(*inner, values)),
+            variable,
+            expression,
+        },
+        // HAVING is a filter above the grouping: go through it.
+        P::Filter { expr, inner } if matches!(*inner, P::Group { .. }) => P::Filter {
+            expr,
+            inner: Box::new(with_values(*inner, values)),
+        },
+        P::Filter { expr, inner } => P::Filter {
+            expr,
+            inner: Box::new(P::Join {
+                left: Box::new(values),
+                right: inner,
+            }),
+        },
+        other => P::Join {
+            left: Box::new(values),
+            right: Box::new(other),
+        },
+    }
+}
+
 fn dump_error(error: oxigraph::store::SerializerError) -> Error {
     match error {
         oxigraph::store::SerializerError::Storage(e) => Error::Storage(e),
@@ -543,5 +695,74 @@ impl Write for ChannelWriter {
     fn flush(&mut self) -> io::Result<()> {
         // Chunks are sent when full or at `finish`; flushing early would only make small packets.
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxigraph::model::Literal;
+
+    fn select(query: &str, bindings: &[(&str, Term)]) -> Vec<Vec<Option<Term>>> {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ClaimStore::open(dir.path(), crate::DEFAULT_BASE).unwrap();
+        store
+            .update(
+                store
+                    .parse_update("INSERT DATA { GRAPH <g> { <a> <p> 1 . <b> <p> 2 . <c> <p> 3 } }")
+                    .unwrap(),
+                &DatasetParams::default(),
+            )
+            .unwrap();
+        store.select_with(query, bindings).unwrap()
+    }
+
+    #[test]
+    fn bound_values_reach_patterns_filters_and_expressions() {
+        let two = Term::from(Literal::from(2));
+        let b = Term::from(NamedNode::new_unchecked("http://localhost:7878/b"));
+        let value = |rows: Vec<Vec<Option<Term>>>| rows[0][0].clone();
+        assert_eq!(
+            value(select(
+                "SELECT ?y { BIND(?x AS ?y) }",
+                &[("x", two.clone())]
+            )),
+            Some(two.clone())
+        );
+        assert_eq!(
+            value(select("SELECT ?o { ?s <p> ?o }", &[("s", b.clone())])),
+            Some(two.clone())
+        );
+        assert_eq!(
+            value(select(
+                "SELECT ?s { ?s <p> ?o FILTER(?o > ?min) }",
+                &[("min", two.clone())]
+            )),
+            Some(Term::from(NamedNode::new_unchecked(
+                "http://localhost:7878/c"
+            )))
+        );
+        assert_eq!(
+            value(select(
+                "SELECT (COUNT(*) AS ?n) { ?s <p> ?o FILTER(!BOUND(?max) || ?o < ?max) }",
+                &[("max", two)]
+            )),
+            Some(Literal::from(1).into())
+        );
+        assert_eq!(
+            value(select(
+                "SELECT (COUNT(*) AS ?n) { ?s <p> ?o FILTER(!BOUND(?max) || ?o < ?max) }",
+                &[]
+            )),
+            Some(Literal::from(3).into())
+        );
+        assert_eq!(
+            select(
+                "SELECT ?o { ?s <p> ?o FILTER EXISTS { ?s <p> ?x } }",
+                &[("x", b)]
+            )
+            .len(),
+            0
+        );
     }
 }

@@ -15,6 +15,8 @@ pub mod shapes;
 pub mod sheet;
 mod validate;
 
+pub use validate::{PREFIXES, STATUSES};
+
 pub use compile::{compile, CompiledSheet};
 pub use validate::{check, Checked};
 

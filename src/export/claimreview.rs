@@ -185,7 +185,8 @@ pub fn write(store: &ClaimStore, cancel: &CancellationToken, out: &mut dyn Write
 
 /// One review as a `ClaimReview`, from a handful of small bound queries.
 pub fn describe_review(store: &ClaimStore, review: &NamedNode) -> Result<ClaimReview> {
-    let rows = store.select_with(
+    let rows = super::rows(
+        store,
         include_str!("../../queries/api/export-review.rq"),
         &[("review", review.clone().into())],
     )?;
@@ -225,11 +226,14 @@ pub fn describe_review(store: &ClaimStore, review: &NamedNode) -> Result<ClaimRe
 
 fn describe_claim(store: &ClaimStore, claim: &NamedNode) -> Result<ClaimItem> {
     let bound = [("claim", Term::from(claim.clone()))];
-    let claimant = store
-        .select_with(include_str!("../../queries/api/export-claimant.rq"), &bound)?
-        .into_iter()
-        .next()
-        .and_then(|row| row.into_iter().next().flatten());
+    let claimant = super::rows(
+        store,
+        include_str!("../../queries/api/export-claimant.rq"),
+        &bound,
+    )?
+    .into_iter()
+    .next()
+    .and_then(|row| row.into_iter().next().flatten());
     let author = match claimant {
         Some(Term::NamedNode(claimant)) => Some(describe_agent(store, &claimant)?),
         _ => None,
@@ -237,7 +241,8 @@ fn describe_claim(store: &ClaimStore, claim: &NamedNode) -> Result<ClaimItem> {
     let mut appearance: Vec<Document> = Vec::new();
     let mut first_appearance = None;
     let mut seen_appearances: Vec<Term> = Vec::new();
-    for row in store.select_with(
+    for row in super::rows(
+        store,
         include_str!("../../queries/api/export-appearances.rq"),
         &bound,
     )? {
@@ -318,7 +323,8 @@ fn number(term: &Term) -> serde_json::Value {
 }
 
 fn describe_agent(store: &ClaimStore, agent: &NamedNode) -> Result<Agent> {
-    let rows = store.select_with(
+    let rows = super::rows(
+        store,
         include_str!("../../queries/api/export-agent.rq"),
         &[("agent", agent.clone().into())],
     )?;

@@ -247,7 +247,8 @@ pub(crate) struct DatasetInfo {
 
 pub(crate) fn dataset_info(store: &ClaimStore) -> Result<DatasetInfo> {
     let dataset = minted(store, "")?;
-    let rows = store.select_with(
+    let rows = rows(
+        store,
         include_str!("../../queries/api/export-dataset.rq"),
         &[("dataset", dataset.into())],
     )?;
@@ -259,6 +260,22 @@ pub(crate) fn dataset_info(store: &ClaimStore) -> Result<DatasetInfo> {
         modified: next(),
         now: next(),
     })
+}
+
+/// The rows of one small bound lookup (a review, an agent, a claim's appearances), collected:
+/// they describe one item. Bound by substitution ([`ClaimStore::select_each`]), so a lookup reads
+/// only its item's data.
+pub(crate) fn rows(
+    store: &ClaimStore,
+    query: &str,
+    bindings: &[(&str, Term)],
+) -> Result<Vec<Vec<Option<Term>>>> {
+    let mut rows = Vec::new();
+    store.select_each(query, bindings, CancellationToken::new(), |row| {
+        rows.push(row.to_vec());
+        Ok(())
+    })?;
+    Ok(rows)
 }
 
 /// The lexical form of a literal, or the IRI of a named node.

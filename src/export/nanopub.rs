@@ -160,7 +160,8 @@ fn write_one<W: Write>(
     // The claim's description: about the claim and its appearances (to the provenance graph),
     // and its assertion graph and hash (to the publication info, where they certify the
     // assertion).
-    let rows = store.select_with(
+    let rows = super::rows(
+        store,
         include_str!("../../queries/api/export-claim-provenance.rq"),
         &[("claim", claim.clone().into())],
     )?;

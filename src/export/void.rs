@@ -153,14 +153,14 @@ pub fn write(
         )?;
     }
 
-    let triples = store
-        .select_with(
-            include_str!("../../queries/api/export-void-triples.rq"),
-            &[],
-        )?
-        .into_iter()
-        .next()
-        .and_then(|row| row.into_iter().next().flatten());
+    let triples = super::rows(
+        store,
+        include_str!("../../queries/api/export-void-triples.rq"),
+        &[],
+    )?
+    .into_iter()
+    .next()
+    .and_then(|row| row.into_iter().next().flatten());
     if let Some(triples) = triples {
         put(dataset.clone(), void("triples"), count(&triples))?;
     }

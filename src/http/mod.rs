@@ -5,8 +5,10 @@
 
 mod error;
 mod export;
+mod html;
 mod negotiate;
 mod openapi;
+mod pages;
 mod sparql;
 
 pub use error::ApiError;
@@ -25,6 +27,7 @@ use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Everything `claimgraph serve` is configured with.
 #[derive(Debug, Clone)]
@@ -45,15 +48,23 @@ pub struct ServeConfig {
 pub struct AppState {
     pub store: Arc<ClaimStore>,
     pub read_only: bool,
+    /// Where archived texts are read from (paths recorded relative to one of these).
+    pub data_dirs: Arc<[PathBuf]>,
     /// SHA-256 of the write token: the token itself is not kept in memory longer than needed.
     write_token_hash: Option<[u8; 32]>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<ClaimStore>, read_only: bool, write_token: Option<&str>) -> Self {
+    pub fn new(
+        store: Arc<ClaimStore>,
+        data_dirs: &[PathBuf],
+        read_only: bool,
+        write_token: Option<&str>,
+    ) -> Self {
         Self {
             store,
             read_only,
+            data_dirs: data_dirs.into(),
             write_token_hash: write_token.map(|t| Sha256::digest(t.as_bytes()).into()),
         }
     }
@@ -105,8 +116,13 @@ pub fn app(state: AppState) -> Router {
         .route("/sparql", get(sparql::get).post(sparql::post))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
+        .route("/", get(pages::home))
+        .routes(routes!(pages::list_claims))
+        .routes(routes!(pages::get_claim))
+        .route("/sources/{id}/text", get(pages::source_text))
+        .route("/ns", get(pages::vocabulary))
         .route("/export", get(export::dump))
-        .routes(utoipa_axum::routes!(export::claimreview))
+        .routes(routes!(export::claimreview))
         .route("/export/nanopubs", get(export::nanopubs))
         .route("/.well-known/void", get(export::void))
         .split_for_parts();
@@ -116,9 +132,8 @@ pub fn app(state: AppState) -> Router {
             "/openapi.json",
             get(move || async move { axum::Json(api.as_ref().clone()) }),
         )
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "no such resource on this server")
-        })
+        // Every other IRI under the base: described if the store knows it, else 404.
+        .fallback(pages::resource)
         .with_state(state)
 }
 
@@ -201,7 +216,12 @@ pub async fn run(
     if let Some(every) = config.reload_interval {
         tokio::spawn(reload_when_changed(syncer, every));
     }
-    let state = AppState::new(store, config.read_only, config.write_token.as_deref());
+    let state = AppState::new(
+        store,
+        &config.data_dirs,
+        config.read_only,
+        config.write_token.as_deref(),
+    );
     let address: SocketAddr = listener
         .local_addr()
         .map_err(|e| Error::io("cannot read the listening address", e))?;

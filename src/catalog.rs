@@ -1,0 +1,564 @@
+//! What the claims API and the linked-data pages show: claims listed and filtered, one claim in
+//! full, any resource described, an archived text read back.
+//!
+//! Invariants: read-only; no HTTP types; every SPARQL text is a `queries/api/catalog-*.rq` file,
+//! and user input reaches it only as terms bound to variables, never spliced into query text.
+
+use crate::error::{Error, Result};
+use crate::store::ClaimStore;
+use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use utoipa::ToSchema;
+
+const CLAIMS: &str = include_str!("../queries/api/catalog-claims.rq");
+const CLAIM: &str = include_str!("../queries/api/catalog-claim.rq");
+const APPEARANCES: &str = include_str!("../queries/api/catalog-appearances.rq");
+const REVIEWS: &str = include_str!("../queries/api/catalog-reviews.rq");
+const RELATED: &str = include_str!("../queries/api/catalog-related-claims.rq");
+const MENTIONS: &str = include_str!("../queries/api/catalog-mentions.rq");
+const LABELS: &str = include_str!("../queries/api/catalog-labels.rq");
+const COUNT_CLAIMS: &str = include_str!("../queries/api/catalog-count-claims.rq");
+
+/// The cg: vocabulary (OWL + SKOS), compiled in so `/ns` answers whatever the data directories hold.
+pub const ONTOLOGY: &str = include_str!("../ontology/claimgraph.ttl");
+
+const SCHEMA_ABOUT: &str = "http://schema.org/about";
+const CG_ASSERTION: &str = "https://w3id.org/claimgraph/ns#assertion";
+const CG_ARCHIVED_TEXT: &str = "https://w3id.org/claimgraph/ns#archivedText";
+const CG_TEXT_SHA256: &str = "https://w3id.org/claimgraph/ns#textSha256";
+
+/// The most claims one page of `GET /claims` holds.
+pub const MAX_PAGE: usize = 500;
+
+/// A resource with its name, when the store has one.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Link {
+    pub iri: String,
+    pub label: Option<String>,
+}
+
+/// The filters of `GET /claims`, already parsed into terms.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimFilter {
+    pub status: Option<NamedNode>,
+    pub source: Option<NamedNode>,
+    pub entity: Option<NamedNode>,
+    pub claimant: Option<NamedNode>,
+    /// Looked for, case-insensitively, in the claim's text and its quotes.
+    pub search: Option<String>,
+    /// The IRI of the last claim of the previous page.
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// One claim in a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClaimSummary {
+    /// The claim's key (the last segment of its IRI) when it is minted under this server's base.
+    pub id: Option<String>,
+    pub iri: String,
+    /// The proposition in plain words.
+    pub text: String,
+    /// The local name of its `cg:status` (Alleged, Reported, Stated…).
+    pub status: String,
+    pub claimant: Link,
+    pub primary_source: Option<String>,
+}
+
+/// One page of claims; `next_after` is the cursor of the next page, if there is one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClaimPage {
+    pub claims: Vec<ClaimSummary>,
+    pub next_after: Option<String>,
+}
+
+/// Everything the store says about one claim.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClaimDetail {
+    pub id: Option<String>,
+    pub iri: String,
+    pub text: String,
+    pub status: String,
+    pub status_iri: String,
+    pub status_label: Option<String>,
+    pub claimant: Link,
+    pub primary_source: Option<Link>,
+    pub about: Vec<Link>,
+    pub assertion: Option<Assertion>,
+    pub appearances: Vec<Appearance>,
+    pub reviews: Vec<Review>,
+    pub related: Vec<RelatedClaim>,
+}
+
+/// The claim's content: its assertion graph and the triples in it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Assertion {
+    pub graph: String,
+    /// SHA-256 of the graph's RDFC-1.0 canonical form, as recorded at ingest.
+    pub hash: Option<String>,
+    /// The graph's triples in N-Triples syntax, sorted.
+    pub triples: Vec<String>,
+}
+
+/// One place the claim appears: a document and the exact words, anchored in its archived text.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Appearance {
+    pub iri: String,
+    pub source: Link,
+    pub exact: Option<String>,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+    /// Code-point offsets in the archived text, end exclusive.
+    pub start: Option<u64>,
+    pub end: Option<u64>,
+    /// The archived text's path under the data directory, and its SHA-256.
+    #[serde(skip)]
+    pub archived_text: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Review {
+    pub iri: String,
+    /// The verdict label (`schema:alternateName` of the rating).
+    pub rating: Option<String>,
+    pub rating_value: Option<String>,
+    pub best_rating: Option<String>,
+    pub worst_rating: Option<String>,
+    pub author: Option<Link>,
+    pub date_published: Option<String>,
+    pub body: Option<String>,
+}
+
+/// A claim linked to this one by `cito:disputes`, `cito:supports` or `cito:refutes`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RelatedClaim {
+    /// `disputes`, `supports` or `refutes`.
+    pub relation: String,
+    /// `outgoing` (this claim disputes the other) or `incoming` (the other disputes this one).
+    pub direction: String,
+    pub claim: Link,
+}
+
+/// A claim that concerns a resource, and how.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Mention {
+    /// `claimant`, `about`, `appears in`, `primary source` or `reviewed by`.
+    pub role: String,
+    pub claim: Link,
+    pub status: String,
+}
+
+/// The IRI of the claim with this key.
+pub fn claim_iri(store: &ClaimStore, key: &str) -> Result<NamedNode> {
+    minted(store, "claims", key)
+}
+
+/// The IRI `<base>KIND/KEY`; a key that cannot be part of an IRI is not found.
+pub fn minted(store: &ClaimStore, kind: &str, key: &str) -> Result<NamedNode> {
+    NamedNode::new(format!("{}{kind}/{key}", store.base()))
+        .map_err(|_| Error::NotFound(format!("no {kind} has the key {key:?}")))
+}
+
+/// The key of an IRI minted as `<base>KIND/KEY`.
+pub fn key_of(store: &ClaimStore, kind: &str, iri: &str) -> Option<String> {
+    iri.strip_prefix(store.base())?
+        .strip_prefix(kind)?
+        .strip_prefix('/')
+        .filter(|key| !key.is_empty() && !key.contains(['/', '#']))
+        .map(str::to_owned)
+}
+
+/// The claims matching `filter`, in IRI order, from `filter.after` on.
+pub fn list_claims(store: &ClaimStore, filter: &ClaimFilter) -> Result<ClaimPage> {
+    let mut bindings: Vec<(&str, Term)> = Vec::new();
+    let named = [
+        ("wantStatus", &filter.status),
+        ("wantSource", &filter.source),
+        ("wantEntity", &filter.entity),
+        ("wantClaimant", &filter.claimant),
+    ];
+    for (name, value) in named {
+        if let Some(value) = value {
+            bindings.push((name, value.clone().into()));
+        }
+    }
+    if let Some(search) = &filter.search {
+        bindings.push((
+            "search",
+            Literal::new_simple_literal(search.to_lowercase()).into(),
+        ));
+    }
+    if let Some(after) = &filter.after {
+        bindings.push(("after", Literal::new_simple_literal(after).into()));
+    }
+    let limit = filter.limit.clamp(1, MAX_PAGE);
+    let rows = store.select_rows(CLAIMS, &bindings, limit + 1)?;
+    let more = rows.len() > limit;
+    let claims: Vec<ClaimSummary> = rows
+        .into_iter()
+        .take(limit)
+        .map(|row| {
+            let claim = iri_or_empty(&row[0]);
+            ClaimSummary {
+                text: text(&row[1]).unwrap_or_default(),
+                status: local_name(&iri_or_empty(&row[2])).to_owned(),
+                claimant: Link {
+                    iri: iri(&row[3]).unwrap_or_default(),
+                    label: text(&row[4]),
+                },
+                primary_source: iri(&row[5]),
+                id: key_of(store, "claims", &claim),
+                iri: claim,
+            }
+        })
+        .collect();
+    let next_after = more.then(|| claims.last().map(|c| c.iri.clone())).flatten();
+    Ok(ClaimPage { claims, next_after })
+}
+
+/// One claim in full; `NotFound` if the store has no `schema:Claim` with this IRI.
+pub fn claim(store: &ClaimStore, claim: &NamedNode) -> Result<ClaimDetail> {
+    let bound = [("claim", Term::from(claim.clone()))];
+    let row = store
+        .select_rows(CLAIM, &bound, 1)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::NotFound(format!("no claim <{}> in this store", claim.as_str())))?;
+    let status_iri = iri_or_empty(&row[2]);
+    let assertion = match iri(&row[8]) {
+        Some(graph) => Some(Assertion {
+            triples: assertion_triples(store, &graph)?,
+            graph,
+            hash: text(&row[9]),
+        }),
+        None => None,
+    };
+    let mut about = Vec::new();
+    for quad in store.quads_about(&claim.clone().into())? {
+        if quad.predicate.as_str() == SCHEMA_ABOUT {
+            if let Term::NamedNode(entity) = quad.object {
+                if !about.iter().any(|l: &Link| l.iri == entity.as_str()) {
+                    about.push(link(store, entity.as_str())?);
+                }
+            }
+        }
+    }
+    about.sort_by(|a, b| a.iri.cmp(&b.iri));
+    Ok(ClaimDetail {
+        id: key_of(store, "claims", claim.as_str()),
+        iri: claim.as_str().to_owned(),
+        text: text(&row[1]).unwrap_or_default(),
+        status: local_name(&status_iri).to_owned(),
+        status_label: text(&row[3]),
+        status_iri,
+        claimant: Link {
+            iri: iri(&row[4]).unwrap_or_default(),
+            label: text(&row[5]),
+        },
+        primary_source: iri(&row[6]).map(|iri| Link {
+            iri,
+            label: text(&row[7]),
+        }),
+        about,
+        assertion,
+        appearances: appearances(store, &bound)?,
+        reviews: reviews(store, &bound)?,
+        related: related(store, &bound)?,
+    })
+}
+
+fn appearances(store: &ClaimStore, bound: &[(&str, Term)]) -> Result<Vec<Appearance>> {
+    let mut appearances: Vec<Appearance> = Vec::new();
+    for row in store.select_with(APPEARANCES, bound)? {
+        let iri = iri_or_empty(&row[1]);
+        // An appearance with several names or selectors yields several rows: keep the first.
+        if appearances.iter().any(|a| a.iri == iri) {
+            continue;
+        }
+        appearances.push(Appearance {
+            iri,
+            source: Link {
+                iri: iri_or_empty(&row[2]),
+                label: text(&row[3]),
+            },
+            exact: text(&row[4]),
+            prefix: text(&row[5]),
+            suffix: text(&row[6]),
+            start: text(&row[7]).and_then(|v| v.parse().ok()),
+            end: text(&row[8]).and_then(|v| v.parse().ok()),
+            archived_text: text(&row[9]).zip(text(&row[10])),
+        });
+    }
+    Ok(appearances)
+}
+
+fn reviews(store: &ClaimStore, bound: &[(&str, Term)]) -> Result<Vec<Review>> {
+    let mut reviews: Vec<Review> = Vec::new();
+    for row in store.select_with(REVIEWS, bound)? {
+        let review = iri_or_empty(&row[1]);
+        if reviews.iter().any(|r| r.iri == review) {
+            continue;
+        }
+        reviews.push(Review {
+            iri: review,
+            rating: text(&row[2]),
+            rating_value: text(&row[3]),
+            best_rating: text(&row[4]),
+            worst_rating: text(&row[5]),
+            author: iri(&row[6]).map(|iri| Link {
+                iri,
+                label: text(&row[7]),
+            }),
+            date_published: text(&row[8]),
+            body: text(&row[9]),
+        });
+    }
+    Ok(reviews)
+}
+
+fn related(store: &ClaimStore, bound: &[(&str, Term)]) -> Result<Vec<RelatedClaim>> {
+    Ok(store
+        .select_with(RELATED, bound)?
+        .into_iter()
+        .map(|row| RelatedClaim {
+            relation: local_name(&iri_or_empty(&row[1])).to_owned(),
+            direction: text(&row[2]).unwrap_or_default(),
+            claim: Link {
+                iri: iri_or_empty(&row[3]),
+                label: text(&row[4]),
+            },
+        })
+        .collect())
+}
+
+/// The triples of an assertion graph in N-Triples syntax, sorted.
+fn assertion_triples(store: &ClaimStore, graph: &str) -> Result<Vec<String>> {
+    let graph = NamedNode::new(graph)
+        .map_err(|e| Error::Invalid(format!("invalid assertion graph {graph}: {e}")))?;
+    let mut triples = store
+        .quads(Some(&graph))
+        .map(|quad| quad.map(|q| format!("{} {} {} .", q.subject, q.predicate, q.object)))
+        .collect::<Result<Vec<_>>>()?;
+    triples.sort();
+    Ok(triples)
+}
+
+/// How many claims the store holds.
+pub fn count_claims(store: &ClaimStore) -> Result<usize> {
+    let rows = store.select(COUNT_CLAIMS)?;
+    Ok(rows
+        .first()
+        .and_then(|row| text(&row[0]))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0))
+}
+
+/// The cg: vocabulary as quads (in the default graph).
+pub fn vocabulary() -> Result<Vec<Quad>> {
+    oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::Turtle)
+        .for_slice(ONTOLOGY.as_bytes())
+        .map(|quad| quad.map_err(|e| Error::Invalid(format!("ontology/claimgraph.ttl: {e}"))))
+        .collect()
+}
+
+/// The claims that concern a resource (as claimant, topic, document, primary source, reviewer).
+pub fn mentions(store: &ClaimStore, resource: &NamedNode) -> Result<Vec<Mention>> {
+    let bound = [("resource", Term::from(resource.clone()))];
+    Ok(store
+        .select_with(MENTIONS, &bound)?
+        .into_iter()
+        .map(|row| Mention {
+            role: text(&row[1]).unwrap_or_default(),
+            claim: Link {
+                iri: iri_or_empty(&row[2]),
+                label: text(&row[3]),
+            },
+            status: local_name(&iri_or_empty(&row[4])).to_owned(),
+        })
+        .collect())
+}
+
+/// A resource with its name (`schema:name`, `schema:headline`, `skos:prefLabel`, `rdfs:label`, or
+/// a claim's text), if it has one.
+pub fn link(store: &ClaimStore, iri: &str) -> Result<Link> {
+    let label = match NamedNode::new(iri) {
+        Ok(node) => store
+            .select_rows(LABELS, &[("resource", node.into())], 1)?
+            .into_iter()
+            .next()
+            .and_then(|row| text(&row[1])),
+        Err(_) => None,
+    };
+    Ok(Link {
+        iri: iri.to_owned(),
+        label,
+    })
+}
+
+/// What the store says about a resource, as quads (graphs kept): every quad whose subject is the
+/// resource, and, followed from there, those of its blank nodes and of its own hash IRIs
+/// (`<iri#…>`: a claim's appearances and selectors, a review's rating). For a claim, also its
+/// assertion graph. Empty when the store does not describe it.
+pub fn describe(store: &ClaimStore, resource: &NamedNode) -> Result<Vec<Quad>> {
+    let own_fragment = format!("{}#", resource.as_str());
+    let mut seen: HashSet<NamedOrBlankNode> = HashSet::new();
+    let mut todo: Vec<NamedOrBlankNode> = vec![resource.clone().into()];
+    let mut quads = Vec::new();
+    let mut assertions = Vec::new();
+    while let Some(subject) = todo.pop() {
+        if !seen.insert(subject.clone()) {
+            continue;
+        }
+        for quad in store.quads_about(&subject)? {
+            match &quad.object {
+                Term::BlankNode(node) => todo.push(node.clone().into()),
+                Term::NamedNode(node) if node.as_str().starts_with(&own_fragment) => {
+                    todo.push(node.clone().into())
+                }
+                Term::NamedNode(node)
+                    if quad.predicate.as_str() == CG_ASSERTION
+                        && matches!(&subject, NamedOrBlankNode::NamedNode(s) if s == resource) =>
+                {
+                    assertions.push(node.clone())
+                }
+                _ => {}
+            }
+            quads.push(quad);
+        }
+    }
+    for graph in assertions {
+        for quad in store.quads(Some(&graph)) {
+            quads.push(quad?);
+        }
+    }
+    Ok(quads)
+}
+
+/// The archived text of a source document, exactly as hashed at ingest. `NotFound` when the
+/// document has none or no data directory of this server holds it; an error when the file no longer
+/// has the recorded SHA-256 (it was edited after ingest: `claimgraph verify` reports it too).
+pub fn archived_text(
+    store: &ClaimStore,
+    source: &NamedNode,
+    data_dirs: &[PathBuf],
+) -> Result<String> {
+    let mut path = None;
+    let mut sha256 = None;
+    for quad in store.quads_about(&source.clone().into())? {
+        if let Term::Literal(value) = &quad.object {
+            match quad.predicate.as_str() {
+                CG_ARCHIVED_TEXT => path = Some(value.value().to_owned()),
+                CG_TEXT_SHA256 => sha256 = Some(value.value().to_owned()),
+                _ => {}
+            }
+        }
+    }
+    let (Some(path), Some(sha256)) = (path, sha256) else {
+        return Err(Error::NotFound(format!(
+            "no archived text is recorded for <{}>",
+            source.as_str()
+        )));
+    };
+    read_archived(&path, &sha256, data_dirs)
+}
+
+/// Reads an archived text recorded as `path` (relative to a data directory) with its SHA-256.
+pub fn read_archived(path: &str, sha256: &str, data_dirs: &[PathBuf]) -> Result<String> {
+    let relative = Path::new(path);
+    if relative.is_absolute() || relative.components().any(|c| c.as_os_str() == "..") {
+        return Err(Error::Invalid(format!(
+            "the archived text path {path:?} leaves the data directory"
+        )));
+    }
+    let Some(file) = data_dirs
+        .iter()
+        .map(|dir| dir.join(relative))
+        .find(|candidate| candidate.is_file())
+    else {
+        return Err(Error::NotFound(format!(
+            "the archived text {path} is not in this server's data directories"
+        )));
+    };
+    let bytes = std::fs::read(&file).map_err(|e| Error::io(format!("reading {path}"), e))?;
+    let actual = crate::loader::hex(&Sha256::digest(&bytes));
+    if actual != sha256 {
+        return Err(Error::Invalid(format!(
+            "the archived text {path} has changed since it was ingested (SHA-256 {actual}, \
+             recorded {sha256}); run `claimgraph verify`"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| Error::Invalid(format!("{path} is not UTF-8: {e}")))
+}
+
+/// The text around a quote at code-point offsets `start..end`: up to `around` code points before
+/// and after. `None` when the offsets do not fit the text.
+pub fn quote_in_context(
+    text: &str,
+    start: usize,
+    end: usize,
+    around: usize,
+) -> Option<(String, String, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    if start > end || end > chars.len() {
+        return None;
+    }
+    let from = start.saturating_sub(around);
+    let to = (end + around).min(chars.len());
+    Some((
+        chars[from..start].iter().collect(),
+        chars[start..end].iter().collect(),
+        chars[end..to].iter().collect(),
+    ))
+}
+
+/// The part of an IRI after its last `#` or `/`.
+pub fn local_name(iri: &str) -> &str {
+    iri.rsplit(['#', '/']).next().unwrap_or(iri)
+}
+
+fn iri(term: &Option<Term>) -> Option<String> {
+    match term {
+        Some(Term::NamedNode(node)) => Some(node.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+fn iri_or_empty(term: &Option<Term>) -> String {
+    iri(term).unwrap_or_default()
+}
+
+fn text(term: &Option<Term>) -> Option<String> {
+    match term {
+        Some(Term::Literal(literal)) => Some(literal.value().to_owned()),
+        Some(Term::NamedNode(node)) => Some(node.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_in_context_count_code_points() {
+        let text = "ab‘c’de";
+        assert_eq!(
+            quote_in_context(text, 2, 5, 1),
+            Some(("b".into(), "‘c’".into(), "d".into()))
+        );
+        assert_eq!(quote_in_context(text, 0, 7, 10).unwrap().1, text);
+        assert_eq!(quote_in_context(text, 3, 8, 1), None);
+    }
+
+    #[test]
+    fn local_names() {
+        assert_eq!(
+            local_name("https://w3id.org/claimgraph/ns#Alleged"),
+            "Alleged"
+        );
+        assert_eq!(local_name("http://schema.org/about"), "about");
+    }
+}

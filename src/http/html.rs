@@ -1,0 +1,332 @@
+//! HTML pages for people: the claim list, a claim, any other resource, the home page.
+//!
+//! Invariant: every page is built with maud, which escapes every interpolated string, so no text
+//! from the store (a claim saying `<script>`) can become markup. Pages are plain HTML5 with inline
+//! CSS and no script; each links to its machine-readable representations.
+
+use crate::catalog::{self, ClaimDetail, ClaimPage, Link, Mention};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use oxigraph::model::{Quad, Term};
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:1rem auto;\
+padding:0 1rem;color:#222}a{color:#0645ad}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}\
+table{border-collapse:collapse;width:100%}td,th{border-top:1px solid #ddd;padding:.3rem .5rem;\
+text-align:left;vertical-align:top}th{width:14rem;font-weight:600}.status{display:inline-block;\
+padding:0 .5rem;border-radius:.7rem;background:#eef;font-size:.9rem}.context{background:#f7f7f7;\
+padding:.7rem;white-space:pre-wrap;border-left:3px solid #ccc}mark{background:#ffe08a}\
+nav{font-size:.9rem;margin-bottom:1rem}code{font-size:.85rem;word-break:break-all}\
+.formats a{margin-right:.6rem}.chain li{margin:.3rem 0}";
+
+/// A representation other than HTML, for the "also as" links.
+pub struct Alternate {
+    pub label: &'static str,
+    pub href: String,
+}
+
+fn page(title: &str, alternates: &[Alternate], body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · claimgraph" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                nav {
+                    a href="/" { "claimgraph" } " · " a href="/claims" { "claims" } " · "
+                    a href="/sparql" { "SPARQL" } " · " a href="/export" { "export" } " · "
+                    a href="/openapi.json" { "API" }
+                }
+                (body)
+                @if !alternates.is_empty() {
+                    p.formats {
+                        "Also as: "
+                        @for alternate in alternates {
+                            a href=(alternate.href) rel="alternate" { (alternate.label) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A link to a resource: to its page when it is served here, else to the IRI itself.
+fn link_to(base: &str, link: &Link) -> Markup {
+    let text = link.label.as_deref().unwrap_or(&link.iri);
+    html! { a href=(local_href(base, &link.iri)) title=(link.iri) { (text) } }
+}
+
+/// The path of an IRI minted under `base` (so links work whatever host the page was reached by);
+/// other IRIs unchanged.
+pub fn local_href(base: &str, iri: &str) -> String {
+    match iri.strip_prefix(base) {
+        Some(path) => format!("/{path}"),
+        None => iri.to_owned(),
+    }
+}
+
+pub fn home(base: &str, claims: usize, quads: usize) -> Markup {
+    page(
+        "claimgraph",
+        &[],
+        html! {
+            h1 { "claimgraph" }
+            p { "A fact-checking knowledge graph: claims with their claimants, statuses, exact
+                 quotes anchored in archived texts, the chain of documents back to the primary
+                 source, and the reviews that rated them." }
+            p { (claims) " claims, " (quads) " quads. Base IRI: " code { (base) } }
+            ul {
+                li { a href="/claims" { "Browse the claims" } " (filter by status, source, entity, claimant, text)" }
+                li { a href="/sparql" { "SPARQL endpoint" } " (SPARQL 1.1 Protocol; a bare GET returns its service description)" }
+                li { a href="/store" { "Graph Store" } " (SPARQL 1.1 Graph Store HTTP Protocol)" }
+                li { a href="/export" { "Export" } " (N-Quads, TriG, Turtle, JSON-LD), "
+                     a href="/export/claimreview" { "ClaimReview feed" } ", "
+                     a href="/export/nanopubs" { "nanopublications" } }
+                li { a href="/.well-known/void" { "Dataset description" } " (VoID, DCAT)" }
+                li { a href="/ns" { "Vocabulary" } " (the cg: ontology)" }
+                li { a href="/openapi.json" { "API description" } " (OpenAPI 3.1)" }
+            }
+            h2 { "Ask the endpoint" }
+            form action="/sparql" method="get" {
+                textarea name="query" rows="8" cols="80" aria-label="SPARQL query" {
+                    "PREFIX schema: <http://schema.org/>\nPREFIX cg: <https://w3id.org/claimgraph/ns#>\n\
+                     SELECT ?claim ?text ?status WHERE {\n  ?claim a schema:Claim ; schema:text ?text ; cg:status ?status .\n}\nLIMIT 25"
+                }
+                br;
+                button type="submit" { "Run" }
+            }
+        },
+    )
+}
+
+pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &str) -> Markup {
+    page(
+        "Claims",
+        &[Alternate {
+            label: "JSON",
+            href: format!(
+                "/claims?{filters}{}format=json",
+                if filters.is_empty() { "" } else { "&" }
+            ),
+        }],
+        html! {
+            h1 { "Claims" }
+            form action="/claims" method="get" {
+                input type="search" name="q" placeholder="words in the claim or its quotes" aria-label="search";
+                " "
+                select name="status" aria-label="status" {
+                    option value="" { "any status" }
+                    @for status in crate::claims::STATUSES {
+                        option value=(status) { (status) }
+                    }
+                }
+                " " button type="submit" { "Filter" }
+            }
+            @if page_.claims.is_empty() { p { "No claim matches." } }
+            table {
+                @for claim in &page_.claims {
+                    tr {
+                        td { a href=(local_href(base, &claim.iri)) { (claim.text) } }
+                        td { span.status { (claim.status) } }
+                        td { (link_to(base, &claim.claimant)) }
+                    }
+                }
+            }
+            @if let Some(next) = next { p { a href=(next) rel="next" { "Next page →" } } }
+        },
+    )
+}
+
+/// The archived words around one appearance's quote, for highlighting.
+pub struct QuoteContext {
+    pub before: String,
+    pub exact: String,
+    pub after: String,
+}
+
+pub fn claim(
+    base: &str,
+    claim: &ClaimDetail,
+    contexts: &[Option<QuoteContext>],
+    alternates: &[Alternate],
+) -> Markup {
+    page(
+        &claim.text,
+        alternates,
+        html! {
+            p { "Claim " code { (claim.iri) } }
+            h1 { "“" (claim.text) "”" }
+            table {
+                tr { th { "Claimant" } td { (link_to(base, &claim.claimant)) } }
+                tr { th { "Status" } td {
+                    a.status href=(local_href(base, &claim.status_iri)) { (claim.status_label.as_deref().unwrap_or(&claim.status)) }
+                } }
+                @if let Some(primary) = &claim.primary_source {
+                    tr { th { "Primary source" } td { (link_to(base, primary)) } }
+                }
+                @if !claim.about.is_empty() {
+                    tr { th { "About" } td {
+                        @for (i, entity) in claim.about.iter().enumerate() {
+                            @if i > 0 { ", " } (link_to(base, entity))
+                        }
+                    } }
+                }
+            }
+            h2 { "Where it appears" }
+            @if claim.appearances.is_empty() { p { "No appearance is recorded." } }
+            @for (appearance, context) in claim.appearances.iter().zip(contexts) {
+                h3 { "In " (link_to(base, &appearance.source)) }
+                @match context {
+                    Some(context) => {
+                        p.context { "…" (context.before) mark { (context.exact) } (context.after) "…" }
+                    }
+                    None => @if let Some(exact) = &appearance.exact {
+                        blockquote { (exact) }
+                    }
+                }
+                @if let (Some(start), Some(end)) = (appearance.start, appearance.end) {
+                    p { "Code points " (start) "–" (end) " of the "
+                        a href={ (local_href(base, &appearance.source.iri)) "/text" } { "archived text" } "." }
+                }
+            }
+            h2 { "Reviews" }
+            @if claim.reviews.is_empty() { p { "Not reviewed yet." } }
+            @for review in &claim.reviews {
+                div {
+                    p {
+                        strong { (review.rating.as_deref().unwrap_or("(no verdict label)")) }
+                        @if let (Some(value), Some(best)) = (&review.rating_value, &review.best_rating) {
+                            " (" (value) " of " (best) ")"
+                        }
+                        @if let Some(author) = &review.author { " by " (link_to(base, author)) }
+                        @if let Some(date) = &review.date_published { ", " (date) }
+                        " · " a href=(local_href(base, &review.iri)) { "review" }
+                    }
+                    @if let Some(body) = &review.body { p { (body) } }
+                }
+            }
+            @if !claim.related.is_empty() {
+                h2 { "Related claims" }
+                ul {
+                    @for related in &claim.related {
+                        li {
+                            @if related.direction == "outgoing" { "This claim " (related.relation) ": " }
+                            @else { (related.relation) " this claim: " }
+                            (link_to(base, &related.claim))
+                        }
+                    }
+                }
+            }
+            @if let Some(assertion) = &claim.assertion {
+                h2 { "Content as triples" }
+                p { "Assertion graph " a href=(local_href(base, &assertion.graph)) { code { (assertion.graph) } }
+                    @if let Some(hash) = &assertion.hash { ", RDFC-1.0 SHA-256 " code { (hash) } } }
+                ul { @for triple in &assertion.triples { li { code { (triple) } } } }
+            }
+        },
+    )
+}
+
+/// What the page of any other resource shows.
+pub struct ResourcePage<'a> {
+    pub base: &'a str,
+    pub iri: &'a str,
+    pub title: &'a str,
+    /// What the store says about it (see `catalog::describe`).
+    pub quads: &'a [Quad],
+    /// The name of a linked resource, if known.
+    pub labels: &'a dyn Fn(&str) -> Option<String>,
+    /// The claims that concern it.
+    pub mentions: &'a [Mention],
+    /// The link to its archived text, for a document that has one.
+    pub text_href: Option<String>,
+}
+
+/// Any other resource: what the store says about it, and the claims that concern it.
+pub fn resource(resource: &ResourcePage<'_>, alternates: &[Alternate]) -> Markup {
+    let ResourcePage {
+        base,
+        iri,
+        title,
+        quads,
+        labels,
+        mentions,
+        text_href,
+    } = resource;
+    page(
+        title,
+        alternates,
+        html! {
+            p { code { (iri) } }
+            h1 { (title) }
+            @if let Some(href) = text_href { p { a href=(href) { "Archived text" } } }
+            table {
+                @for quad in quads.iter() {
+                    tr {
+                        th { (subject_prefix(iri, &quad.subject.to_string())) (short(quad.predicate.as_str())) }
+                        td { (term(base, &quad.object, *labels)) }
+                    }
+                }
+            }
+            @if !mentions.is_empty() {
+                h2 { "Claims" }
+                table {
+                    @for mention in mentions.iter() {
+                        tr {
+                            td { (mention.role) }
+                            td { (link_to(base, &mention.claim)) }
+                            td { span.status { (mention.status) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// `#fragment ` before the predicate when the triple is about a part of the resource.
+fn subject_prefix(iri: &str, subject: &str) -> String {
+    let subject = subject.trim_start_matches('<').trim_end_matches('>');
+    match subject.strip_prefix(iri) {
+        Some("") => String::new(),
+        Some(fragment) => format!("{fragment} "),
+        None => format!("{} ", catalog::local_name(subject)),
+    }
+}
+
+fn term(base: &str, term: &Term, labels: &dyn Fn(&str) -> Option<String>) -> Markup {
+    match term {
+        Term::NamedNode(node) => {
+            let label = labels(node.as_str());
+            html! { a href=(local_href(base, node.as_str())) title=(node.as_str()) { (label.as_deref().unwrap_or(node.as_str())) } }
+        }
+        Term::Literal(literal) => html! { (literal.value()) },
+        other => html! { code { (other.to_string()) } },
+    }
+}
+
+/// A predicate IRI shortened with the usual prefixes.
+fn short(iri: &str) -> String {
+    for (prefix, namespace) in crate::claims::PREFIXES {
+        if let Some(local) = iri.strip_prefix(namespace) {
+            return format!("{prefix}:{local}");
+        }
+    }
+    iri.to_owned()
+}
+
+/// A named graph: its size and how to get it.
+pub fn graph(iri: &str, quads: usize, alternates: &[Alternate]) -> Markup {
+    page(
+        iri,
+        alternates,
+        html! {
+            p { "Named graph" }
+            h1 { code { (iri) } }
+            p { (quads) " triples." }
+        },
+    )
+}

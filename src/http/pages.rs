@@ -1,0 +1,633 @@
+//! The claims API and linked data: `GET /claims`, `GET /claims/{id}`, the archived texts, the
+//! vocabulary at `/ns`, and every other IRI under the base.
+//!
+//! Dereferencing policy (slash IRIs, 200): every thing the project mints has a slash IRI
+//! (`<base>claims/KEY`), and its parts hash IRIs of it (`…#appearance-1`), so a client that
+//! dereferences a part gets the whole description it belongs to. A GET on the IRI answers 200
+//! with the representation content negotiation picks (HTML for browsers, Turtle for `*/*`,
+//! any RDF format, JSON for claims), `Vary: Accept`, and `Link: rel="alternate"` headers naming
+//! the others; `?format=` overrides `Accept` for links and browsers. We do not answer 303: the
+//! description is served at the IRI itself, the practice of schema.org and Wikidata's entity
+//! pages, which saves clients a round trip. Unknown IRIs are 404.
+
+use super::html::{self, Alternate, QuoteContext, ResourcePage};
+use super::{negotiate, AppState};
+use crate::catalog::{self, ClaimFilter, ClaimPage, ClaimSummary};
+use crate::error::Error;
+use crate::formats::{RdfSyntax, RDF_SYNTAXES};
+use crate::http::error::{ApiError, ErrorBody};
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use oxigraph::io::{RdfFormat, RdfSerializer};
+use oxigraph::model::{NamedNode, Quad};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use utoipa::{IntoParams, ToSchema};
+
+/// How many code points of archived text are shown around a quote.
+const CONTEXT_CHARS: usize = 240;
+const DEFAULT_PAGE: usize = 50;
+
+/// The filters and paging of `GET /claims`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClaimsParams {
+    /// A status: Alleged, Reported, Stated, Quoted, Denied, Adjudicated, Settled, PublicRecord
+    /// (case-insensitive), or the status concept's IRI.
+    status: Option<String>,
+    /// A document the claim appears in or rests on: its key (`dailymail-2024-04-02-…`) or IRI.
+    source: Option<String>,
+    /// What the claim is about or mentions in its content: an entity key or any IRI.
+    entity: Option<String>,
+    /// Who asserts the claim: an entity key or IRI.
+    claimant: Option<String>,
+    /// Words looked for (case-insensitively) in the claim's text and its quotes.
+    q: Option<String>,
+    /// The cursor from the previous page's `next` link.
+    after: Option<String>,
+    /// Claims per page, 1 to 500 (default 50).
+    limit: Option<usize>,
+    /// `json` or `html`, overriding `Accept`.
+    format: Option<String>,
+}
+
+/// A page of claims.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimList {
+    pub claims: Vec<ClaimSummary>,
+    /// The URL of the next page (same filters), absent on the last page.
+    pub next: Option<String>,
+}
+
+/// `?format=` on a resource.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatParam {
+    /// `html`, `json` (claims only) or an RDF format name (`turtle`, `ntriples`, `nquads`, `trig`,
+    /// `jsonld`, `rdfxml`, `n3`), overriding `Accept`.
+    format: Option<String>,
+}
+
+/// What a resource is sent as.
+#[derive(Debug, Clone, Copy)]
+enum Representation {
+    Html,
+    Json,
+    Rdf(&'static RdfSyntax, &'static str),
+}
+
+const HTML: &[&str] = &["text/html", "application/xhtml+xml"];
+const JSON: &[&str] = &["application/json"];
+
+/// Picks the representation from `?format=` or else `Accept`. RDF (Turtle first) is the default,
+/// so `*/*` gets Turtle; browsers name `text/html` and get HTML.
+fn representation(
+    headers: &HeaderMap,
+    format: Option<&str>,
+    json: bool,
+) -> Result<Representation, ApiError> {
+    if let Some(name) = format {
+        return match name {
+            "html" => Ok(Representation::Html),
+            "json" if json => Ok(Representation::Json),
+            _ => RdfSyntax::by_name(name)
+                .map(|syntax| Representation::Rdf(syntax, syntax.media_type()))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "unknown format {name:?}: use html{}, or an RDF format ({})",
+                        if json { ", json" } else { "" },
+                        crate::formats::rdf_names()
+                    ))
+                }),
+        };
+    }
+    let mut offers: Vec<&[&str]> = RDF_SYNTAXES.iter().map(|s| s.media_types).collect();
+    offers.push(HTML);
+    if json {
+        offers.push(JSON);
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let (index, media_type) = negotiate::choose(accept, &offers).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            format!(
+                "none of the media types in Accept is available; available: {}",
+                offers
+                    .iter()
+                    .flat_map(|o| o.iter().copied())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .with_header(header::VARY, "Accept")
+    })?;
+    Ok(match index {
+        i if i < RDF_SYNTAXES.len() => Representation::Rdf(&RDF_SYNTAXES[i], media_type),
+        i if i == RDF_SYNTAXES.len() => Representation::Html,
+        _ => Representation::Json,
+    })
+}
+
+/// The `?format=` links to every representation of the resource at `path`.
+fn alternates(path: &str, json: bool) -> Vec<Alternate> {
+    let mut links = Vec::new();
+    if json {
+        links.push(Alternate {
+            label: "JSON",
+            href: format!("{path}?format=json"),
+        });
+    }
+    for (label, name) in [
+        ("Turtle", "turtle"),
+        ("JSON-LD", "jsonld"),
+        ("N-Triples", "ntriples"),
+        ("N-Quads", "nquads"),
+        ("RDF/XML", "rdfxml"),
+    ] {
+        links.push(Alternate {
+            label,
+            href: format!("{path}?format={name}"),
+        });
+    }
+    links
+}
+
+/// `Link` header naming the other representations, and `Vary: Accept`.
+fn negotiated(mut response: Response, path: &str, json: bool) -> Response {
+    let mut links: Vec<String> = vec![format!(
+        "<{path}?format=html>; rel=\"alternate\"; type=\"text/html\""
+    )];
+    if json {
+        links.push(format!(
+            "<{path}?format=json>; rel=\"alternate\"; type=\"application/json\""
+        ));
+    }
+    for syntax in RDF_SYNTAXES {
+        links.push(format!(
+            "<{path}?format={}>; rel=\"alternate\"; type=\"{}\"",
+            syntax.name,
+            syntax.media_type()
+        ));
+    }
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+    if let Ok(value) = HeaderValue::from_str(&links.join(", ")) {
+        headers.insert(header::LINK, value);
+    }
+    response
+}
+
+fn html_response(markup: maud::Markup) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// Serialises a description: graphs kept in dataset formats, triples (each once) otherwise.
+fn rdf_response(
+    quads: &[Quad],
+    syntax: &RdfSyntax,
+    media_type: &str,
+) -> Result<Response, ApiError> {
+    let mut serializer = RdfSerializer::from_format(syntax.format);
+    if matches!(
+        syntax.format,
+        RdfFormat::Turtle | RdfFormat::TriG | RdfFormat::N3
+    ) {
+        for (prefix, namespace) in crate::claims::PREFIXES {
+            serializer = serializer
+                .with_prefix(*prefix, *namespace)
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        }
+        serializer = serializer
+            .with_prefix("oa", "http://www.w3.org/ns/oa#")
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    }
+    let mut writer = serializer.for_writer(Vec::new());
+    let io = |e: std::io::Error| ApiError::from(Error::io("serialising", e));
+    if syntax.format.supports_datasets() {
+        for quad in quads {
+            writer.serialize_quad(quad).map_err(io)?;
+        }
+    } else {
+        let mut seen = HashSet::new();
+        for quad in quads {
+            let triple: oxigraph::model::TripleRef<'_> = quad.as_ref().into();
+            if seen.insert(triple) {
+                writer.serialize_triple(triple).map_err(io)?;
+            }
+        }
+    }
+    let body = writer.finish().map_err(io)?;
+    Ok(([(header::CONTENT_TYPE, content_type(media_type))], body).into_response())
+}
+
+fn content_type(media_type: &str) -> String {
+    if media_type.starts_with("text/") {
+        format!("{media_type}; charset=utf-8")
+    } else {
+        media_type.to_owned()
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("task failed: {e}"),
+        )
+    })?
+}
+
+/// A filter value: a key under `<base>KIND/`, or an absolute IRI.
+fn key_or_iri(base: &str, kind: &str, parameter: &str, value: &str) -> Result<NamedNode, ApiError> {
+    let iri = if value.contains(':') {
+        value.to_owned()
+    } else {
+        format!("{base}{kind}/{value}")
+    };
+    NamedNode::new(iri).map_err(|e| {
+        ApiError::bad_request(format!(
+            "{parameter}={value:?} is neither a key nor an absolute IRI: {e}"
+        ))
+    })
+}
+
+fn status_iri(value: &str) -> Result<NamedNode, ApiError> {
+    let known = crate::claims::STATUSES;
+    let name = known
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(value) || format!("{}{s}", crate::loader::CG) == value);
+    match name {
+        Some(name) => Ok(NamedNode::new_unchecked(format!(
+            "{}{name}",
+            crate::loader::CG
+        ))),
+        None => Err(ApiError::bad_request(format!(
+            "status={value:?} is not a claim status; use one of {}",
+            known.join(", ")
+        ))),
+    }
+}
+
+/// `GET /claims`: the claims, filtered, in a stable order, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/claims",
+    params(ClaimsParams),
+    responses(
+        (status = 200, description = "A page of claims (JSON; HTML for browsers)", body = ClaimList),
+        (status = 400, description = "A malformed filter", body = ErrorBody),
+    ),
+    tag = "claims"
+)]
+pub async fn list_claims(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<ClaimsParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let base = state.store.base().to_owned();
+    let html = match params.format.as_deref() {
+        Some("html") => true,
+        Some("json") | None if params.format.is_some() => false,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "unknown format {other:?}: use json or html"
+            )))
+        }
+        None => {
+            let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+            matches!(negotiate::choose(accept, &[JSON, HTML]), Some((1, _)))
+        }
+    };
+    let filter = ClaimFilter {
+        status: params
+            .status
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(status_iri)
+            .transpose()?,
+        source: params
+            .source
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|v| key_or_iri(&base, "sources", "source", v))
+            .transpose()?,
+        entity: params
+            .entity
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|v| key_or_iri(&base, "entities", "entity", v))
+            .transpose()?,
+        claimant: params
+            .claimant
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|v| key_or_iri(&base, "entities", "claimant", v))
+            .transpose()?,
+        search: params.q.clone().filter(|q| !q.trim().is_empty()),
+        after: params.after.clone().filter(|a| !a.is_empty()),
+        limit: match params.limit {
+            Some(0) => return Err(ApiError::bad_request("limit must be at least 1")),
+            Some(n) if n > catalog::MAX_PAGE => {
+                return Err(ApiError::bad_request(format!(
+                    "limit={n} is more than the {} claims a page may hold",
+                    catalog::MAX_PAGE
+                )))
+            }
+            Some(n) => n,
+            None => DEFAULT_PAGE,
+        },
+    };
+    let store = state.store.clone();
+    let page: ClaimPage = blocking(move || Ok(catalog::list_claims(&store, &filter)?)).await?;
+    let filters = filter_query(&params);
+    let next = page.next_after.as_ref().map(|after| {
+        let mut query = form_urlencoded::Serializer::new(filters.clone());
+        query.append_pair("after", after);
+        format!("/claims?{}", query.finish())
+    });
+    let response = if html {
+        html_response(html::claim_list(&base, &page, next.as_deref(), &filters))
+    } else {
+        axum::Json(ClaimList {
+            claims: page.claims,
+            next,
+        })
+        .into_response()
+    };
+    let mut response = response;
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    Ok(response)
+}
+
+/// The filters of a `/claims` request as a query string, without the cursor.
+fn filter_query(params: &ClaimsParams) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("status", &params.status),
+        ("source", &params.source),
+        ("entity", &params.entity),
+        ("claimant", &params.claimant),
+        ("q", &params.q),
+        ("format", &params.format),
+    ] {
+        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+            query.append_pair(name, value);
+        }
+    }
+    if let Some(limit) = params.limit {
+        query.append_pair("limit", &limit.to_string());
+    }
+    query.finish()
+}
+
+/// `GET /claims/{id}`: one claim, as a page, JSON or RDF (its description and, in its own named
+/// graph, its content).
+#[utoipa::path(
+    get,
+    path = "/claims/{id}",
+    params(("id" = String, Path, description = "The claim's key"), FormatParam),
+    responses(
+        (status = 200, description = "The claim (JSON; also HTML and every RDF format by content negotiation)", body = catalog::ClaimDetail),
+        (status = 404, description = "No such claim", body = ErrorBody),
+        (status = 406, description = "No acceptable representation", body = ErrorBody),
+    ),
+    tag = "claims"
+)]
+pub async fn get_claim(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    format: Result<Query<FormatParam>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(format) = format.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let representation = representation(&headers, format.format.as_deref(), true)?;
+    let path = format!("/claims/{id}");
+    let store = state.store.clone();
+    let data_dirs = state.data_dirs.clone();
+    let response = blocking(move || {
+        let iri = catalog::claim_iri(&store, &id)?;
+        let detail = catalog::claim(&store, &iri)?;
+        Ok(match representation {
+            Representation::Json => axum::Json(detail).into_response(),
+            Representation::Rdf(syntax, media_type) => {
+                rdf_response(&catalog::describe(&store, &iri)?, syntax, media_type)?
+            }
+            Representation::Html => {
+                let contexts: Vec<Option<QuoteContext>> = detail
+                    .appearances
+                    .iter()
+                    .map(|appearance| {
+                        let (path, sha256) = appearance.archived_text.as_ref()?;
+                        let text = catalog::read_archived(path, sha256, &data_dirs).ok()?;
+                        let (start, end) = (appearance.start?, appearance.end?);
+                        let (before, exact, after) = catalog::quote_in_context(
+                            &text,
+                            usize::try_from(start).ok()?,
+                            usize::try_from(end).ok()?,
+                            CONTEXT_CHARS,
+                        )?;
+                        Some(QuoteContext {
+                            before,
+                            exact,
+                            after,
+                        })
+                    })
+                    .collect();
+                let base = store.base().to_owned();
+                html_response(html::claim(
+                    &base,
+                    &detail,
+                    &contexts,
+                    &alternates(&format!("/claims/{id}"), true),
+                ))
+            }
+        })
+    })
+    .await?;
+    Ok(negotiated(response, &path, true))
+}
+
+/// `GET /sources/{id}/text`: the archived text of a document, byte for byte as hashed at ingest.
+pub async fn source_text(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    let data_dirs = state.data_dirs.clone();
+    let text = blocking(move || {
+        let source = catalog::minted(&store, "sources", &id)?;
+        Ok(catalog::archived_text(&store, &source, &data_dirs)?)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// `GET /`: the home page.
+pub async fn home(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    let (claims, quads) = blocking(move || {
+        let claims = catalog::count_claims(&store)?;
+        Ok((claims, store.len()?))
+    })
+    .await?;
+    Ok(html_response(html::home(state.store.base(), claims, quads)))
+}
+
+/// `GET /ns`: the cg: vocabulary (OWL + SKOS), as a page or in any RDF format.
+pub async fn vocabulary(
+    headers: HeaderMap,
+    format: Result<Query<FormatParam>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(format) = format.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let representation = representation(&headers, format.format.as_deref(), false)?;
+    let quads = blocking(|| Ok(catalog::vocabulary()?)).await?;
+    let response = match representation {
+        Representation::Rdf(syntax, media_type) if syntax.format == RdfFormat::Turtle => (
+            [(header::CONTENT_TYPE, content_type(media_type))],
+            catalog::ONTOLOGY,
+        )
+            .into_response(),
+        Representation::Rdf(syntax, media_type) => rdf_response(&quads, syntax, media_type)?,
+        Representation::Html | Representation::Json => {
+            let namespace = crate::loader::CG;
+            let no_labels = |_: &str| None;
+            html_response(html::resource(
+                &ResourcePage {
+                    base: namespace,
+                    iri: namespace,
+                    title: "The claimgraph vocabulary (cg:)",
+                    quads: &quads,
+                    labels: &no_labels,
+                    mentions: &[],
+                    text_href: None,
+                },
+                &alternates("/ns", false),
+            ))
+        }
+    };
+    Ok(negotiated(response, "/ns", false))
+}
+
+/// Every other GET: the IRI `<base><path>` described, a named graph's content, or 404.
+pub async fn resource(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    format: Result<Query<FormatParam>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let path = uri.path().to_owned();
+    let iri_text = format!("{}{}", state.store.base(), path.trim_start_matches('/'));
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("nothing is known about <{iri_text}> on this server"),
+        )
+    };
+    let Ok(iri) = NamedNode::new(iri_text.clone()) else {
+        return Err(not_found());
+    };
+    if method != Method::GET && method != Method::HEAD {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{method} is not allowed on a linked-data resource: use GET or HEAD"),
+        )
+        .with_header(header::ALLOW, "GET, HEAD"));
+    }
+    let Query(format) = format.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let representation = representation(&headers, format.format.as_deref(), false)?;
+    let store = state.store.clone();
+    let lookup_iri = iri.clone();
+    let (quads, is_graph) = blocking(move || {
+        let quads = catalog::describe(&store, &lookup_iri)?;
+        let is_graph = quads.is_empty() && store.has_graph(&lookup_iri)?;
+        Ok((quads, is_graph))
+    })
+    .await?;
+    if is_graph {
+        return graph(&state, iri, representation, &path).await;
+    }
+    if quads.is_empty() {
+        return Err(not_found());
+    }
+    let response = match representation {
+        Representation::Rdf(syntax, media_type) => rdf_response(&quads, syntax, media_type)?,
+        Representation::Html | Representation::Json => {
+            let store = state.store.clone();
+            let page_path = path.clone();
+            blocking(move || {
+                let base = store.base().to_owned();
+                let mentions = catalog::mentions(&store, &iri)?;
+                let title = catalog::link(&store, iri.as_str())?
+                    .label
+                    .unwrap_or_else(|| iri.as_str().to_owned());
+                let has_text = catalog::key_of(&store, "sources", iri.as_str()).is_some()
+                    && quads
+                        .iter()
+                        .any(|q| q.predicate.as_str().ends_with("#archivedText"));
+                let labels =
+                    |linked: &str| catalog::link(&store, linked).ok().and_then(|l| l.label);
+                Ok(html_response(html::resource(
+                    &ResourcePage {
+                        base: &base,
+                        iri: iri.as_str(),
+                        title: &title,
+                        quads: &quads,
+                        labels: &labels,
+                        mentions: &mentions,
+                        text_href: has_text.then(|| format!("{page_path}/text")),
+                    },
+                    &alternates(&page_path, false),
+                )))
+            })
+            .await?
+        }
+    };
+    Ok(negotiated(response, &path, false))
+}
+
+/// A named graph: its triples streamed in the negotiated RDF format, or a page saying what it is.
+async fn graph(
+    state: &AppState,
+    graph: NamedNode,
+    representation: Representation,
+    path: &str,
+) -> Result<Response, ApiError> {
+    let response = match representation {
+        Representation::Rdf(syntax, media_type) => {
+            let format = syntax.format;
+            let store = state.store.clone();
+            let stream = state
+                .store
+                .stream(move |_, _| {
+                    Ok(move |writer: &mut dyn std::io::Write| {
+                        store.dump(format, Some(&graph), writer).map(drop)
+                    })
+                })
+                .await?;
+            Response::builder()
+                .header(header::CONTENT_TYPE, content_type(media_type))
+                .body(Body::from_stream(stream))
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        }
+        Representation::Html | Representation::Json => {
+            let store = state.store.clone();
+            let iri = graph.as_str().to_owned();
+            let count = blocking(move || Ok(store.quads(Some(&graph)).count())).await?;
+            html_response(html::graph(&iri, count, &alternates(path, false)))
+        }
+    };
+    Ok(negotiated(response, path, false))
+}
