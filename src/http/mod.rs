@@ -4,6 +4,7 @@
 //! `store`, and encode; blocking work never runs on the async runtime.
 
 mod error;
+mod graph_store;
 mod html;
 mod negotiate;
 mod openapi;
@@ -113,6 +114,8 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .route("/sparql", get(sparql::get).post(sparql::post))
+        .route("/store", graph_store::methods())
+        .route("/store/{*path}", graph_store::methods())
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route("/", get(pages::home))
