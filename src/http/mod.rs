@@ -6,6 +6,7 @@
 mod error;
 mod negotiate;
 mod openapi;
+mod provenance;
 mod sparql;
 
 pub use error::ApiError;
@@ -102,6 +103,8 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .route("/sparql", get(sparql::get).post(sparql::post))
+        .routes(utoipa_axum::routes!(provenance::claim_provenance))
+        .routes(utoipa_axum::routes!(provenance::lookup))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .split_for_parts();
