@@ -1182,3 +1182,109 @@ async fn malformed_terms_are_refused_naming_the_parameter_and_injections_change_
     assert_eq!(server.quads().await, before, "the store is unchanged");
     assert!(before > 800);
 }
+
+/// Chains over data written for the purpose: a cycle, a fork where only one way leads to the
+/// primary source, a primary source nothing leads to, and a status stated on an appearance.
+#[tokio::test]
+async fn walks_end_on_cycles_prefer_the_way_to_the_primary_source_and_say_why_they_stop() {
+    let server = TestServer::start(Options::default()).await;
+    let response = server
+        .update(&format!(
+            "PREFIX schema: <{SCHEMA}> PREFIX prov: <{PROV}> PREFIX oa: <{OA}> PREFIX cg: <{CG}>
+             INSERT DATA {{ GRAPH <graphs/provenance-test> {{
+               <claims/loop> a schema:Claim ; cg:status cg:Reported ;
+                 prov:hadPrimarySource <sources/t-p> ; schema:appearance <claims/loop#appearance-1> .
+               <claims/loop#appearance-1> oa:hasSource <sources/t-a> ; cg:status cg:Quoted .
+               <sources/t-a> cg:repostOf <sources/t-b> .
+               <sources/t-b> cg:repostOf <sources/t-a> ; prov:wasDerivedFrom <sources/t-c> .
+
+               <claims/fork> a schema:Claim ; cg:status cg:Alleged ;
+                 prov:hadPrimarySource <sources/t-p> ; schema:appearance <claims/fork#appearance-1> .
+               <claims/fork#appearance-1> oa:hasSource <sources/t-a2> .
+               <sources/t-a2> prov:wasDerivedFrom <sources/t-0> , <sources/t-y> ;
+                 prov:wasQuotedFrom <sources/t-z> .
+               <sources/t-y> prov:wasDerivedFrom <sources/t-p> .
+               <sources/t-z> prov:wasDerivedFrom <sources/t-p> .
+               <sources/t-p> schema:name \"The primary source\" .
+
+               <claims/stranded> a schema:Claim ; cg:status cg:Stated ;
+                 prov:hadPrimarySource <sources/t-p> ;
+                 schema:appearance <claims/stranded#appearance-1> .
+               <claims/stranded#appearance-1> oa:hasSource <sources/t-q> .
+             }} }}"
+        ))
+        .await;
+    assert_eq!(response.status(), 204);
+
+    let chain_of = |body: &Value| {
+        let chain = body["appearances"][0].clone();
+        let documents: Vec<String> = chain["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                h["document"]["iri"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches(&format!("{}sources/", server.base))
+                    .to_owned()
+            })
+            .collect();
+        let relations: Vec<Value> = chain["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["relation"].clone())
+            .collect();
+        (chain, documents, relations)
+    };
+
+    // A repost loop: followed once round, then the chain stops and says it is a cycle.
+    let body = server.json("claims/loop/provenance").await;
+    let (chain, documents, relations) = chain_of(&body);
+    assert_eq!(documents, ["t-a", "t-b"]);
+    assert_eq!(relations, [Value::from("reposted"), Value::Null]);
+    assert!(chain["hop_count"].is_null());
+    assert_eq!(chain["broken"]["kind"], "cycle");
+    assert_eq!(chain["broken"]["after"], server.source("t-b"));
+    // The appearance's own status wins at the document in hand; the claim's holds upstream.
+    assert_eq!(chain["hops"][0]["status"]["name"], "Quoted");
+    assert_eq!(chain["hops"][1]["status"]["name"], "Reported");
+
+    // A fork: t-0 comes first in IRI order but leads nowhere (and is not a repost), so it is not
+    // this claim's way; of the two ways to the primary source, IRI order picks t-y.
+    let body = server.json("claims/fork/provenance").await;
+    let (chain, documents, relations) = chain_of(&body);
+    assert_eq!(documents, ["t-a2", "t-y", "t-p"]);
+    assert_eq!(
+        relations,
+        [Value::from("derived"), Value::from("derived"), Value::Null]
+    );
+    assert_eq!(chain["hop_count"], 2);
+    assert!(chain["broken"].is_null());
+    assert_eq!(chain["hops"][2]["document"]["name"], "The primary source");
+
+    // Nothing leads from the document in hand to the primary source.
+    let body = server.json("claims/stranded/provenance").await;
+    let (chain, documents, _) = chain_of(&body);
+    assert_eq!(documents, ["t-q"]);
+    assert_eq!(chain["broken"]["kind"], "unreachable");
+    assert_eq!(chain["broken"]["after"], server.source("t-q"));
+    assert!(chain["broken"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains(&server.source("t-p")));
+
+    // The picture draws all three without trouble.
+    for key in ["loop", "fork", "stranded"] {
+        let svg = server
+            .get(&format!("claims/{key}/provenance?format=svg"), None)
+            .await
+            .text()
+            .await
+            .unwrap();
+        let picture = Picture::parse(&svg);
+        assert_eq!(picture.rows.len(), 1, "{key}");
+        assert_eq!(picture.rows[0].broken, key != "fork", "{key}");
+    }
+}
