@@ -8,6 +8,7 @@ pub mod error;
 pub mod formats;
 pub mod http;
 pub mod loader;
+pub mod provenance;
 pub mod service_description;
 pub mod store;
 

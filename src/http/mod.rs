@@ -9,6 +9,7 @@ mod html;
 mod negotiate;
 mod openapi;
 mod pages;
+mod provenance;
 mod sparql;
 
 pub use error::ApiError;
@@ -121,6 +122,8 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(pages::home))
         .routes(routes!(pages::list_claims))
         .routes(routes!(pages::get_claim))
+        .routes(routes!(provenance::claim_provenance))
+        .routes(routes!(provenance::lookup))
         .route("/sources/{id}/text", get(pages::source_text))
         .route("/ns", get(pages::vocabulary))
         .split_for_parts();
