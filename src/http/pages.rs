@@ -445,10 +445,12 @@ pub async fn get_claim(
                     })
                     .collect();
                 let base = store.base().to_owned();
+                let provenance = crate::provenance::claim_provenance(&store, &id)?;
                 html_response(html::claim(
                     &base,
                     &detail,
                     &contexts,
+                    &provenance,
                     &alternates(&format!("/claims/{id}"), true),
                 ))
             }
