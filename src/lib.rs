@@ -9,6 +9,7 @@ pub mod export;
 pub mod formats;
 pub mod http;
 pub mod loader;
+pub mod provenance;
 pub mod service_description;
 pub mod store;
 

@@ -13,7 +13,7 @@
 use crate::error::{Error, Result};
 use bytes::Bytes;
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
-use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
+use oxigraph::model::{GraphName, GraphNameRef, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{
     CancellationToken, QueryDatasetSpecification, QueryResults, QuerySolution, QuerySolutionIter,
@@ -262,11 +262,6 @@ impl ClaimStore {
             .collect()
     }
 
-    /// Whether the store holds a named graph with this name.
-    pub fn has_graph(&self, graph: &NamedNode) -> Result<bool> {
-        Ok(self.store.contains_named_graph(graph)?)
-    }
-
     /// Evaluates a query up to its first result, so that errors surface before anything is
     /// written. The returned value must be consumed on the same thread.
     pub fn start_query(
@@ -424,10 +419,7 @@ impl ClaimStore {
     ) -> Result<W> {
         let serializer = RdfSerializer::from_format(format);
         Ok(match graph {
-            Some(graph) => self
-                .store
-                .dump_graph_to_writer(graph, serializer, writer)
-                .map_err(dump_error)?,
+            Some(graph) => self.dump_graph(format, graph.into(), writer)?,
             None => {
                 if !format.supports_datasets() {
                     return Err(Error::Invalid(format!(
@@ -456,6 +448,97 @@ impl ClaimStore {
         RdfParser::from_format(format)
             .with_base_iri(self.base.as_str())
             .map_err(|e| Error::Invalid(format!("invalid base IRI {}: {e}", self.base)))
+    }
+
+    // --- Graph Store Protocol ---
+
+    /// Whether a graph exists: the default graph always does; a named graph from its creation
+    /// (even with no triples) until it is removed.
+    pub fn contains_graph(&self, graph: GraphNameRef<'_>) -> Result<bool> {
+        Ok(match graph {
+            GraphNameRef::DefaultGraph => true,
+            GraphNameRef::NamedNode(node) => self.store.contains_named_graph(node)?,
+            GraphNameRef::BlankNode(node) => self.store.contains_named_graph(node)?,
+        })
+    }
+
+    /// Streams the triples of one graph, the default graph included, into `writer`.
+    pub fn dump_graph<W: Write>(
+        &self,
+        format: RdfFormat,
+        graph: GraphNameRef<'_>,
+        writer: W,
+    ) -> Result<W> {
+        self.store
+            .dump_graph_to_writer(graph, RdfSerializer::from_format(format), writer)
+            .map_err(dump_error)
+    }
+
+    /// Adds `triples` to `graph` in one transaction, after removing what it held if `replace`.
+    /// The graph exists afterwards even if `triples` is empty. Returns whether it was created.
+    pub fn put_triples(
+        &self,
+        graph: GraphNameRef<'_>,
+        triples: &[Triple],
+        replace: bool,
+    ) -> Result<bool> {
+        self.write(|transaction| {
+            let created = !graph_exists(transaction, graph)?;
+            if replace {
+                transaction.clear_graph(graph)?;
+            }
+            insert_graph(transaction, graph, triples);
+            Ok(created)
+        })
+    }
+
+    /// Creates the named graph `graph` holding `triples`, in one transaction; fails if it exists.
+    pub fn create_graph(&self, graph: &NamedNode, triples: &[Triple]) -> Result<()> {
+        self.write(|transaction| {
+            if transaction.contains_named_graph(graph)? {
+                return Err(Error::Invalid(format!(
+                    "the graph {graph} exists already; try again"
+                )));
+            }
+            insert_graph(transaction, graph.into(), triples);
+            Ok(())
+        })
+    }
+
+    /// Removes a named graph with its triples (the default graph, which always exists, is
+    /// emptied), in one transaction. Returns whether the graph existed.
+    pub fn remove_graph(&self, graph: GraphNameRef<'_>) -> Result<bool> {
+        self.write(|transaction| {
+            if !graph_exists(transaction, graph)? {
+                return Ok(false);
+            }
+            match graph {
+                GraphNameRef::DefaultGraph => transaction.clear_graph(graph)?,
+                GraphNameRef::NamedNode(node) => transaction.remove_named_graph(node)?,
+                GraphNameRef::BlankNode(node) => transaction.remove_named_graph(node)?,
+            }
+            Ok(true)
+        })
+    }
+}
+
+fn graph_exists(transaction: &Transaction<'_>, graph: GraphNameRef<'_>) -> Result<bool> {
+    Ok(match graph {
+        GraphNameRef::DefaultGraph => true,
+        GraphNameRef::NamedNode(node) => transaction.contains_named_graph(node)?,
+        GraphNameRef::BlankNode(node) => transaction.contains_named_graph(node)?,
+    })
+}
+
+/// Inserts `triples` into `graph`, recording the graph even when there are none.
+fn insert_graph(transaction: &mut Transaction<'_>, graph: GraphNameRef<'_>, triples: &[Triple]) {
+    match graph {
+        GraphNameRef::NamedNode(node) => transaction.insert_named_graph(node),
+        GraphNameRef::BlankNode(node) => transaction.insert_named_graph(node),
+        GraphNameRef::DefaultGraph => {}
+    }
+    for triple in triples {
+        transaction.insert(triple.as_ref().in_graph(graph));
     }
 }
 

@@ -332,6 +332,22 @@ async fn html_pages_are_well_formed_and_show_the_quote_in_its_text() {
     );
     assert!(page.contains(&escape(&before)));
     assert!(page.contains("Klein")); // the claimant's name
+                                     // The chain of sources: repost, Daily Mail, the court letter, 2 hops.
+    let chain = &page[page.find("Chain of sources").unwrap()..];
+    let positions: Vec<usize> = [
+        "/sources/zerohedge-2024-04-02-facebook-netflix-dms\"",
+        "/sources/dailymail-2024-04-02-facebook-netflix-dms\"",
+        "/sources/klein-v-meta-letter-2023-04-14\"",
+    ]
+    .iter()
+    .map(|href| {
+        chain
+            .find(href)
+            .unwrap_or_else(|| panic!("{href} not in the chain"))
+    })
+    .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert!(chain.contains("2 hops to the primary source"));
 
     for path in [
         "/",

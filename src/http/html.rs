@@ -5,6 +5,7 @@
 //! CSS and no script; each links to its machine-readable representations.
 
 use crate::catalog::{self, ClaimDetail, ClaimPage, Link, Mention};
+use crate::provenance::ClaimProvenance;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use oxigraph::model::{Quad, Term};
 
@@ -151,6 +152,7 @@ pub fn claim(
     base: &str,
     claim: &ClaimDetail,
     contexts: &[Option<QuoteContext>],
+    provenance: &ClaimProvenance,
     alternates: &[Alternate],
 ) -> Markup {
     page(
@@ -192,6 +194,11 @@ pub fn claim(
                         a href={ (local_href(base, &appearance.source.iri)) "/text" } { "archived text" } "." }
                 }
             }
+            h2 { "Chain of sources" }
+            (chains(base, provenance))
+            p { a href={ (local_href(base, &claim.iri)) "/provenance?format=svg" } { "As a picture (SVG)" }
+                " · " a href={ (local_href(base, &claim.iri)) "/provenance?format=json" } { "JSON" }
+                " · " a href={ (local_href(base, &claim.iri)) "/provenance?format=turtle" } { "Turtle" } }
             h2 { "Reviews" }
             @if claim.reviews.is_empty() { p { "Not reviewed yet." } }
             @for review in &claim.reviews {
@@ -228,6 +235,43 @@ pub fn claim(
             }
         },
     )
+}
+
+/// Each appearance's chain, from the document in hand to the primary source.
+fn chains(base: &str, provenance: &ClaimProvenance) -> Markup {
+    html! {
+        @if provenance.appearances.is_empty() { p { "No appearance, so no chain." } }
+        @for chain in &provenance.appearances {
+            ol.chain {
+                @for hop in &chain.hops {
+                    li {
+                        (link_to(base, &Link {
+                            iri: hop.document.iri.clone(),
+                            label: hop.document.headline.clone().or_else(|| hop.document.name.clone()),
+                        }))
+                        @for publisher in &hop.document.publishers {
+                            " — " (publisher.name.as_deref().unwrap_or(&publisher.iri))
+                        }
+                        @if let Some(date) = hop.document.published.as_ref().or(hop.document.filed.as_ref()) {
+                            " (" (date) ")"
+                        }
+                        @if let Some(status) = &hop.status {
+                            " " span.status { (status.label.as_deref().unwrap_or(&status.name)) }
+                        }
+                        @if let Some(relation) = hop.relation { " — " em { (relation.label()) " from" } }
+                    }
+                }
+            }
+            p {
+                @match (&chain.hop_count, &chain.broken) {
+                    (_, Some(broken)) => { "The chain breaks off: " (broken.reason) }
+                    (Some(1), None) => { "1 hop to the primary source." }
+                    (Some(hops), None) => { (hops) " hops to the primary source." }
+                    (None, None) => { "No primary source is known." }
+                }
+            }
+        }
+    }
 }
 
 /// What the page of any other resource shows.

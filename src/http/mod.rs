@@ -5,10 +5,12 @@
 
 mod error;
 mod export;
+mod graph_store;
 mod html;
 mod negotiate;
 mod openapi;
 mod pages;
+mod provenance;
 mod sparql;
 
 pub use error::ApiError;
@@ -114,11 +116,15 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .route("/sparql", get(sparql::get).post(sparql::post))
+        .route("/store", graph_store::methods())
+        .route("/store/{*path}", graph_store::methods())
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route("/", get(pages::home))
         .routes(routes!(pages::list_claims))
         .routes(routes!(pages::get_claim))
+        .routes(routes!(provenance::claim_provenance))
+        .routes(routes!(provenance::lookup))
         .route("/sources/{id}/text", get(pages::source_text))
         .route("/ns", get(pages::vocabulary))
         .route("/export", get(export::dump))

@@ -11,12 +11,11 @@
 //! pages, which saves clients a round trip. Unknown IRIs are 404.
 
 use super::html::{self, Alternate, QuoteContext, ResourcePage};
-use super::{negotiate, AppState};
+use super::{graph_store, negotiate, AppState};
 use crate::catalog::{self, ClaimFilter, ClaimPage, ClaimSummary};
 use crate::error::Error;
 use crate::formats::{RdfSyntax, RDF_SYNTAXES};
 use crate::http::error::{ApiError, ErrorBody};
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -446,10 +445,12 @@ pub async fn get_claim(
                     })
                     .collect();
                 let base = store.base().to_owned();
+                let provenance = crate::provenance::claim_provenance(&store, &id)?;
                 html_response(html::claim(
                     &base,
                     &detail,
                     &contexts,
+                    &provenance,
                     &alternates(&format!("/claims/{id}"), true),
                 ))
             }
@@ -552,7 +553,7 @@ pub async fn resource(
     let lookup_iri = iri.clone();
     let (quads, is_graph) = blocking(move || {
         let quads = catalog::describe(&store, &lookup_iri)?;
-        let is_graph = quads.is_empty() && store.has_graph(&lookup_iri)?;
+        let is_graph = quads.is_empty() && store.contains_graph(lookup_iri.as_ref().into())?;
         Ok((quads, is_graph))
     })
     .await?;
@@ -607,20 +608,7 @@ async fn graph(
 ) -> Result<Response, ApiError> {
     let response = match representation {
         Representation::Rdf(syntax, media_type) => {
-            let format = syntax.format;
-            let store = state.store.clone();
-            let stream = state
-                .store
-                .stream(move |_, _| {
-                    Ok(move |writer: &mut dyn std::io::Write| {
-                        store.dump(format, Some(&graph), writer).map(drop)
-                    })
-                })
-                .await?;
-            Response::builder()
-                .header(header::CONTENT_TYPE, content_type(media_type))
-                .body(Body::from_stream(stream))
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            graph_store::send_graph(state, graph.into(), syntax, media_type, false).await?
         }
         Representation::Html | Representation::Json => {
             let store = state.store.clone();

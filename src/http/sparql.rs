@@ -244,14 +244,14 @@ fn utf8_body(body: Bytes, what: &str) -> Result<String, ApiError> {
 }
 
 /// Decoded `application/x-www-form-urlencoded` pairs (URL query strings or form bodies).
-struct Params {
-    pairs: Vec<(String, String)>,
+pub(super) struct Params {
+    pub(super) pairs: Vec<(String, String)>,
 }
 
 impl Params {
     /// Decodes pairs, refusing percent-escapes that do not decode to UTF-8 (rather than silently
     /// replacing them, which would change the query).
-    fn decode(input: &[u8]) -> Result<Self, ApiError> {
+    pub(super) fn decode(input: &[u8]) -> Result<Self, ApiError> {
         let mut pairs = Vec::new();
         for part in input.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match part.iter().position(|b| *b == b'=') {
