@@ -13,6 +13,7 @@
 use crate::error::{Error, Result};
 use bytes::Bytes;
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
+use oxigraph::model::Variable;
 use oxigraph::model::{GraphName, GraphNameRef, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{
@@ -20,8 +21,8 @@ use oxigraph::sparql::{
     QueryTripleIter, SparqlEvaluator,
 };
 use oxigraph::store::{BulkLoader, Store, Transaction};
-use spargebra::algebra::GraphPattern;
-use spargebra::term::GroundTerm;
+use spargebra::algebra::{Expression, GraphPattern};
+use spargebra::term::{GroundTerm, NamedNodePattern, TermPattern};
 use spargebra::{Query, SparqlParser, Update};
 use std::io::{self, Write};
 use std::path::Path;
@@ -192,35 +193,21 @@ impl ClaimStore {
         bindings: &[(&str, Term)],
         max_rows: usize,
     ) -> Result<Vec<Vec<Option<Term>>>> {
-        let mut query = self.parse_query(query)?;
-        bind(&mut query, bindings)?;
-        let mut prepared = SparqlEvaluator::new().for_query(query);
-        prepared.dataset_mut().set_default_graph_as_union();
-        let bound = prepared.on_store(&self.store);
-        match bound.execute()? {
-            QueryResults::Solutions(solutions) => {
-                let variables = solutions.variables().to_vec();
-                solutions
-                    .take(max_rows)
-                    .map(|solution| {
-                        let solution = solution?;
-                        Ok(variables.iter().map(|v| solution.get(v).cloned()).collect())
-                    })
-                    .collect()
-            }
-            _ => Err(Error::Invalid("not a SELECT query".into())),
-        }
+        let solutions = self.solutions(query, bindings, CancellationToken::new())?;
+        let variables = solutions.variables().to_vec();
+        solutions
+            .take(max_rows)
+            .map(|solution| {
+                let solution = solution?;
+                Ok(variables.iter().map(|v| solution.get(v).cloned()).collect())
+            })
+            .collect()
     }
 
     /// A SELECT over the union default graph whose rows (values in the order of the SELECT
     /// clause) go to `row` as they are produced, never collected, so exports walk the store in
     /// memory that does not grow with it. Stops at the first error of `row`, or when `cancel` is
-    /// cancelled.
-    ///
-    /// Values are bound by substitution: evaluation starts with them bound, so a lookup of one
-    /// item reads only that item's data (each bound variable must be in the SELECT clause). A
-    /// VALUES join, as in [`ClaimStore::select_with`], is first evaluated unbound: with a
-    /// pattern that starts with OPTIONAL that reads every item, once per lookup.
+    /// cancelled. Values are bound as by [`ClaimStore::select_with`].
     pub fn select_each(
         &self,
         query: &str,
@@ -228,28 +215,33 @@ impl ClaimStore {
         cancel: CancellationToken,
         mut row: impl FnMut(&[Option<Term>]) -> Result<()>,
     ) -> Result<()> {
+        let solutions = self.solutions(query, bindings, cancel)?;
+        let variables = solutions.variables().to_vec();
+        let mut values = Vec::with_capacity(variables.len());
+        for solution in solutions {
+            let solution = solution?;
+            values.clear();
+            values.extend(variables.iter().map(|v| solution.get(v).cloned()));
+            row(&values)?;
+        }
+        Ok(())
+    }
+
+    /// Evaluates one of the product's own SELECTs with values bound (see [`bind`]).
+    fn solutions(
+        &self,
+        query: &str,
+        bindings: &[(&str, Term)],
+        cancel: CancellationToken,
+    ) -> Result<QuerySolutionIter<'static>> {
+        let mut query = self.parse_query(query)?;
+        bind(&mut query, bindings)?;
         let mut prepared = SparqlEvaluator::new()
             .with_cancellation_token(cancel)
-            .for_query(self.parse_query(query)?);
+            .for_query(query);
         prepared.dataset_mut().set_default_graph_as_union();
-        let mut bound = prepared.on_store(&self.store);
-        for (name, value) in bindings {
-            let variable = oxigraph::model::Variable::new(*name)
-                .map_err(|e| Error::Invalid(format!("invalid variable name {name}: {e}")))?;
-            bound = bound.substitute_variable(variable, value.clone());
-        }
-        match bound.execute()? {
-            QueryResults::Solutions(solutions) => {
-                let variables = solutions.variables().to_vec();
-                let mut values = Vec::with_capacity(variables.len());
-                for solution in solutions {
-                    let solution = solution?;
-                    values.clear();
-                    values.extend(variables.iter().map(|v| solution.get(v).cloned()));
-                    row(&values)?;
-                }
-                Ok(())
-            }
+        match prepared.on_store(&self.store).execute()? {
+            QueryResults::Solutions(solutions) => Ok(solutions),
             _ => Err(Error::Invalid("not a SELECT query".into())),
         }
     }
@@ -542,10 +534,17 @@ fn insert_graph(transaction: &mut Transaction<'_>, graph: GraphNameRef<'_>, trip
     }
 }
 
-/// Binds variables of a query to values, as if its WHERE clause began with `VALUES (?v…) { (…) }`:
-/// the values are seen by every pattern and filter of the clause (and by `EXISTS` inside them),
-/// before grouping and ordering. (Oxigraph's own `substitute_variable` only sets projected
-/// output variables; it does not reach the patterns.)
+/// Binds variables of a query to values, in two ways that together give the meaning of a
+/// `VALUES (?v…) { (…) }` at the start of its WHERE clause, evaluated as fast as a query written
+/// with the values in it:
+/// - the values replace the variables in the clause's triple and path patterns, `GRAPH ?v` and
+///   expressions (`BIND(?v AS ?w)` in a UNION branch too; sub-SELECTs only if they project
+///   them), so evaluation reads only matching data;
+/// - a one-row VALUES is joined under the clause's filters, grouping and projection, so filters,
+///   `BIND`s, `EXISTS` and the results see the variables bound.
+///
+/// (Oxigraph's own `substitute_variable` only sets the projected output of such a variable; the
+/// patterns and filters inside do not see it.)
 fn bind(query: &mut Query, bindings: &[(&str, Term)]) -> Result<()> {
     if bindings.is_empty() {
         return Ok(());
@@ -554,7 +553,7 @@ fn bind(query: &mut Query, bindings: &[(&str, Term)]) -> Result<()> {
     let mut row = Vec::with_capacity(bindings.len());
     for (name, value) in bindings {
         variables.push(
-            oxigraph::model::Variable::new(*name)
+            Variable::new(*name)
                 .map_err(|e| Error::Invalid(format!("invalid variable name {name}: {e}")))?,
         );
         row.push(Some(match value {
@@ -567,6 +566,11 @@ fn bind(query: &mut Query, bindings: &[(&str, Term)]) -> Result<()> {
             }
         }));
     }
+    let substitutions: Vec<(Variable, Term)> = variables
+        .iter()
+        .cloned()
+        .zip(bindings.iter().map(|(_, value)| value.clone()))
+        .collect();
     let values = GraphPattern::Values {
         variables,
         bindings: vec![row],
@@ -582,6 +586,7 @@ fn bind(query: &mut Query, bindings: &[(&str, Term)]) -> Result<()> {
         },
     );
     *pattern = with_values(whole, values);
+    substitute(pattern, &substitutions, true);
     Ok(())
 }
 
@@ -647,6 +652,143 @@ fn with_values(pattern: GraphPattern, values: GraphPattern) -> GraphPattern {
             left: Box::new(values),
             right: Box::new(other),
         },
+    }
+}
+
+/// Replaces bound variables by their values in triple and path patterns, graph names and
+/// expressions. A
+/// sub-SELECT's variables are its own unless it projects them (`outermost`: the query's own
+/// projection, whose variables are the bound ones whatever it projects).
+fn substitute(pattern: &mut GraphPattern, values: &[(Variable, Term)], outermost: bool) {
+    use GraphPattern as P;
+    match pattern {
+        P::Bgp { patterns } => {
+            for triple in patterns {
+                substitute_term(&mut triple.subject, values);
+                substitute_named(&mut triple.predicate, values);
+                substitute_term(&mut triple.object, values);
+            }
+        }
+        P::Path {
+            subject, object, ..
+        } => {
+            substitute_term(subject, values);
+            substitute_term(object, values);
+        }
+        P::Graph { name, inner } => {
+            substitute_named(name, values);
+            substitute(inner, values, outermost);
+        }
+        P::Join { left, right } | P::Union { left, right } | P::Minus { left, right } => {
+            substitute(left, values, outermost);
+            substitute(right, values, outermost);
+        }
+        P::LeftJoin {
+            left,
+            right,
+            expression,
+        } => {
+            substitute(left, values, outermost);
+            substitute(right, values, outermost);
+            if let Some(expression) = expression {
+                substitute_expression(expression, values);
+            }
+        }
+        P::Filter { inner, expr } => {
+            substitute_expression(expr, values);
+            substitute(inner, values, outermost);
+        }
+        P::Extend {
+            inner, expression, ..
+        } => {
+            substitute_expression(expression, values);
+            substitute(inner, values, outermost);
+        }
+        P::OrderBy { inner, .. }
+        | P::Distinct { inner }
+        | P::Reduced { inner }
+        | P::Slice { inner, .. }
+        | P::Group { inner, .. } => substitute(inner, values, outermost),
+        P::Project { inner, variables } => {
+            if outermost {
+                substitute(inner, values, false);
+            } else {
+                let projected: Vec<(Variable, Term)> = values
+                    .iter()
+                    .filter(|(variable, _)| variables.contains(variable))
+                    .cloned()
+                    .collect();
+                substitute(inner, &projected, false);
+            }
+        }
+        // VALUES, SERVICE and anything else keep their variables: the VALUES join still binds
+        // them, only less selectively.
+        _ => {}
+    }
+}
+
+/// Replaces bound variables by their values in an expression (`BOUND(?v)` keeps its variable,
+/// which the VALUES join binds).
+fn substitute_expression(expression: &mut Expression, values: &[(Variable, Term)]) {
+    use Expression as E;
+    match expression {
+        E::Variable(variable) => match values.iter().find(|(v, _)| v == variable).map(|(_, t)| t) {
+            Some(Term::NamedNode(node)) => *expression = E::NamedNode(node.clone()),
+            Some(Term::Literal(literal)) => *expression = E::Literal(literal.clone()),
+            _ => {}
+        },
+        E::Or(a, b)
+        | E::And(a, b)
+        | E::Equal(a, b)
+        | E::SameTerm(a, b)
+        | E::Greater(a, b)
+        | E::GreaterOrEqual(a, b)
+        | E::Less(a, b)
+        | E::LessOrEqual(a, b)
+        | E::Add(a, b)
+        | E::Subtract(a, b)
+        | E::Multiply(a, b)
+        | E::Divide(a, b) => {
+            substitute_expression(a, values);
+            substitute_expression(b, values);
+        }
+        E::UnaryPlus(a) | E::UnaryMinus(a) | E::Not(a) => substitute_expression(a, values),
+        E::In(a, list) => {
+            substitute_expression(a, values);
+            list.iter_mut()
+                .for_each(|e| substitute_expression(e, values));
+        }
+        E::If(a, b, c) => {
+            substitute_expression(a, values);
+            substitute_expression(b, values);
+            substitute_expression(c, values);
+        }
+        E::Coalesce(list) | E::FunctionCall(_, list) => {
+            list.iter_mut()
+                .for_each(|e| substitute_expression(e, values));
+        }
+        E::Exists(pattern) => substitute(pattern, values, false),
+        _ => {}
+    }
+}
+
+fn substitute_term(term: &mut TermPattern, values: &[(Variable, Term)]) {
+    if let TermPattern::Variable(variable) = term {
+        match values.iter().find(|(v, _)| v == variable).map(|(_, t)| t) {
+            Some(Term::NamedNode(node)) => *term = TermPattern::NamedNode(node.clone()),
+            Some(Term::Literal(literal)) => *term = TermPattern::Literal(literal.clone()),
+            _ => {}
+        }
+    }
+}
+
+fn substitute_named(name: &mut NamedNodePattern, values: &[(Variable, Term)]) {
+    if let NamedNodePattern::Variable(variable) = name {
+        if let Some(Term::NamedNode(node)) =
+            values.iter().find(|(v, _)| v == variable).map(|(_, t)| t)
+        {
+            *name = NamedNodePattern::NamedNode(node.clone());
+        }
     }
 }
 
@@ -836,6 +978,31 @@ mod tests {
             value(select(
                 "SELECT (COUNT(*) AS ?n) { ?s <p> ?o FILTER(!BOUND(?max) || ?o < ?max) }",
                 &[]
+            )),
+            Some(Literal::from(3).into())
+        );
+        // A lookup whose pattern starts with OPTIONAL: one row for the item, even without a value.
+        let a = Term::from(NamedNode::new_unchecked("http://localhost:7878/a"));
+        let nobody = Term::from(NamedNode::new_unchecked("http://localhost:7878/nobody"));
+        assert_eq!(
+            select(
+                "SELECT ?s ?o { OPTIONAL { ?s <p> ?o } }",
+                &[("s", a.clone())]
+            ),
+            vec![vec![Some(a.clone()), Some(Literal::from(1).into())]]
+        );
+        assert_eq!(
+            select(
+                "SELECT ?s ?o { OPTIONAL { ?s <p> ?o } }",
+                &[("s", nobody.clone())]
+            ),
+            vec![vec![Some(nobody), None]]
+        );
+        // A sub-SELECT's own variable of the same name is not the bound one.
+        assert_eq!(
+            value(select(
+                "SELECT ?m { ?s <p> 1 { SELECT (COUNT(?s) AS ?m) { ?s <p> ?o } } }",
+                &[("s", a)]
             )),
             Some(Literal::from(3).into())
         );

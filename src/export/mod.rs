@@ -263,7 +263,7 @@ pub(crate) fn dataset_info(store: &ClaimStore) -> Result<DatasetInfo> {
 }
 
 /// The rows of one small bound lookup (a review, an agent, a claim's appearances), collected:
-/// they describe one item. Bound by substitution ([`ClaimStore::select_each`]), so a lookup reads
+/// they describe one item. Values are substituted into the patterns ([`ClaimStore::select_each`]), so a lookup reads
 /// only its item's data.
 pub(crate) fn rows(
     store: &ClaimStore,
