@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod claims;
 pub mod error;
 pub mod formats;
+pub mod gen;
 pub mod http;
 pub mod loader;
 pub mod provenance;
