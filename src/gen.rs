@@ -195,17 +195,68 @@ const FIRST: &[&str] = &[
     "Viktor", "Wanda", "Xavier", "Yusuf", "Zoë",
 ];
 const LAST: &[&str] = &[
-    "Abbott", "Brennan", "Castell", "Duarte", "Eriksen", "Fontaine", "García", "Hartmann", "Ibarra",
-    "Jansen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quinn", "Rossi",
-    "Schmidt", "Tanaka", "Urquhart", "Varga", "Weber", "Yilmaz", "Zhou",
+    "Abbott",
+    "Brennan",
+    "Castell",
+    "Duarte",
+    "Eriksen",
+    "Fontaine",
+    "García",
+    "Hartmann",
+    "Ibarra",
+    "Jansen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Urquhart",
+    "Varga",
+    "Weber",
+    "Yilmaz",
+    "Zhou",
 ];
 const ORG_STEMS: &[&str] = &[
-    "Northwind", "Bluepeak", "Corvid", "Dunmore", "Ember", "Fairhaven", "Granite", "Helix",
-    "Ironbridge", "Juniper", "Kestrel", "Lumen", "Meridian", "Nimbus", "Orchard", "Pinecrest",
-    "Quarry", "Riverton", "Solstice", "Tidewater", "Umbra", "Vantage", "Westgate", "Zephyr",
+    "Northwind",
+    "Bluepeak",
+    "Corvid",
+    "Dunmore",
+    "Ember",
+    "Fairhaven",
+    "Granite",
+    "Helix",
+    "Ironbridge",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "Nimbus",
+    "Orchard",
+    "Pinecrest",
+    "Quarry",
+    "Riverton",
+    "Solstice",
+    "Tidewater",
+    "Umbra",
+    "Vantage",
+    "Westgate",
+    "Zephyr",
 ];
 const ORG_TAILS: &[&str] = &[
-    "Holdings", "Labs", "Media", "Systems", "Capital", "Networks", "Foods", "Energy", "Health",
+    "Holdings",
+    "Labs",
+    "Media",
+    "Systems",
+    "Capital",
+    "Networks",
+    "Foods",
+    "Energy",
+    "Health",
     "Logistics",
 ];
 const THINGS: &[&str] = &[
@@ -240,8 +291,16 @@ const COURTS: &[&str] = &[
     "Circuit Court of Appeals",
 ];
 const OUTLET_WORDS: &[&str] = &[
-    "Chronicle", "Herald", "Ledger", "Dispatch", "Courier", "Observer", "Gazette", "Wire",
-    "Sentinel", "Post",
+    "Chronicle",
+    "Herald",
+    "Ledger",
+    "Dispatch",
+    "Courier",
+    "Observer",
+    "Gazette",
+    "Wire",
+    "Sentinel",
+    "Post",
 ];
 const MONTHS: &[&str] = &[
     "January",
@@ -259,14 +318,30 @@ const MONTHS: &[&str] = &[
 ];
 /// (predicate, what the quote says, what the proposition says)
 const RELATIONS: &[(&str, &str, &str)] = &[
-    ("cg:sharedWith", "quietly shared its records with", "shared its records with"),
+    (
+        "cg:sharedWith",
+        "quietly shared its records with",
+        "shared its records with",
+    ),
     ("cg:hadAccessTo", "had direct access to", "had access to"),
     ("cg:paid", "paid undisclosed sums to", "paid"),
-    ("cg:party", "signed a confidential agreement with", "is party to an agreement with"),
+    (
+        "cg:party",
+        "signed a confidential agreement with",
+        "is party to an agreement with",
+    ),
     ("cg:improved", "used the arrangement to improve", "improved"),
-    ("prov:wasInfluencedBy", "acted at the urging of", "was influenced by"),
+    (
+        "prov:wasInfluencedBy",
+        "acted at the urging of",
+        "was influenced by",
+    ),
     ("schema:knows", "kept in close contact with", "knows"),
-    ("cg:exploited", "exploited a loophole involving", "exploited"),
+    (
+        "cg:exploited",
+        "exploited a loophole involving",
+        "exploited",
+    ),
     ("cg:roleIn", "played a central role in", "had a role in"),
     ("schema:funder", "secretly funded", "funded"),
 ];
@@ -369,7 +444,12 @@ impl World {
             let lead = &entities[plaintiffs[0]];
             // A person's case goes by their surname, an organisation's by its whole name.
             let lead = match lead.kind {
-                "Person" => lead.name.rsplit(' ').next().unwrap_or(&lead.name).to_owned(),
+                "Person" => lead
+                    .name
+                    .rsplit(' ')
+                    .next()
+                    .unwrap_or(&lead.name)
+                    .to_owned(),
                 _ => lead.name.clone(),
             };
             let name = format!(
@@ -403,7 +483,13 @@ impl World {
         let outlets: Vec<usize> = (0..40)
             .map(|_| {
                 let name = format!("The {} {}", rng.pick(ORG_STEMS), rng.pick(OUTLET_WORDS));
-                push(&mut entities, "NewsMediaOrganization", name, None, Extra::None)
+                push(
+                    &mut entities,
+                    "NewsMediaOrganization",
+                    name,
+                    None,
+                    Extra::None,
+                )
             })
             .collect();
         let journalists: Vec<usize> = (0..40)
@@ -600,8 +686,9 @@ struct Doc {
     published: Option<Date>,
     case: Option<(usize, Date, Option<Date>)>,
     upstream: Vec<(Relation, usize)>,
-    /// Paragraphs, each with the claim quotes it embeds (claim index, quote).
+    /// Whether its text is archived (written to `texts/` and anchored in).
     held: bool,
+    /// Paragraphs of the archived text, each with the claim whose quote it embeds, if any.
     paragraphs: Vec<(Option<usize>, String)>,
 }
 
@@ -723,9 +810,8 @@ fn generate_story(
     let page = base_doc + hops;
     let before_page = page - 1;
 
-    let mut statuses: Vec<&'static str> = (0..size)
-        .map(|_| *rng.weighted(STATUS_WEIGHTS))
-        .collect();
+    let mut statuses: Vec<&'static str> =
+        (0..size).map(|_| *rng.weighted(STATUS_WEIGHTS)).collect();
     // A denial disputes an earlier claim of the story, so one must come first.
     statuses.sort_by_key(|s| *s == "Denied");
     if statuses[0] == "Denied" {
@@ -806,15 +892,13 @@ fn generate_story(
         let tag = index % 997;
         let (claimant, primary, quote, appear_in_upstream) = match status {
             "Alleged" => (
-                group,
+                Some(group),
                 base_doc,
-                format!(
-                    "the plaintiffs allege that {sn} {says} {on}{when} (exhibit {tag})"
-                ),
+                format!("the plaintiffs allege that {sn} {says} {on}{when} (exhibit {tag})"),
                 true,
             ),
             "PublicRecord" => (
-                world.entities.len(), // replaced below by the page's publisher
+                None,
                 base_doc,
                 format!("court records show that {sn} {says} {on}{when}, docket entry {tag}"),
                 true,
@@ -833,7 +917,7 @@ fn generate_story(
                 } else {
                     format!("{sn} {says} {on}{when}, according to people familiar with the matter ({tag})")
                 };
-                (world.entities.len(), before_page, text, false)
+                (None, before_page, text, false)
             }
             _ => {
                 let (doc, speaker) = statement.expect("a statement for Stated and Denied");
@@ -845,16 +929,20 @@ fn generate_story(
                         world.name(speaker)
                     )
                 };
-                (speaker, doc, text, false)
+                (Some(speaker), doc, text, false)
             }
         };
-        let claimant = if claimant == world.entities.len() {
-            // News statuses are claimed by the outlet of the document they rest on.
-            let doc = if status == "PublicRecord" { page } else { primary };
-            b.docs[doc].publisher.unwrap_or_else(|| b.docs[page].publisher.expect("a news page"))
-        } else {
-            claimant
-        };
+        // News statuses are claimed by the outlet of the document they rest on.
+        let claimant = claimant.unwrap_or_else(|| {
+            let doc = if status == "PublicRecord" {
+                page
+            } else {
+                primary
+            };
+            b.docs[doc]
+                .publisher
+                .unwrap_or_else(|| b.docs[page].publisher.expect("a news page"))
+        });
         let mut disputes = Vec::new();
         if status == "Denied" {
             content.clear();
@@ -863,7 +951,7 @@ fn generate_story(
             content.push((
                 defendant,
                 "schema:description",
-                Object::Lang(format!("denies: {}", b.claims[target].text), ),
+                Object::Lang(format!("denies: {}", b.claims[target].text)),
             ));
             if !about.contains(&defendant) {
                 about.push(defendant);
@@ -959,7 +1047,9 @@ fn render_text(world: &World, doc: &Doc, claims: &[Claim]) -> (String, Vec<(usiz
     for (claim, paragraph) in &doc.paragraphs {
         if let Some(c) = claim {
             let quote = &claims[*c].quote;
-            let offset = paragraph.find(quote.as_str()).expect("the quote is in its paragraph");
+            let offset = paragraph
+                .find(quote.as_str())
+                .expect("the quote is in its paragraph");
             let at = push(&mut text, &paragraph[..offset]);
             placed.push((*c, at));
             push(&mut text, &paragraph[offset..]);
@@ -1087,7 +1177,9 @@ fn render_batch(
                     used.insert(*e);
                     format!("o = {}", toml_str(world.key(*e)))
                 }
-                Object::Typed(v, t) => format!("value = {}, datatype = {}", toml_str(v), toml_str(t)),
+                Object::Typed(v, t) => {
+                    format!("value = {}, datatype = {}", toml_str(v), toml_str(t))
+                }
                 Object::Lang(v) => format!("value = {}, lang = \"en\"", toml_str(v)),
             };
             let _ = writeln!(

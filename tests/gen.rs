@@ -66,7 +66,11 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 #[test]
 fn the_same_seed_gives_the_same_bytes_and_another_seed_another_corpus() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
     gen(&a, 250, 7);
     gen(&b, 250, 7);
     gen(&c, 250, 8);
@@ -77,7 +81,11 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_another_corpus() {
     assert!(a.keys().any(|p| p.starts_with("texts")));
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (path, bytes) in &a {
-        assert!(&b[path] == bytes, "{} differs between two runs", path.display());
+        assert!(
+            &b[path] == bytes,
+            "{} differs between two runs",
+            path.display()
+        );
     }
     assert_ne!(a[Path::new("corpus.nq")], c[Path::new("corpus.nq")]);
     assert_ne!(
@@ -101,7 +109,10 @@ fn bad_arguments_are_refused_with_a_reason() {
     for (args, says) in [
         (vec!["--claims", "10", "--format", "rdf"], "--format rdf"),
         (vec!["--claims", "0"], "--claims must be at least 1"),
-        (vec!["--claims", "10", "--batch", "0"], "--batch must be at least 1"),
+        (
+            vec!["--claims", "10", "--batch", "0"],
+            "--batch must be at least 1",
+        ),
     ] {
         let mut all = vec!["gen", "--out", fresh];
         all.extend(args);
@@ -158,11 +169,22 @@ fn five_hundred_claims_check_ingest_load_and_verify_alike_and_look_like_the_seed
     assert!(ok(&check).contains("500 claims"));
 
     let (ingested, loaded) = (dir.path().join("ingested"), dir.path().join("loaded"));
-    let mut ingest = vec!["ingest", "--store", ingested.to_str().unwrap(), "--data", data];
+    let mut ingest = vec![
+        "ingest",
+        "--store",
+        ingested.to_str().unwrap(),
+        "--data",
+        data,
+    ];
     ingest.extend(sheets.iter().map(String::as_str));
     ok(&ingest);
     let nq = out.join("corpus.nq");
-    ok(&["load", "--store", loaded.to_str().unwrap(), nq.to_str().unwrap()]);
+    ok(&[
+        "load",
+        "--store",
+        loaded.to_str().unwrap(),
+        nq.to_str().unwrap(),
+    ]);
     for store in [&ingested, &loaded] {
         let report = ok(&["verify", "--store", store.to_str().unwrap(), "--data", data]);
         assert!(report.contains("500 claims"), "{report}");
@@ -226,7 +248,10 @@ fn five_hundred_claims_check_ingest_load_and_verify_alike_and_look_like_the_seed
         .select("SELECT DISTINCT ?r { ?r a <http://schema.org/ClaimReview> }")
         .unwrap()
         .len();
-    assert!((10..=50).contains(&reviews), "{reviews} reviews for 500 claims");
+    assert!(
+        (10..=50).contains(&reviews),
+        "{reviews} reviews for 500 claims"
+    );
 
     // Every appearance has a chain of 1 to 4 hops that reaches the claim's primary source (a
     // court filing, a statement or a news article), counted by the canned question.
@@ -253,13 +278,17 @@ fn five_hundred_claims_check_ingest_load_and_verify_alike_and_look_like_the_seed
         .collect();
     assert!(appearances.len() >= 500);
     for appearance in &appearances {
-        let hops = chains
-            .get(appearance)
-            .unwrap_or_else(|| panic!("{appearance:?}: the chain does not reach the primary source"));
+        let hops = chains.get(appearance).unwrap_or_else(|| {
+            panic!("{appearance:?}: the chain does not reach the primary source")
+        });
         assert!((1..=4).contains(hops), "{appearance:?}: {hops} hops");
     }
     let hop_counts: BTreeSet<u32> = chains.values().copied().collect();
-    assert_eq!(hop_counts, BTreeSet::from([1, 2, 3, 4]), "chains of every length");
+    assert_eq!(
+        hop_counts,
+        BTreeSet::from([1, 2, 3, 4]),
+        "chains of every length"
+    );
     let primary_kinds: BTreeSet<String> = ingested
         .select(
             "PREFIX prov: <http://www.w3.org/ns/prov#>
