@@ -5,6 +5,7 @@ pub mod canonical;
 pub mod catalog;
 pub mod claims;
 pub mod error;
+pub mod export;
 pub mod formats;
 pub mod gen;
 pub mod http;

@@ -45,6 +45,16 @@ enum Command {
     Query(QueryArgs),
     /// Write the whole store (or one graph) to stdout or a file, streaming.
     Dump(DumpArgs),
+    /// Export the store as a dump, the schema.org ClaimReview feed, nanopublications or its
+    /// VoID description, streaming (the same bytes as GET /export… on the server).
+    ///
+    /// Formats: nquads, trig, jsonld (every graph kept); turtle (the union of all graphs as
+    /// triples: graph names are dropped); claimreview (JSON-LD, one schema.org ClaimReview per
+    /// review, for Google's fact-check markup); nanopubs (one nanopublication per claim: head,
+    /// assertion, provenance and publication-info graphs; TriG, or N-Quads with --rdf-format
+    /// nquads); void (VoID + DCAT description with counts taken now; Turtle by default). The
+    /// store must not be in use by a running server.
+    Export(ExportArgs),
     /// Validate claim sheets without touching a store.
     ///
     /// Every quote must occur in its source's archived text (once, or the occurrence the sheet
@@ -220,6 +230,24 @@ struct DumpArgs {
     canonical: bool,
 }
 
+#[derive(Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// What to export: nquads, trig, turtle, jsonld, claimreview, nanopubs or void.
+    #[arg(long, default_value = "nquads")]
+    format: String,
+    /// RDF syntax of --format nanopubs (trig, nquads) or void (any RDF format; default turtle).
+    #[arg(long)]
+    rdf_format: Option<String>,
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Compress the output with gzip (name the file .gz).
+    #[arg(long)]
+    gzip: bool,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -234,6 +262,7 @@ fn main() -> ExitCode {
         Command::Load(args) => load(args),
         Command::Query(args) => query(args),
         Command::Dump(args) => dump(args),
+        Command::Export(args) => export(args),
         Command::Check(args) => check(args),
         Command::Ingest(args) => ingest(args),
         Command::Verify(args) => verify(args),
@@ -407,6 +436,34 @@ fn dump(args: DumpArgs) -> Result<()> {
     writer
         .flush()
         .map_err(|e| Error::io("cannot write the dump", e))
+}
+
+fn export(args: ExportArgs) -> Result<()> {
+    let export = claimgraph::export::Export::by_name(&args.format, args.rdf_format.as_deref())?;
+    if args.rdf_format.is_some()
+        && !matches!(
+            args.format.to_ascii_lowercase().as_str(),
+            "nanopubs" | "void"
+        )
+    {
+        return Err(Error::Invalid(format!(
+            "--rdf-format applies to --format nanopubs or void, not {}",
+            args.format
+        )));
+    }
+    let store = args.store.open()?;
+    let writer: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = BufWriter::new(writer);
+    export.write(&store, &CancellationToken::new(), args.gzip, &mut writer)?;
+    writer
+        .flush()
+        .map_err(|e| Error::io("cannot write the export", e))
 }
 
 fn check(args: CheckArgs) -> Result<()> {

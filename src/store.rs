@@ -212,6 +212,48 @@ impl ClaimStore {
         }
     }
 
+    /// A SELECT over the union default graph whose rows (values in the order of the SELECT
+    /// clause) go to `row` as they are produced, never collected, so exports walk the store in
+    /// memory that does not grow with it. Stops at the first error of `row`, or when `cancel` is
+    /// cancelled.
+    ///
+    /// Values are bound by substitution: evaluation starts with them bound, so a lookup of one
+    /// item reads only that item's data (each bound variable must be in the SELECT clause). A
+    /// VALUES join, as in [`ClaimStore::select_with`], is first evaluated unbound: with a
+    /// pattern that starts with OPTIONAL that reads every item, once per lookup.
+    pub fn select_each(
+        &self,
+        query: &str,
+        bindings: &[(&str, Term)],
+        cancel: CancellationToken,
+        mut row: impl FnMut(&[Option<Term>]) -> Result<()>,
+    ) -> Result<()> {
+        let mut prepared = SparqlEvaluator::new()
+            .with_cancellation_token(cancel)
+            .for_query(self.parse_query(query)?);
+        prepared.dataset_mut().set_default_graph_as_union();
+        let mut bound = prepared.on_store(&self.store);
+        for (name, value) in bindings {
+            let variable = oxigraph::model::Variable::new(*name)
+                .map_err(|e| Error::Invalid(format!("invalid variable name {name}: {e}")))?;
+            bound = bound.substitute_variable(variable, value.clone());
+        }
+        match bound.execute()? {
+            QueryResults::Solutions(solutions) => {
+                let variables = solutions.variables().to_vec();
+                let mut values = Vec::with_capacity(variables.len());
+                for solution in solutions {
+                    let solution = solution?;
+                    values.clear();
+                    values.extend(variables.iter().map(|v| solution.get(v).cloned()));
+                    row(&values)?;
+                }
+                Ok(())
+            }
+            _ => Err(Error::Invalid("not a SELECT query".into())),
+        }
+    }
+
     /// Every quad whose subject is `subject`, in any graph.
     pub fn quads_about(&self, subject: &NamedOrBlankNode) -> Result<Vec<Quad>> {
         self.store

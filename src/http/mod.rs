@@ -4,6 +4,7 @@
 //! `store`, and encode; blocking work never runs on the async runtime.
 
 mod error;
+mod export;
 mod graph_store;
 mod html;
 mod negotiate;
@@ -126,6 +127,10 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(provenance::lookup))
         .route("/sources/{id}/text", get(pages::source_text))
         .route("/ns", get(pages::vocabulary))
+        .route("/export", get(export::dump))
+        .routes(routes!(export::claimreview))
+        .route("/export/nanopubs", get(export::nanopubs))
+        .route("/.well-known/void", get(export::void))
         .split_for_parts();
     let api = Arc::new(api);
     router

@@ -202,7 +202,7 @@ pub(super) fn with_charset(media_type: &str) -> String {
     }
 }
 
-fn not_acceptable(offers: &[&[&str]]) -> ApiError {
+pub(super) fn not_acceptable(offers: &[&[&str]]) -> ApiError {
     let offered: Vec<&str> = offers.iter().flat_map(|o| o.iter().copied()).collect();
     ApiError::new(
         StatusCode::NOT_ACCEPTABLE,

@@ -1,0 +1,228 @@
+//! Exports over HTTP: `GET /export` (whole-store dumps), `GET /export/claimreview` (the
+//! schema.org ClaimReview feed), `GET /export/nanopubs` (one nanopublication per claim) and
+//! `GET /.well-known/void` (the VoID + DCAT description).
+//!
+//! Invariant: handlers only decode parameters, negotiate the format and the compression, and hand
+//! the export to `crate::export` on the blocking thread of `ClaimStore::stream`; the body streams
+//! (a failure after the first byte aborts it, and a client that goes away stops the export).
+
+use super::error::{ApiError, ErrorBody};
+use super::sparql::{negotiate_rdf, not_acceptable, with_charset};
+use super::{negotiate, AppState};
+use crate::export::{self, claimreview::ClaimReviewFeed, Export};
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
+use std::sync::Arc;
+
+/// The decoded query string (unknown parameters are ignored, repeated ones refused).
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn decode(raw: Option<String>) -> Self {
+        Self(
+            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    fn single(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        let mut values = self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v);
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ApiError::bad_request(format!(
+                "the {name} parameter is given more than once"
+            )));
+        }
+        Ok(first.map(String::as_str))
+    }
+}
+
+/// `GET /export?format=nquads|trig|turtle|jsonld[&compress=gzip]`: the whole store.
+pub async fn dump(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::decode(raw);
+    let (syntax, media_type) = match params.single("format")? {
+        Some(name) => {
+            let syntax = export::dump_syntax(name)?;
+            (syntax, syntax.media_type())
+        }
+        None => {
+            let syntaxes = export::dump_syntaxes();
+            let offers: Vec<&[&str]> = syntaxes.iter().map(|s| s.media_types).collect();
+            let (index, media_type) = negotiate::choose(accept(&headers), &offers)
+                .ok_or_else(|| not_acceptable(&offers))?;
+            (syntaxes[index], media_type)
+        }
+    };
+    respond(
+        &state,
+        Export::Dump(syntax),
+        media_type,
+        compression(&params, &headers)?,
+        true,
+    )
+    .await
+}
+
+/// `GET /export/claimreview`: every review as a schema.org ClaimReview, in JSON-LD.
+#[utoipa::path(
+    get,
+    path = "/export/claimreview",
+    tag = "export",
+    params(
+        ("compress" = Option<String>, Query, description = "`gzip` to compress the feed"),
+    ),
+    responses(
+        (status = 200, description = "One ClaimReview per review in the store (streamed)",
+         body = ClaimReviewFeed, content_type = "application/ld+json"),
+        (status = 400, description = "An unknown compress value", body = ErrorBody),
+    )
+)]
+pub async fn claimreview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::decode(raw);
+    let export = Export::ClaimReview;
+    respond(
+        &state,
+        export,
+        export.media_type(),
+        compression(&params, &headers)?,
+        false,
+    )
+    .await
+}
+
+/// `GET /export/nanopubs?format=trig|nquads`: one nanopublication per claim.
+pub async fn nanopubs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::decode(raw);
+    let syntax = export::nanopub_syntax(params.single("format")?.unwrap_or("trig"))?;
+    respond(
+        &state,
+        Export::Nanopubs(syntax),
+        syntax.media_type(),
+        compression(&params, &headers)?,
+        true,
+    )
+    .await
+}
+
+/// `GET /.well-known/void`: the dataset description, in the RDF syntax `Accept` prefers
+/// (Turtle by default).
+pub async fn void(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::decode(raw);
+    let (syntax, media_type) = negotiate_rdf(accept(&headers))?;
+    respond(
+        &state,
+        Export::Void(syntax),
+        media_type,
+        compression(&params, &headers)?,
+        false,
+    )
+    .await
+}
+
+/// How the body is compressed: `gzip` when asked with `?compress=gzip` (a file to keep
+/// compressed) or offered by `Accept-Encoding` (decoded by the client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    None,
+    /// `?compress=gzip`.
+    Requested,
+    /// `Accept-Encoding: gzip`.
+    Negotiated,
+}
+
+fn compression(params: &Params, headers: &HeaderMap) -> Result<Compression, ApiError> {
+    match params.single("compress")? {
+        Some(value) if value.eq_ignore_ascii_case("gzip") => return Ok(Compression::Requested),
+        Some(value) => {
+            return Err(ApiError::bad_request(format!(
+                "compress={value} is not offered: use compress=gzip, or leave it out"
+            )))
+        }
+        None => {}
+    }
+    let accepts_gzip = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name == "gzip" || name == "x-gzip") && !refused
+        });
+    Ok(if accepts_gzip {
+        Compression::Negotiated
+    } else {
+        Compression::None
+    })
+}
+
+fn accept(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())
+}
+
+/// Streams the export with its headers.
+async fn respond(
+    state: &AppState,
+    export: Export,
+    media_type: &'static str,
+    compression: Compression,
+    attachment: bool,
+) -> Result<Response, ApiError> {
+    let gzip = compression != Compression::None;
+    let store = Arc::clone(&state.store);
+    let stream = state
+        .store
+        .stream(move |_, cancel| {
+            Ok(move |out: &mut dyn std::io::Write| export.write(&store, &cancel, gzip, out))
+        })
+        .await?;
+    let mut response = Response::builder()
+        .header(header::CONTENT_TYPE, with_charset(media_type))
+        .header(header::VARY, "Accept, Accept-Encoding");
+    if gzip {
+        response = response.header(header::CONTENT_ENCODING, "gzip");
+    }
+    if attachment {
+        // A file asked for compressed is kept compressed by clients that do not decode
+        // `Content-Encoding` (curl without --compressed, wget): name it so.
+        let suffix = if compression == Compression::Requested {
+            ".gz"
+        } else {
+            ""
+        };
+        let disposition = format!("attachment; filename=\"{}{suffix}\"", export.file_name());
+        response = response.header(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&disposition).expect("file names are ASCII"),
+        );
+    }
+    Ok(response
+        .body(Body::from_stream(stream))
+        .expect("the headers are valid"))
+}
