@@ -7,6 +7,7 @@ pub mod claims;
 pub mod error;
 pub mod export;
 pub mod formats;
+pub mod gen;
 pub mod http;
 pub mod loader;
 pub mod provenance;
