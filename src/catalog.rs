@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use utoipa::ToSchema;
 
 const CLAIMS: &str = include_str!("../queries/api/catalog-claims.rq");
+const CLAIMS_ABOUT: &str = include_str!("../queries/api/catalog-claims-about.rq");
 const CLAIM: &str = include_str!("../queries/api/catalog-claim.rq");
 const APPEARANCES: &str = include_str!("../queries/api/catalog-appearances.rq");
 const REVIEWS: &str = include_str!("../queries/api/catalog-reviews.rq");
@@ -177,7 +178,6 @@ pub fn list_claims(store: &ClaimStore, filter: &ClaimFilter) -> Result<ClaimPage
     let named = [
         ("wantStatus", &filter.status),
         ("wantSource", &filter.source),
-        ("wantEntity", &filter.entity),
         ("wantClaimant", &filter.claimant),
     ];
     for (name, value) in named {
@@ -191,11 +191,40 @@ pub fn list_claims(store: &ClaimStore, filter: &ClaimFilter) -> Result<ClaimPage
             Literal::new_simple_literal(search.to_lowercase()).into(),
         ));
     }
-    if let Some(after) = &filter.after {
-        bindings.push(("after", Literal::new_simple_literal(after).into()));
-    }
     let limit = filter.limit.clamp(1, MAX_PAGE);
-    let rows = store.select_rows(CLAIMS, &bindings, limit + 1)?;
+    let rows = match &filter.entity {
+        // The entity drives: its claims, in IRI order from the cursor, each checked against the
+        // other filters by a lookup bound to it.
+        Some(entity) => {
+            let mut candidates: Vec<String> = store
+                .select_with(CLAIMS_ABOUT, &[("entity", entity.clone().into())])?
+                .iter()
+                .filter_map(|row| iri(&row[0]))
+                .collect();
+            candidates.sort();
+            candidates.dedup();
+            let from = match &filter.after {
+                Some(after) => candidates.partition_point(|c| c.as_str() <= after.as_str()),
+                None => 0,
+            };
+            let mut rows = Vec::new();
+            for candidate in &candidates[from..] {
+                if rows.len() > limit {
+                    break;
+                }
+                let mut bound = bindings.clone();
+                bound.push(("claim", NamedNode::new_unchecked(candidate.clone()).into()));
+                rows.extend(store.select_rows(CLAIMS, &bound, 1)?);
+            }
+            rows
+        }
+        None => {
+            if let Some(after) = &filter.after {
+                bindings.push(("after", Literal::new_simple_literal(after).into()));
+            }
+            store.select_rows(CLAIMS, &bindings, limit + 1)?
+        }
+    };
     let more = rows.len() > limit;
     let claims: Vec<ClaimSummary> = rows
         .into_iter()

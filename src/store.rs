@@ -193,7 +193,7 @@ impl ClaimStore {
         bindings: &[(&str, Term)],
         max_rows: usize,
     ) -> Result<Vec<Vec<Option<Term>>>> {
-        let solutions = self.solutions(query, bindings, CancellationToken::new())?;
+        let solutions = self.solutions(query, bindings, current_cancellation())?;
         let variables = solutions.variables().to_vec();
         solutions
             .take(max_rows)
@@ -328,7 +328,8 @@ impl ClaimStore {
         let store = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let _running = RunningQuery::new(&store.metrics);
-            match start(&store, token) {
+            // The product's own lookups made while streaming stop with the stream too.
+            with_cancellation(token.clone(), || match start(&store, token) {
                 Err(error) => {
                     let _ = ready_tx.send(Err(error));
                 }
@@ -344,7 +345,7 @@ impl ClaimStore {
                         let _ = bytes_tx.blocking_send(Err(io::Error::other(error.to_string())));
                     }
                 }
-            }
+            })
         });
         match ready_rx.await {
             Ok(Ok(())) => Ok(ResultStream {
@@ -845,6 +846,28 @@ impl PendingResults {
     }
 }
 
+thread_local! {
+    /// The cancellation token of the request this blocking thread is working for.
+    static CANCELLATION: std::cell::RefCell<Option<CancellationToken>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (on a blocking thread) with `token` as the cancellation token of the product's own
+/// queries it runs ([`ClaimStore::select_rows`] and the functions built on it), so that cancelling
+/// the request — its client gone, its time up — stops them at their next read from the store.
+pub fn with_cancellation<T>(token: CancellationToken, f: impl FnOnce() -> T) -> T {
+    let previous = CANCELLATION.with(|current| current.replace(Some(token)));
+    let value = f();
+    CANCELLATION.with(|current| *current.borrow_mut() = previous);
+    value
+}
+
+fn current_cancellation() -> CancellationToken {
+    CANCELLATION
+        .with(|current| current.borrow().clone())
+        .unwrap_or_default()
+}
+
 /// How many chunks may wait in the channel between the query thread and the HTTP response.
 const CHANNEL_CHUNKS: usize = 4;
 /// Size of the chunks sent to the client.
@@ -927,6 +950,7 @@ impl Write for ChannelWriter {
 mod tests {
     use super::*;
     use oxigraph::model::Literal;
+    use oxigraph::sparql::QueryEvaluationError;
 
     fn select(query: &str, bindings: &[(&str, Term)]) -> Vec<Vec<Option<Term>>> {
         let dir = tempfile::tempdir().unwrap();
@@ -940,6 +964,25 @@ mod tests {
             )
             .unwrap();
         store.select_with(query, bindings).unwrap()
+    }
+
+    #[test]
+    fn a_cancelled_request_stops_its_lookups() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ClaimStore::open(dir.path(), crate::DEFAULT_BASE).unwrap();
+        let update = store.parse_update("INSERT DATA { <a> <p> 1 }").unwrap();
+        store.update(update, &DatasetParams::default()).unwrap();
+        let token = CancellationToken::new();
+        token.cancel();
+        let outcome = with_cancellation(token, || {
+            store.select_rows("SELECT * { ?s ?p ?o }", &[], usize::MAX)
+        });
+        assert!(matches!(
+            outcome,
+            Err(Error::Evaluation(QueryEvaluationError::Cancelled))
+        ));
+        // Outside the request, lookups run again.
+        assert!(store.select_rows("SELECT * { ?s ?p ?o }", &[], 1).is_ok());
     }
 
     #[test]

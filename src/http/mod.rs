@@ -168,6 +168,30 @@ async fn metrics(
     )
 }
 
+/// Runs a handler's store work on a blocking thread. Its queries share one cancellation token,
+/// cancelled if the handler is dropped (the client went away), so they stop at their next read.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    struct CancelOnDrop(oxigraph::sparql::CancellationToken);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            self.0.cancel();
+        }
+    }
+    let guard = CancelOnDrop(oxigraph::sparql::CancellationToken::new());
+    let token = guard.0.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || crate::store::with_cancellation(token, f)).await;
+    drop(guard);
+    outcome.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the request's task failed: {e}"),
+        )
+    })?
+}
+
 /// Binds `config.bind`, then [`run`]s until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> Result<()> {
     let listener = TcpListener::bind(&config.bind)

@@ -11,7 +11,7 @@
 //! pages, which saves clients a round trip. Unknown IRIs are 404.
 
 use super::html::{self, Alternate, QuoteContext, ResourcePage};
-use super::{graph_store, negotiate, AppState};
+use super::{blocking, graph_store, negotiate, AppState};
 use crate::catalog::{self, ClaimFilter, ClaimPage, ClaimSummary};
 use crate::error::Error;
 use crate::formats::{RdfSyntax, RDF_SYNTAXES};
@@ -232,17 +232,6 @@ fn content_type(media_type: &str) -> String {
     } else {
         media_type.to_owned()
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("task failed: {e}"),
-        )
-    })?
 }
 
 /// A filter value: a key under `<base>KIND/`, or an absolute IRI.

@@ -102,11 +102,7 @@ pub async fn claim_provenance(
         }
         Representation::Json | Representation::Svg => {
             let provenance =
-                tokio::task::spawn_blocking(move || provenance::claim_provenance(&store, &id))
-                    .await
-                    .map_err(|e| {
-                        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-                    })??;
+                super::blocking(move || Ok(provenance::claim_provenance(&store, &id)?)).await?;
             Ok(match representation {
                 Representation::Svg => response(SVG, Body::from(svg::render(&provenance))),
                 _ => {
@@ -227,12 +223,13 @@ pub async fn lookup(
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let request = LookupRequest::decode(params)?;
     let store = state.store.clone();
-    let found = tokio::task::spawn_blocking(move || match request {
-        LookupRequest::Resource(term) => provenance::resource_provenance(&store, &term),
-        LookupRequest::Triple(s, p, o) => provenance::triple_provenance(&store, &s, &p, &o),
+    let found = super::blocking(move || {
+        Ok(match request {
+            LookupRequest::Resource(term) => provenance::resource_provenance(&store, &term)?,
+            LookupRequest::Triple(s, p, o) => provenance::triple_provenance(&store, &s, &p, &o)?,
+        })
     })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    .await?;
     Ok(axum::Json(found).into_response())
 }
 
