@@ -7,6 +7,7 @@ mod error;
 mod export;
 mod graph_store;
 mod html;
+mod limits;
 mod negotiate;
 mod openapi;
 mod pages;
@@ -14,6 +15,7 @@ mod provenance;
 mod sparql;
 
 pub use error::ApiError;
+pub use limits::Limits;
 
 use crate::error::{Error, Result};
 use crate::loader;
@@ -43,6 +45,8 @@ pub struct ServeConfig {
     pub reload_interval: Option<std::time::Duration>,
     pub read_only: bool,
     pub write_token: Option<String>,
+    /// Bounds on each SPARQL request (time, concurrency, size).
+    pub limits: Limits,
 }
 
 /// What every handler shares.
@@ -54,6 +58,9 @@ pub struct AppState {
     pub data_dirs: Arc<[PathBuf]>,
     /// SHA-256 of the write token: the token itself is not kept in memory longer than needed.
     write_token_hash: Option<[u8; 32]>,
+    pub limits: Arc<Limits>,
+    /// The `--max-queries` slots, shared by every request.
+    query_slots: limits::QuerySlots,
 }
 
 impl AppState {
@@ -62,12 +69,15 @@ impl AppState {
         data_dirs: &[PathBuf],
         read_only: bool,
         write_token: Option<&str>,
+        limits: Limits,
     ) -> Self {
         Self {
             store,
             read_only,
             data_dirs: data_dirs.into(),
             write_token_hash: write_token.map(|t| Sha256::digest(t.as_bytes()).into()),
+            query_slots: limits::QuerySlots::new(limits.max_queries),
+            limits: Arc::new(limits),
         }
     }
 
@@ -227,6 +237,7 @@ pub async fn run(
         &config.data_dirs,
         config.read_only,
         config.write_token.as_deref(),
+        config.limits.clone(),
     );
     let address: SocketAddr = listener
         .local_addr()
