@@ -357,33 +357,47 @@ impl ClaimStore {
         let store = Arc::clone(self);
         let runtime = tokio::runtime::Handle::current();
         let stream_failed = Arc::clone(&failed);
-        tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            let _running = RunningQuery::new(&store.metrics);
-            match start(&store, token) {
-                Err(error) => {
-                    let _ = ready_tx.send(Err(error));
-                }
-                Ok(write) => {
-                    if ready_tx.send(Ok(())).is_err() {
-                        return; // the client went away (or the deadline passed) while we evaluated
+        // A thread of its own rather than one from tokio's blocking pool: Oxigraph plans and
+        // evaluates recursively, and a query near the text limits (`http::limits`) needs more
+        // stack than the pool's 2 MiB. The stack is reserved, not committed; the concurrency
+        // cap bounds how many exist.
+        let spawned = std::thread::Builder::new()
+            .name("claimgraph-query".into())
+            .stack_size(QUERY_STACK_BYTES)
+            .spawn(move || {
+                let _slot = slot;
+                let _running = RunningQuery::new(&store.metrics);
+                match start(&store, token) {
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
                     }
-                    let mut writer = ChannelWriter::new(bytes_tx.clone(), deadline, runtime);
-                    let outcome = write(&mut writer)
-                        .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
-                    if let Err(error) = outcome {
-                        tracing::warn!(%error, "failed while streaming a response");
-                        // Set before the channel closes, so the stream cannot end cleanly even
-                        // when the error item finds no room in the channel.
+                    Ok(write) => {
+                        if ready_tx.send(Ok(())).is_err() {
+                            return; // the client went away (or the deadline passed) while we evaluated
+                        }
+                        // Failed until proven complete: if writing errs or panics, the closed
+                        // channel still ends the stream with an error, even when the error item
+                        // finds no room in the channel.
                         stream_failed.store(true, Ordering::SeqCst);
-                        let _ = bytes_tx.try_send(Err(io::Error::other(error.to_string())));
+                        let mut writer = ChannelWriter::new(bytes_tx.clone(), deadline, runtime);
+                        let outcome = write(&mut writer)
+                            .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
+                        match outcome {
+                            Ok(()) => stream_failed.store(false, Ordering::SeqCst),
+                            Err(error) => {
+                                tracing::warn!(%error, "failed while streaming a response");
+                                let _ = bytes_tx.try_send(Err(io::Error::other(error.to_string())));
+                            }
+                        }
                     }
                 }
-            }
-            if let Some(timer) = timer {
-                timer.abort();
-            }
-        });
+                if let Some(timer) = timer {
+                    timer.abort();
+                }
+            });
+        if let Err(error) = spawned {
+            return Err(Error::io("cannot start a query thread", error));
+        }
         let ready = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, ready_rx)
                 .await
@@ -890,6 +904,8 @@ impl PendingResults {
     }
 }
 
+/// Stack of a query's evaluation thread (see [`ClaimStore::stream_bounded`]).
+const QUERY_STACK_BYTES: usize = 64 * 1024 * 1024;
 /// How many chunks may wait in the channel between the query thread and the HTTP response.
 const CHANNEL_CHUNKS: usize = 4;
 /// Size of the chunks sent to the client.
@@ -981,7 +997,8 @@ impl ChannelWriter {
         if tokio::time::Instant::now() >= deadline {
             return Err(past_deadline());
         }
-        // A blocking thread may wait on the runtime's timer: this is not an async context.
+        // The query thread may wait on the runtime's timer: it is not an async context.
+        let _runtime = self.runtime.enter();
         self.runtime
             .block_on(tokio::time::timeout_at(
                 deadline,

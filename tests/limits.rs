@@ -274,3 +274,41 @@ async fn service_is_refused_without_any_connection() {
     let connection = tokio::time::timeout(Duration::from_secs(1), listener.accept()).await;
     assert!(connection.is_err(), "the server connected to {endpoint}");
 }
+
+/// Long chains of operators parse into trees as deep as they are long (2,000 `+` used to crash
+/// the server with a stack overflow): up to the limit they are answered, beyond it refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn long_operator_chains_are_answered_up_to_the_limit_and_refused_beyond() {
+    let server = seeded(Limits::default()).await;
+    let chains = |n: usize| {
+        [
+            format!("ASK {{ FILTER(1{} = {}) }}", " + 1".repeat(n), n + 1),
+            format!("ASK {{ {{}}{} }}", " UNION {}".repeat(n)),
+            format!("ASK {{ FILTER(true{}) }}", " && true".repeat(n / 2)),
+        ]
+    };
+    for query in chains(190) {
+        let response = post_query(&server, &query).await;
+        assert_eq!(response.status(), 200, "{}", &query[..40]);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["boolean"], true, "{}", &query[..40]);
+    }
+    // Paths are chains too (sequence of 480 steps: no match, but evaluated).
+    let path = format!("ASK {{ ?s <p>{} ?o }}", "/<p>".repeat(480));
+    assert_eq!(post_query(&server, &path).await.status(), 200);
+    for query in chains(2_000) {
+        let message = error_message(post_query(&server, &query).await, 400).await;
+        assert!(message.contains("limit is"), "{message}");
+    }
+    // Prefix operators recurse too (the parser accepts `!!x`), and count as nesting.
+    let nots = format!("ASK {{ FILTER({}true) }}", "!".repeat(100_000));
+    let message = error_message(post_query(&server, &nots).await, 400).await;
+    assert!(message.contains("levels deep"), "{message}");
+    let health = server
+        .client
+        .get(server.url("healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}

@@ -107,7 +107,8 @@ pub async fn read_body(body: Body, max: usize) -> Result<Bytes, ApiError> {
     Ok(Bytes::from(bytes))
 }
 
-/// Refuses a query or update text that is too long or nests too deeply, before it is parsed.
+/// Refuses a query or update text that is too long, nests too deeply or chains too many
+/// operators, before it is parsed.
 pub fn check_text(text: &str, what: &str, max_bytes: usize) -> Result<(), ApiError> {
     if text.len() > max_bytes {
         return Err(ApiError::new(
@@ -119,23 +120,85 @@ pub fn check_text(text: &str, what: &str, max_bytes: usize) -> Result<(), ApiErr
             ),
         ));
     }
-    let depth = nesting_depth(text);
-    if depth > MAX_NESTING {
+    let shape = shape(text);
+    if shape.depth > MAX_NESTING {
         return Err(ApiError::bad_request(format!(
-            "the {what} nests {{, ( or [ {depth} levels deep; the limit is {MAX_NESTING}"
+            "the {what} nests {{, ( or [ (or prefix operators such as !) {} levels deep; \
+             the limit is {MAX_NESTING}",
+            shape.depth
+        )));
+    }
+    if shape.operators > MAX_OPERATORS {
+        return Err(ApiError::bad_request(format!(
+            "the {what} has {} operators and UNION/OPTIONAL/MINUS/FILTER/BIND clauses; \
+             the limit is {MAX_OPERATORS}",
+            shape.operators
         )));
     }
     Ok(())
 }
 
-/// The deepest nesting of `{`, `(` and `[` in SPARQL text, ignoring those inside strings, IRIs
-/// and comments. One linear pass; it need not validate the text (the parser does that next),
-/// only never under-count what the parser will recurse on.
-pub fn nesting_depth(text: &str) -> usize {
+/// How many operators (`+ - * / | & ! ^`, counting `||` as two) and chaining clauses
+/// (`UNION`, `OPTIONAL`, `MINUS`, `FILTER`, `BIND`) a text may hold. A chain of them parses into
+/// a tree as deep as it is long, which the parser and evaluator walk recursively: about 2,000
+/// overflow a 2 MiB thread stack in a debug build. Legitimate queries use a few dozen.
+pub const MAX_OPERATORS: usize = 500;
+
+/// What [`shape`] measures.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Deepest nesting of `{`, `(`, `[` and of prefix operators in a row.
+    pub depth: usize,
+    /// Operators and chaining clauses (see [`MAX_OPERATORS`]).
+    pub operators: usize,
+}
+
+/// The deepest nesting of `{`, `(` and `[` (and of prefix operators in a row) in SPARQL text,
+/// and its count of operators, ignoring strings, IRIs and comments, and hyphens inside prefixed
+/// names (`ex:a-b`). One linear pass; it need not validate the text (the parser does that
+/// next), only never under-count what the parser will recurse on.
+pub fn shape(text: &str) -> Shape {
     let bytes = text.as_bytes();
-    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    let (mut depth, mut deepest, mut operators, mut i) = (0usize, 0usize, 0usize, 0usize);
+    // Prefix operators in a row (`!!!x`, `- - 1`, `^^p`) also recurse, a level each.
+    let mut prefixes = 0usize;
+    // The current run of name characters: where it started, and whether it holds a `:` (then
+    // it is a prefixed name, in which `-` is a letter, not a minus).
+    let (mut word_start, mut word_has_colon) = (None::<usize>, false);
     while i < bytes.len() {
-        match bytes[i] {
+        let byte = bytes[i];
+        let name_char = byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b':' | b'.' | b'-');
+        // In a word, `-` is a letter only once a `:` made it a prefixed name.
+        if name_char && (byte != b'-' || word_has_colon) {
+            if word_start.is_none() {
+                word_start = Some(i);
+                word_has_colon = false;
+            }
+            word_has_colon |= byte == b':';
+            prefixes = 0;
+            i += 1;
+            continue;
+        }
+        if let Some(start) = word_start.take() {
+            let word = &bytes[start..i];
+            if ["UNION", "OPTIONAL", "MINUS", "FILTER", "BIND"]
+                .iter()
+                .any(|k| word.eq_ignore_ascii_case(k.as_bytes()))
+            {
+                operators += 1;
+            }
+            word_has_colon = false;
+        }
+        match byte {
+            b'!' | b'^' | b'-' | b'+' => {
+                prefixes += 1;
+                deepest = deepest.max(depth + prefixes);
+            }
+            b if b.is_ascii_whitespace() => {}
+            _ => prefixes = 0,
+        }
+        match byte {
+            b'+' | b'-' | b'*' | b'/' | b'|' | b'&' | b'!' | b'^' => operators += 1,
             b'{' | b'(' | b'[' => {
                 depth += 1;
                 deepest = deepest.max(depth);
@@ -184,7 +247,10 @@ pub fn nesting_depth(text: &str) -> usize {
         }
         i += 1;
     }
-    deepest
+    Shape {
+        depth: deepest,
+        operators,
+    }
 }
 
 const NO_SERVICE: &str = "federated queries (SERVICE) are disabled on this server";
@@ -317,6 +383,10 @@ pub fn timed_out(timeout: Duration) -> String {
 mod tests {
     use super::*;
 
+    fn nesting_depth(text: &str) -> usize {
+        shape(text).depth
+    }
+
     #[test]
     fn nesting_ignores_strings_iris_and_comments() {
         assert_eq!(nesting_depth("SELECT * { ?s ?p ?o }"), 1);
@@ -332,6 +402,8 @@ mod tests {
         assert_eq!(nesting_depth("ASK { FILTER(1 < 2 && (3 > 2)) }"), 3);
         assert_eq!(nesting_depth(&"{".repeat(10_000)), 10_000);
         assert_eq!(nesting_depth("}}}{"), 1);
+        assert_eq!(nesting_depth("ASK { FILTER(!!!! - - true) }"), 8);
+        assert_eq!(nesting_depth("ASK { FILTER(?a != -1) }"), 3);
     }
 
     #[test]
@@ -343,6 +415,23 @@ mod tests {
         let error = check_text("ASK {}", "query", 3).unwrap_err();
         assert_eq!(error.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert!(check_text("ASK { { } }", "query", 100).is_ok());
+        let chain = format!("ASK {{ FILTER(1{}) }}", " + 1".repeat(600));
+        let error = check_text(&chain, "query", 1 << 20).unwrap_err();
+        assert!(error.message.contains("limit is 500"), "{}", error.message);
+    }
+
+    #[test]
+    fn operators_are_counted_but_not_hyphens_in_names() {
+        let count = |text: &str| shape(text).operators;
+        assert_eq!(count("SELECT ?s { ?s ex:a-b-c ?o }"), 0);
+        assert_eq!(count("SELECT ?s { ?s <http://x/a-b/c> \"a-b\" }"), 0);
+        assert_eq!(count("ASK { FILTER(?a-1-?b - true-true) }"), 5);
+        assert_eq!(
+            count("ASK { {} UNION {} OPTIONAL {} MINUS {} FILTER(!?a || ?b) }"),
+            7
+        );
+        assert_eq!(count("ASK { ?s ex:p/ex:q|^ex:r ?o }"), 3);
+        assert_eq!(count("ASK { ?s ?p 2.5e-3 }"), 1);
     }
 
     #[test]
