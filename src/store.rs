@@ -343,13 +343,13 @@ impl ClaimStore {
         let deadline = deadline.map(tokio::time::Instant::from_std);
         let cancel = CancelOnDrop(CancellationToken::new());
         let token = cancel.0.clone();
-        // The timer only cancels; the blocking thread stops it when it ends early.
+        // The timer only cancels; the query thread drops it (stopping it) however it ends.
         let timer = deadline.map(|deadline| {
             let token = token.clone();
-            tokio::spawn(async move {
+            AbortOnDrop(tokio::spawn(async move {
                 tokio::time::sleep_until(deadline).await;
                 token.cancel();
-            })
+            }))
         });
         let failed = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = oneshot::channel();
@@ -365,7 +365,7 @@ impl ClaimStore {
             .name("claimgraph-query".into())
             .stack_size(QUERY_STACK_BYTES)
             .spawn(move || {
-                let _slot = slot;
+                let (_slot, _timer) = (slot, timer);
                 let _running = RunningQuery::new(&store.metrics);
                 match start(&store, token) {
                     Err(error) => {
@@ -390,9 +390,6 @@ impl ClaimStore {
                             }
                         }
                     }
-                }
-                if let Some(timer) = timer {
-                    timer.abort();
                 }
             });
         if let Err(error) = spawned {
@@ -918,6 +915,15 @@ struct CancelOnDrop(CancellationToken);
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         self.0.cancel();
+    }
+}
+
+/// Stops a timer task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
