@@ -174,6 +174,18 @@ struct ServeArgs {
     /// lines are visible to other users of the machine.
     #[arg(long, env = "CLAIMGRAPH_WRITE_TOKEN", hide_env_values = true)]
     write_token: Option<String>,
+    /// Seconds a SPARQL query may run, evaluation and streaming together (0: no limit). A query
+    /// stopped before its first result gets 500 naming the limit; one stopped while streaming
+    /// has its response aborted, never cut short as if complete.
+    #[arg(long, env = "CLAIMGRAPH_QUERY_TIMEOUT", default_value_t = 30)]
+    query_timeout: u64,
+    /// SPARQL queries evaluated or streamed at once (default: 2 x CPU cores, at least 4); one
+    /// more is refused at once with 503 and Retry-After: 1, while other routes keep answering.
+    #[arg(long, env = "CLAIMGRAPH_MAX_QUERIES", value_parser = clap::value_parser!(u64).range(1..))]
+    max_queries: Option<u64>,
+    /// Largest request body on /sparql, and largest query or update text, in bytes (413 beyond).
+    #[arg(long, env = "CLAIMGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
 }
 
 #[derive(Args)]
@@ -299,6 +311,16 @@ fn serve(args: ServeArgs) -> Result<()> {
             .then(|| std::time::Duration::from_secs(args.reload_interval)),
         read_only: args.read_only,
         write_token: args.write_token.filter(|t| !t.is_empty()),
+        limits: http::Limits {
+            query_timeout: (args.query_timeout > 0)
+                .then(|| std::time::Duration::from_secs(args.query_timeout)),
+            max_queries: args
+                .max_queries
+                .map_or_else(http::Limits::default_max_queries, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }),
+            max_body_bytes: args.max_body_bytes,
+        },
     };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

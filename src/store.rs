@@ -17,8 +17,8 @@ use oxigraph::model::Variable;
 use oxigraph::model::{GraphName, GraphNameRef, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{
-    CancellationToken, QueryDatasetSpecification, QueryResults, QuerySolution, QuerySolutionIter,
-    QueryTripleIter, SparqlEvaluator,
+    CancellationToken, QueryDatasetSpecification, QueryEvaluationError, QueryResults,
+    QuerySolution, QuerySolutionIter, QueryTripleIter, SparqlEvaluator,
 };
 use oxigraph::store::{BulkLoader, Store, Transaction};
 use spargebra::algebra::{Expression, GraphPattern};
@@ -27,7 +27,7 @@ use spargebra::{Query, SparqlParser, Update};
 use std::io::{self, Write};
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::sync::{mpsc, oneshot};
@@ -298,13 +298,15 @@ impl ClaimStore {
     ///
     /// Errors found before the first result come back as `Err`; later ones end the stream with an
     /// `Err` item, which the HTTP layer turns into an aborted response, never a complete-looking one.
+    /// `bounds` may set a deadline and hold a slot for as long as the evaluation thread runs.
     pub async fn stream_query(
         self: &Arc<Self>,
         query: Query,
         dataset: DatasetParams,
         format: OutputFormat,
+        bounds: QueryBounds,
     ) -> Result<ResultStream> {
-        self.stream(move |store, cancel| {
+        self.stream_bounded(bounds, move |store, cancel| {
             let pending = store.start_query(query, &dataset, format, cancel)?;
             Ok(move |writer: &mut dyn Write| pending.write_to(writer).map(drop))
         })
@@ -321,35 +323,89 @@ impl ClaimStore {
         S: FnOnce(&ClaimStore, CancellationToken) -> Result<W> + Send + 'static,
         W: FnOnce(&mut dyn Write) -> Result<()>,
     {
+        self.stream_bounded(QueryBounds::default(), start).await
+    }
+
+    /// [`ClaimStore::stream`] with a deadline: when it passes, the token is cancelled (which stops
+    /// evaluation at its next read from storage), the writer fails at its next chunk (which stops
+    /// serialisation, and a send blocked on a slow client), and a caller still waiting for the
+    /// first result gets `QueryEvaluationError::Cancelled` at once.
+    pub async fn stream_bounded<S, W>(
+        self: &Arc<Self>,
+        bounds: QueryBounds,
+        start: S,
+    ) -> Result<ResultStream>
+    where
+        S: FnOnce(&ClaimStore, CancellationToken) -> Result<W> + Send + 'static,
+        W: FnOnce(&mut dyn Write) -> Result<()>,
+    {
+        let QueryBounds { deadline, slot } = bounds;
+        let deadline = deadline.map(tokio::time::Instant::from_std);
         let cancel = CancelOnDrop(CancellationToken::new());
         let token = cancel.0.clone();
+        // The timer only cancels; the query thread drops it (stopping it) however it ends.
+        let timer = deadline.map(|deadline| {
+            let token = token.clone();
+            AbortOnDrop(tokio::spawn(async move {
+                tokio::time::sleep_until(deadline).await;
+                token.cancel();
+            }))
+        });
+        let failed = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = oneshot::channel();
         let (bytes_tx, bytes_rx) = mpsc::channel(CHANNEL_CHUNKS);
         let store = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let _running = RunningQuery::new(&store.metrics);
-            // The product's own lookups made while streaming stop with the stream too.
-            with_cancellation(token.clone(), || match start(&store, token) {
-                Err(error) => {
-                    let _ = ready_tx.send(Err(error));
-                }
-                Ok(write) => {
-                    if ready_tx.send(Ok(())).is_err() {
-                        return; // the client went away while we evaluated
+        let runtime = tokio::runtime::Handle::current();
+        let stream_failed = Arc::clone(&failed);
+        // A thread of its own rather than one from tokio's blocking pool: Oxigraph plans and
+        // evaluates recursively, and a query near the text limits (`http::limits`) needs more
+        // stack than the pool's 2 MiB. The stack is reserved, not committed; the concurrency
+        // cap bounds how many exist.
+        let spawned = std::thread::Builder::new()
+            .name("claimgraph-query".into())
+            .stack_size(QUERY_STACK_BYTES)
+            .spawn(move || {
+                let (_slot, _timer) = (slot, timer);
+                let _running = RunningQuery::new(&store.metrics);
+                // The product's own lookups made while streaming stop with the stream too.
+                with_cancellation(token.clone(), || match start(&store, token) {
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
                     }
-                    let mut writer = ChannelWriter::new(bytes_tx.clone());
-                    let outcome = write(&mut writer)
-                        .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
-                    if let Err(error) = outcome {
-                        tracing::warn!(%error, "failed while streaming a response");
-                        let _ = bytes_tx.blocking_send(Err(io::Error::other(error.to_string())));
+                    Ok(write) => {
+                        if ready_tx.send(Ok(())).is_err() {
+                            return; // the client went away (or the deadline passed) while we evaluated
+                        }
+                        // Failed until proven complete: if writing errs or panics, the closed
+                        // channel still ends the stream with an error, even when the error item
+                        // finds no room in the channel.
+                        stream_failed.store(true, Ordering::SeqCst);
+                        let mut writer = ChannelWriter::new(bytes_tx.clone(), deadline, runtime);
+                        let outcome = write(&mut writer)
+                            .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
+                        match outcome {
+                            Ok(()) => stream_failed.store(false, Ordering::SeqCst),
+                            Err(error) => {
+                                tracing::warn!(%error, "failed while streaming a response");
+                                let _ = bytes_tx.try_send(Err(io::Error::other(error.to_string())));
+                            }
+                        }
                     }
-                }
-            })
-        });
-        match ready_rx.await {
+                })
+            });
+        if let Err(error) = spawned {
+            return Err(Error::io("cannot start a query thread", error));
+        }
+        let ready = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, ready_rx)
+                .await
+                .map_err(|_| Error::Evaluation(QueryEvaluationError::Cancelled))?,
+            None => ready_rx.await,
+        };
+        match ready {
             Ok(Ok(())) => Ok(ResultStream {
                 receiver: bytes_rx,
+                failed,
                 _cancel: cancel,
             }),
             Ok(Err(error)) => Err(error),
@@ -868,6 +924,8 @@ fn current_cancellation() -> CancellationToken {
         .unwrap_or_default()
 }
 
+/// Stack of a query's evaluation thread (see [`ClaimStore::stream_bounded`]).
+const QUERY_STACK_BYTES: usize = 64 * 1024 * 1024;
 /// How many chunks may wait in the channel between the query thread and the HTTP response.
 const CHANNEL_CHUNKS: usize = 4;
 /// Size of the chunks sent to the client.
@@ -883,17 +941,46 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// Stops a timer task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The bytes of a streamed result; an `Err` item means the result is incomplete.
 pub struct ResultStream {
     receiver: mpsc::Receiver<io::Result<Bytes>>,
+    /// Set when the writer failed: the stream then ends with an error even if the error item
+    /// itself could not be queued.
+    failed: Arc<AtomicBool>,
     _cancel: CancelOnDrop,
+}
+
+/// What bounds one streamed query: a deadline, and a slot (of the server's concurrency cap)
+/// released only when the evaluation thread ends, not merely when the response does.
+#[derive(Default)]
+pub struct QueryBounds {
+    pub deadline: Option<std::time::Instant>,
+    pub slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl futures_util::Stream for ResultStream {
     type Item = io::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.receiver.poll_recv(cx)
+        match self.receiver.poll_recv(cx) {
+            Poll::Ready(None) if self.failed.swap(false, Ordering::SeqCst) => Poll::Ready(Some(
+                Err(io::Error::other("the result could not be completed")),
+            )),
+            Poll::Ready(Some(Err(error))) => {
+                self.failed.store(false, Ordering::SeqCst);
+                Poll::Ready(Some(Err(error)))
+            }
+            other => other,
+        }
     }
 }
 
@@ -903,13 +990,22 @@ impl futures_util::Stream for ResultStream {
 struct ChannelWriter {
     sender: mpsc::Sender<io::Result<Bytes>>,
     buffer: Vec<u8>,
+    /// Past it every write fails, and a send waiting for a slow client gives up.
+    deadline: Option<tokio::time::Instant>,
+    runtime: tokio::runtime::Handle,
 }
 
 impl ChannelWriter {
-    fn new(sender: mpsc::Sender<io::Result<Bytes>>) -> Self {
+    fn new(
+        sender: mpsc::Sender<io::Result<Bytes>>,
+        deadline: Option<tokio::time::Instant>,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
         Self {
             sender,
             buffer: Vec::with_capacity(CHUNK_BYTES),
+            deadline,
+            runtime,
         }
     }
 
@@ -921,9 +1017,24 @@ impl ChannelWriter {
             &mut self.buffer,
             Vec::with_capacity(CHUNK_BYTES),
         ));
-        self.sender
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        let gone = |_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away");
+        let Some(deadline) = self.deadline else {
+            return self.sender.blocking_send(Ok(chunk)).map_err(gone);
+        };
+        let past_deadline =
+            || io::Error::new(io::ErrorKind::TimedOut, "the query ran past its time limit");
+        if tokio::time::Instant::now() >= deadline {
+            return Err(past_deadline());
+        }
+        // The query thread may wait on the runtime's timer: it is not an async context.
+        let _runtime = self.runtime.enter();
+        self.runtime
+            .block_on(tokio::time::timeout_at(
+                deadline,
+                self.sender.send(Ok(chunk)),
+            ))
+            .map_err(|_| past_deadline())?
+            .map_err(gone)
     }
 
     fn finish(mut self) -> io::Result<()> {

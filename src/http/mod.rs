@@ -7,6 +7,7 @@ mod error;
 mod export;
 mod graph_store;
 mod html;
+mod limits;
 mod negotiate;
 mod openapi;
 mod pages;
@@ -14,6 +15,7 @@ mod provenance;
 mod sparql;
 
 pub use error::ApiError;
+pub use limits::Limits;
 
 use crate::error::{Error, Result};
 use crate::loader;
@@ -43,6 +45,8 @@ pub struct ServeConfig {
     pub reload_interval: Option<std::time::Duration>,
     pub read_only: bool,
     pub write_token: Option<String>,
+    /// Bounds on each SPARQL request (time, concurrency, size).
+    pub limits: Limits,
 }
 
 /// What every handler shares.
@@ -54,6 +58,9 @@ pub struct AppState {
     pub data_dirs: Arc<[PathBuf]>,
     /// SHA-256 of the write token: the token itself is not kept in memory longer than needed.
     write_token_hash: Option<[u8; 32]>,
+    pub limits: Arc<Limits>,
+    /// The `--max-queries` slots, shared by every request.
+    query_slots: limits::QuerySlots,
 }
 
 impl AppState {
@@ -62,12 +69,15 @@ impl AppState {
         data_dirs: &[PathBuf],
         read_only: bool,
         write_token: Option<&str>,
+        limits: Limits,
     ) -> Self {
         Self {
             store,
             read_only,
             data_dirs: data_dirs.into(),
             write_token_hash: write_token.map(|t| Sha256::digest(t.as_bytes()).into()),
+            query_slots: limits::QuerySlots::new(limits.max_queries),
+            limits: Arc::new(limits),
         }
     }
 
@@ -168,11 +178,14 @@ async fn metrics(
     )
 }
 
-/// Runs a handler's store work on a blocking thread. Its queries share one cancellation token,
-/// cancelled if the handler is dropped (the client went away), so they stop at their next read.
+/// Runs a handler's store work on a blocking thread, within the query time limit. Its queries
+/// share one cancellation token, cancelled when the time is up or the handler is dropped (the
+/// client went away), so they stop at their next read from the store.
 pub(crate) async fn blocking<T: Send + 'static>(
+    state: &AppState,
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
     struct CancelOnDrop(oxigraph::sparql::CancellationToken);
     impl Drop for CancelOnDrop {
         fn drop(&mut self) {
@@ -180,16 +193,35 @@ pub(crate) async fn blocking<T: Send + 'static>(
         }
     }
     let guard = CancelOnDrop(oxigraph::sparql::CancellationToken::new());
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let timer = state.limits.query_timeout.map(|timeout| {
+        let (token, timed_out) = (guard.0.clone(), timed_out.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            timed_out.store(true, Ordering::SeqCst);
+            token.cancel();
+        })
+    });
     let token = guard.0.clone();
     let outcome =
         tokio::task::spawn_blocking(move || crate::store::with_cancellation(token, f)).await;
+    if let Some(timer) = timer {
+        timer.abort();
+    }
     drop(guard);
-    outcome.map_err(|e| {
+    let outcome = outcome.map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the request's task failed: {e}"),
         )
-    })?
+    })?;
+    match (outcome, state.limits.query_timeout) {
+        (Err(_), Some(timeout)) if timed_out.load(Ordering::SeqCst) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            limits::timed_out(timeout),
+        )),
+        (outcome, _) => outcome,
+    }
 }
 
 /// Binds `config.bind`, then [`run`]s until Ctrl-C or SIGTERM.
@@ -251,6 +283,7 @@ pub async fn run(
         &config.data_dirs,
         config.read_only,
         config.write_token.as_deref(),
+        config.limits.clone(),
     );
     let address: SocketAddr = listener
         .local_addr()

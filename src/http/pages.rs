@@ -336,7 +336,8 @@ pub async fn list_claims(
         },
     };
     let store = state.store.clone();
-    let page: ClaimPage = blocking(move || Ok(catalog::list_claims(&store, &filter)?)).await?;
+    let page: ClaimPage =
+        blocking(&state, move || Ok(catalog::list_claims(&store, &filter)?)).await?;
     let filters = filter_query(&params);
     let next = page.next_after.as_ref().map(|after| {
         let mut query = form_urlencoded::Serializer::new(filters.clone());
@@ -404,7 +405,7 @@ pub async fn get_claim(
     let path = format!("/claims/{id}");
     let store = state.store.clone();
     let data_dirs = state.data_dirs.clone();
-    let response = blocking(move || {
+    let response = blocking(&state, move || {
         let iri = catalog::claim_iri(&store, &id)?;
         let detail = catalog::claim(&store, &iri)?;
         Ok(match representation {
@@ -456,7 +457,7 @@ pub async fn source_text(
 ) -> Result<Response, ApiError> {
     let store = state.store.clone();
     let data_dirs = state.data_dirs.clone();
-    let text = blocking(move || {
+    let text = blocking(&state, move || {
         let source = catalog::minted(&store, "sources", &id)?;
         Ok(catalog::archived_text(&store, &source, &data_dirs)?)
     })
@@ -467,7 +468,7 @@ pub async fn source_text(
 /// `GET /`: the home page.
 pub async fn home(State(state): State<AppState>) -> Result<Response, ApiError> {
     let store = state.store.clone();
-    let (claims, quads) = blocking(move || {
+    let (claims, quads) = blocking(&state, move || {
         let claims = catalog::count_claims(&store)?;
         Ok((claims, store.len()?))
     })
@@ -477,12 +478,13 @@ pub async fn home(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 /// `GET /ns`: the cg: vocabulary (OWL + SKOS), as a page or in any RDF format.
 pub async fn vocabulary(
+    State(state): State<AppState>,
     headers: HeaderMap,
     format: Result<Query<FormatParam>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(format) = format.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let representation = representation(&headers, format.format.as_deref(), false)?;
-    let quads = blocking(|| Ok(catalog::vocabulary()?)).await?;
+    let quads = blocking(&state, || Ok(catalog::vocabulary()?)).await?;
     let response = match representation {
         Representation::Rdf(syntax, media_type) if syntax.format == RdfFormat::Turtle => (
             [(header::CONTENT_TYPE, content_type(media_type))],
@@ -540,7 +542,7 @@ pub async fn resource(
     let representation = representation(&headers, format.format.as_deref(), false)?;
     let store = state.store.clone();
     let lookup_iri = iri.clone();
-    let (quads, is_graph) = blocking(move || {
+    let (quads, is_graph) = blocking(&state, move || {
         let quads = catalog::describe(&store, &lookup_iri)?;
         let is_graph = quads.is_empty() && store.contains_graph(lookup_iri.as_ref().into())?;
         Ok((quads, is_graph))
@@ -557,7 +559,7 @@ pub async fn resource(
         Representation::Html | Representation::Json => {
             let store = state.store.clone();
             let page_path = path.clone();
-            blocking(move || {
+            blocking(&state, move || {
                 let base = store.base().to_owned();
                 let mentions = catalog::mentions(&store, &iri)?;
                 let title = catalog::link(&store, iri.as_str())?
@@ -602,7 +604,7 @@ async fn graph(
         Representation::Html | Representation::Json => {
             let store = state.store.clone();
             let iri = graph.as_str().to_owned();
-            let count = blocking(move || Ok(store.quads(Some(&graph)).count())).await?;
+            let count = blocking(&state, move || Ok(store.quads(Some(&graph)).count())).await?;
             html_response(html::graph(&iri, count, &alternates(path, false)))
         }
     };

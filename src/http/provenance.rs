@@ -101,8 +101,10 @@ pub async fn claim_provenance(
             Ok(response(media_type, Body::from_stream(stream)))
         }
         Representation::Json | Representation::Svg => {
-            let provenance =
-                super::blocking(move || Ok(provenance::claim_provenance(&store, &id)?)).await?;
+            let provenance = super::blocking(&state, move || {
+                Ok(provenance::claim_provenance(&store, &id)?)
+            })
+            .await?;
             Ok(match representation {
                 Representation::Svg => response(SVG, Body::from(svg::render(&provenance))),
                 _ => {
@@ -223,7 +225,7 @@ pub async fn lookup(
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let request = LookupRequest::decode(params)?;
     let store = state.store.clone();
-    let found = super::blocking(move || {
+    let found = super::blocking(&state, move || {
         Ok(match request {
             LookupRequest::Resource(term) => provenance::resource_provenance(&store, &term)?,
             LookupRequest::Triple(s, p, o) => provenance::triple_provenance(&store, &s, &p, &o)?,

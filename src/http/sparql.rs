@@ -5,9 +5,9 @@
 //! evaluation happens in `store`.
 
 use super::error::ApiError;
-use super::{negotiate, AppState};
+use super::{limits, negotiate, AppState};
 use crate::formats::{essence, RdfSyntax, RDF_SYNTAXES, RESULTS_SYNTAXES};
-use crate::store::{DatasetParams, OutputFormat};
+use crate::store::{DatasetParams, OutputFormat, QueryBounds};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -58,8 +58,9 @@ pub async fn post(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    let body = limits::read_body(body, state.limits.max_body_bytes).await?;
     let url_params = Params::decode(raw.as_deref().unwrap_or("").as_bytes())?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -109,9 +110,20 @@ async fn run_query(
     text: String,
     dataset: DatasetParams,
 ) -> Result<Response, ApiError> {
+    limits::check_text(&text, "query", state.limits.max_body_bytes)?;
     let query = state.store.parse_query(&text)?;
+    limits::refuse_service_in_query(&query)?;
     let (format, media_type) = negotiate_results(&query, headers)?;
-    let stream = state.store.stream_query(query, dataset, format).await?;
+    let timeout = state.limits.query_timeout;
+    let bounds = QueryBounds {
+        deadline: timeout.map(|t| std::time::Instant::now() + t),
+        slot: Some(state.query_slots.acquire()?),
+    };
+    let stream = state
+        .store
+        .stream_query(query, dataset, format, bounds)
+        .await
+        .map_err(|e| limits::query_error(e, timeout))?;
     Ok(Response::builder()
         .header(header::CONTENT_TYPE, with_charset(media_type))
         .header(header::VARY, "Accept")
@@ -126,7 +138,9 @@ async fn run_update(
     dataset: DatasetParams,
 ) -> Result<Response, ApiError> {
     state.authorise_write(headers)?;
+    limits::check_text(&text, "update", state.limits.max_body_bytes)?;
     let update = state.store.parse_update(&text)?;
+    limits::refuse_service_in_update(&update)?;
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || store.update(update, &dataset))
         .await

@@ -22,6 +22,8 @@ pub struct Options {
     pub write_token: Option<&'static str>,
     pub data_dirs: Vec<PathBuf>,
     pub read_only: bool,
+    /// Time, concurrency and size bounds (the server's defaults unless a test sets them).
+    pub limits: http::Limits,
 }
 
 impl Default for Options {
@@ -30,6 +32,7 @@ impl Default for Options {
             write_token: Some(TOKEN),
             data_dirs: Vec::new(),
             read_only: false,
+            limits: http::Limits::default(),
         }
     }
 }
@@ -52,6 +55,7 @@ impl TestServer {
             reload_interval: None,
             read_only: options.read_only,
             write_token: options.write_token.map(str::to_owned),
+            limits: options.limits,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(http::run(listener, config, async {

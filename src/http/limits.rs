@@ -1,0 +1,455 @@
+//! Bounds on what one SPARQL request may cost: body size, query size and nesting, federation,
+//! concurrent queries, and time.
+//!
+//! Invariant: every check here runs before the store is touched, and a request that breaks a
+//! bound is refused whole with a status and a message naming the bound (and its flag); nothing
+//! waits in a queue: a full server answers 503 at once.
+
+use super::error::ApiError;
+use crate::error::Error;
+use axum::body::{Body, Bytes};
+use axum::http::{header, StatusCode};
+use futures_util::StreamExt;
+use oxigraph::sparql::QueryEvaluationError;
+use spargebra::algebra::{AggregateExpression, Expression, GraphPattern, OrderExpression};
+use spargebra::{GraphUpdateOperation, Query, Update};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How deep `{`, `(` and `[` may nest in a query or update. The SPARQL parser recurses once per
+/// level (and the evaluator once per operator), so an unbounded depth can overflow the stack
+/// and take the whole server down; real queries stay far below this.
+pub const MAX_NESTING: usize = 200;
+
+/// The bounds `claimgraph serve` enforces (`--query-timeout`, `--max-queries`,
+/// `--max-body-bytes`).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Wall-clock time a query may take, evaluation and streaming together (`None`: unlimited).
+    pub query_timeout: Option<Duration>,
+    /// Queries evaluated or streamed at the same time; one more is refused with 503.
+    pub max_queries: usize,
+    /// Bytes of a request body on `/sparql`, and of the query or update text however it came.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            query_timeout: Some(Duration::from_secs(30)),
+            max_queries: Self::default_max_queries(),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// Twice the CPU cores, at least 4: queries wait on storage as well as on the CPU, so a few
+    /// more than the cores keep it busy without letting a burst of expensive queries pile up.
+    pub fn default_max_queries() -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (2 * cores).max(4)
+    }
+}
+
+/// The query slots of a running server.
+#[derive(Clone)]
+pub struct QuerySlots {
+    semaphore: Arc<Semaphore>,
+    max: usize,
+}
+
+impl QuerySlots {
+    pub fn new(max: usize) -> Self {
+        let max = max.max(1);
+        Self {
+            semaphore: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+
+    /// A slot for one query, held until its evaluation thread ends; none free → 503 at once.
+    pub fn acquire(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.semaphore.clone().try_acquire_owned().map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the server is already running its maximum of {} queries (--max-queries); \
+                     retry in a moment",
+                    self.max
+                ),
+            )
+            .with_header(header::RETRY_AFTER, "1")
+        })
+    }
+}
+
+/// Reads a request body, refusing it with 413 as soon as it grows past `max` bytes (so an
+/// oversized body is never held in memory whole).
+pub async fn read_body(body: Body, max: usize) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than the limit of {max} bytes (--max-body-bytes)"),
+        )
+    };
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+        if bytes.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(bytes))
+}
+
+/// Refuses a query or update text that is too long, nests too deeply or chains too many
+/// operators, before it is parsed.
+pub fn check_text(text: &str, what: &str, max_bytes: usize) -> Result<(), ApiError> {
+    if text.len() > max_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the {what} is {} bytes long, more than the limit of {max_bytes} bytes \
+                 (--max-body-bytes)",
+                text.len()
+            ),
+        ));
+    }
+    let shape = shape(text);
+    if shape.depth > MAX_NESTING {
+        return Err(ApiError::bad_request(format!(
+            "the {what} nests {{, ( or [ (or prefix operators such as !) {} levels deep; \
+             the limit is {MAX_NESTING}",
+            shape.depth
+        )));
+    }
+    if shape.operators > MAX_OPERATORS {
+        return Err(ApiError::bad_request(format!(
+            "the {what} has {} operators and UNION/OPTIONAL/MINUS/FILTER/BIND clauses; \
+             the limit is {MAX_OPERATORS}",
+            shape.operators
+        )));
+    }
+    Ok(())
+}
+
+/// How many operators (`+ - * / | & ! ^`, counting `||` as two) and chaining clauses
+/// (`UNION`, `OPTIONAL`, `MINUS`, `FILTER`, `BIND`) a text may hold. A chain of them parses into
+/// a tree as deep as it is long, which the parser and evaluator walk recursively: about 2,000
+/// overflow a 2 MiB thread stack in a debug build. Legitimate queries use a few dozen.
+pub const MAX_OPERATORS: usize = 500;
+
+/// What [`shape`] measures.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Deepest nesting of `{`, `(`, `[` and of prefix operators in a row.
+    pub depth: usize,
+    /// Operators and chaining clauses (see [`MAX_OPERATORS`]).
+    pub operators: usize,
+}
+
+/// The deepest nesting of `{`, `(` and `[` (and of prefix operators in a row) in SPARQL text,
+/// and its count of operators, ignoring strings, IRIs and comments, and hyphens inside prefixed
+/// names (`ex:a-b`). One linear pass; it need not validate the text (the parser does that
+/// next), only never under-count what the parser will recurse on.
+pub fn shape(text: &str) -> Shape {
+    let bytes = text.as_bytes();
+    let (mut depth, mut deepest, mut operators, mut i) = (0usize, 0usize, 0usize, 0usize);
+    // Prefix operators in a row (`!!!x`, `- - 1`, `^^p`) also recurse, a level each.
+    let mut prefixes = 0usize;
+    // The current run of name characters: where it started, and whether it holds a `:` (then
+    // it is a prefixed name, in which `-` is a letter, not a minus).
+    let (mut word_start, mut word_has_colon) = (None::<usize>, false);
+    while i < bytes.len() {
+        let byte = bytes[i];
+        let name_char = byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b':' | b'.' | b'-');
+        // In a word, `-` is a letter only once a `:` made it a prefixed name.
+        if name_char && (byte != b'-' || word_has_colon) {
+            if word_start.is_none() {
+                word_start = Some(i);
+                word_has_colon = false;
+            }
+            word_has_colon |= byte == b':';
+            prefixes = 0;
+            i += 1;
+            continue;
+        }
+        if let Some(start) = word_start.take() {
+            let word = &bytes[start..i];
+            if ["UNION", "OPTIONAL", "MINUS", "FILTER", "BIND"]
+                .iter()
+                .any(|k| word.eq_ignore_ascii_case(k.as_bytes()))
+            {
+                operators += 1;
+            }
+            word_has_colon = false;
+        }
+        match byte {
+            b'!' | b'^' | b'-' | b'+' => {
+                prefixes += 1;
+                deepest = deepest.max(depth + prefixes);
+            }
+            b if b.is_ascii_whitespace() => {}
+            _ => prefixes = 0,
+        }
+        match byte {
+            b'+' | b'-' | b'*' | b'/' | b'|' | b'&' | b'!' | b'^' => operators += 1,
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            quote @ (b'"' | b'\'') => {
+                let long = bytes[i..].starts_with(&[quote; 3]);
+                i += if long { 3 } else { 1 };
+                while i < bytes.len() {
+                    if bytes[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if long {
+                        if bytes[i..].starts_with(&[quote; 3]) {
+                            i += 2;
+                            break;
+                        }
+                    } else if bytes[i] == quote || bytes[i] == b'\n' || bytes[i] == b'\r' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            // `<` opens an IRI only if an IRIREF follows; otherwise it is "less than".
+            b'<' => {
+                let end = bytes[i + 1..]
+                    .iter()
+                    .position(|b| {
+                        matches!(
+                            b,
+                            b'>' | b'<' | b'"' | b'{' | b'}' | b'|' | b'^' | b'`' | b'\\'
+                        ) || *b <= b' '
+                    })
+                    .map(|n| i + 1 + n);
+                if let Some(end) = end.filter(|&end| bytes[end] == b'>') {
+                    i = end;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Shape {
+        depth: deepest,
+        operators,
+    }
+}
+
+const NO_SERVICE: &str = "federated queries (SERVICE) are disabled on this server";
+
+/// Refuses a query that calls `SERVICE`: the server makes no outbound requests (no SSRF through
+/// federation), and saying so beats an opaque evaluation error.
+pub fn refuse_service_in_query(query: &Query) -> Result<(), ApiError> {
+    let pattern = match query {
+        Query::Select { pattern, .. }
+        | Query::Construct { pattern, .. }
+        | Query::Describe { pattern, .. }
+        | Query::Ask { pattern, .. } => pattern,
+    };
+    refuse_if(has_service(pattern))
+}
+
+/// Refuses an update whose `WHERE` calls `SERVICE`.
+pub fn refuse_service_in_update(update: &Update) -> Result<(), ApiError> {
+    refuse_if(update.operations.iter().any(|operation| match operation {
+        GraphUpdateOperation::DeleteInsert { pattern, .. } => has_service(pattern),
+        _ => false,
+    }))
+}
+
+fn refuse_if(service: bool) -> Result<(), ApiError> {
+    if service {
+        Err(ApiError::bad_request(NO_SERVICE))
+    } else {
+        Ok(())
+    }
+}
+
+// Every variant is named (no `_` arm), so a new kind of pattern cannot slip past unchecked. The
+// recursion is bounded: the text was refused before parsing if it nested too deeply.
+fn has_service(pattern: &GraphPattern) -> bool {
+    use GraphPattern as P;
+    match pattern {
+        P::Service { .. } => true,
+        P::Bgp { .. } | P::Path { .. } | P::Values { .. } => false,
+        P::Join { left, right }
+        | P::Union { left, right }
+        | P::Minus { left, right }
+        | P::Lateral { left, right } => has_service(left) || has_service(right),
+        P::LeftJoin {
+            left,
+            right,
+            expression,
+        } => {
+            has_service(left)
+                || has_service(right)
+                || expression.as_ref().is_some_and(expression_has_service)
+        }
+        P::Filter { expr, inner } => expression_has_service(expr) || has_service(inner),
+        P::Extend {
+            inner, expression, ..
+        } => expression_has_service(expression) || has_service(inner),
+        P::OrderBy { inner, expression } => {
+            has_service(inner)
+                || expression.iter().any(|order| match order {
+                    OrderExpression::Asc(e) | OrderExpression::Desc(e) => expression_has_service(e),
+                })
+        }
+        P::Group {
+            inner, aggregates, ..
+        } => {
+            has_service(inner)
+                || aggregates.iter().any(|(_, aggregate)| match aggregate {
+                    AggregateExpression::CountSolutions { .. } => false,
+                    AggregateExpression::FunctionCall { expr, .. } => expression_has_service(expr),
+                })
+        }
+        P::Graph { inner, .. }
+        | P::Project { inner, .. }
+        | P::Distinct { inner }
+        | P::Reduced { inner }
+        | P::Slice { inner, .. } => has_service(inner),
+    }
+}
+
+fn expression_has_service(expression: &Expression) -> bool {
+    use Expression as E;
+    match expression {
+        E::Exists(pattern) => has_service(pattern),
+        E::NamedNode(_) | E::Literal(_) | E::Variable(_) | E::Bound(_) => false,
+        E::Or(a, b)
+        | E::And(a, b)
+        | E::Equal(a, b)
+        | E::SameTerm(a, b)
+        | E::Greater(a, b)
+        | E::GreaterOrEqual(a, b)
+        | E::Less(a, b)
+        | E::LessOrEqual(a, b)
+        | E::Add(a, b)
+        | E::Subtract(a, b)
+        | E::Multiply(a, b)
+        | E::Divide(a, b) => expression_has_service(a) || expression_has_service(b),
+        E::UnaryPlus(a) | E::UnaryMinus(a) | E::Not(a) => expression_has_service(a),
+        E::In(a, list) => expression_has_service(a) || list.iter().any(expression_has_service),
+        E::If(a, b, c) => [a, b, c].into_iter().any(|e| expression_has_service(e)),
+        E::Coalesce(list) | E::FunctionCall(_, list) => list.iter().any(expression_has_service),
+    }
+}
+
+/// Maps a query's failure before its first result: a cancellation there is the deadline (a
+/// client that left has no handler waiting), which gets a message naming the limit.
+///
+/// The status is 500, as on the SPARQL endpoints clients already know (Wikidata's Blazegraph
+/// answers a query timeout with 500 and a `TimeoutException`, Virtuoso with 500 "SPARQL Request
+/// Failed" and SQL state S1T00), so clients report it as a failed query rather than retrying it
+/// as they would a 503.
+pub fn query_error(error: Error, timeout: Option<Duration>) -> ApiError {
+    match (&error, timeout) {
+        (Error::Evaluation(QueryEvaluationError::Cancelled), Some(timeout)) => {
+            tracing::warn!("a query ran past the time limit and was stopped");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, timed_out(timeout))
+        }
+        _ => error.into(),
+    }
+}
+
+/// The message of a query stopped by the deadline.
+pub fn timed_out(timeout: Duration) -> String {
+    format!(
+        "the query was stopped: it ran longer than the time limit of {} s (--query-timeout)",
+        timeout.as_secs_f64()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nesting_depth(text: &str) -> usize {
+        shape(text).depth
+    }
+
+    #[test]
+    fn nesting_ignores_strings_iris_and_comments() {
+        assert_eq!(nesting_depth("SELECT * { ?s ?p ?o }"), 1);
+        assert_eq!(nesting_depth("SELECT * { { ( [ ] ) } }"), 4);
+        assert_eq!(nesting_depth("ASK { FILTER(\"{{{{(((\" = '((' ) }"), 2);
+        assert_eq!(
+            nesting_depth("ASK { FILTER(\"\"\"a\"{{\"\"\" = '''((''') }"),
+            2
+        );
+        assert_eq!(nesting_depth("ASK { FILTER(\"\\\"{{\") }"), 2);
+        assert_eq!(nesting_depth("ASK { <http://x/((> ?p ?o } # {{{{{\n"), 1);
+        // `<` as "less than" is not an IRI: the braces after it still count.
+        assert_eq!(nesting_depth("ASK { FILTER(1 < 2 && (3 > 2)) }"), 3);
+        assert_eq!(nesting_depth(&"{".repeat(10_000)), 10_000);
+        assert_eq!(nesting_depth("}}}{"), 1);
+        assert_eq!(nesting_depth("ASK { FILTER(!!!! - - true) }"), 8);
+        assert_eq!(nesting_depth("ASK { FILTER(?a != -1) }"), 3);
+    }
+
+    #[test]
+    fn text_checks_name_the_limit() {
+        let deep = format!("ASK {}{}", "{".repeat(300), "}".repeat(300));
+        let error = check_text(&deep, "query", 1 << 20).unwrap_err();
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert!(error.message.contains("limit is 200"), "{}", error.message);
+        let error = check_text("ASK {}", "query", 3).unwrap_err();
+        assert_eq!(error.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(check_text("ASK { { } }", "query", 100).is_ok());
+        let chain = format!("ASK {{ FILTER(1{}) }}", " + 1".repeat(600));
+        let error = check_text(&chain, "query", 1 << 20).unwrap_err();
+        assert!(error.message.contains("limit is 500"), "{}", error.message);
+    }
+
+    #[test]
+    fn operators_are_counted_but_not_hyphens_in_names() {
+        let count = |text: &str| shape(text).operators;
+        assert_eq!(count("SELECT ?s { ?s ex:a-b-c ?o }"), 0);
+        assert_eq!(count("SELECT ?s { ?s <http://x/a-b/c> \"a-b\" }"), 0);
+        assert_eq!(count("ASK { FILTER(?a-1-?b - true-true) }"), 5);
+        assert_eq!(
+            count("ASK { {} UNION {} OPTIONAL {} MINUS {} FILTER(!?a || ?b) }"),
+            7
+        );
+        assert_eq!(count("ASK { ?s ex:p/ex:q|^ex:r ?o }"), 3);
+        assert_eq!(count("ASK { ?s ?p 2.5e-3 }"), 1);
+    }
+
+    #[test]
+    fn service_is_found_wherever_it_hides() {
+        let parse = |q: &str| spargebra::SparqlParser::new().parse_query(q).unwrap();
+        for query in [
+            "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }",
+            "SELECT * { ?a ?b ?c OPTIONAL { SERVICE SILENT <http://x/> { ?s ?p ?o } } }",
+            "SELECT * { ?a ?b ?c FILTER EXISTS { SERVICE <http://x/> { ?s ?p ?o } } }",
+            "SELECT (COUNT(*) AS ?n) { { SELECT * { SERVICE ?g { ?s ?p ?o } } } }",
+        ] {
+            assert!(refuse_service_in_query(&parse(query)).is_err(), "{query}");
+        }
+        let plain = parse("SELECT * { ?service ?p <http://x/service> FILTER(?service) }");
+        assert!(refuse_service_in_query(&plain).is_ok());
+        let update = spargebra::SparqlParser::new()
+            .parse_update("INSERT { ?s ?p ?o } WHERE { SERVICE <http://x/> { ?s ?p ?o } }")
+            .unwrap();
+        assert!(refuse_service_in_update(&update).is_err());
+    }
+}

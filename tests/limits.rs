@@ -1,0 +1,314 @@
+//! Bounded queries: the time limit stops evaluation (not just the response), the concurrency cap
+//! refuses at once while other routes answer, oversized and over-nested requests are refused
+//! before parsing, and SERVICE never reaches the network.
+
+mod common;
+
+use claimgraph::http::Limits;
+use common::{repo, Options, TestServer, TOKEN};
+use std::time::{Duration, Instant};
+
+/// A cross product of the seed data with itself three times: far too many rows to finish.
+const ENDLESS: &str = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }";
+
+async fn seeded(limits: Limits) -> TestServer {
+    TestServer::start(Options {
+        data_dirs: vec![repo().join("ontology"), repo().join("data")],
+        limits,
+        ..Options::default()
+    })
+    .await
+}
+
+async fn post_query(server: &TestServer, query: &str) -> reqwest::Response {
+    server
+        .client
+        .post(server.url("sparql"))
+        .header("Content-Type", "application/sparql-query")
+        .header("Accept", "application/sparql-results+json")
+        .body(query.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn running(server: &TestServer) -> u64 {
+    let text = server
+        .client
+        .get(server.url("metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("claimgraph_queries_running "))
+        .expect("the gauge is exposed")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Waits until no query is being evaluated: the evaluation threads themselves have ended.
+async fn assert_queries_stop(server: &TestServer, within: Duration) {
+    let start = Instant::now();
+    while running(server).await > 0 {
+        assert!(
+            start.elapsed() < within,
+            "a query was still being evaluated {within:?} after its response ended"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The JSON error message, after checking the status.
+async fn error_message(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status(), status);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    body["message"].as_str().unwrap().to_owned()
+}
+
+fn with_timeout(seconds: u64) -> Limits {
+    Limits {
+        query_timeout: Some(Duration::from_secs(seconds)),
+        ..Limits::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_streaming_query_past_its_time_limit_is_aborted_and_stops() {
+    let server = seeded(with_timeout(2)).await;
+    let start = Instant::now();
+    let response = post_query(&server, ENDLESS).await;
+    assert_eq!(response.status(), 200, "the first rows come at once");
+    // The client reads as fast as it can: the body must end in an error, not a complete result.
+    let body = response.bytes().await;
+    let elapsed = start.elapsed();
+    assert!(body.is_err(), "a timed-out result must not look complete");
+    assert!(
+        elapsed < Duration::from_secs(4),
+        "stopped after {elapsed:?}"
+    );
+    eprintln!("streaming query aborted after {elapsed:?}");
+    assert_queries_stop(&server, Duration::from_secs(2)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_past_its_time_limit_before_its_first_result_gets_500_naming_the_limit() {
+    let server = seeded(with_timeout(2)).await;
+    let start = Instant::now();
+    let response = post_query(
+        &server,
+        "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    )
+    .await;
+    let elapsed = start.elapsed();
+    let message = error_message(response, 500).await;
+    assert!(message.contains("--query-timeout"), "{message}");
+    assert!(message.contains("2 s"), "{message}");
+    assert!(
+        elapsed < Duration::from_secs(4),
+        "answered after {elapsed:?}"
+    );
+    eprintln!("counting query refused after {elapsed:?}");
+    assert_queries_stop(&server, Duration::from_secs(3)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_stops_reading_does_not_keep_a_query_past_its_limit() {
+    let server = seeded(with_timeout(2)).await;
+    let response = post_query(&server, ENDLESS).await;
+    assert_eq!(response.status(), 200);
+    // Hold the response unread: the evaluation thread blocks on a full channel until the deadline.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_queries_stop(&server, Duration::from_secs(2)).await;
+    assert!(response.bytes().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_server_refuses_queries_at_once_and_keeps_answering_other_routes() {
+    let server = seeded(Limits {
+        max_queries: 1,
+        ..with_timeout(30)
+    })
+    .await;
+    let slow = post_query(&server, ENDLESS).await;
+    assert_eq!(slow.status(), 200);
+
+    let start = Instant::now();
+    let refused = post_query(&server, "ASK {}").await;
+    assert!(start.elapsed() < Duration::from_secs(1), "refused at once");
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let message = error_message(refused, 503).await;
+    assert!(message.contains("--max-queries"), "{message}");
+
+    let health = server
+        .client
+        .get(server.url("healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(running(&server).await, 1);
+    let claims = server
+        .client
+        .get(server.url("claims"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(claims.status(), 200);
+
+    // The slot comes back once the slow query's evaluation has stopped.
+    drop(slow);
+    assert_queries_stop(&server, Duration::from_secs(3)).await;
+    let again = post_query(&server, "ASK {}").await;
+    assert_eq!(again.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_body_gets_413_naming_the_limit() {
+    let server = seeded(Limits {
+        max_body_bytes: 1000,
+        ..Limits::default()
+    })
+    .await;
+    let padding = format!("ASK {{}} #{}", "x".repeat(1000));
+    let message = error_message(post_query(&server, &padding).await, 413).await;
+    assert!(message.contains("--max-body-bytes"), "{message}");
+    assert!(message.contains("1000 bytes"), "{message}");
+    // The same text by GET is as long, and refused by the same limit.
+    let response = server
+        .client
+        .get(server.url("sparql"))
+        .query(&[("query", padding.as_str())])
+        .send()
+        .await
+        .unwrap();
+    error_message(response, 413).await;
+    let ok = post_query(&server, "ASK {}").await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_nesting_is_refused_before_parsing_and_the_server_stays_up() {
+    let server = seeded(Limits::default()).await;
+    let braces = format!("ASK {}{}", "{".repeat(10_000), "}".repeat(10_000));
+    let parens = format!(
+        "ASK {{ FILTER({}1{}) }}",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
+    let brackets = format!(
+        "ASK {{ ?s ?p {} }}",
+        "[ ?p ".repeat(10_000) + &"]".repeat(10_000)
+    );
+    for query in [&braces, &parens, &brackets] {
+        let message = error_message(post_query(&server, query).await, 400).await;
+        assert!(message.contains("levels deep"), "{message}");
+        assert!(message.contains("limit is 200"), "{message}");
+    }
+    let update = server
+        .client
+        .post(server.url("sparql"))
+        .header("Content-Type", "application/sparql-update")
+        .bearer_auth(TOKEN)
+        .body(format!(
+            "INSERT {{}} WHERE {}{}",
+            "{".repeat(10_000),
+            "}".repeat(10_000)
+        ))
+        .send()
+        .await
+        .unwrap();
+    let message = error_message(update, 400).await;
+    assert!(message.contains("update nests"), "{message}");
+
+    let health = server
+        .client
+        .get(server.url("healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    // Nesting within the limit still works, braces in strings and IRIs do not count.
+    let fine = format!(
+        "ASK {{ {} FILTER(\"{{{{{{\" != '((((') }}",
+        "{ ".repeat(150) + &"} ".repeat(150)
+    );
+    assert_eq!(post_query(&server, &fine).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_is_refused_without_any_connection() {
+    let server = seeded(Limits::default()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/sparql", listener.local_addr().unwrap());
+    for query in [
+        format!("SELECT * {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}"),
+        format!(
+            "SELECT * {{ ?a ?b ?c OPTIONAL {{ SERVICE SILENT <{endpoint}> {{ ?s ?p ?o }} }} }}"
+        ),
+        format!("ASK {{ FILTER EXISTS {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }} }}"),
+    ] {
+        let message = error_message(post_query(&server, &query).await, 400).await;
+        assert_eq!(
+            message,
+            "federated queries (SERVICE) are disabled on this server"
+        );
+    }
+    let update = server
+        .client
+        .post(server.url("sparql"))
+        .header("Content-Type", "application/sparql-update")
+        .bearer_auth(TOKEN)
+        .body(format!(
+            "INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let message = error_message(update, 400).await;
+    assert!(message.contains("(SERVICE) are disabled"), "{message}");
+    let connection = tokio::time::timeout(Duration::from_secs(1), listener.accept()).await;
+    assert!(connection.is_err(), "the server connected to {endpoint}");
+}
+
+/// Long chains of operators parse into trees as deep as they are long (2,000 `+` used to crash
+/// the server with a stack overflow): up to the limit they are answered, beyond it refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn long_operator_chains_are_answered_up_to_the_limit_and_refused_beyond() {
+    let server = seeded(Limits::default()).await;
+    let chains = |n: usize| {
+        [
+            format!("ASK {{ FILTER(1{} = {}) }}", " + 1".repeat(n), n + 1),
+            format!("ASK {{ {{}}{} }}", " UNION {}".repeat(n)),
+            format!("ASK {{ FILTER(true{}) }}", " && true".repeat(n / 2)),
+        ]
+    };
+    for query in chains(190) {
+        let response = post_query(&server, &query).await;
+        assert_eq!(response.status(), 200, "{}", &query[..40]);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["boolean"], true, "{}", &query[..40]);
+    }
+    // Paths are chains too (sequence of 480 steps: no match, but evaluated).
+    let path = format!("ASK {{ ?s <p>{} ?o }}", "/<p>".repeat(480));
+    assert_eq!(post_query(&server, &path).await.status(), 200);
+    for query in chains(2_000) {
+        let message = error_message(post_query(&server, &query).await, 400).await;
+        assert!(message.contains("limit is"), "{message}");
+    }
+    // Prefix operators recurse too (the parser accepts `!!x`), and count as nesting.
+    let nots = format!("ASK {{ FILTER({}true) }}", "!".repeat(100_000));
+    let message = error_message(post_query(&server, &nots).await, 400).await;
+    assert!(message.contains("levels deep"), "{message}");
+    let health = server
+        .client
+        .get(server.url("healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
