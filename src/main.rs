@@ -26,7 +26,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the store over HTTP: SPARQL 1.1 Protocol at /sparql, health at /healthz.
+    /// Serve the store over HTTP: SPARQL at /sparql, Graph Store at /store, claims and provenance,
+    /// linked data, exports.
+    ///
+    /// Routes: /sparql (SPARQL 1.1 Protocol), /store (Graph Store Protocol), /claims and
+    /// /claims/{id} (claims API, pages), /claims/{id}/provenance and /provenance (where a claim or
+    /// a triple comes from), every IRI under --base (linked data), /export, /export/claimreview,
+    /// /export/nanopubs, /.well-known/void, /ns (the vocabulary), /openapi.json, /healthz,
+    /// /metrics, / (home page).
     ///
     /// On start the RDF files and claim sheets under --data and --ontology are loaded into the
     /// store, and loaded again when they change (replacing exactly the graphs they filled before):

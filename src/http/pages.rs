@@ -604,7 +604,7 @@ async fn graph(
         Representation::Html | Representation::Json => {
             let store = state.store.clone();
             let iri = graph.as_str().to_owned();
-            let count = blocking(&state, move || Ok(store.quads(Some(&graph)).count())).await?;
+            let count = blocking(state, move || Ok(store.quads(Some(&graph)).count())).await?;
             html_response(html::graph(&iri, count, &alternates(path, false)))
         }
     };
