@@ -847,32 +847,14 @@ async fn a_client_that_goes_away_stops_its_export() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.chunk().await.unwrap().is_some());
-    assert_eq!(running(&server).await, 1, "the export is streaming");
+    assert_eq!(server.running_queries().await, 1, "the export is streaming");
     drop(response);
     let started = Instant::now();
-    while running(&server).await > 0 {
+    while server.running_queries().await > 0 {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "the export kept running"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-async fn running(server: &TestServer) -> u64 {
-    let metrics = server
-        .client
-        .get(server.url("metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("claimgraph_queries_running "))
-        .unwrap()
-        .parse()
-        .unwrap()
 }

@@ -32,28 +32,10 @@ async fn post_query(server: &TestServer, query: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn running(server: &TestServer) -> u64 {
-    let text = server
-        .client
-        .get(server.url("metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix("claimgraph_queries_running "))
-        .expect("the gauge is exposed")
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 /// Waits until no query is being evaluated: the evaluation threads themselves have ended.
 async fn assert_queries_stop(server: &TestServer, within: Duration) {
     let start = Instant::now();
-    while running(server).await > 0 {
+    while server.running_queries().await > 0 {
         assert!(
             start.elapsed() < within,
             "a query was still being evaluated {within:?} after its response ended"
@@ -151,7 +133,7 @@ async fn a_full_server_refuses_queries_at_once_and_keeps_answering_other_routes(
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
-    assert_eq!(running(&server).await, 1);
+    assert_eq!(server.running_queries().await, 1);
     let claims = server
         .client
         .get(server.url("claims"))

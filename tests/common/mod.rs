@@ -129,6 +129,27 @@ impl TestServer {
             .unwrap()
     }
 
+    /// The `claimgraph_queries_running` gauge of `/metrics`: queries (and streamed responses)
+    /// still being evaluated.
+    pub async fn running_queries(&self) -> u64 {
+        let metrics = self
+            .client
+            .get(self.url("metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("claimgraph_queries_running "))
+            .expect("the gauge is exposed")
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
     pub async fn update(&self, update: &str) -> reqwest::Response {
         self.client
             .post(self.url("sparql"))
