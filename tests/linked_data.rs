@@ -363,6 +363,25 @@ async fn html_pages_are_well_formed_and_show_the_quote_in_its_text() {
         let page = response.text().await.unwrap();
         assert_eq!(html_errors(&page), Vec::<String>::new(), "{path}");
     }
+    // The list page's links (next page, JSON) work as they are.
+    let page = get(&server, "/claims?status=alleged&limit=3&format=html", "*/*")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for rel in ["next", "alternate"] {
+        let marker = format!("rel=\"{rel}\"");
+        let tag_start = page[..page
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {rel} link"))]
+            .rfind("<a ")
+            .unwrap();
+        let tag = &page[tag_start..];
+        let href = &tag[tag.find("href=\"").unwrap() + 6..];
+        let href = href[..href.find('"').unwrap()].replace("&amp;", "&");
+        let response = get(&server, &href, "*/*").await;
+        assert_eq!(response.status(), 200, "{rel}: {href}");
+    }
     // An entity's page lists the claims about it.
     let page = get(&server, "/entities/netflix", "text/html")
         .await

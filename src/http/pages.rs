@@ -285,7 +285,7 @@ pub async fn list_claims(
     let base = state.store.base().to_owned();
     let html = match params.format.as_deref() {
         Some("html") => true,
-        Some("json") | None if params.format.is_some() => false,
+        Some("json") => false,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
                 "unknown format {other:?}: use json or html"
@@ -341,6 +341,9 @@ pub async fn list_claims(
     let filters = filter_query(&params);
     let next = page.next_after.as_ref().map(|after| {
         let mut query = form_urlencoded::Serializer::new(filters.clone());
+        if let Some(format) = &params.format {
+            query.append_pair("format", format);
+        }
         query.append_pair("after", after);
         format!("/claims?{}", query.finish())
     });
@@ -360,7 +363,7 @@ pub async fn list_claims(
     Ok(response)
 }
 
-/// The filters of a `/claims` request as a query string, without the cursor.
+/// The filters of a `/claims` request as a query string, without the cursor and the format.
 fn filter_query(params: &ClaimsParams) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in [
@@ -369,7 +372,6 @@ fn filter_query(params: &ClaimsParams) -> String {
         ("entity", &params.entity),
         ("claimant", &params.claimant),
         ("q", &params.q),
-        ("format", &params.format),
     ] {
         if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
             query.append_pair(name, value);
