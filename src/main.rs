@@ -444,14 +444,7 @@ fn dump(args: DumpArgs) -> Result<()> {
     })?;
     let graph = args.graph.as_deref().map(parse_iri).transpose()?;
     let store = args.store.open()?;
-    let writer: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut writer = BufWriter::new(writer);
+    let mut writer = output(args.output.as_deref())?;
     if args.canonical {
         let nquads = store.dump(RdfFormat::NQuads, graph.as_ref(), Vec::new())?;
         let nquads = String::from_utf8(nquads)
@@ -465,6 +458,18 @@ fn dump(args: DumpArgs) -> Result<()> {
     writer
         .flush()
         .map_err(|e| Error::io("cannot write the dump", e))
+}
+
+/// Where `dump` and `export` write: the `--output` file (created), or stdout; buffered.
+fn output(path: Option<&std::path::Path>) -> Result<BufWriter<Box<dyn Write>>> {
+    let writer: Box<dyn Write> = match path {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    Ok(BufWriter::new(writer))
 }
 
 fn export(args: ExportArgs) -> Result<()> {
@@ -481,14 +486,7 @@ fn export(args: ExportArgs) -> Result<()> {
         )));
     }
     let store = args.store.open()?;
-    let writer: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut writer = BufWriter::new(writer);
+    let mut writer = output(args.output.as_deref())?;
     export.write(&store, &CancellationToken::new(), args.gzip, &mut writer)?;
     writer
         .flush()

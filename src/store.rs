@@ -933,7 +933,7 @@ const CHUNK_BYTES: usize = 64 * 1024;
 
 /// Cancels the query when dropped: when the response body is dropped (finished, or the client
 /// disconnected), or when the request handler is dropped before the response started.
-struct CancelOnDrop(CancellationToken);
+pub(crate) struct CancelOnDrop(pub(crate) CancellationToken);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {

@@ -238,7 +238,7 @@ async fn a_claim_in_every_representation() {
             quads.iter().any(|q| q.subject.to_string() == subject),
             "{accept}"
         );
-        // The content triples (Netflix as subject of an assertion) come along.
+        // The claim's appearances come along with it.
         assert!(
             quads
                 .iter()

@@ -186,13 +186,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     use std::sync::atomic::{AtomicBool, Ordering};
-    struct CancelOnDrop(oxigraph::sparql::CancellationToken);
-    impl Drop for CancelOnDrop {
-        fn drop(&mut self) {
-            self.0.cancel();
-        }
-    }
-    let guard = CancelOnDrop(oxigraph::sparql::CancellationToken::new());
+    let guard = crate::store::CancelOnDrop(oxigraph::sparql::CancellationToken::new());
     let timed_out = Arc::new(AtomicBool::new(false));
     let timer = state.limits.query_timeout.map(|timeout| {
         let (token, timed_out) = (guard.0.clone(), timed_out.clone());

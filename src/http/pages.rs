@@ -11,7 +11,7 @@
 //! pages, which saves clients a round trip. Unknown IRIs are 404.
 
 use super::html::{self, Alternate, QuoteContext, ResourcePage};
-use super::{blocking, graph_store, negotiate, AppState};
+use super::{blocking, graph_store, negotiate, sparql, AppState};
 use crate::catalog::{self, ClaimFilter, ClaimPage, ClaimSummary};
 use crate::error::Error;
 use crate::formats::{RdfSyntax, RDF_SYNTAXES};
@@ -109,20 +109,8 @@ fn representation(
         offers.push(JSON);
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let (index, media_type) = negotiate::choose(accept, &offers).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_ACCEPTABLE,
-            format!(
-                "none of the media types in Accept is available; available: {}",
-                offers
-                    .iter()
-                    .flat_map(|o| o.iter().copied())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
-        .with_header(header::VARY, "Accept")
-    })?;
+    let (index, media_type) =
+        negotiate::choose(accept, &offers).ok_or_else(|| sparql::not_acceptable(&offers))?;
     Ok(match index {
         i if i < RDF_SYNTAXES.len() => Representation::Rdf(&RDF_SYNTAXES[i], media_type),
         i if i == RDF_SYNTAXES.len() => Representation::Html,
@@ -223,15 +211,11 @@ fn rdf_response(
         }
     }
     let body = writer.finish().map_err(io)?;
-    Ok(([(header::CONTENT_TYPE, content_type(media_type))], body).into_response())
-}
-
-fn content_type(media_type: &str) -> String {
-    if media_type.starts_with("text/") {
-        format!("{media_type}; charset=utf-8")
-    } else {
-        media_type.to_owned()
-    }
+    Ok((
+        [(header::CONTENT_TYPE, sparql::with_charset(media_type))],
+        body,
+    )
+        .into_response())
 }
 
 /// A filter value: a key under `<base>KIND/`, or an absolute IRI.
@@ -489,7 +473,7 @@ pub async fn vocabulary(
     let quads = blocking(&state, || Ok(catalog::vocabulary()?)).await?;
     let response = match representation {
         Representation::Rdf(syntax, media_type) if syntax.format == RdfFormat::Turtle => (
-            [(header::CONTENT_TYPE, content_type(media_type))],
+            [(header::CONTENT_TYPE, sparql::with_charset(media_type))],
             catalog::ONTOLOGY,
         )
             .into_response(),
