@@ -7,12 +7,12 @@ mod error;
 mod export;
 mod graph_store;
 mod html;
-mod limits;
+pub(crate) mod limits;
 mod negotiate;
 mod openapi;
 mod pages;
 mod provenance;
-mod sparql;
+pub(crate) mod sparql;
 
 pub use error::ApiError;
 pub use limits::Limits;

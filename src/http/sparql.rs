@@ -248,7 +248,7 @@ fn check_charset(content_type: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn utf8_body(body: Bytes, what: &str) -> Result<String, ApiError> {
+pub(crate) fn utf8_body(body: Bytes, what: &str) -> Result<String, ApiError> {
     String::from_utf8(body.to_vec()).map_err(|e| {
         ApiError::bad_request(format!(
             "the {what} is not valid UTF-8 (invalid byte at offset {})",
@@ -258,14 +258,14 @@ fn utf8_body(body: Bytes, what: &str) -> Result<String, ApiError> {
 }
 
 /// Decoded `application/x-www-form-urlencoded` pairs (URL query strings or form bodies).
-pub(super) struct Params {
-    pub(super) pairs: Vec<(String, String)>,
+pub(crate) struct Params {
+    pub(crate) pairs: Vec<(String, String)>,
 }
 
 impl Params {
     /// Decodes pairs, refusing percent-escapes that do not decode to UTF-8 (rather than silently
     /// replacing them, which would change the query).
-    pub(super) fn decode(input: &[u8]) -> Result<Self, ApiError> {
+    pub(crate) fn decode(input: &[u8]) -> Result<Self, ApiError> {
         let mut pairs = Vec::new();
         for part in input.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match part.iter().position(|b| *b == b'=') {
@@ -277,7 +277,7 @@ impl Params {
         Ok(Self { pairs })
     }
 
-    fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.pairs.iter().any(|(n, _)| n == name)
     }
 
@@ -289,7 +289,7 @@ impl Params {
     }
 
     /// The value of a parameter that may appear at most once.
-    fn single(&self, name: &str) -> Result<Option<String>, ApiError> {
+    pub(crate) fn single(&self, name: &str) -> Result<Option<String>, ApiError> {
         let mut values = self.all(name);
         let first = values.next().cloned();
         if values.next().is_some() {
@@ -300,7 +300,7 @@ impl Params {
         Ok(first)
     }
 
-    fn dataset(&self, default: &str, named: &str) -> Result<DatasetParams, ApiError> {
+    pub(crate) fn dataset(&self, default: &str, named: &str) -> Result<DatasetParams, ApiError> {
         let iris = |name: &str| {
             self.all(name)
                 .map(|v| {
@@ -317,7 +317,7 @@ impl Params {
     }
 
     /// With a direct POST the operation is the body; one in the URL too would be ambiguous.
-    fn refuse_operation_in_url(&self) -> Result<(), ApiError> {
+    pub(crate) fn refuse_operation_in_url(&self) -> Result<(), ApiError> {
         if self.has("query") || self.has("update") {
             return Err(ApiError::bad_request(
                 "the operation is in the body of a direct POST: remove query=/update= from the URL",
