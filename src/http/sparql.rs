@@ -334,8 +334,11 @@ fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
         match raw[i] {
             b'+' => bytes.push(b' '),
             b'%' => {
+                // Two hex digits exactly: `u8::from_str_radix` alone would also take a sign
+                // (`%+1` as byte 1), which no other decoder does (found by fuzzing).
                 let hex = raw
                     .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or_else(|| {
@@ -367,6 +370,9 @@ mod tests {
         assert!(params.has("flag"));
         assert!(Params::decode(b"query=%ZZ").is_err());
         assert!(Params::decode(b"query=%FF").is_err());
+        // Regression (fuzz target http_request): a sign is not a hex digit.
+        assert!(Params::decode(b"query=%+1").is_err());
+        assert!(Params::decode(b"query=%+f").is_err());
         assert!(Params::decode(b"query=a&query=b")
             .unwrap()
             .single("query")
