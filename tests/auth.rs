@@ -243,6 +243,9 @@ async fn roles_decide_who_reads_the_audit_trail() {
     assert_eq!(update.status(), 403);
 }
 
+/// A record's agent, operation, outcome, quads added and removed.
+type Summary = (String, String, String, Option<u64>, Option<u64>);
+
 /// The newest records of `/audit`, read by an admin.
 async fn audit(server: &TestServer, token: &str, limit: usize) -> Vec<serde_json::Value> {
     let response = server
@@ -317,7 +320,7 @@ async fn the_audit_trail_records_who_wrote_what_and_how_much() {
     assert_eq!(remove.status(), 404);
 
     let records = audit(&server, ROOT, 10).await;
-    let summary: Vec<(String, String, String, Option<u64>, Option<u64>)> = records
+    let summary: Vec<Summary> = records
         .iter()
         .map(|r| {
             (
