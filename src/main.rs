@@ -34,7 +34,7 @@ enum Command {
     /// /claims/{id} (claims API, pages), /claims/{id}/provenance and /provenance (where a claim or
     /// a triple comes from), every IRI under --base (linked data), /export, /export/claimreview,
     /// /export/nanopubs, /.well-known/void, /ns (the vocabulary), /openapi.json, /healthz,
-    /// /metrics, / (home page).
+    /// /metrics, / (home page), /audit and /audit/sparql (the audit trail of writes, for admins).
     ///
     /// On start the RDF files and claim sheets under --data and --ontology are loaded into the
     /// store, and loaded again when they change (replacing exactly the graphs they filled before):
