@@ -1,6 +1,7 @@
 //! claimgraph: a fact-checking knowledge graph. Claims with provenance, stored in an embedded
 //! Oxigraph store and served as SPARQL 1.1 and linked data. See ARCHITECTURE.md for the map.
 
+pub mod audit;
 pub mod canonical;
 pub mod catalog;
 pub mod claims;
