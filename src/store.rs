@@ -86,6 +86,49 @@ pub struct ClaimStore {
     metrics: QueryMetrics,
 }
 
+/// What [`ClaimStore::backup`] made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSummary {
+    /// Quads in the backup.
+    pub quads: usize,
+    /// Bytes of its files (hard-linked files count in full, though they take no new space).
+    pub bytes: u64,
+    pub elapsed: std::time::Duration,
+}
+
+/// Oxigraph's bulk loader writes `bulk-*.sst` files into the store directory and removes them
+/// after they are ingested (or when the load fails); a process killed meanwhile leaves them
+/// behind. RocksDB never references them by that name (ingesting moves or links them under a
+/// number of its own), so they are garbage: without this they would pile up with every
+/// interrupted load.
+fn remove_abandoned_bulk_files(store: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(store)
+        .map_err(|e| Error::io(format!("cannot list store {}", store.display()), e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("bulk-") && name.ends_with(".sst") {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| Error::io(format!("cannot remove {}", entry.path().display()), e))?;
+        }
+    }
+    Ok(())
+}
+
+fn dir_size(dir: &Path) -> io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_size(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
+
 /// Counters of query activity, for `/metrics` and for tests that check cancellation.
 #[derive(Debug, Default)]
 pub struct QueryMetrics {
@@ -117,7 +160,45 @@ impl ClaimStore {
     pub fn open(path: &Path, base: &str) -> Result<Self> {
         std::fs::create_dir_all(path)
             .map_err(|e| Error::io(format!("cannot create store {}", path.display()), e))?;
-        Ok(Self::with_store(Store::open(path)?, base))
+        let store = Store::open(path)?;
+        // Only now, holding RocksDB's lock, is no other process loading into this directory.
+        remove_abandoned_bulk_files(path)?;
+        Ok(Self::with_store(store, base))
+    }
+
+    /// Copies the store, as it is at one instant, into the new directory `target`, while it stays
+    /// open for reading and writing (a RocksDB checkpoint: immutable files are hard-linked when
+    /// `target` is on the same file system, copied otherwise). A write committed before the
+    /// call is in the copy; one committed during it is in the copy whole or not at all. The copy
+    /// is a store of its own: open it with `--store`. `target` must not exist (a backup never
+    /// overwrites); its parent is created if needed. On failure nothing is left at `target`.
+    pub fn backup(&self, target: &Path) -> Result<BackupSummary> {
+        let named = |what: &str| format!("cannot back up into {}: {what}", target.display());
+        if target.symlink_metadata().is_ok() {
+            return Err(Error::Invalid(named(
+                "it already exists (a backup goes into a new directory)",
+            )));
+        }
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(named("its parent"), e))?;
+        }
+        let started = std::time::Instant::now();
+        self.store
+            .backup(target)
+            .map_err(|e| Error::Invalid(named(&e.to_string())))?;
+        // Reopening the copy proves it usable and counts what it holds, not what the live store
+        // holds by now.
+        let quads = Store::open_read_only(target)
+            .and_then(|copy| copy.len())
+            .map_err(|e| {
+                let _ = std::fs::remove_dir_all(target);
+                Error::Invalid(named(&format!("the copy does not open: {e}")))
+            })?;
+        Ok(BackupSummary {
+            quads,
+            bytes: dir_size(target).map_err(|e| Error::io(named("cannot measure it"), e))?,
+            elapsed: started.elapsed(),
+        })
     }
 
     fn with_store(store: Store, base: &str) -> Self {
