@@ -91,8 +91,8 @@ enum Command {
     /// DIR must not exist. On the same file system the copy hard-links the store's immutable
     /// files, so it is quick and takes little new space; it is a complete store either way.
     /// Restore by using the copy as --store (copy it back, or point the server at it). This
-    /// command opens the store, so stop the server first (RocksDB lets one process open a store;
-    /// the copy itself is made while the store stays open, so a server can offer it online).
+    /// command opens the store, so stop the server first; a running server backs itself up
+    /// online with POST /admin/backup?dir=DIR (write token).
     Backup(BackupArgs),
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use claimgraph::ClaimStore;
-use common::repo;
+use common::{repo, Options, TestServer, TOKEN};
 use oxigraph::io::RdfFormat;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
@@ -354,4 +354,73 @@ fn a_backup_opens_as_an_identical_store_and_never_overwrites() {
     assert_eq!(left.len(), 1);
     assert_eq!(std::fs::read(existing.join("keep.txt")).unwrap(), b"mine");
     assert_eq!(canonical(&store), original);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_server_backs_itself_up_online_for_the_write_token_only() {
+    let _serial = one_at_a_time();
+    let data = vec![repo().join("ontology"), repo().join("data")];
+    let mut server = TestServer::start(Options {
+        data_dirs: data,
+        ..Options::default()
+    })
+    .await;
+    // A write committed just before the backup (still in RocksDB's memtable and log) is in it.
+    let response = server
+        .update("INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/a> <http://example.org/b> \"last\" } }")
+        .await;
+    assert!(response.status().is_success());
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("online");
+    let url = |path: &Path| {
+        reqwest::Url::parse_with_params(&server.url("admin/backup"), [("dir", s(path))]).unwrap()
+    };
+
+    let refused = server.client.post(url(&copy)).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(!copy.exists());
+
+    let made = server
+        .client
+        .post(url(&copy))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let made: serde_json::Value = made.json().await.unwrap();
+    assert_eq!(made["dir"], s(&copy));
+    assert!(made["quads"].as_u64().unwrap() > 800, "{made}");
+
+    let again = server
+        .client
+        .post(url(&copy))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+    let message = again.text().await.unwrap();
+    assert!(message.contains("already exists"), "{message}");
+    let relative = server
+        .client
+        .post(url(Path::new("relative/dir")))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(relative.status(), 400);
+
+    // The server still has its store open, so its side is read over HTTP.
+    let served = server
+        .client
+        .get(server.url("export?format=nquads"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    let original = claimgraph::canonical::canonical_nquads(&served.text().await.unwrap()).unwrap();
+    server.shutdown().await;
+    assert!(original.contains("\"last\""));
+    assert_eq!(canonical(&copy), original);
 }
