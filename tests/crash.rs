@@ -356,6 +356,9 @@ fn a_backup_opens_as_an_identical_store_and_never_overwrites() {
     assert_eq!(canonical(&store), original);
 }
 
+// The guard only keeps the other tests of this file (plain threads) from running meanwhile; no
+// task of this runtime ever waits for it.
+#[allow(clippy::await_holding_lock)]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_running_server_backs_itself_up_online_for_the_write_token_only() {
     let _serial = one_at_a_time();
