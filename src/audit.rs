@@ -119,7 +119,7 @@ impl AuditLog {
         std::fs::create_dir_all(path)
             .map_err(|e| Error::io(format!("cannot create audit store {}", path.display()), e))?;
         let log = Self {
-            store: oxigraph::store::Store::open(path)?,
+            store: crate::store::open_on_disk(path)?,
             base: base.to_owned(),
             next: AtomicU64::new(0),
         };

@@ -195,6 +195,90 @@ impl Touched {
     }
 }
 
+/// What [`ClaimStore::backup`] made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSummary {
+    /// Quads in the backup.
+    pub quads: usize,
+    /// Bytes of its files (hard-linked files count in full, though they take no new space).
+    pub bytes: u64,
+    pub elapsed: std::time::Duration,
+}
+
+/// Oxigraph's bulk loader writes `bulk-*.sst` files into the store directory and removes them
+/// after they are ingested (or when the load fails); a process killed meanwhile leaves them
+/// behind. RocksDB never references them by that name (ingesting moves or links them under a
+/// number of its own), so they are garbage: without this they would pile up with every
+/// interrupted load.
+fn remove_abandoned_bulk_files(store: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(store)
+        .map_err(|e| Error::io(format!("cannot list store {}", store.display()), e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("bulk-") && name.ends_with(".sst") {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| Error::io(format!("cannot remove {}", entry.path().display()), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens (creating if absent) the RocksDB store in `path`.
+#[cfg(feature = "rocksdb")]
+pub(crate) fn open_on_disk(path: &Path) -> Result<Store> {
+    Ok(Store::open(path)?)
+}
+
+#[cfg(feature = "rocksdb")]
+fn open_read_only(path: &Path) -> Result<Store> {
+    Ok(Store::open_read_only(path)?)
+}
+
+#[cfg(feature = "rocksdb")]
+fn checkpoint(store: &Store, target: &Path) -> Result<()> {
+    Ok(store.backup(target)?)
+}
+
+// Built without RocksDB (only the fuzz targets are, so that their sanitizer builds need not
+// compile its C++): nothing that needs a store on disk can run.
+#[cfg(not(feature = "rocksdb"))]
+pub(crate) fn open_on_disk(path: &Path) -> Result<Store> {
+    Err(without_rocksdb(path))
+}
+
+#[cfg(not(feature = "rocksdb"))]
+fn open_read_only(path: &Path) -> Result<Store> {
+    Err(without_rocksdb(path))
+}
+
+#[cfg(not(feature = "rocksdb"))]
+fn checkpoint(_: &Store, target: &Path) -> Result<()> {
+    Err(without_rocksdb(target))
+}
+
+#[cfg(not(feature = "rocksdb"))]
+fn without_rocksdb(path: &Path) -> Error {
+    Error::Invalid(format!(
+        "cannot open the store {}: this build has no RocksDB (the `rocksdb` feature is off)",
+        path.display()
+    ))
+}
+
+fn dir_size(dir: &Path) -> io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_size(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
+
 /// Counters of query activity, for `/metrics` and for tests that check cancellation.
 #[derive(Debug, Default)]
 pub struct QueryMetrics {
@@ -226,7 +310,9 @@ impl ClaimStore {
     pub fn open(path: &Path, base: &str) -> Result<Self> {
         std::fs::create_dir_all(path)
             .map_err(|e| Error::io(format!("cannot create store {}", path.display()), e))?;
-        let store = Store::open(path)?;
+        let store = open_on_disk(path)?;
+        // Only now, holding RocksDB's lock, is no other process loading into this directory.
+        remove_abandoned_bulk_files(path)?;
         // Inside the store's directory (RocksDB ignores a directory it did not make), so that
         // the trail moves, is backed up and is removed with the store.
         let audit = AuditLog::open(&path.join(AUDIT_DIR), base)?;
@@ -236,6 +322,43 @@ impl ClaimStore {
             writer: Mutex::new(()),
             metrics: QueryMetrics::default(),
             audit,
+        })
+    }
+
+    /// Copies the store and its audit trail, as they are at one instant, into the new directory
+    /// `target`, while the store stays open for reading and writing (RocksDB checkpoints:
+    /// immutable files are hard-linked when `target` is on the same file system, copied
+    /// otherwise). Writes wait meanwhile, so the copy and its trail agree: a write committed
+    /// before the call is in the copy, one asked for during it comes after. The copy is a store
+    /// of its own: open it with `--store`. `target` must not exist (a backup never overwrites);
+    /// its parent is created if needed. On failure nothing is left at `target`.
+    pub fn backup(&self, target: &Path) -> Result<BackupSummary> {
+        let named = |what: &str| format!("cannot back up into {}: {what}", target.display());
+        if target.symlink_metadata().is_ok() {
+            return Err(Error::Invalid(named(
+                "it already exists (a backup goes into a new directory)",
+            )));
+        }
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(named("its parent"), e))?;
+        }
+        let started = std::time::Instant::now();
+        let copied = {
+            let _writes_wait = self.lock_writer();
+            checkpoint(&self.store, target)
+                .and_then(|()| checkpoint(self.audit.store(), &target.join(AUDIT_DIR)))
+        };
+        // Reopening the copy proves it usable and counts what it holds, not what the live store
+        // holds by now.
+        let quads = copied.and_then(|()| open_read_only(target)?.len().map_err(Error::from));
+        let quads = quads.map_err(|e| {
+            let _ = std::fs::remove_dir_all(target);
+            Error::Invalid(named(&e.to_string()))
+        })?;
+        Ok(BackupSummary {
+            quads,
+            bytes: dir_size(target).map_err(|e| Error::io(named("cannot measure it"), e))?,
+            elapsed: started.elapsed(),
         })
     }
 

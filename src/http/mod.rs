@@ -3,6 +3,7 @@
 //! Invariant: this is the only module that knows HTTP. Handlers decode, authorise, call into
 //! `store`, and encode; blocking work never runs on the async runtime.
 
+mod admin;
 mod audit;
 pub mod auth;
 mod error;
@@ -112,6 +113,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(export::claimreview))
         .route("/export/nanopubs", get(export::nanopubs))
         .route("/.well-known/void", get(export::void))
+        .routes(routes!(admin::backup))
         .split_for_parts();
     let api = Arc::new(api);
     router
