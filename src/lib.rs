@@ -4,6 +4,7 @@
 pub mod canonical;
 pub mod catalog;
 pub mod claims;
+pub mod entities;
 pub mod error;
 pub mod export;
 pub mod formats;

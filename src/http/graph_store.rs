@@ -28,7 +28,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, OriginalUri, Reque
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
-use oxigraph::io::{RdfParser, RdfSyntaxError};
+use oxigraph::io::{RdfFormat, RdfParser, RdfSyntaxError};
 use oxigraph::model::{GraphName, NamedNode, Triple};
 use std::io::Write;
 
@@ -399,11 +399,18 @@ async fn write(state: &AppState, mode: Mode, parts: Vec<Part>) -> Result<bool, A
 /// Appends the triples of one part to `triples`; relative IRIs resolve against `base_iri` and
 /// blank nodes are renamed apart (two parts, or a POST and the graph it adds to, never share one).
 fn parse_part(part: &Part, base_iri: &str, triples: &mut Vec<Triple>) -> crate::Result<()> {
+    if part.syntax.format == RdfFormat::RdfXml {
+        crate::entities::check_rdfxml(&part.bytes)
+            .map_err(|message| Error::Invalid(format!("{}: {message}", part.label)))?;
+    }
     let parser = RdfParser::from_format(part.syntax.format)
         .with_base_iri(base_iri)
         .map_err(|e| Error::Invalid(format!("invalid base IRI {base_iri}: {e}")))?
         .rename_blank_nodes();
-    for quad in parser.for_slice(&part.bytes) {
+    let quads = parser
+        .for_slice(&part.bytes)
+        .with_document_loader(crate::entities::refuse_remote_context);
+    for quad in quads {
         let quad = quad.map_err(|e| parse_error(&part.label, e))?;
         if !quad.graph_name.is_default_graph() {
             return Err(Error::Invalid(format!(
