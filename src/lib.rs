@@ -1,6 +1,7 @@
 //! claimgraph: a fact-checking knowledge graph. Claims with provenance, stored in an embedded
 //! Oxigraph store and served as SPARQL 1.1 and linked data. See ARCHITECTURE.md for the map.
 
+pub mod audit;
 pub mod canonical;
 pub mod catalog;
 pub mod claims;
@@ -31,4 +32,189 @@ pub fn normalise_base(base: &str) -> Result<String> {
     oxigraph::model::NamedNode::new(base.as_str())
         .map_err(|e| Error::Invalid(format!("--base {base} is not an absolute IRI: {e}")))?;
     Ok(base)
+}
+
+/// Entry points for the cargo-fuzz targets in `fuzz/`; not an API (hidden, may change).
+///
+/// Invariant: each function runs the product's own code on its input, in the order the product
+/// runs it (the CLI's sheet path; the `/sparql` handlers' decoding, then the pre-parse limits,
+/// then Oxigraph's parser); nothing here decides anything the product does not.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::http::limits;
+    use crate::http::sparql::{utf8_body, Params};
+    use std::path::Path;
+
+    pub use crate::claims::anchor::{anchor, occurrences, slice, Anchor, AnchorError};
+
+    /// A claim sheet's text as `claimgraph check` sees it when read from `path`: parsed, checked
+    /// against the archived texts under `data_root`, compiled and validated against the shapes.
+    /// The number of quads it compiles to, or every error found.
+    pub fn claim_sheet(
+        path: &Path,
+        source: String,
+        data_root: &Path,
+    ) -> Result<usize, Vec<crate::Error>> {
+        let sheet = crate::claims::parse_sheet(path, source).map_err(|e| vec![e])?;
+        let compiled = crate::claims::prepare_sheets(
+            std::slice::from_ref(&sheet),
+            data_root,
+            crate::DEFAULT_BASE,
+        )?;
+        Ok(compiled.iter().map(|s| s.quads.len()).sum())
+    }
+
+    /// How a request reaches `/sparql`.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Request {
+        /// `GET /sparql?…`: everything in the URL.
+        Get,
+        /// `POST` `application/x-www-form-urlencoded`: the form body plus the URL's parameters.
+        Form,
+        /// `POST` `application/sparql-query`: the query is the body.
+        DirectQuery,
+        /// `POST` `application/sparql-update`: the update is the body.
+        DirectUpdate,
+    }
+
+    /// The `name=value` pairs `/sparql` decodes from a query string or form body.
+    pub fn form_pairs(input: &[u8]) -> Result<Vec<(String, String)>, String> {
+        Params::decode(input)
+            .map(|p| p.pairs)
+            .map_err(|e| e.message)
+    }
+
+    /// What `/sparql` does with a request before it touches the store: decode the operation and
+    /// its dataset, check the text's size and shape, and only then parse it (on a thread with a
+    /// tokio worker's 2 MiB stack, where the handlers parse) and look for `SERVICE`. `Ok(None)`
+    /// is a GET without parameters (the service description).
+    pub fn sparql_request(
+        request: Request,
+        url: &[u8],
+        body: &[u8],
+        max_bytes: usize,
+    ) -> Result<Option<()>, String> {
+        let operation = decode(request, url, body).map_err(|e| e.message)?;
+        let Some((text, is_update)) = operation else {
+            return Ok(None);
+        };
+        let what = if is_update { "update" } else { "query" };
+        limits::check_text(&text, what, max_bytes).map_err(|e| e.message)?;
+        let parse = move || -> Result<(), crate::http::ApiError> {
+            let parser = spargebra::SparqlParser::new()
+                .with_base_iri(crate::DEFAULT_BASE)
+                .expect("the default base is an absolute IRI");
+            if is_update {
+                let update = parser.parse_update(&text).map_err(crate::Error::from)?;
+                limits::refuse_service_in_update(&update)
+            } else {
+                let query = parser.parse_query(&text).map_err(crate::Error::from)?;
+                limits::refuse_service_in_query(&query)
+            }
+        };
+        std::thread::Builder::new()
+            .stack_size(TOKIO_WORKER_STACK)
+            .spawn(parse)
+            .expect("a thread can be spawned")
+            .join()
+            .expect("parsing does not panic")
+            .map(Some)
+            .map_err(|e| e.message)
+    }
+
+    /// tokio's default stack for runtime worker threads, on which the handlers parse.
+    const TOKIO_WORKER_STACK: usize = 2 * 1024 * 1024;
+
+    /// The operation text of a request and whether it is an update, as the handlers decode it.
+    fn decode(
+        request: Request,
+        url: &[u8],
+        body: &[u8],
+    ) -> Result<Option<(String, bool)>, crate::http::ApiError> {
+        let url_params = Params::decode(url)?;
+        let (text, is_update, params) = match request {
+            Request::Get => {
+                if url_params.has("update") {
+                    return Err(crate::http::ApiError::bad_request("update by GET"));
+                }
+                match url_params.single("query")? {
+                    Some(query) => (query, false, url_params),
+                    None if url_params.pairs.is_empty() => return Ok(None),
+                    None => return Err(crate::http::ApiError::bad_request("no query")),
+                }
+            }
+            Request::Form => {
+                let mut params = Params::decode(body)?;
+                params.pairs.extend(url_params.pairs);
+                match (params.single("query")?, params.single("update")?) {
+                    (Some(query), None) => (query, false, params),
+                    (None, Some(update)) => (update, true, params),
+                    _ => return Err(crate::http::ApiError::bad_request("no single operation")),
+                }
+            }
+            Request::DirectQuery | Request::DirectUpdate => {
+                url_params.refuse_operation_in_url()?;
+                let is_update = matches!(request, Request::DirectUpdate);
+                let what = if is_update { "update" } else { "query" };
+                let text = utf8_body(bytes::Bytes::copy_from_slice(body), what)?;
+                (text, is_update, url_params)
+            }
+        };
+        if is_update {
+            params.dataset("using-graph-uri", "using-named-graph-uri")?;
+        } else {
+            params.dataset("default-graph-uri", "named-graph-uri")?;
+        }
+        Ok(Some((text, is_update)))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn data() -> std::path::PathBuf {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+        }
+
+        #[test]
+        fn the_seed_sheet_compiles_and_a_broken_one_is_refused() {
+            let path = data().join("claims/zerohedge-2024-04-02.toml");
+            let source = std::fs::read_to_string(&path).unwrap();
+            let quads = claim_sheet(&path, source.clone(), &data()).unwrap();
+            assert!(quads > 500, "{quads} quads");
+            let broken = source.replacen("type = \"NewsArticle\"", "type = 7", 1);
+            let errors = claim_sheet(&path, broken, &data()).unwrap_err();
+            assert!(errors[0]
+                .to_string()
+                .contains("zerohedge-2024-04-02.toml:13:"));
+        }
+
+        #[test]
+        fn requests_are_decoded_checked_then_parsed() {
+            let query = |request, url: &str, body: &str| {
+                sparql_request(request, url.as_bytes(), body.as_bytes(), 1 << 20)
+            };
+            assert_eq!(query(Request::Get, "", ""), Ok(None));
+            assert_eq!(query(Request::Get, "query=ASK%7B%7D", ""), Ok(Some(())));
+            let deep = format!("SELECT * {}{}", "{".repeat(10_000), "}".repeat(10_000));
+            assert!(query(Request::DirectQuery, "", &deep)
+                .unwrap_err()
+                .contains("10000 levels deep"));
+            // Just under the limit, the parser runs on a worker-sized stack and survives.
+            let deepest = format!("ASK {}{}", "{".repeat(200), "}".repeat(200));
+            assert_eq!(query(Request::DirectQuery, "", &deepest), Ok(Some(())));
+            let update = "update=INSERT+DATA+%7B%3Cs%3E+%3Cp%3E+%3Co%3E%7D&using-graph-uri=nope";
+            assert!(query(Request::Form, "", update)
+                .unwrap_err()
+                .contains("using-graph-uri=nope is not an absolute IRI"));
+            assert!(query(
+                Request::DirectUpdate,
+                "",
+                "INSERT { ?s ?p ?o } WHERE { SERVICE <http://x/> { ?s ?p ?o } }"
+            )
+            .unwrap_err()
+            .contains("SERVICE"));
+            assert!(query(Request::DirectQuery, "query=x", "ASK {}").is_err());
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The `claimgraph` command line: serve, load, query, dump.
 
+use claimgraph::audit::{as_actor, Actor};
 use claimgraph::formats::{self, RdfSyntax, ResultsSyntax};
 use claimgraph::http::{self, ServeConfig};
 use claimgraph::loader::{self, RdfFile};
@@ -33,7 +34,7 @@ enum Command {
     /// /claims/{id} (claims API, pages), /claims/{id}/provenance and /provenance (where a claim or
     /// a triple comes from), every IRI under --base (linked data), /export, /export/claimreview,
     /// /export/nanopubs, /.well-known/void, /ns (the vocabulary), /openapi.json, /healthz,
-    /// /metrics, / (home page).
+    /// /metrics, / (home page), /audit and /audit/sparql (the audit trail of writes, for admins).
     ///
     /// On start the RDF files and claim sheets under --data and --ontology are loaded into the
     /// store, and loaded again when they change (replacing exactly the graphs they filled before):
@@ -86,6 +87,22 @@ enum Command {
     /// --seed and --batch give byte-identical output; memory stays flat as --claims grows.
     /// Ingest or load with --data DIR so the archived texts are found.
     Gen(GenArgs),
+    /// Hash a token for an --auth file: reads the token from stdin, prints its SHA-256 (hex) and
+    /// a ready-to-paste [[token]] block. The file then holds only the hash.
+    ///
+    /// Example: `head -c 32 /dev/urandom | base64 | tee alice.token | claimgraph hash-token
+    /// --name alice --role writer >> auth.toml`
+    HashToken(HashTokenArgs),
+}
+
+#[derive(Args)]
+struct HashTokenArgs {
+    /// The name recorded in the audit trail for this token's writes (never the token itself).
+    #[arg(long, default_value = "NAME")]
+    name: String,
+    /// writer (SPARQL updates, Graph Store writes) or admin (also the audit trail).
+    #[arg(long, default_value = "writer", value_parser = ["writer", "admin"])]
+    role: String,
 }
 
 #[derive(Args)]
@@ -176,11 +193,20 @@ struct ServeArgs {
     /// Refuse every write over HTTP (403), even with the write token.
     #[arg(long, env = "CLAIMGRAPH_READ_ONLY")]
     read_only: bool,
-    /// Token that authorises writes (SPARQL updates), sent as `Authorization: Bearer <token>`.
-    /// Without one, every write is refused with 401. Prefer the environment variable: command
-    /// lines are visible to other users of the machine.
+    /// TOML file of named tokens with roles, stored as SHA-256 hashes: `[[token]]` tables with
+    /// `name`, `role` ("writer" or "admin") and `sha256` (`claimgraph hash-token` makes them).
+    /// Sent as `Authorization: Bearer <token>`. Reads need no token; writes (SPARQL updates,
+    /// Graph Store PUT/POST/DELETE) need a writer (401 without a token, 403 with too small a
+    /// role); the audit trail (/audit, /audit/sparql) an admin.
+    #[arg(long, env = "CLAIMGRAPH_AUTH")]
+    auth: Option<PathBuf>,
+    /// A writer's token, named `write-token` in the audit trail (a shortcut for --auth). Prefer
+    /// the environment variable: command lines are visible to other users of the machine.
     #[arg(long, env = "CLAIMGRAPH_WRITE_TOKEN", hide_env_values = true)]
     write_token: Option<String>,
+    /// An admin's token, named `admin-token` in the audit trail (a shortcut for --auth).
+    #[arg(long, env = "CLAIMGRAPH_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     /// Seconds a SPARQL query may run, evaluation and streaming together (0: no limit). A query
     /// stopped before its first result gets 500 naming the limit; one stopped while streaming
     /// has its response aborted, never cut short as if complete.
@@ -301,6 +327,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest(args),
         Command::Verify(args) => verify(args),
         Command::Gen(args) => gen(args),
+        Command::HashToken(args) => hash_token(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -333,6 +360,8 @@ fn serve(args: ServeArgs) -> Result<()> {
             .then(|| std::time::Duration::from_secs(args.reload_interval)),
         read_only: args.read_only,
         write_token: args.write_token.filter(|t| !t.is_empty()),
+        admin_token: args.admin_token.filter(|t| !t.is_empty()),
+        auth_file: args.auth,
         limits: http::Limits {
             query_timeout: (args.query_timeout > 0)
                 .then(|| std::time::Duration::from_secs(args.query_timeout)),
@@ -378,7 +407,9 @@ fn load(args: LoadArgs) -> Result<()> {
             .progress_chars("=> "),
         );
         bar.set_message(file.path.display().to_string());
-        let count = loader::load_file(&store, file, graph.as_ref(), |read| bar.set_position(read));
+        let count = as_actor(Actor::os_user("cli-load"), || {
+            loader::load_file(&store, file, graph.as_ref(), |read| bar.set_position(read))
+        });
         bar.finish_and_clear();
         let count = count?;
         eprintln!(
@@ -531,7 +562,9 @@ fn ingest(args: IngestArgs) -> Result<()> {
         .map_err(Error::Multiple)?;
     for sheet in &compiled {
         let key = claimgraph::loader::record_key(&args.check.data, &sheet.path);
-        let quads = claimgraph::claims::ingest(&store, sheet, &key)?;
+        let quads = as_actor(Actor::os_user("cli-ingest"), || {
+            claimgraph::claims::ingest(&store, sheet, &key)
+        })?;
         eprintln!(
             "ingested {}: {} claims, {quads} quads",
             sheet.path.display(),
@@ -602,6 +635,25 @@ fn gen(args: GenArgs) -> Result<()> {
         started.elapsed().as_secs_f64(),
         config.out.display()
     );
+    Ok(())
+}
+
+fn hash_token(args: HashTokenArgs) -> Result<()> {
+    let mut token = String::new();
+    std::io::stdin()
+        .read_to_string(&mut token)
+        .map_err(|e| Error::io("cannot read the token from stdin", e))?;
+    // The server trims the token it is sent, so a trailing newline from `echo` does not count.
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(Error::Invalid(
+            "no token on stdin: pipe the token in, e.g. `claimgraph hash-token < alice.token`"
+                .into(),
+        ));
+    }
+    let (hex, block) = http::auth::hash_token_block(token, &args.name, &args.role);
+    eprintln!("sha256: {hex}");
+    print!("{block}");
     Ok(())
 }
 

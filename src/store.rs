@@ -4,12 +4,15 @@
 //! - this is the only module that opens the store or writes to it; every write goes through
 //!   [`ClaimStore::write`] (or the bulk loader), which serialises writers, because RocksDB
 //!   transactions in Oxigraph have no write-write conflict detection;
+//! - every write is recorded in the audit trail ([`crate::audit`], a store of its own) under the
+//!   writer lock: its `started` record commits before the write does, its outcome after;
 //! - the SPARQL default graph is the union of all graphs unless the request names a dataset
 //!   (protocol parameters or `FROM`/`USING`/`WITH` in the operation itself);
 //! - results are produced as bytes on one blocking thread (Oxigraph's `QueryResults` is not
 //!   `Send`); only bytes cross to async code, through a bounded channel, so a slow client slows the
 //!   query instead of filling memory, and a client that goes away cancels it.
 
+use crate::audit::{AuditLog, Outcome};
 use crate::error::{Error, Result};
 use bytes::Bytes;
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
@@ -78,12 +81,118 @@ pub enum OutputFormat {
     Rdf(RdfFormat),
 }
 
-/// The claimgraph store: an Oxigraph store plus the base IRI everything is minted under.
+/// The claimgraph store: an Oxigraph store plus the base IRI everything is minted under, and the
+/// audit trail of its writes.
 pub struct ClaimStore {
     store: Store,
     base: String,
     writer: Mutex<()>,
     metrics: QueryMetrics,
+    audit: AuditLog,
+}
+
+/// The graphs a write touches, as far as it is known before it runs: what its audit record names,
+/// and what is counted before and after it to give the quads added and removed.
+#[derive(Debug, Clone, Default)]
+pub struct Touched {
+    /// Graphs read from or replaced (`prov:used`).
+    pub used: Vec<GraphName>,
+    /// Graphs added to (`prov:generated`).
+    pub generated: Vec<GraphName>,
+    /// The write may touch graphs not listed (a `GRAPH ?g` template, `DROP ALL`, a bulk load):
+    /// the whole store is counted.
+    pub anywhere: bool,
+    /// The write replaces what the graphs held (Graph Store PUT, DELETE): all of it counts as
+    /// removed and all it holds afterwards as added. Otherwise the counts are the net change.
+    pub replaces: bool,
+}
+
+impl Touched {
+    fn everything() -> Self {
+        Self {
+            anywhere: true,
+            ..Self::default()
+        }
+    }
+
+    /// One graph, replaced (`used`) and written (`generated`).
+    pub fn graph(graph: GraphNameRef<'_>, replaced: bool, written: bool) -> Self {
+        let graph = graph.into_owned();
+        Self {
+            used: if replaced {
+                vec![graph.clone()]
+            } else {
+                Vec::new()
+            },
+            generated: if written { vec![graph] } else { Vec::new() },
+            anywhere: false,
+            replaces: replaced,
+        }
+    }
+
+    /// The graphs an update names; `anywhere` if one is only known when it runs.
+    pub fn of_update(update: &Update) -> Self {
+        use spargebra::algebra::GraphTarget;
+        use spargebra::term::GraphNamePattern;
+        use spargebra::GraphUpdateOperation as Op;
+        let mut touched = Self::default();
+        let name = |graph: &spargebra::term::GraphName| match graph {
+            spargebra::term::GraphName::NamedNode(node) => GraphName::NamedNode(node.clone()),
+            spargebra::term::GraphName::DefaultGraph => GraphName::DefaultGraph,
+        };
+        let pattern = |graph: &GraphNamePattern, anywhere: &mut bool| match graph {
+            GraphNamePattern::NamedNode(node) => Some(GraphName::NamedNode(node.clone())),
+            GraphNamePattern::DefaultGraph => Some(GraphName::DefaultGraph),
+            GraphNamePattern::Variable(_) => {
+                *anywhere = true;
+                None
+            }
+        };
+        for operation in &update.operations {
+            match operation {
+                Op::InsertData { data } => touched
+                    .generated
+                    .extend(data.iter().map(|q| name(&q.graph_name))),
+                Op::DeleteData { data } => touched
+                    .used
+                    .extend(data.iter().map(|q| name(&q.graph_name))),
+                Op::DeleteInsert { delete, insert, .. } => {
+                    for quad in delete {
+                        if let Some(g) = pattern(&quad.graph_name, &mut touched.anywhere) {
+                            touched.used.push(g);
+                        }
+                    }
+                    for quad in insert {
+                        if let Some(g) = pattern(&quad.graph_name, &mut touched.anywhere) {
+                            touched.generated.push(g);
+                        }
+                    }
+                }
+                Op::Load { destination, .. } => touched.generated.push(name(destination)),
+                Op::Create { graph, .. } => touched.generated.push(graph.clone().into()),
+                Op::Clear { graph, .. } | Op::Drop { graph, .. } => match graph {
+                    GraphTarget::NamedNode(node) => touched.used.push(node.clone().into()),
+                    GraphTarget::DefaultGraph => touched.used.push(GraphName::DefaultGraph),
+                    GraphTarget::NamedGraphs | GraphTarget::AllGraphs => touched.anywhere = true,
+                },
+            }
+        }
+        for list in [&mut touched.used, &mut touched.generated] {
+            let mut seen = std::collections::HashSet::new();
+            list.retain(|g| seen.insert(g.clone()));
+        }
+        touched
+    }
+
+    fn iris(graphs: &[GraphName]) -> Vec<NamedNode> {
+        graphs
+            .iter()
+            .filter_map(|g| match g {
+                GraphName::NamedNode(node) => Some(node.clone()),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// Counters of query activity, for `/metrics` and for tests that check cancellation.
@@ -117,16 +226,22 @@ impl ClaimStore {
     pub fn open(path: &Path, base: &str) -> Result<Self> {
         std::fs::create_dir_all(path)
             .map_err(|e| Error::io(format!("cannot create store {}", path.display()), e))?;
-        Ok(Self::with_store(Store::open(path)?, base))
-    }
-
-    fn with_store(store: Store, base: &str) -> Self {
-        Self {
+        let store = Store::open(path)?;
+        // Inside the store's directory (RocksDB ignores a directory it did not make), so that
+        // the trail moves, is backed up and is removed with the store.
+        let audit = AuditLog::open(&path.join(AUDIT_DIR), base)?;
+        Ok(Self {
             store,
             base: base.to_owned(),
             writer: Mutex::new(()),
             metrics: QueryMetrics::default(),
-        }
+            audit,
+        })
+    }
+
+    /// The audit trail of this store's writes.
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
     }
 
     pub fn metrics(&self) -> &QueryMetrics {
@@ -263,11 +378,60 @@ impl ClaimStore {
         format: OutputFormat,
         cancel: CancellationToken,
     ) -> Result<PendingResults> {
+        start_query_on(&self.store, query, dataset, format, cancel)
+    }
+
+    /// [`ClaimStore::stream_query`] on the audit trail's store (for admins: `/audit/sparql`).
+    pub async fn stream_audit_query(
+        self: &Arc<Self>,
+        query: Query,
+        format: OutputFormat,
+        bounds: QueryBounds,
+    ) -> Result<ResultStream> {
+        let max_rows = bounds.max_rows;
+        self.stream_bounded(bounds, move |store, cancel| {
+            let pending = start_query_on(
+                store.audit.store(),
+                query,
+                &DatasetParams::default(),
+                format,
+                cancel,
+            )?;
+            Ok(move |writer: &mut dyn Write| pending.write_capped(writer, max_rows).map(drop))
+        })
+        .await
+    }
+
+    /// Streams the whole audit trail into `writer` as triples.
+    pub fn dump_audit<W: Write>(&self, format: RdfFormat, writer: W) -> Result<W> {
+        self.audit
+            .store()
+            .dump_graph_to_writer(
+                GraphNameRef::DefaultGraph,
+                RdfSerializer::from_format(format)
+                    .with_prefix("prov", "http://www.w3.org/ns/prov#")
+                    .and_then(|s| s.with_prefix("cg", "https://w3id.org/claimgraph/ns#"))
+                    .map_err(|e| Error::Invalid(e.to_string()))?,
+                writer,
+            )
+            .map_err(dump_error)
+    }
+}
+
+/// Evaluates a query on `store` up to its first result (see [`ClaimStore::start_query`]).
+fn start_query_on(
+    store: &Store,
+    query: Query,
+    dataset: &DatasetParams,
+    format: OutputFormat,
+    cancel: CancellationToken,
+) -> Result<PendingResults> {
+    {
         let mut prepared = SparqlEvaluator::new()
             .with_cancellation_token(cancel)
             .for_query(query);
         dataset.apply_to(prepared.dataset_mut());
-        let pending = match prepared.on_store(&self.store).execute()? {
+        let pending = match prepared.on_store(store).execute()? {
             QueryResults::Boolean(value) => Pending::Boolean(value),
             QueryResults::Solutions(mut solutions) => {
                 let first = solutions.next().transpose()?;
@@ -293,7 +457,9 @@ impl ClaimStore {
         }
         Ok(PendingResults { pending, format })
     }
+}
 
+impl ClaimStore {
     /// Evaluates a query on a blocking thread and streams its serialised results.
     ///
     /// Errors found before the first result come back as `Err`; later ones end the stream with an
@@ -428,6 +594,7 @@ impl ClaimStore {
     /// A dataset named in the request (`using-graph-uri`…) may not be combined with `USING` or
     /// `WITH` in the update itself (SPARQL 1.1 Protocol §2.2.3).
     pub fn update(&self, update: Update, dataset: &DatasetParams) -> Result<()> {
+        let touched = Touched::of_update(&update);
         let mut prepared = SparqlEvaluator::new().for_update(update);
         for spec in prepared.using_datasets_mut() {
             if !dataset.is_empty() && !spec.is_default_dataset() {
@@ -440,28 +607,105 @@ impl ClaimStore {
             dataset.apply_to(spec);
         }
         let _guard = self.lock_writer();
-        prepared.on_store(&self.store).execute()?;
-        Ok(())
+        self.recorded(touched, || Ok(prepared.on_store(&self.store).execute()?))
     }
 
     /// Runs `f` in one transaction, serialised with every other writer; commits only if `f`
-    /// succeeds.
+    /// succeeds. Recorded in the audit trail as touching any graph.
     pub fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.write_touching(Touched::everything(), f)
+    }
+
+    /// [`ClaimStore::write`] for a write whose graphs are known.
+    fn write_touching<T>(
+        &self,
+        touched: Touched,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
         let _guard = self.lock_writer();
-        let mut transaction = self.store.start_transaction()?;
-        let value = f(&mut transaction)?;
-        transaction.commit()?;
-        Ok(value)
+        self.recorded(touched, || {
+            let mut transaction = self.store.start_transaction()?;
+            let value = f(&mut transaction)?;
+            transaction.commit()?;
+            Ok(value)
+        })
     }
 
     /// Loads with Oxigraph's bulk loader (fast, all-or-nothing), serialised with other writers.
     /// `f` feeds the loader; nothing is committed unless it succeeds.
     pub fn bulk_load(&self, f: impl FnOnce(&mut BulkLoader<'_>) -> Result<()>) -> Result<()> {
         let _guard = self.lock_writer();
-        let mut loader = self.store.bulk_loader();
-        f(&mut loader)?;
-        loader.commit()?;
-        Ok(())
+        self.recorded(Touched::everything(), || {
+            let mut loader = self.store.bulk_loader();
+            f(&mut loader)?;
+            loader.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Runs one write (the writer lock held) between its two audit records: `started`,
+    /// committed before the write can commit (if it cannot be, nothing is written), then the
+    /// outcome with the quads added and removed, counted in the touched graphs before and after.
+    fn recorded<T>(&self, touched: Touched, write: impl FnOnce() -> Result<T>) -> Result<T> {
+        let actor = crate::audit::current_actor();
+        let activity = self.audit.start(
+            &actor,
+            &Touched::iris(&touched.used),
+            &Touched::iris(&touched.generated),
+        )?;
+        let outcome = self
+            .count_touched(&touched)
+            .and_then(|before| write().map(|value| (before, value)));
+        let (record, outcome) = match outcome {
+            Ok((before, value)) => match self.count_touched(&touched) {
+                Ok(after) => (
+                    if touched.replaces {
+                        Outcome::Committed {
+                            added: after,
+                            removed: before,
+                        }
+                    } else {
+                        Outcome::Committed {
+                            added: after.saturating_sub(before),
+                            removed: before.saturating_sub(after),
+                        }
+                    },
+                    Ok(value),
+                ),
+                Err(error) => (
+                    Outcome::Failed(format!("committed, but not counted: {error}")),
+                    Ok(value),
+                ),
+            },
+            Err(error) => (Outcome::Failed(error.to_string()), Err(error)),
+        };
+        if let Err(error) = self.audit.finish(&activity, &record) {
+            // The change stands (or failed) either way; the record stays `started`, and the next
+            // open marks it unknown.
+            tracing::error!(%error, activity = %activity, "cannot record a write's outcome");
+        }
+        outcome
+    }
+
+    /// Quads in the touched graphs (the whole store when they are not all known).
+    fn count_touched(&self, touched: &Touched) -> Result<u64> {
+        if touched.anywhere {
+            return Ok(self.store.len()? as u64);
+        }
+        let mut graphs: Vec<&GraphName> = touched.used.iter().chain(&touched.generated).collect();
+        graphs.sort_by_key(|g| g.to_string());
+        graphs.dedup();
+        let mut count = 0;
+        for graph in graphs {
+            for quad in self
+                .store
+                .quads_for_pattern(None, None, None, Some(graph.as_ref()))
+            {
+                quad?;
+                count += 1;
+            }
+        }
+        Ok(count)
     }
 
     fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -541,7 +785,7 @@ impl ClaimStore {
         triples: &[Triple],
         replace: bool,
     ) -> Result<bool> {
-        self.write(|transaction| {
+        self.write_touching(Touched::graph(graph, replace, true), |transaction| {
             let created = !graph_exists(transaction, graph)?;
             if replace {
                 transaction.clear_graph(graph)?;
@@ -553,7 +797,7 @@ impl ClaimStore {
 
     /// Creates the named graph `graph` holding `triples`, in one transaction; fails if it exists.
     pub fn create_graph(&self, graph: &NamedNode, triples: &[Triple]) -> Result<()> {
-        self.write(|transaction| {
+        self.write_touching(Touched::graph(graph.into(), false, true), |transaction| {
             if transaction.contains_named_graph(graph)? {
                 return Err(Error::Invalid(format!(
                     "the graph {graph} exists already; try again"
@@ -567,7 +811,7 @@ impl ClaimStore {
     /// Removes a named graph with its triples (the default graph, which always exists, is
     /// emptied), in one transaction. Returns whether the graph existed.
     pub fn remove_graph(&self, graph: GraphNameRef<'_>) -> Result<bool> {
-        self.write(|transaction| {
+        self.write_touching(Touched::graph(graph, true, false), |transaction| {
             if !graph_exists(transaction, graph)? {
                 return Ok(false);
             }
@@ -954,6 +1198,9 @@ fn current_cancellation() -> CancellationToken {
         .with(|current| current.borrow().clone())
         .unwrap_or_default()
 }
+
+/// The audit store's directory inside the store's (see [`crate::audit`]).
+pub const AUDIT_DIR: &str = "audit";
 
 /// Stack of a query's evaluation thread (see [`ClaimStore::stream_bounded`]).
 const QUERY_STACK_BYTES: usize = 64 * 1024 * 1024;

@@ -44,6 +44,11 @@ pub fn read_sheets(paths: &[PathBuf]) -> std::result::Result<Vec<Sheet>, Vec<Err
 fn read_sheet(path: &Path) -> Result<Sheet> {
     let source = std::fs::read_to_string(path)
         .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    parse_sheet(path, source)
+}
+
+/// Parses a sheet's text read from `path`; syntax errors are located as `file:line:col`.
+pub(crate) fn parse_sheet(path: &Path, source: String) -> Result<Sheet> {
     match toml::from_str::<SheetFile>(&source) {
         Ok(file) => Ok(Sheet {
             path: path.to_owned(),

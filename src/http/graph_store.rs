@@ -6,7 +6,7 @@
 //! kept as sent). `GET`/`HEAD` serve the graph in any RDF format of the `formats` table (Turtle
 //! when the client does not say), streamed; `PUT` replaces it, `POST` adds to it, `DELETE` removes
 //! it; `POST /store` itself creates a new graph under `<base>store/` and answers 201 with its IRI
-//! in `Location`. Writes need the write token, as SPARQL updates do.
+//! in `Location`. Writes need a writer's token (`auth`), as SPARQL updates do; reads need none.
 //!
 //! `?default` is the store's **real default graph**, not the SPARQL endpoint's: SPARQL queries on
 //! this server see the union of all graphs, but everything claimgraph loads lives in named graphs,
@@ -18,6 +18,7 @@
 //! relative IRIs in a body resolve against the target graph's IRI (`<base>store` for the default
 //! graph); a body holds the triples of one graph: quads in a named graph are refused, never moved.
 
+use super::auth::{Caller, Need};
 use super::error::ApiError;
 use super::sparql::{negotiate_rdf, with_charset, Params};
 use super::AppState;
@@ -137,10 +138,10 @@ async fn put(
     OriginalUri(uri): OriginalUri,
     request: Request,
 ) -> Result<Response, ApiError> {
-    state.authorise_write(request.headers())?;
+    let caller = state.authorise(request.headers(), Need::Write, "a Graph Store PUT")?;
     let graph = required(target(state.store.base(), &uri)?)?;
     let parts = read_parts(request, state.limits.max_upload_bytes).await?;
-    let created = write(&state, Mode::Replace(graph), parts).await?;
+    let created = write(&state, &caller, Mode::Replace(graph), parts).await?;
     Ok(written(created))
 }
 
@@ -151,12 +152,12 @@ async fn post(
     OriginalUri(uri): OriginalUri,
     request: Request,
 ) -> Result<Response, ApiError> {
-    state.authorise_write(request.headers())?;
+    let caller = state.authorise(request.headers(), Need::Write, "a Graph Store POST")?;
     let graph = target(state.store.base(), &uri)?;
     let parts = read_parts(request, state.limits.max_upload_bytes).await?;
     match graph {
         Some(graph) => {
-            let created = write(&state, Mode::Merge(graph), parts).await?;
+            let created = write(&state, &caller, Mode::Merge(graph), parts).await?;
             Ok(written(created))
         }
         None => {
@@ -164,7 +165,7 @@ async fn post(
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
             let location = HeaderValue::from_str(graph.as_str())
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-            write(&state, Mode::Create(graph), parts).await?;
+            write(&state, &caller, Mode::Create(graph), parts).await?;
             Ok((StatusCode::CREATED, [(header::LOCATION, location)]).into_response())
         }
     }
@@ -176,13 +177,16 @@ async fn delete(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    state.authorise_write(&headers)?;
+    let caller = state.authorise(&headers, Need::Write, "a Graph Store DELETE")?;
     let graph = required(target(state.store.base(), &uri)?)?;
     let store = state.store.clone();
     let name = graph.clone();
-    let existed = tokio::task::spawn_blocking(move || store.remove_graph(name.as_ref()))
-        .await
-        .map_err(join_error)??;
+    let actor = crate::audit::Actor::new(caller.agent(), "graph-store-delete");
+    let existed = tokio::task::spawn_blocking(move || {
+        crate::audit::as_actor(actor, || store.remove_graph(name.as_ref()))
+    })
+    .await
+    .map_err(join_error)??;
     if !existed {
         return Err(not_found(&graph).into());
     }
@@ -371,8 +375,18 @@ enum Mode {
 
 /// Parses every part, then writes the triples in one transaction; returns whether the graph was
 /// created. Both run on a blocking thread (parsing a large body is long CPU work).
-async fn write(state: &AppState, mode: Mode, parts: Vec<Part>) -> Result<bool, ApiError> {
+async fn write(
+    state: &AppState,
+    caller: &Caller,
+    mode: Mode,
+    parts: Vec<Part>,
+) -> Result<bool, ApiError> {
     let store = state.store.clone();
+    let operation = match &mode {
+        Mode::Replace(_) => "graph-store-put",
+        Mode::Merge(_) | Mode::Create(_) => "graph-store-post",
+    };
+    let actor = crate::audit::Actor::new(caller.agent(), operation);
     let base_iri = match &mode {
         Mode::Replace(GraphName::NamedNode(node))
         | Mode::Merge(GraphName::NamedNode(node))
@@ -385,11 +399,11 @@ async fn write(state: &AppState, mode: Mode, parts: Vec<Part>) -> Result<bool, A
         for part in &parts {
             parse_part(part, &base_iri, &mut triples)?;
         }
-        match mode {
+        crate::audit::as_actor(actor, || match mode {
             Mode::Replace(graph) => store.put_triples(graph.as_ref(), &triples, true),
             Mode::Merge(graph) => store.put_triples(graph.as_ref(), &triples, false),
             Mode::Create(graph) => store.create_graph(&graph, &triples).map(|()| true),
-        }
+        })
     })
     .await
     .map_err(join_error)?;

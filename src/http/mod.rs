@@ -3,16 +3,18 @@
 //! Invariant: this is the only module that knows HTTP. Handlers decode, authorise, call into
 //! `store`, and encode; blocking work never runs on the async runtime.
 
+mod audit;
+pub mod auth;
 mod error;
 mod export;
 mod graph_store;
 mod html;
-mod limits;
+pub(crate) mod limits;
 mod negotiate;
 mod openapi;
 mod pages;
 mod provenance;
-mod sparql;
+pub(crate) mod sparql;
 
 pub use error::ApiError;
 pub use limits::Limits;
@@ -20,14 +22,12 @@ pub use limits::Limits;
 use crate::error::{Error, Result};
 use crate::loader;
 use crate::store::ClaimStore;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -44,7 +44,12 @@ pub struct ServeConfig {
     /// How often to look for changed data files (`None`: only at start-up and on SIGHUP).
     pub reload_interval: Option<std::time::Duration>,
     pub read_only: bool,
+    /// A token for a writer named `write-token` (a shortcut for an `--auth` file).
     pub write_token: Option<String>,
+    /// A token for an admin named `admin-token`.
+    pub admin_token: Option<String>,
+    /// The `--auth` file of named tokens with roles.
+    pub auth_file: Option<PathBuf>,
     /// Bounds on each SPARQL request (time, concurrency, size).
     pub limits: Limits,
 }
@@ -56,8 +61,8 @@ pub struct AppState {
     pub read_only: bool,
     /// Where archived texts are read from (paths recorded relative to one of these).
     pub data_dirs: Arc<[PathBuf]>,
-    /// SHA-256 of the write token: the token itself is not kept in memory longer than needed.
-    write_token_hash: Option<[u8; 32]>,
+    /// The tokens accepted, as hashes with names and roles (`auth`).
+    tokens: Arc<auth::Tokens>,
     pub limits: Arc<Limits>,
     /// The `--max-queries` slots, shared by every request.
     query_slots: limits::QuerySlots,
@@ -68,55 +73,16 @@ impl AppState {
         store: Arc<ClaimStore>,
         data_dirs: &[PathBuf],
         read_only: bool,
-        write_token: Option<&str>,
+        tokens: auth::Tokens,
         limits: Limits,
     ) -> Self {
         Self {
             store,
             read_only,
             data_dirs: data_dirs.into(),
-            write_token_hash: write_token.map(|t| Sha256::digest(t.as_bytes()).into()),
+            tokens: Arc::new(tokens),
             query_slots: limits::QuerySlots::new(limits.max_queries),
             limits: Arc::new(limits),
-        }
-    }
-
-    /// Allows a write only on a writable server, to a request bearing the write token.
-    fn authorise_write(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        if self.read_only {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "this server is read-only (--read-only): writes are refused",
-            ));
-        }
-        let Some(expected) = &self.write_token_hash else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "writes are disabled: start the server with --write-token (or \
-                 CLAIMGRAPH_WRITE_TOKEN) and send it as Authorization: Bearer <token>",
-            )
-            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"claimgraph\""));
-        };
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|token| -> [u8; 32] { Sha256::digest(token.trim().as_bytes()).into() });
-        match given {
-            Some(given) if bool::from(given.ct_eq(expected)) => Ok(()),
-            Some(_) => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "the bearer token is not valid",
-            )
-            .with_header(
-                header::WWW_AUTHENTICATE,
-                "Bearer realm=\"claimgraph\", error=\"invalid_token\"",
-            )),
-            None => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "this write needs the write token as Authorization: Bearer <token>",
-            )
-            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"claimgraph\"")),
         }
     }
 }
@@ -127,6 +93,11 @@ pub fn app(state: AppState) -> Router {
     let max_upload = state.limits.max_upload_bytes;
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .route("/sparql", get(sparql::get).post(sparql::post))
+        .routes(routes!(audit::list))
+        .route(
+            "/audit/sparql",
+            get(sparql::audit_get).post(sparql::audit_post),
+        )
         .route("/store", graph_store::methods(max_upload))
         .route("/store/{*path}", graph_store::methods(max_upload))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -151,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         )
         // Every other IRI under the base: described if the store knows it, else 404.
         .fallback(pages::resource)
+        .layer(axum::middleware::from_fn(auth::cors))
         .with_state(state)
 }
 
@@ -236,12 +208,15 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let started = std::time::Instant::now();
+    let tokens = tokens(&config)?;
     let (store, listing) = {
         let config = config.clone();
         tokio::task::spawn_blocking(move || -> Result<(ClaimStore, loader::Listing)> {
             let store = ClaimStore::open(&config.store, &config.base)?;
             let listing = loader::listing(&config.data_dirs)?;
-            let report = loader::sync_dirs(&store, &config.data_dirs)?;
+            let report = crate::audit::as_actor(sync_actor(), || {
+                loader::sync_dirs(&store, &config.data_dirs)
+            })?;
             for key in &report.loaded {
                 tracing::info!(file = %key, "loaded");
             }
@@ -277,7 +252,7 @@ pub async fn run(
         store,
         &config.data_dirs,
         config.read_only,
-        config.write_token.as_deref(),
+        tokens,
         config.limits.clone(),
     );
     let address: SocketAddr = listener
@@ -348,6 +323,26 @@ async fn serve_connections(
     stop_tx.closed().await;
 }
 
+/// The tokens of `--auth`, `--write-token` and `--admin-token` together.
+fn tokens(config: &ServeConfig) -> Result<auth::Tokens> {
+    let mut tokens = match &config.auth_file {
+        Some(path) => auth::Tokens::load(path)?,
+        None => auth::Tokens::default(),
+    };
+    if let Some(token) = &config.write_token {
+        tokens.add_token("write-token", auth::Role::Writer, token)?;
+    }
+    if let Some(token) = &config.admin_token {
+        tokens.add_token("admin-token", auth::Role::Admin, token)?;
+    }
+    Ok(tokens)
+}
+
+/// Who the audit trail names for the server's own syncs of the data directories.
+fn sync_actor() -> crate::audit::Actor {
+    crate::audit::Actor::new("claimgraph (data directories)", "data-sync")
+}
+
 /// Re-syncs the data directories of a running server, one sync at a time.
 struct Syncer {
     store: Arc<ClaimStore>,
@@ -369,7 +364,7 @@ impl Syncer {
             let result = if only_if_changed && listing == previous {
                 Ok(None)
             } else {
-                loader::sync_dirs(&store, &dirs).map(Some)
+                crate::audit::as_actor(sync_actor(), || loader::sync_dirs(&store, &dirs)).map(Some)
             };
             Ok::<_, Error>((listing, result))
         })

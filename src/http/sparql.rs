@@ -1,9 +1,13 @@
 //! SPARQL 1.1 Protocol at `/sparql`: queries by GET, form POST and direct POST; updates by form
-//! and direct POST; the Service Description on a bare GET.
+//! and direct POST; the Service Description on a bare GET. The same decoding serves
+//! `/audit/sparql`: queries only, by admins, on the audit trail's store.
 //!
 //! Invariant: handlers only decode the request, negotiate, authorise and call the store; every
-//! evaluation happens in `store`.
+//! evaluation happens in `store`. Authorisation follows what the parsed operation does: a query
+//! is a read (by POST too), an update needs a writer, `LOAD` is refused (admins only, and never
+//! without an allowlist of sources, which does not exist: the server makes no outbound requests).
 
+use super::auth::{CrossOriginRead, Need};
 use super::error::ApiError;
 use super::{limits, negotiate, AppState};
 use crate::formats::{essence, RdfSyntax, RDF_SYNTAXES, RESULTS_SYNTAXES};
@@ -20,11 +24,48 @@ const FORM: &str = "application/x-www-form-urlencoded";
 const SPARQL_QUERY: &str = "application/sparql-query";
 const SPARQL_UPDATE: &str = "application/sparql-update";
 
+/// The SPARQL endpoint a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    /// `/sparql`: the store.
+    Main,
+    /// `/audit/sparql`: the audit trail, queries only, admins only.
+    Audit,
+}
+
 /// `GET /sparql`: a query in the URL, or the service description when there is none.
 pub async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    get_on(Endpoint::Main, &state, &headers, raw).await
+}
+
+/// `GET /audit/sparql`: a query on the audit trail, for admins.
+pub async fn audit_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    get_on(Endpoint::Audit, &state, &headers, raw).await
+}
+
+/// `POST /audit/sparql`: a query on the audit trail, for admins (an update is refused).
+pub async fn audit_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Body,
+) -> Result<Response, ApiError> {
+    post_on(Endpoint::Audit, &state, &headers, raw, body).await
+}
+
+async fn get_on(
+    endpoint: Endpoint,
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: Option<String>,
 ) -> Result<Response, ApiError> {
     let params = Params::decode(raw.as_deref().unwrap_or("").as_bytes())?;
     if params.has("update") {
@@ -38,14 +79,17 @@ pub async fn get(
     match params.single("query")? {
         Some(query) => {
             run_query(
-                &state,
-                &headers,
+                endpoint,
+                state,
+                headers,
                 query,
                 params.dataset("default-graph-uri", "named-graph-uri")?,
             )
             .await
         }
-        None if params.pairs.is_empty() => service_description(&state, &headers),
+        None if params.pairs.is_empty() && endpoint == Endpoint::Main => {
+            service_description(state, headers)
+        }
         None => Err(ApiError::bad_request(
             "no query parameter: send query=… (or GET /sparql without parameters for the \
              service description)",
@@ -58,6 +102,16 @@ pub async fn post(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
+    body: Body,
+) -> Result<Response, ApiError> {
+    post_on(Endpoint::Main, &state, &headers, raw, body).await
+}
+
+async fn post_on(
+    endpoint: Endpoint,
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: Option<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let body = limits::read_body(body, state.limits.max_body_bytes).await?;
@@ -77,11 +131,11 @@ pub async fn post(
                 )),
                 (Some(query), None) => {
                     let dataset = params.dataset("default-graph-uri", "named-graph-uri")?;
-                    run_query(&state, &headers, query, dataset).await
+                    run_query(endpoint, state, headers, query, dataset).await
                 }
                 (None, Some(update)) => {
                     let dataset = params.dataset("using-graph-uri", "using-named-graph-uri")?;
-                    run_update(&state, &headers, update, dataset).await
+                    run_update(endpoint, state, headers, update, dataset).await
                 }
                 (None, None) => Err(ApiError::bad_request(
                     "the form has neither a query nor an update parameter",
@@ -92,19 +146,20 @@ pub async fn post(
             url_params.refuse_operation_in_url()?;
             let query = utf8_body(body, "query")?;
             let dataset = url_params.dataset("default-graph-uri", "named-graph-uri")?;
-            run_query(&state, &headers, query, dataset).await
+            run_query(endpoint, state, headers, query, dataset).await
         }
         SPARQL_UPDATE => {
             url_params.refuse_operation_in_url()?;
             let update = utf8_body(body, "update")?;
             let dataset = url_params.dataset("using-graph-uri", "using-named-graph-uri")?;
-            run_update(&state, &headers, update, dataset).await
+            run_update(endpoint, state, headers, update, dataset).await
         }
         other => Err(unsupported_media_type(&format!("Content-Type {other}"))),
     }
 }
 
 async fn run_query(
+    endpoint: Endpoint,
     state: &AppState,
     headers: &HeaderMap,
     text: String,
@@ -113,6 +168,14 @@ async fn run_query(
     limits::check_text(&text, "query", state.limits.max_body_bytes)?;
     let query = state.store.parse_query(&text)?;
     limits::refuse_service_in_query(&query)?;
+    if endpoint == Endpoint::Audit {
+        state.authorise(headers, Need::AdminRead, "reading the audit trail")?;
+        if !dataset.is_empty() {
+            return Err(ApiError::bad_request(
+                "the audit trail is one graph: send no default-graph-uri or named-graph-uri",
+            ));
+        }
+    }
     let (format, media_type) = negotiate_results(&query, headers)?;
     let timeout = state.limits.query_timeout;
     let bounds = QueryBounds {
@@ -121,33 +184,81 @@ async fn run_query(
         max_rows: state.limits.max_result_rows,
         max_bytes: state.limits.max_result_bytes,
     };
-    let stream = state
-        .store
-        .stream_query(query, dataset, format, bounds)
-        .await
-        .map_err(|e| limits::query_error(e, timeout))?;
+    let stream = match endpoint {
+        Endpoint::Main => {
+            state
+                .store
+                .stream_query(query, dataset, format, bounds)
+                .await
+        }
+        Endpoint::Audit => state.store.stream_audit_query(query, format, bounds).await,
+    }
+    .map_err(|e| limits::query_error(e, timeout))?;
     Ok(Response::builder()
         .header(header::CONTENT_TYPE, with_charset(media_type))
         .header(header::VARY, "Accept")
+        .extension(CrossOriginRead)
         .body(Body::from_stream(stream))
         .expect("static headers are valid"))
 }
 
 async fn run_update(
+    endpoint: Endpoint,
     state: &AppState,
     headers: &HeaderMap,
     text: String,
     dataset: DatasetParams,
 ) -> Result<Response, ApiError> {
-    state.authorise_write(headers)?;
+    if endpoint == Endpoint::Audit {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the audit trail cannot be changed: /audit/sparql answers queries only",
+        ));
+    }
     limits::check_text(&text, "update", state.limits.max_body_bytes)?;
     let update = state.store.parse_update(&text)?;
     limits::refuse_service_in_update(&update)?;
+    let load = refuse_local_load(&update)?;
+    let caller = match &load {
+        None => state.authorise(headers, Need::Write, "a SPARQL update")?,
+        Some(source) => {
+            state.authorise(headers, Need::AdminWrite, &format!("LOAD <{source}>"))?;
+            tracing::warn!(%source, "refused: LOAD (no outbound requests)");
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "LOAD <{source}> would fetch it over the network, and this server makes no                      outbound requests (no allowlist of sources is configured): upload the data                      with the Graph Store Protocol (PUT or POST /store) instead"
+                ),
+            ));
+        }
+    };
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.update(update, &dataset))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let actor = crate::audit::Actor::new(caller.agent(), "sparql-update");
+    tokio::task::spawn_blocking(move || {
+        crate::audit::as_actor(actor, || store.update(update, &dataset))
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The source of the first `LOAD` in an update, if any; 400 for a `LOAD` of anything but an
+/// `http(s)` IRI (whoever asks: the server never reads local files).
+fn refuse_local_load(update: &spargebra::Update) -> Result<Option<String>, ApiError> {
+    let mut first = None;
+    for operation in &update.operations {
+        if let spargebra::GraphUpdateOperation::Load { source, .. } = operation {
+            let iri = source.as_str();
+            if !(iri.starts_with("http://") || iri.starts_with("https://")) {
+                tracing::warn!(source = iri, "refused: LOAD of a non-HTTP IRI");
+                return Err(ApiError::bad_request(format!(
+                    "LOAD <{iri}>: only http(s) IRIs can name a source, and this server never                      reads local files"
+                )));
+            }
+            first.get_or_insert_with(|| iri.to_owned());
+        }
+    }
+    Ok(first)
 }
 
 /// The format for the query's kind of result that the client's `Accept` prefers.
@@ -250,7 +361,7 @@ fn check_charset(content_type: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn utf8_body(body: Bytes, what: &str) -> Result<String, ApiError> {
+pub(crate) fn utf8_body(body: Bytes, what: &str) -> Result<String, ApiError> {
     String::from_utf8(body.to_vec()).map_err(|e| {
         ApiError::bad_request(format!(
             "the {what} is not valid UTF-8 (invalid byte at offset {})",
@@ -260,14 +371,14 @@ fn utf8_body(body: Bytes, what: &str) -> Result<String, ApiError> {
 }
 
 /// Decoded `application/x-www-form-urlencoded` pairs (URL query strings or form bodies).
-pub(super) struct Params {
-    pub(super) pairs: Vec<(String, String)>,
+pub(crate) struct Params {
+    pub(crate) pairs: Vec<(String, String)>,
 }
 
 impl Params {
     /// Decodes pairs, refusing percent-escapes that do not decode to UTF-8 (rather than silently
     /// replacing them, which would change the query).
-    pub(super) fn decode(input: &[u8]) -> Result<Self, ApiError> {
+    pub(crate) fn decode(input: &[u8]) -> Result<Self, ApiError> {
         let mut pairs = Vec::new();
         for part in input.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match part.iter().position(|b| *b == b'=') {
@@ -279,7 +390,7 @@ impl Params {
         Ok(Self { pairs })
     }
 
-    fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.pairs.iter().any(|(n, _)| n == name)
     }
 
@@ -291,7 +402,7 @@ impl Params {
     }
 
     /// The value of a parameter that may appear at most once.
-    fn single(&self, name: &str) -> Result<Option<String>, ApiError> {
+    pub(crate) fn single(&self, name: &str) -> Result<Option<String>, ApiError> {
         let mut values = self.all(name);
         let first = values.next().cloned();
         if values.next().is_some() {
@@ -302,7 +413,7 @@ impl Params {
         Ok(first)
     }
 
-    fn dataset(&self, default: &str, named: &str) -> Result<DatasetParams, ApiError> {
+    pub(crate) fn dataset(&self, default: &str, named: &str) -> Result<DatasetParams, ApiError> {
         let iris = |name: &str| {
             self.all(name)
                 .map(|v| {
@@ -319,7 +430,7 @@ impl Params {
     }
 
     /// With a direct POST the operation is the body; one in the URL too would be ambiguous.
-    fn refuse_operation_in_url(&self) -> Result<(), ApiError> {
+    pub(crate) fn refuse_operation_in_url(&self) -> Result<(), ApiError> {
         if self.has("query") || self.has("update") {
             return Err(ApiError::bad_request(
                 "the operation is in the body of a direct POST: remove query=/update= from the URL",
@@ -336,8 +447,11 @@ fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
         match raw[i] {
             b'+' => bytes.push(b' '),
             b'%' => {
+                // Two hex digits exactly: `u8::from_str_radix` alone would also take a sign
+                // (`%+1` as byte 1), which no other decoder does (found by fuzzing).
                 let hex = raw
                     .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or_else(|| {
@@ -369,6 +483,9 @@ mod tests {
         assert!(params.has("flag"));
         assert!(Params::decode(b"query=%ZZ").is_err());
         assert!(Params::decode(b"query=%FF").is_err());
+        // Regression (fuzz target http_request): a sign is not a hex digit.
+        assert!(Params::decode(b"query=%+1").is_err());
+        assert!(Params::decode(b"query=%+f").is_err());
         assert!(Params::decode(b"query=a&query=b")
             .unwrap()
             .single("query")

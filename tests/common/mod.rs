@@ -7,6 +7,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub const TOKEN: &str = "test-write-token";
+/// The admin token of servers started with `Options::admin()`.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 pub struct TestServer {
     /// `http://127.0.0.1:PORT/`, also the server's base IRI.
@@ -20,6 +22,9 @@ pub struct TestServer {
 
 pub struct Options {
     pub write_token: Option<&'static str>,
+    pub admin_token: Option<&'static str>,
+    /// An `--auth` file of named tokens.
+    pub auth_file: Option<PathBuf>,
     pub data_dirs: Vec<PathBuf>,
     pub read_only: bool,
     /// Time, concurrency and size bounds (the server's defaults unless a test sets them).
@@ -30,6 +35,8 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             write_token: Some(TOKEN),
+            admin_token: None,
+            auth_file: None,
             data_dirs: Vec::new(),
             read_only: false,
             limits: http::Limits::default(),
@@ -44,6 +51,15 @@ impl TestServer {
         Self::start_on(dir, store_dir, options).await
     }
 
+    /// Starts a server on a store made beforehand (in `dir`, which the server then owns).
+    pub async fn start_with_store(
+        dir: tempfile::TempDir,
+        store_dir: PathBuf,
+        options: Options,
+    ) -> Self {
+        Self::start_on(dir, store_dir, options).await
+    }
+
     async fn start_on(dir: tempfile::TempDir, store_dir: PathBuf, options: Options) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/", listener.local_addr().unwrap());
@@ -55,6 +71,8 @@ impl TestServer {
             reload_interval: None,
             read_only: options.read_only,
             write_token: options.write_token.map(str::to_owned),
+            admin_token: options.admin_token.map(str::to_owned),
+            auth_file: options.auth_file,
             limits: options.limits,
         };
         let (stop, stopped) = oneshot::channel::<()>();
