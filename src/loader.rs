@@ -14,7 +14,7 @@
 use crate::error::{Error, Result};
 use crate::formats::RdfSyntax;
 use crate::store::ClaimStore;
-use oxigraph::io::RdfParseError;
+use oxigraph::io::{RdfFormat, RdfParseError};
 use oxigraph::model::{
     vocab::rdf, GraphName, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term,
 };
@@ -132,8 +132,21 @@ impl RdfFile {
         &'a self,
         store: &ClaimStore,
         graph: &NamedNode,
-        reader: impl Read + 'a,
+        mut reader: impl Read + 'a,
     ) -> Result<impl Iterator<Item = Result<Quad>> + 'a> {
+        // RDF/XML is read whole first: its entity expansion is bounded before it is parsed
+        // (`entities`), which needs the declarations and every reference.
+        let reader: Box<dyn Read + 'a> = if self.syntax.format == RdfFormat::RdfXml {
+            let mut document = Vec::new();
+            reader
+                .read_to_end(&mut document)
+                .map_err(|e| Error::io(format!("cannot read {}", self.path.display()), e))?;
+            crate::entities::check_rdfxml(&document)
+                .map_err(|message| Error::Invalid(format!("{}: {message}", self.path.display())))?;
+            Box::new(std::io::Cursor::new(document))
+        } else {
+            Box::new(reader)
+        };
         let parser = store
             .rdf_parser(self.syntax.format)?
             .rename_blank_nodes()
@@ -145,6 +158,7 @@ impl RdfFile {
         };
         Ok(parser
             .for_reader(reader)
+            .with_document_loader(crate::entities::refuse_remote_context)
             .map(move |q| q.map_err(|e| self.parse_error(e))))
     }
 }

@@ -235,6 +235,21 @@ struct ServeArgs {
     /// Largest request body on /sparql, and largest query or update text, in bytes (413 beyond).
     #[arg(long, env = "CLAIMGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
+    /// Solutions (or triples) one /sparql result may hold (0: no limit). Beyond it the answer is
+    /// 500 naming the limit, or, once results are streaming, an aborted response.
+    #[arg(long, env = "CLAIMGRAPH_MAX_RESULT_ROWS", default_value_t = 1_000_000)]
+    max_result_rows: u64,
+    /// Bytes one serialised /sparql result may take (0: no limit); beyond it, as for rows.
+    #[arg(long, env = "CLAIMGRAPH_MAX_RESULT_BYTES", default_value_t = 1 << 30)]
+    max_result_bytes: u64,
+    /// Largest Graph Store upload (/store PUT and POST, every part together), in bytes (413
+    /// beyond). Larger files go in with `claimgraph load`.
+    #[arg(long, env = "CLAIMGRAPH_MAX_UPLOAD_BYTES", default_value_t = 64 << 20)]
+    max_upload_bytes: usize,
+    /// Seconds a client may take to send a request's headers before the connection is closed
+    /// (slow clients, slowloris; 0: no limit).
+    #[arg(long, env = "CLAIMGRAPH_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
 }
 
 #[derive(Args)]
@@ -373,6 +388,11 @@ fn serve(args: ServeArgs) -> Result<()> {
                     usize::try_from(n).unwrap_or(usize::MAX)
                 }),
             max_body_bytes: args.max_body_bytes,
+            max_result_rows: (args.max_result_rows > 0).then_some(args.max_result_rows),
+            max_result_bytes: (args.max_result_bytes > 0).then_some(args.max_result_bytes),
+            max_upload_bytes: args.max_upload_bytes,
+            header_timeout: (args.header_timeout > 0)
+                .then(|| std::time::Duration::from_secs(args.header_timeout)),
         },
     };
     tokio::runtime::Builder::new_multi_thread()

@@ -511,6 +511,7 @@ impl ClaimStore {
         format: OutputFormat,
         bounds: QueryBounds,
     ) -> Result<ResultStream> {
+        let max_rows = bounds.max_rows;
         self.stream_bounded(bounds, move |store, cancel| {
             let pending = start_query_on(
                 store.audit.store(),
@@ -519,7 +520,7 @@ impl ClaimStore {
                 format,
                 cancel,
             )?;
-            Ok(move |writer: &mut dyn Write| pending.write_to(writer).map(drop))
+            Ok(move |writer: &mut dyn Write| pending.write_capped(writer, max_rows).map(drop))
         })
         .await
     }
@@ -594,9 +595,10 @@ impl ClaimStore {
         format: OutputFormat,
         bounds: QueryBounds,
     ) -> Result<ResultStream> {
+        let max_rows = bounds.max_rows;
         self.stream_bounded(bounds, move |store, cancel| {
             let pending = store.start_query(query, &dataset, format, cancel)?;
-            Ok(move |writer: &mut dyn Write| pending.write_to(writer).map(drop))
+            Ok(move |writer: &mut dyn Write| pending.write_capped(writer, max_rows).map(drop))
         })
         .await
     }
@@ -627,7 +629,12 @@ impl ClaimStore {
         S: FnOnce(&ClaimStore, CancellationToken) -> Result<W> + Send + 'static,
         W: FnOnce(&mut dyn Write) -> Result<()>,
     {
-        let QueryBounds { deadline, slot } = bounds;
+        let QueryBounds {
+            deadline,
+            slot,
+            max_bytes,
+            ..
+        } = bounds;
         let deadline = deadline.map(tokio::time::Instant::from_std);
         let cancel = CancelOnDrop(CancellationToken::new());
         let token = cancel.0.clone();
@@ -661,19 +668,23 @@ impl ClaimStore {
                         let _ = ready_tx.send(Err(error));
                     }
                     Ok(write) => {
-                        if ready_tx.send(Ok(())).is_err() {
-                            return; // the client went away (or the deadline passed) while we evaluated
-                        }
                         // Failed until proven complete: if writing errs or panics, the closed
                         // channel still ends the stream with an error, even when the error item
                         // finds no room in the channel.
                         stream_failed.store(true, Ordering::SeqCst);
-                        let mut writer = ChannelWriter::new(bytes_tx.clone(), deadline, runtime);
+                        // The writer reports ready with its first chunk, so an error within the
+                        // first 64 KiB (a broken cap, the deadline) still gets a status of its own.
+                        let mut writer =
+                            ChannelWriter::new(bytes_tx.clone(), deadline, runtime, ready_tx);
+                        writer.max_bytes = max_bytes;
                         let outcome = write(&mut writer)
                             .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
-                        match outcome {
-                            Ok(()) => stream_failed.store(false, Ordering::SeqCst),
-                            Err(error) => {
+                        match (outcome, writer.ready.take()) {
+                            (Ok(()), _) => stream_failed.store(false, Ordering::SeqCst),
+                            (Err(error), Some(ready)) => {
+                                let _ = ready.send(Err(error));
+                            }
+                            (Err(error), None) => {
                                 tracing::warn!(%error, "failed while streaming a response");
                                 let _ = bytes_tx.try_send(Err(io::Error::other(error.to_string())));
                             }
@@ -1238,7 +1249,24 @@ enum Pending {
 impl PendingResults {
     /// Serialises every result into `writer` and returns it (not flushed).
     pub fn write_to<W: Write>(self, writer: W) -> Result<W> {
+        self.write_capped(writer, None)
+    }
+
+    /// [`PendingResults::write_to`], failing with a [`ResultCap`] error at solution (or triple)
+    /// `max_rows + 1`.
+    pub fn write_capped<W: Write>(self, writer: W, max_rows: Option<u64>) -> Result<W> {
         let io_error = |e| Error::io("writing results", e);
+        let mut rows = 0u64;
+        let mut count_row = || {
+            rows += 1;
+            match max_rows {
+                Some(max) if rows > max => Err(io_error(io::Error::other(ResultCap(format!(
+                    "the result has more than {max} rows, the limit of this server \
+                     (--max-result-rows): add a LIMIT or narrow the query"
+                ))))),
+                _ => Ok(()),
+            }
+        };
         match (self.pending, self.format) {
             (Pending::Boolean(value), OutputFormat::Results(format)) => {
                 QueryResultsSerializer::from_format(format)
@@ -1250,14 +1278,18 @@ impl PendingResults {
                     .serialize_solutions_to_writer(writer, solutions.variables().to_vec())
                     .map_err(io_error)?;
                 for solution in first.into_iter().map(Ok).chain(solutions) {
-                    serializer.serialize(&solution?).map_err(io_error)?;
+                    let solution = solution?;
+                    count_row()?;
+                    serializer.serialize(&solution).map_err(io_error)?;
                 }
                 serializer.finish().map_err(io_error)
             }
             (Pending::Graph(triples, first), OutputFormat::Rdf(format)) => {
                 let mut serializer = RdfSerializer::from_format(format).for_writer(writer);
                 for triple in first.into_iter().map(Ok).chain(triples) {
-                    serializer.serialize_triple(&triple?).map_err(io_error)?;
+                    let triple = triple?;
+                    count_row()?;
+                    serializer.serialize_triple(&triple).map_err(io_error)?;
                 }
                 serializer.finish().map_err(io_error)
             }
@@ -1334,6 +1366,41 @@ pub struct ResultStream {
 pub struct QueryBounds {
     pub deadline: Option<std::time::Instant>,
     pub slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// Solutions (or triples) a result may hold; one more ends it in a [`ResultCap`] error.
+    pub max_rows: Option<u64>,
+    /// Bytes a serialised result may take; one more ends it in a [`ResultCap`] error.
+    pub max_bytes: Option<u64>,
+}
+
+/// A result that broke a cap on its rows or bytes (`QueryBounds`), carried as the source of an
+/// [`Error::Io`]; the message names the cap. Never a silent truncation: before the first chunk
+/// the request fails with it, after it the response is aborted.
+#[derive(Debug)]
+pub struct ResultCap(pub String);
+
+impl std::fmt::Display for ResultCap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ResultCap {}
+
+impl ResultCap {
+    /// The cap's message, if `error` is a broken cap.
+    pub fn message(error: &Error) -> Option<&str> {
+        // Serialisers may wrap the writer's `io::Error` in another one: look through them.
+        let Error::Io { source, .. } = error else {
+            return None;
+        };
+        let mut inner = source.get_ref()?;
+        loop {
+            if let Some(cap) = inner.downcast_ref::<ResultCap>() {
+                return Some(&cap.0);
+            }
+            inner = inner.downcast_ref::<io::Error>()?.get_ref()?;
+        }
+    }
 }
 
 impl futures_util::Stream for ResultStream {
@@ -1359,6 +1426,11 @@ impl futures_util::Stream for ResultStream {
 struct ChannelWriter {
     sender: mpsc::Sender<io::Result<Bytes>>,
     buffer: Vec<u8>,
+    /// Told (and taken) when the first chunk goes out: until then a failure is the request's.
+    ready: Option<oneshot::Sender<Result<()>>>,
+    /// Bytes written so far, and the most allowed.
+    written: u64,
+    max_bytes: Option<u64>,
     /// Past it every write fails, and a send waiting for a slow client gives up.
     deadline: Option<tokio::time::Instant>,
     runtime: tokio::runtime::Handle,
@@ -1369,16 +1441,25 @@ impl ChannelWriter {
         sender: mpsc::Sender<io::Result<Bytes>>,
         deadline: Option<tokio::time::Instant>,
         runtime: tokio::runtime::Handle,
+        ready: oneshot::Sender<Result<()>>,
     ) -> Self {
         Self {
             sender,
             buffer: Vec::with_capacity(CHUNK_BYTES),
+            ready: Some(ready),
+            written: 0,
+            max_bytes: None,
             deadline,
             runtime,
         }
     }
 
     fn send_buffer(&mut self) -> io::Result<()> {
+        let gone = || io::Error::new(io::ErrorKind::BrokenPipe, "the client went away");
+        if let Some(ready) = self.ready.take() {
+            // No receiver: the client went away (or the deadline passed) while we evaluated.
+            ready.send(Ok(())).map_err(|_| gone())?;
+        }
         if self.buffer.is_empty() {
             return Ok(());
         }
@@ -1386,9 +1467,8 @@ impl ChannelWriter {
             &mut self.buffer,
             Vec::with_capacity(CHUNK_BYTES),
         ));
-        let gone = |_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away");
         let Some(deadline) = self.deadline else {
-            return self.sender.blocking_send(Ok(chunk)).map_err(gone);
+            return self.sender.blocking_send(Ok(chunk)).map_err(|_| gone());
         };
         let past_deadline =
             || io::Error::new(io::ErrorKind::TimedOut, "the query ran past its time limit");
@@ -1403,16 +1483,23 @@ impl ChannelWriter {
                 self.sender.send(Ok(chunk)),
             ))
             .map_err(|_| past_deadline())?
-            .map_err(gone)
+            .map_err(|_| gone())
     }
 
-    fn finish(mut self) -> io::Result<()> {
+    fn finish(&mut self) -> io::Result<()> {
         self.send_buffer()
     }
 }
 
 impl Write for ChannelWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.written += data.len() as u64;
+        if let Some(max) = self.max_bytes.filter(|&max| self.written > max) {
+            return Err(io::Error::other(ResultCap(format!(
+                "the result is larger than {max} bytes, the limit of this server \
+                 (--max-result-bytes): add a LIMIT or narrow the query"
+            ))));
+        }
         self.buffer.extend_from_slice(data);
         if self.buffer.len() >= CHUNK_BYTES {
             self.send_buffer()?;

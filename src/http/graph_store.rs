@@ -29,20 +29,19 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, OriginalUri, Reque
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
-use oxigraph::io::{RdfParser, RdfSyntaxError};
+use oxigraph::io::{RdfFormat, RdfParser, RdfSyntaxError};
 use oxigraph::model::{GraphName, NamedNode, Triple};
 use std::io::Write;
-
-/// The largest request body `/store` accepts; a larger one is refused with 413.
-const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 
 /// The path under which a graph is identified directly.
 const DIRECT_PREFIX: &str = "/store/";
 
 const MULTIPART: &str = "multipart/form-data";
 
-/// The methods of `/store` and `/store/{*path}`; any other method gets 405 with `Allow`.
-pub(super) fn methods() -> MethodRouter<AppState> {
+/// The methods of `/store` and `/store/{*path}`; any other method gets 405 with `Allow`. A body
+/// larger than `max_upload_bytes` (`--max-upload-bytes`) is refused with 413 as soon as it
+/// grows past it (at once when its declared length does).
+pub(super) fn methods(max_upload_bytes: usize) -> MethodRouter<AppState> {
     get(get_graph_handler)
         .head(head_graph_handler)
         .put(put)
@@ -55,7 +54,7 @@ pub(super) fn methods() -> MethodRouter<AppState> {
             )
         })
         // Graph uploads are big; axum's default of 2 MiB would refuse ordinary dumps.
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(max_upload_bytes))
 }
 
 async fn get_graph_handler(
@@ -141,7 +140,7 @@ async fn put(
 ) -> Result<Response, ApiError> {
     let caller = state.authorise(request.headers(), Need::Write, "a Graph Store PUT")?;
     let graph = required(target(state.store.base(), &uri)?)?;
-    let parts = read_parts(request).await?;
+    let parts = read_parts(request, state.limits.max_upload_bytes).await?;
     let created = write(&state, &caller, Mode::Replace(graph), parts).await?;
     Ok(written(created))
 }
@@ -155,7 +154,7 @@ async fn post(
 ) -> Result<Response, ApiError> {
     let caller = state.authorise(request.headers(), Need::Write, "a Graph Store POST")?;
     let graph = target(state.store.base(), &uri)?;
-    let parts = read_parts(request).await?;
+    let parts = read_parts(request, state.limits.max_upload_bytes).await?;
     match graph {
         Some(graph) => {
             let created = write(&state, &caller, Mode::Merge(graph), parts).await?;
@@ -272,14 +271,14 @@ struct Part {
 
 /// Reads the body (refusing one over the limit before reading it, when its length is declared)
 /// and identifies the format of each document in it.
-async fn read_parts(request: Request) -> Result<Vec<Part>, ApiError> {
+async fn read_parts(request: Request, max: usize) -> Result<Vec<Part>, ApiError> {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return Err(too_large());
+    if declared.is_some_and(|length| length > max as u64) {
+        return Err(too_large(max));
     }
     let content_type = request
         .headers()
@@ -290,7 +289,7 @@ async fn read_parts(request: Request) -> Result<Vec<Part>, ApiError> {
         let syntax = syntax_of(&content_type, "the request body")?;
         let bytes = Bytes::from_request(request, &())
             .await
-            .map_err(|rejection| body_error(rejection.status(), rejection.body_text()))?;
+            .map_err(|rejection| body_error(rejection.status(), rejection.body_text(), max))?;
         return Ok(vec![Part {
             syntax,
             bytes,
@@ -299,12 +298,12 @@ async fn read_parts(request: Request) -> Result<Vec<Part>, ApiError> {
     }
     let mut multipart = Multipart::from_request(request, &())
         .await
-        .map_err(|rejection| body_error(rejection.status(), rejection.body_text()))?;
+        .map_err(|rejection| body_error(rejection.status(), rejection.body_text(), max))?;
     let mut parts = Vec::new();
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| body_error(e.status(), e.body_text()))?
+        .map_err(|e| body_error(e.status(), e.body_text(), max))?
     {
         let name = field
             .file_name()
@@ -331,7 +330,7 @@ async fn read_parts(request: Request) -> Result<Vec<Part>, ApiError> {
         let bytes = field
             .bytes()
             .await
-            .map_err(|e| body_error(e.status(), e.body_text()))?;
+            .map_err(|e| body_error(e.status(), e.body_text(), max))?;
         parts.push(Part {
             syntax,
             bytes,
@@ -414,11 +413,18 @@ async fn write(
 /// Appends the triples of one part to `triples`; relative IRIs resolve against `base_iri` and
 /// blank nodes are renamed apart (two parts, or a POST and the graph it adds to, never share one).
 fn parse_part(part: &Part, base_iri: &str, triples: &mut Vec<Triple>) -> crate::Result<()> {
+    if part.syntax.format == RdfFormat::RdfXml {
+        crate::entities::check_rdfxml(&part.bytes)
+            .map_err(|message| Error::Invalid(format!("{}: {message}", part.label)))?;
+    }
     let parser = RdfParser::from_format(part.syntax.format)
         .with_base_iri(base_iri)
         .map_err(|e| Error::Invalid(format!("invalid base IRI {base_iri}: {e}")))?
         .rename_blank_nodes();
-    for quad in parser.for_slice(&part.bytes) {
+    let quads = parser
+        .for_slice(&part.bytes)
+        .with_document_loader(crate::entities::refuse_remote_context);
+    for quad in quads {
         let quad = quad.map_err(|e| parse_error(&part.label, e))?;
         if !quad.graph_name.is_default_graph() {
             return Err(Error::Invalid(format!(
@@ -480,20 +486,20 @@ fn not_found(graph: &GraphName) -> Error {
     Error::NotFound(format!("the graph store has no graph {graph}"))
 }
 
-fn too_large() -> ApiError {
+fn too_large(max: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!(
-            "the request body is larger than the graph store's limit of {} MiB",
-            MAX_BODY_BYTES / (1024 * 1024)
+            "the request body is larger than the graph store's limit of {max} bytes \
+             (--max-upload-bytes); load larger files with `claimgraph load`"
         ),
     )
 }
 
 /// A body that could not be read: over the limit (413), or broken (400).
-fn body_error(status: StatusCode, text: String) -> ApiError {
+fn body_error(status: StatusCode, text: String, max: usize) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        too_large()
+        too_large(max)
     } else {
         ApiError::new(status, format!("cannot read the request body: {text}"))
     }

@@ -7,6 +7,7 @@
 
 use super::error::ApiError;
 use crate::error::Error;
+use crate::store::ResultCap;
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use futures_util::StreamExt;
@@ -23,7 +24,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub const MAX_NESTING: usize = 200;
 
 /// The bounds `claimgraph serve` enforces (`--query-timeout`, `--max-queries`,
-/// `--max-body-bytes`).
+/// `--max-body-bytes`, `--max-result-rows`, `--max-result-bytes`, `--max-upload-bytes`,
+/// `--header-timeout`).
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Wall-clock time a query may take, evaluation and streaming together (`None`: unlimited).
@@ -32,6 +34,15 @@ pub struct Limits {
     pub max_queries: usize,
     /// Bytes of a request body on `/sparql`, and of the query or update text however it came.
     pub max_body_bytes: usize,
+    /// Solutions (or triples) one `/sparql` result may hold (`None`: unlimited).
+    pub max_result_rows: Option<u64>,
+    /// Bytes one serialised `/sparql` result may take (`None`: unlimited).
+    pub max_result_bytes: Option<u64>,
+    /// Bytes of a Graph Store upload (`/store` PUT and POST, all parts together).
+    pub max_upload_bytes: usize,
+    /// Time a client may take to send a request's headers (`None`: unlimited); a slower one is
+    /// disconnected, so slow clients cannot hold connections open for free.
+    pub header_timeout: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -40,6 +51,10 @@ impl Default for Limits {
             query_timeout: Some(Duration::from_secs(30)),
             max_queries: Self::default_max_queries(),
             max_body_bytes: 1024 * 1024,
+            max_result_rows: Some(1_000_000),
+            max_result_bytes: Some(1 << 30),
+            max_upload_bytes: 64 << 20,
+            header_timeout: Some(Duration::from_secs(10)),
         }
     }
 }
@@ -354,14 +369,19 @@ fn expression_has_service(expression: &Expression) -> bool {
     }
 }
 
-/// Maps a query's failure before its first result: a cancellation there is the deadline (a
-/// client that left has no handler waiting), which gets a message naming the limit.
+/// Maps a query's failure before its first chunk was sent: a cancellation there is the deadline
+/// (a client that left has no handler waiting), and a [`ResultCap`] a result too big; both get a
+/// message naming the limit.
 ///
-/// The status is 500, as on the SPARQL endpoints clients already know (Wikidata's Blazegraph
+/// The status is 500 (for the caps too: the query is valid, the server will not finish it), as on the SPARQL endpoints clients already know (Wikidata's Blazegraph
 /// answers a query timeout with 500 and a `TimeoutException`, Virtuoso with 500 "SPARQL Request
 /// Failed" and SQL state S1T00), so clients report it as a failed query rather than retrying it
 /// as they would a 503.
 pub fn query_error(error: Error, timeout: Option<Duration>) -> ApiError {
+    if let Some(message) = ResultCap::message(&error) {
+        tracing::warn!("a query's result broke a cap: {message}");
+        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message);
+    }
     match (&error, timeout) {
         (Error::Evaluation(QueryEvaluationError::Cancelled), Some(timeout)) => {
             tracing::warn!("a query ran past the time limit and was stopped");

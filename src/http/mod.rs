@@ -91,6 +91,7 @@ impl AppState {
 /// Every route of the server. JSON routes go through `routes!`, which also describes them in
 /// `/openapi.json`; the others (SPARQL, RDF, HTML, text) through `route`.
 pub fn app(state: AppState) -> Router {
+    let max_upload = state.limits.max_upload_bytes;
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .route("/sparql", get(sparql::get).post(sparql::post))
         .routes(routes!(audit::list))
@@ -98,8 +99,8 @@ pub fn app(state: AppState) -> Router {
             "/audit/sparql",
             get(sparql::audit_get).post(sparql::audit_post),
         )
-        .route("/store", graph_store::methods())
-        .route("/store/{*path}", graph_store::methods())
+        .route("/store", graph_store::methods(max_upload))
+        .route("/store/{*path}", graph_store::methods(max_upload))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route("/", get(pages::home))
@@ -264,10 +265,64 @@ pub async fn run(
         "claimgraph listening on http://{address}/ (ready in {:.0?})",
         started.elapsed()
     );
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::io("server failed", e))
+    let header_timeout = state.limits.header_timeout;
+    serve_connections(listener, app(state), header_timeout, shutdown).await;
+    Ok(())
+}
+
+/// Accepts connections until `shutdown`, then lets each finish its request in progress.
+///
+/// In place of `axum::serve`, which gives hyper no timer: without one hyper cannot enforce a
+/// header read timeout, and a client sending its headers a byte at a time (slowloris) would hold
+/// its connection forever. HTTP/1.1 only, as with axum's default features.
+async fn serve_connections(
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Option<std::time::Duration>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, "connection ended with an error");
+                    }
+                    return;
+                }
+                _ = stop.changed() => connection.as_mut().graceful_shutdown(),
+            }
+            let _ = connection.await;
+        });
+    }
+    drop(stop_rx);
+    // Tell every connection to finish its request in progress, then wait until all have.
+    drop(listener);
+    stop_tx.send_replace(());
+    stop_tx.closed().await;
 }
 
 /// The tokens of `--auth`, `--write-token` and `--admin-token` together.

@@ -181,6 +181,8 @@ async fn run_query(
     let bounds = QueryBounds {
         deadline: timeout.map(|t| std::time::Instant::now() + t),
         slot: Some(state.query_slots.acquire()?),
+        max_rows: state.limits.max_result_rows,
+        max_bytes: state.limits.max_result_bytes,
     };
     let stream = match endpoint {
         Endpoint::Main => {

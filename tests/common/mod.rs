@@ -103,6 +103,11 @@ impl TestServer {
         panic!("server did not become ready");
     }
 
+    /// Whether the server task is still running (it has not returned or panicked).
+    pub fn is_running(&self) -> bool {
+        self.task.as_ref().is_some_and(|task| !task.is_finished())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path.trim_start_matches('/'))
     }
