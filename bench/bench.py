@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://localhost:7878/"
 TOKEN = "bench-write-token"
 SPARQL_JSON = "application/sparql-results+json"
+# The 1-minute load average as each workload starts: the machine is shared.
+LOADAVG = []
 NQUADS = "application/n-quads"
 
 
@@ -228,6 +230,7 @@ def wrk(server, lines, keys_file, conns, seconds, work, label, token=""):
     cmd = ["wrk", "-t", threads, "-c", conns, "-d", f"{seconds}s", "--timeout", "120s",
            "-s", ROOT / "bench/wrk/mix.lua", server.url]
     say(f"{label}: wrk -c {conns} -d {seconds}s against {server.name}")
+    LOADAVG.append((label, Path("/proc/loadavg").read_text().split()[0]))
     subprocess.run([str(c) for c in cmd], env=env, check=True, stdout=subprocess.DEVNULL)
     r = json.loads(out.read_text())
     secs = r["duration_us"] / 1e6
@@ -249,14 +252,18 @@ def wrk(server, lines, keys_file, conns, seconds, work, label, token=""):
 
 
 def per_query(server, lines, keys, rounds):
-    """Single-client latency of each template on its own (median of `rounds`, parameters drawn
-    as in the mix): shows which query dominates the mix."""
+    """Single-client latency of each template on its own (median of up to `rounds` requests,
+    parameters drawn as in the mix): shows which query dominates the mix."""
     import random
     rnd = random.Random(7)
     out = {}
     for name, method, path, accept, ctype, body in lines:
         times, failures = [], 0
+        began = time.monotonic()
         for _ in range(rounds):
+            # A query that is O(store) would take minutes here at 10⁶ claims: stop after 30 s.
+            if times and time.monotonic() - began > 30:
+                break
             claim, entity, source = (rnd.choice(keys[k]) for k in ("claim", "entity", "source"))
             claim_iri = f"{BASE}claims/{claim}"
             fill = lambda s: (s.replace("@CLAIMKEY@", urllib.parse.quote(claim, safe=""))
@@ -276,8 +283,9 @@ def per_query(server, lines, keys, rounds):
                 failures += 1
             times.append(time.monotonic() - start)
         times.sort()
-        out[name] = {"median_ms": round(times[len(times) // 2] * 1000, 2),
+        out[name] = {"requests": len(times), "median_ms": round(times[len(times) // 2] * 1000, 2),
                      "max_ms": round(times[-1] * 1000, 2), "failures": failures}
+        say(f"  {server.name} {name}: median {out[name]['median_ms']} ms")
     return out
 
 
@@ -422,11 +430,49 @@ def table(results):
     add("load test: p50 / p99 ms", f"{T['wrk']['p50_ms']} / {T['wrk']['p99_ms']}", "", "")
     add("load test: errors (non-2xx+socket)", T["wrk"]["non_2xx"] + T["wrk"]["socket_errors"], "", "")
     add("load test writer: ok / failed", f"{T['writer']['ok']} / {T['writer']['failed']}", "", "")
+    return rows
+
+
+def fill_benchmarks_md(claims, results, tables):
+    """Writes the tables of a full run into BENCHMARKS.md between its markers for this N, so
+    the document's figures are exactly what the command printed (the prose around them is
+    written by hand)."""
+    doc = ROOT / "BENCHMARKS.md"
+    begin, end = f"<!-- bench:results-{claims}:begin -->", f"<!-- bench:results-{claims}:end -->"
+    if not doc.exists() or begin not in doc.read_text():
+        return
+    text = doc.read_text()
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    m = results["machine"]
+    block = (f"{begin}\n_Run {results['started']} → {results['finished']}, `{results['versions']['git']}`; "
+             f"{m['nproc']} cores ({m['cpu']}), {m['memory']}, disk `{m['disk']}`; "
+             f"{results['quads']:,} quads, generated in {results['generate_seconds']} s._\n\n"
+             f"`uptime` before: `{results['uptime_before']}`  \n`uptime` after: `{results['uptime_after']}`\n\n"
+             f"{tables}\n{end}")
+    doc.write_text(head + block + tail)
+    say(f"figures written into {doc}")
+
+
+def text_table(rows):
     width = max(len(r[0]) for r in rows)
     lines = [f"{'':{width}}  {'claimgraph':>14}  {'oxigraph':>14}  {'cg÷ox':>7}"]
     for name, a, b, r in rows:
         lines.append(f"{name:{width}}  {a!s:>14}  {b!s:>14}  {r!s:>7}")
     return "\n".join(lines)
+
+
+def markdown(results, rows):
+    """The tables of BENCHMARKS.md, ready to paste: every figure with its ratio."""
+    out = ["| measure | claimgraph | oxigraph | claimgraph ÷ oxigraph |", "|---|---:|---:|---:|"]
+    out += [f"| {n} | {a} | {b} | {r if r is not None else ''} |" for n, a, b, r in rows]
+    out += ["", "| query or route (1 client, median of single requests) | claimgraph ms | oxigraph ms | ratio |",
+            "|---|---:|---:|---:|"]
+    for name, a in results["per_query"]["claimgraph"].items():
+        b = results["per_query"]["oxigraph"].get(name)
+        out.append(f"| {name} | {a['median_ms']} | {b['median_ms'] if b else ''} | "
+                   f"{ratio(a['median_ms'], b['median_ms']) if b else ''} |")
+    return "\n".join(out) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -503,7 +549,7 @@ def main():
         mixes = {n: sparql_lines(s.query_path) for n, s in servers.items()}
 
         say("per-query single-client latencies")
-        rounds = 3 if args.quick else 10
+        rounds = 3 if args.quick else 5
         results["per_query"] = {n: per_query(s, mixes[n] + (ROUTES if n == "claimgraph" else []), keys, rounds)
                                 for n, s in servers.items()}
 
@@ -536,13 +582,19 @@ def main():
         for s in servers.values():
             s.stop()
     results["uptime_after"] = sh("uptime")
+    results["loadavg_at_start_of_each_workload"] = LOADAVG
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
 
     out = work / f"results-{args.claims}.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     picture = ROOT / f"bench/throughput-{args.claims}.svg"
     svg(results, picture)
-    print(table(results))
+    rows = table(results)
+    tables = markdown(results, rows)
+    (work / f"results-{args.claims}.md").write_text(tables)
+    if not args.quick:
+        fill_benchmarks_md(args.claims, results, tables)
+    print(text_table(rows))
     print(f"\nper-query single-client medians (ms):")
     for name in results["per_query"]["claimgraph"]:
         a = results["per_query"]["claimgraph"][name]
