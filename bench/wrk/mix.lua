@@ -1,0 +1,122 @@
+-- wrk script used for every HTTP workload of the benchmark (see bench/bench.py).
+--
+-- Each request is drawn at random from the templates in $BENCH_TEMPLATES (one per line:
+-- name TAB method TAB path TAB accept TAB content-type TAB body, body on one line), and each
+-- template's placeholders are filled with a random generated claim, entity or document, drawn
+-- per request from $BENCH_KEYS (lines "claim KEY", "entity KEY", "source KEY"). Both servers are
+-- driven by this same script; only the templates' path differs (/sparql vs /query).
+--
+-- Every latency is recorded by wrk itself (its latency histogram); done() writes the summary,
+-- the percentiles and the count of answers by HTTP status to $BENCH_OUT as JSON.
+
+local base = os.getenv("BENCH_BASE")
+local token = os.getenv("BENCH_TOKEN")
+
+local function split(line, sep)
+  local fields = {}
+  local start = 1
+  while true do
+    local i = string.find(line, sep, start, true)
+    if not i then
+      table.insert(fields, string.sub(line, start))
+      return fields
+    end
+    table.insert(fields, string.sub(line, start, i - 1))
+    start = i + 1
+  end
+end
+
+local templates = {}
+for line in io.lines(os.getenv("BENCH_TEMPLATES")) do
+  if line ~= "" then
+    local f = split(line, "\t")
+    table.insert(templates, { name = f[1], method = f[2], path = f[3], accept = f[4],
+                              ctype = f[5], body = f[6] })
+  end
+end
+
+local keys = { claim = {}, entity = {}, source = {} }
+for line in io.lines(os.getenv("BENCH_KEYS")) do
+  local kind, key = string.match(line, "^(%a+) (.+)$")
+  if kind and keys[kind] then table.insert(keys[kind], key) end
+end
+
+local function urlencode(s)
+  return (string.gsub(s, "[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+
+-- gsub treats % in a replacement string specially: escape it.
+local function lit(s) return (string.gsub(s, "%%", "%%%%")) end
+
+local function pick(list) return list[math.random(#list)] end
+
+local function fill(s, claim, entity, source)
+  if not s or s == "" then return s end
+  local claim_iri = base .. "claims/" .. claim
+  s = string.gsub(s, "@CLAIMKEY@", lit(urlencode(claim)))
+  s = string.gsub(s, "@CLAIMENC@", lit(urlencode(claim_iri)))
+  s = string.gsub(s, "@CLAIM@", lit("<" .. claim_iri .. ">"))
+  s = string.gsub(s, "@ENTITY@", lit("<" .. base .. "entities/" .. entity .. ">"))
+  s = string.gsub(s, "@DOC@", lit("<" .. base .. "sources/" .. source .. ">"))
+  return s
+end
+
+-- Per thread: how many answers of each HTTP status (collected by done() from every thread).
+local statuses = {}
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + (id or 0))
+  statuses = {}
+end
+
+function request()
+  local t = pick(templates)
+  local claim = pick(keys.claim)
+  local entity = pick(keys.entity)
+  local source = pick(keys.source)
+  local headers = {}
+  if t.accept ~= "" then headers["Accept"] = t.accept end
+  if t.ctype ~= "" then headers["Content-Type"] = t.ctype end
+  if token and token ~= "" and t.method == "POST" and t.ctype == "application/sparql-update" then
+    headers["Authorization"] = "Bearer " .. token
+  end
+  local body = nil
+  if t.body ~= "" then body = fill(t.body, claim, entity, source) end
+  return wrk.format(t.method, fill(t.path, claim, entity, source), headers, body)
+end
+
+function response(status, headers, body)
+  local k = tostring(status)
+  statuses[k] = (statuses[k] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    local s = thread:get("statuses")
+    if s then
+      for k, v in pairs(s) do counts[k] = (counts[k] or 0) + v end
+    end
+  end
+  local parts = {}
+  for k, v in pairs(counts) do table.insert(parts, string.format('"%s": %d', k, v)) end
+  local e = summary.errors
+  local out = io.open(os.getenv("BENCH_OUT"), "w")
+  out:write(string.format(
+    '{"duration_us": %d, "requests": %d, "bytes": %d, ' ..
+    '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
+    '"latency_us": {"min": %d, "mean": %.1f, "p50": %d, "p90": %d, "p99": %d, "p999": %d, "max": %d}, ' ..
+    '"statuses": {%s}}\n',
+    summary.duration, summary.requests, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency.min, latency.mean, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency:percentile(99.9), latency.max,
+    table.concat(parts, ", ")))
+  out:close()
+end
