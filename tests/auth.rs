@@ -264,7 +264,6 @@ async fn audit(server: &TestServer, token: &str, limit: usize) -> Vec<serde_json
 async fn the_audit_trail_records_who_wrote_what_and_how_much() {
     let dir = tempfile::tempdir().unwrap();
     let server = with_roles(&dir).await;
-    // (That the trail outlives the process is tested with the command line, below.)
     let update = |token: &'static str, text: &'static str| {
         send(
             &server,
@@ -596,4 +595,28 @@ async fn command_line_writes_are_recorded_with_the_os_user() {
     assert_eq!(records[0]["agent"], "curator-carol");
     assert_eq!(records[0]["operation"], "cli-load");
     assert_eq!(records[0]["quads_added"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_server_finds_its_writes_and_their_trail() {
+    let options = || Options {
+        admin_token: Some(ADMIN_TOKEN),
+        ..Options::default()
+    };
+    let server = TestServer::start(options()).await;
+    assert!(server.update(DATA).await.status().is_success());
+    // The store is opened again by a new server in the same process: the first one must have
+    // closed it (and released RocksDB's lock) when it stopped.
+    let server = server.restart(options()).await;
+    let count = server
+        .select("SELECT (COUNT(*) AS ?n) { GRAPH <http://example.org/g> { ?s ?p ?o } }")
+        .await;
+    assert_eq!(count["results"]["bindings"][0]["n"]["value"], "3");
+    let records = audit(&server, ADMIN_TOKEN, 10).await;
+    assert!(
+        records
+            .iter()
+            .any(|r| r["agent"] == "write-token" && r["operation"] == "sparql-update"),
+        "{records:?}"
+    );
 }

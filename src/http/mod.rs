@@ -242,13 +242,16 @@ pub async fn run(
         dirs: config.data_dirs.clone(),
         synced: tokio::sync::Mutex::new(listing),
     });
+    // The reloaders hold the store: they are stopped when serving ends, so that `run` returns
+    // with the store closed (and its RocksDB lock released) for whoever opens it next.
+    let mut reloaders = tokio::task::JoinSet::new();
     // Registered before the server announces itself, so a SIGHUP never finds the default action.
     #[cfg(unix)]
     if let Ok(hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        tokio::spawn(reload_on_hangup(hangups, syncer.clone()));
+        reloaders.spawn(reload_on_hangup(hangups, syncer.clone()));
     }
     if let Some(every) = config.reload_interval {
-        tokio::spawn(reload_when_changed(syncer, every));
+        reloaders.spawn(reload_when_changed(syncer, every));
     }
     let state = AppState::new(
         store,
@@ -267,6 +270,7 @@ pub async fn run(
     );
     let header_timeout = state.limits.header_timeout;
     serve_connections(listener, app(state), header_timeout, shutdown).await;
+    reloaders.shutdown().await;
     Ok(())
 }
 
