@@ -227,7 +227,9 @@ async fn run_update(
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 format!(
-                    "LOAD <{source}> would fetch it over the network, and this server makes no                      outbound requests (no allowlist of sources is configured): upload the data                      with the Graph Store Protocol (PUT or POST /store) instead"
+                    "LOAD <{source}> would fetch it over the network, and this server makes no \
+                     outbound requests (no allowlist of sources is configured): upload the data \
+                     with the Graph Store Protocol (PUT or POST /store) instead"
                 ),
             ));
         }
@@ -252,7 +254,8 @@ fn refuse_local_load(update: &spargebra::Update) -> Result<Option<String>, ApiEr
             if !(iri.starts_with("http://") || iri.starts_with("https://")) {
                 tracing::warn!(source = iri, "refused: LOAD of a non-HTTP IRI");
                 return Err(ApiError::bad_request(format!(
-                    "LOAD <{iri}>: only http(s) IRIs can name a source, and this server never                      reads local files"
+                    "LOAD <{iri}>: only http(s) IRIs can name a source, and this server never \
+                     reads local files"
                 )));
             }
             first.get_or_insert_with(|| iri.to_owned());
