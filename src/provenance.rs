@@ -28,6 +28,7 @@ const DESCRIBE: &str = include_str!("../queries/api/provenance-describe.rq");
 const TERM_ASSERTIONS: &str = include_str!("../queries/api/provenance-term-assertions.rq");
 const TERM_CLAIMS: &str = include_str!("../queries/api/provenance-term-claims.rq");
 const TERM_GRAPHS: &str = include_str!("../queries/api/provenance-term-graphs.rq");
+const GRAPH_CLAIM: &str = include_str!("../queries/api/provenance-graph-claim.rq");
 const TRIPLE: &str = include_str!("../queries/api/provenance-triple.rq");
 
 const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
@@ -369,14 +370,29 @@ pub fn resource_provenance(store: &ClaimStore, term: &Term) -> Result<Provenance
     let bind = [("term", term.clone())];
     let graphs = sorted_iris(store.select_with(TERM_GRAPHS, &bind)?, 1);
     let mut found: BTreeMap<String, Found> = BTreeMap::new();
+    // Each graph's claim, looked up once per graph (`None`: not an assertion graph).
+    let mut claim_of: HashMap<NamedNode, Option<NamedNode>> = HashMap::new();
     for row in store.select_with(TERM_ASSERTIONS, &bind)? {
-        let (Some(claim), Some(graph_iri)) = (named(&row[1]), named(&row[2])) else {
+        let Some(graph_iri) = named(&row[1]) else {
+            continue;
+        };
+        let claim = match claim_of.get(&graph_iri) {
+            Some(claim) => claim.clone(),
+            None => {
+                let rows =
+                    store.select_with(GRAPH_CLAIM, &[("graph", graph_iri.clone().into())])?;
+                let claim = rows.first().and_then(|row| named(&row[1]));
+                claim_of.insert(graph_iri.clone(), claim.clone());
+                claim
+            }
+        };
+        let Some(claim) = claim else {
             continue;
         };
         let entry = found.entry(claim.into_string()).or_default();
         entry.kinds.insert(MatchKind::InAssertion);
         entry.graph = Some(graph_iri.into_string());
-        if let (Some(s), Some(p), Some(o)) = (&row[3], &row[4], &row[5]) {
+        if let (Some(s), Some(p), Some(o)) = (&row[2], &row[3], &row[4]) {
             entry.triples.insert(format!("{s} {p} {o} ."));
         }
     }

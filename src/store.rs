@@ -115,6 +115,20 @@ impl Touched {
         }
     }
 
+    /// Graphs replaced: those in `old` are emptied, those in `new` filled (a re-ingested claim
+    /// sheet). Everything the graphs held before counts as removed, everything after as added.
+    pub fn replacing(old: &[NamedNode], new: &[NamedNode]) -> Self {
+        let graphs = |list: &[NamedNode]| -> Vec<GraphName> {
+            list.iter().cloned().map(GraphName::NamedNode).collect()
+        };
+        Self {
+            used: graphs(old),
+            generated: graphs(new),
+            anywhere: false,
+            replaces: true,
+        }
+    }
+
     /// One graph, replaced (`used`) and written (`generated`).
     pub fn graph(graph: GraphNameRef<'_>, replaced: bool, written: bool) -> Self {
         let graph = graph.into_owned();
@@ -739,8 +753,10 @@ impl ClaimStore {
         self.write_touching(Touched::everything(), f)
     }
 
-    /// [`ClaimStore::write`] for a write whose graphs are known.
-    fn write_touching<T>(
+    /// [`ClaimStore::write`] for a write whose graphs are known: the audit trail names them, and
+    /// counts the quads of those graphs only, not of the whole store (which a write of one claim
+    /// sheet into a large store must not scan twice).
+    pub fn write_touching<T>(
         &self,
         touched: Touched,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,

@@ -432,7 +432,10 @@ async fn load_is_refused_for_everyone_and_fetches_nothing() {
                 "{message}"
             );
         }
-        assert!(!message.contains("  "), "one sentence, no runs of spaces: {message}");
+        assert!(
+            !message.contains("  "),
+            "one sentence, no runs of spaces: {message}"
+        );
     }
     let accepted =
         tokio::time::timeout(std::time::Duration::from_millis(300), listener.accept()).await;

@@ -133,7 +133,14 @@ pub fn find_sheets(dir: &Path) -> Result<Vec<PathBuf>> {
 pub fn ingest(store: &crate::ClaimStore, sheet: &CompiledSheet, key: &str) -> Result<usize> {
     let meta_graph = store.graph_iri("data-files")?;
     let recorded = crate::loader::read_records(store, &meta_graph)?;
-    store.write(|transaction| {
+    // The audit trail counts the sheet's graphs, before and after (the bookkeeping record in
+    // `data-files` is not counted).
+    let old: Vec<_> = recorded
+        .get(key)
+        .map(|old| old.graphs.iter().cloned().collect())
+        .unwrap_or_default();
+    let touched = crate::store::Touched::replacing(&old, &sheet.graphs);
+    store.write_touching(touched, |transaction| {
         if let Some(old) = recorded.get(key) {
             for graph in &old.graphs {
                 transaction.remove_named_graph(graph)?;
