@@ -525,16 +525,9 @@ impl ClaimStore {
         format: OutputFormat,
         bounds: QueryBounds,
     ) -> Result<ResultStream> {
-        let max_rows = bounds.max_rows;
-        self.stream_bounded(bounds, move |store, cancel| {
-            let pending = start_query_on(
-                store.audit.store(),
-                query,
-                &DatasetParams::default(),
-                format,
-                cancel,
-            )?;
-            Ok(move |writer: &mut dyn Write| pending.write_capped(writer, max_rows).map(drop))
+        self.stream_results(bounds, move |store, cancel| {
+            let dataset = DatasetParams::default();
+            start_query_on(store.audit.store(), query, &dataset, format, cancel)
         })
         .await
     }
@@ -609,9 +602,22 @@ impl ClaimStore {
         format: OutputFormat,
         bounds: QueryBounds,
     ) -> Result<ResultStream> {
+        self.stream_results(bounds, move |store, cancel| {
+            store.start_query(query, &dataset, format, cancel)
+        })
+        .await
+    }
+
+    /// Streams the results of the query `start` begins, within `bounds` (the row cap counted as
+    /// they are written).
+    async fn stream_results(
+        self: &Arc<Self>,
+        bounds: QueryBounds,
+        start: impl FnOnce(&ClaimStore, CancellationToken) -> Result<PendingResults> + Send + 'static,
+    ) -> Result<ResultStream> {
         let max_rows = bounds.max_rows;
         self.stream_bounded(bounds, move |store, cancel| {
-            let pending = store.start_query(query, &dataset, format, cancel)?;
+            let pending = start(store, cancel)?;
             Ok(move |writer: &mut dyn Write| pending.write_capped(writer, max_rows).map(drop))
         })
         .await

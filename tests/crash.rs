@@ -376,51 +376,33 @@ async fn a_running_server_backs_itself_up_online_for_admins_only() {
     assert!(response.status().is_success());
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("online");
-    let url = |path: &Path| {
-        reqwest::Url::parse_with_params(&server.url("admin/backup"), [("dir", s(path))]).unwrap()
+    // POST /admin/backup?dir=PATH, with the token if any.
+    let backup = |path: &Path, token: Option<&str>| {
+        let url = reqwest::Url::parse_with_params(&server.url("admin/backup"), [("dir", s(path))])
+            .unwrap();
+        let request = server.client.post(url);
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move { request.send().await.unwrap() }
     };
 
-    let refused = server.client.post(url(&copy)).send().await.unwrap();
-    assert_eq!(refused.status(), 401);
-    let writer = server
-        .client
-        .post(url(&copy))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(writer.status(), 403);
+    assert_eq!(backup(&copy, None).await.status(), 401);
+    assert_eq!(backup(&copy, Some(TOKEN)).await.status(), 403);
     assert!(!copy.exists());
 
-    let made = server
-        .client
-        .post(url(&copy))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let made = backup(&copy, Some(ADMIN_TOKEN)).await;
     assert_eq!(made.status(), 201);
     let made: serde_json::Value = made.json().await.unwrap();
     assert_eq!(made["dir"], s(&copy));
     assert!(made["quads"].as_u64().unwrap() > 800, "{made}");
 
-    let again = server
-        .client
-        .post(url(&copy))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let again = backup(&copy, Some(ADMIN_TOKEN)).await;
     assert_eq!(again.status(), 400);
     let message = again.text().await.unwrap();
     assert!(message.contains("already exists"), "{message}");
-    let relative = server
-        .client
-        .post(url(Path::new("relative/dir")))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let relative = backup(Path::new("relative/dir"), Some(ADMIN_TOKEN)).await;
     assert_eq!(relative.status(), 400);
 
     // The server still has its store open, so its side is read over HTTP.
