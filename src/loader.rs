@@ -428,9 +428,25 @@ pub(crate) fn read_records(
     store: &ClaimStore,
     meta_graph: &NamedNode,
 ) -> Result<BTreeMap<String, Recorded>> {
+    records(store.quads(Some(meta_graph)))
+}
+
+/// The record of the file recorded under `key`, if any: a lookup of its own quads, not a read of
+/// every record (which grows with the store).
+pub(crate) fn read_record(
+    store: &ClaimStore,
+    meta_graph: &NamedNode,
+    key: &str,
+) -> Result<Option<Recorded>> {
+    let subject = record_iri(store, key)?;
+    Ok(records(store.quads_of(&subject, meta_graph))?.remove(key))
+}
+
+/// Records from the quads of a bookkeeping graph.
+fn records(quads: impl Iterator<Item = Result<Quad>>) -> Result<BTreeMap<String, Recorded>> {
     let (path_p, sha_p, graph_p) = (cg("path"), cg("sha256"), cg("loadedGraph"));
     let mut by_subject: HashMap<NamedOrBlankNode, (Option<String>, Recorded)> = HashMap::new();
-    for quad in store.quads(Some(meta_graph)) {
+    for quad in quads {
         let quad = quad?;
         let entry = by_subject.entry(quad.subject.clone()).or_insert_with(|| {
             (

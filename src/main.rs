@@ -577,10 +577,11 @@ fn ingest(args: IngestArgs) -> Result<()> {
     let store = args.store.open()?;
     let compiled = claimgraph::claims::prepare(&args.check.sheets, &args.check.data, store.base())
         .map_err(Error::Multiple)?;
-    for sheet in &compiled {
+    // Each compiled sheet is dropped once written.
+    for sheet in compiled {
         let key = claimgraph::loader::record_key(&args.check.data, &sheet.path);
         let quads = as_actor(Actor::os_user("cli-ingest"), || {
-            claimgraph::claims::ingest(&store, sheet, &key)
+            claimgraph::claims::ingest(&store, &sheet, &key)
         })?;
         eprintln!(
             "ingested {}: {} claims, {quads} quads",

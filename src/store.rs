@@ -890,6 +890,17 @@ impl ClaimStore {
             .map(|q| q.map_err(Error::from))
     }
 
+    /// The quads of `subject` in `graph` (an index lookup).
+    pub fn quads_of(
+        &self,
+        subject: &NamedNode,
+        graph: &NamedNode,
+    ) -> impl Iterator<Item = Result<Quad>> + use<> {
+        self.store
+            .quads_for_pattern(Some(subject.into()), None, None, Some(graph.into()))
+            .map(|q| q.map_err(Error::from))
+    }
+
     /// A parser set up the way every RDF input to this store is parsed: relative IRIs against the
     /// base, blank nodes renamed apart.
     pub fn rdf_parser(&self, format: RdfFormat) -> Result<RdfParser> {

@@ -106,11 +106,8 @@ pub fn prepare_sheets(
     let checked = check(sheets, data_root)?;
     let compiled = compile(&checked, base).map_err(|e| vec![e])?;
     // The shapes see every sheet at once, so references across sheets resolve.
-    let all: Vec<_> = compiled
-        .iter()
-        .flat_map(|s| s.quads.iter().cloned())
-        .collect();
-    let violations = shapes::validate(&all).map_err(|e| vec![e])?;
+    let violations =
+        shapes::validate(compiled.iter().flat_map(|s| &s.quads)).map_err(|e| vec![e])?;
     if violations.is_empty() {
         Ok(compiled)
     } else {
@@ -132,16 +129,16 @@ pub fn find_sheets(dir: &Path) -> Result<Vec<PathBuf>> {
 /// (recorded under `key`) filled before. Returns the number of quads written.
 pub fn ingest(store: &crate::ClaimStore, sheet: &CompiledSheet, key: &str) -> Result<usize> {
     let meta_graph = store.graph_iri("data-files")?;
-    let recorded = crate::loader::read_records(store, &meta_graph)?;
+    let recorded = crate::loader::read_record(store, &meta_graph, key)?;
     // The audit trail counts the sheet's graphs, before and after (the bookkeeping record in
     // `data-files` is not counted).
     let old: Vec<_> = recorded
-        .get(key)
-        .map(|old| old.graphs.iter().cloned().collect())
-        .unwrap_or_default();
+        .iter()
+        .flat_map(|old| old.graphs.iter().cloned())
+        .collect();
     let touched = crate::store::Touched::replacing(&old, &sheet.graphs);
     store.write_touching(touched, |transaction| {
-        if let Some(old) = recorded.get(key) {
+        if let Some(old) = &recorded {
             for graph in &old.graphs {
                 transaction.remove_named_graph(graph)?;
             }

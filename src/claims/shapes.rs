@@ -9,7 +9,9 @@
 use crate::error::{Error, Result};
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::vocab::rdf;
-use oxigraph::model::{Graph, NamedNode, NamedOrBlankNodeRef, Quad, Term, TermRef, Triple};
+use oxigraph::model::{
+    Graph, NamedNode, NamedOrBlankNodeRef, Quad, Term, TermRef, Triple, TripleRef,
+};
 
 const SH: &str = "http://www.w3.org/ns/shacl#";
 /// The shapes, compiled in so that validation never depends on the working directory.
@@ -20,13 +22,14 @@ fn sh(local: &str) -> NamedNode {
 }
 
 /// Every violation of the shapes by `quads` (all graphs merged), as readable sentences.
-pub fn validate(quads: &[Quad]) -> Result<Vec<String>> {
+pub fn validate<'a>(quads: impl IntoIterator<Item = &'a Quad>) -> Result<Vec<String>> {
     let shapes: Graph = RdfParser::from_format(RdfFormat::Turtle)
         .for_slice(SHAPES.as_bytes())
         .map(|q| q.map(Triple::from))
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| Error::Invalid(format!("ontology/shapes.ttl: {e}")))?;
-    let data: Graph = quads.iter().map(|q| Triple::from(q.clone())).collect();
+    let mut data = Graph::new();
+    data.extend(quads.into_iter().map(|q| TripleRef::from(q.as_ref())));
     let mut violations = Vec::new();
     let allowed: Vec<NamedNode> = [
         "path",
