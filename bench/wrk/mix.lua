@@ -1,9 +1,9 @@
 -- wrk script used for every HTTP workload of the benchmark (see bench/bench.py).
 --
--- Each request is drawn at random from the templates in $BENCH_TEMPLATES (one per line:
--- name TAB method TAB path TAB accept TAB content-type TAB body, body on one line), and each
--- template's placeholders are filled with a random generated claim, entity or document, drawn
--- per request from $BENCH_KEYS (lines "claim KEY", "entity KEY", "source KEY"). Both servers are
+-- Each request is drawn pseudo-randomly (fixed seed: $BENCH_SEED, default 1) from the templates
+-- in $BENCH_TEMPLATES (one per line: name TAB method TAB path TAB accept TAB content-type TAB
+-- body, body on one line), and each template's placeholders are filled with a generated claim,
+-- entity or document, drawn per request from $BENCH_KEYS (lines "claim KEY", "entity KEY", "source KEY"). Both servers are
 -- driven by this same script; only the templates' path differs (/sparql vs /query).
 --
 -- Every latency is recorded by wrk itself (its latency histogram); done() writes the summary,
@@ -71,7 +71,9 @@ function setup(thread)
 end
 
 function init(args)
-  math.randomseed(os.time() * 1000 + (id or 0))
+  -- The same seed on every run and for both servers: each thread asks the same sequence of
+  -- requests, so a mix with a few slow queries weighs the same on both sides.
+  math.randomseed(tonumber(os.getenv("BENCH_SEED") or "1") * 1000 + (id or 0))
   statuses = {}
 end
 
