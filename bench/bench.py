@@ -260,18 +260,47 @@ def wrk(server, lines, keys_file, conns, seconds, work, label, token=""):
     }
 
 
-def per_query(server, lines, keys, rounds):
+def cpu_seconds(pid):
+    """User + system CPU time of a process, from /proc (clock ticks of 1/100 s)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / 100
+
+
+def wait_idle(servers, quiet_seconds=5, limit=900):
+    """Waits until no server uses CPU (RocksDB compacts a freshly loaded store in the background
+    for a while after it opens): under 3% of a core each, `quiet_seconds` in a row. Returns the
+    seconds waited."""
+    began = time.monotonic()
+    quiet = 0
+    last = {n: cpu_seconds(s.proc.pid) for n, s in servers.items()}
+    while quiet < quiet_seconds and time.monotonic() - began < limit:
+        time.sleep(1)
+        now = {n: cpu_seconds(s.proc.pid) for n, s in servers.items()}
+        quiet = quiet + 1 if all(now[n] - last[n] < 0.03 for n in now) else 0
+        last = now
+    waited = round(time.monotonic() - began, 1)
+    say(f"servers idle after {waited} s")
+    return waited
+
+
+def per_query(servers, lines, keys, rounds):
     """Single-client latency of each template on its own (median of up to `rounds` requests,
-    parameters drawn as in the mix): shows which query dominates the mix."""
+    parameters drawn as in the mix): shows which query dominates the mix. Interleaved: each
+    round sends the same request to each server in turn, so both meet the same parameters and
+    the same state of the machine."""
     import random
     rnd = random.Random(7)
-    out = {}
-    for name, method, path, accept, ctype, body in lines:
-        times, failures = [], 0
+    out = {n: {} for n in servers}
+    for name in dict.fromkeys(line[0] for n in servers for line in lines[n]):
+        times = {n: [] for n in servers if any(line[0] == name for line in lines[n])}
+        failures = dict.fromkeys(times, 0)
         began = time.monotonic()
         for _ in range(rounds):
             # A query that is O(store) would take minutes here at 10⁶ claims: stop after 30 s.
-            if times and time.monotonic() - began > 30:
+            if time.monotonic() - began > 30 * len(times) and all(times.values()):
                 break
             claim, entity, source = (rnd.choice(keys[k]) for k in ("claim", "entity", "source"))
             claim_iri = f"{BASE}claims/{claim}"
@@ -280,21 +309,24 @@ def per_query(server, lines, keys, rounds):
                               .replace("@CLAIM@", f"<{claim_iri}>")
                               .replace("@ENTITY@", f"<{BASE}entities/{entity}>")
                               .replace("@DOC@", f"<{BASE}sources/{source}>"))
-            req = urllib.request.Request(server.url + fill(path), method=method,
-                                         data=fill(body).encode() if body else None,
-                                         headers={"Accept": accept, **({"Content-Type": ctype} if ctype else {})})
-            start = time.monotonic()
-            try:
-                with urllib.request.urlopen(req, timeout=600) as r:
-                    r.read()
-            except urllib.error.HTTPError as e:
-                e.read()
-                failures += 1
-            times.append(time.monotonic() - start)
-        times.sort()
-        out[name] = {"requests": len(times), "median_ms": round(times[len(times) // 2] * 1000, 2),
-                     "max_ms": round(times[-1] * 1000, 2), "failures": failures}
-        say(f"  {server.name} {name}: median {out[name]['median_ms']} ms")
+            for n in times:
+                _, method, path, accept, ctype, body = next(l for l in lines[n] if l[0] == name)
+                req = urllib.request.Request(servers[n].url + fill(path), method=method,
+                                             data=fill(body).encode() if body else None,
+                                             headers={"Accept": accept, **({"Content-Type": ctype} if ctype else {})})
+                start = time.monotonic()
+                try:
+                    with urllib.request.urlopen(req, timeout=600) as r:
+                        r.read()
+                except urllib.error.HTTPError as e:
+                    e.read()
+                    failures[n] += 1
+                times[n].append(time.monotonic() - start)
+        for n, ts in times.items():
+            ts.sort()
+            out[n][name] = {"requests": len(ts), "median_ms": round(ts[len(ts) // 2] * 1000, 2),
+                            "max_ms": round(ts[-1] * 1000, 2), "failures": failures[n]}
+        say(f"  {name}: " + ", ".join(f"{n} {out[n][name]['median_ms']} ms" for n in times))
     return out
 
 
@@ -565,14 +597,14 @@ def main():
                  oxp, "/query", "/query?query=ASK%7B%7D", work / "oxigraph.log")
     servers = {"claimgraph": cgs, "oxigraph": oxs}
     try:
-        time.sleep(2)
+        results["waited_for_idle_seconds"] = wait_idle(servers)
         results["idle_rss_mib"] = {n: round(rss(s.proc.pid)[0] / 1024, 1) for n, s in servers.items()}
         mixes = {n: sparql_lines(s.query_path) for n, s in servers.items()}
 
         say("per-query single-client latencies")
         rounds = 3 if args.quick else 5
-        results["per_query"] = {n: per_query(s, mixes[n] + (ROUTES if n == "claimgraph" else []), keys, rounds)
-                                for n, s in servers.items()}
+        results["per_query"] = per_query(servers, {n: mixes[n] + (ROUTES if n == "claimgraph" else [])
+                                                    for n in servers}, keys, rounds)
 
         for n, s in servers.items():  # warm-up, not recorded
             wrk(s, mixes[n], keys_file, 8, 3 if args.quick else 10, work, f"warmup-{n}")
