@@ -589,6 +589,12 @@ def main():
     results["ingest"] = {"sheets": len(sheets), "claims": claims, "seconds": round(t_in, 2),
                          "claims_per_second": round(claims / t_in)}
     shutil.rmtree(ingest_store, ignore_errors=True)
+    out = work / f"results-{args.claims}.json"
+
+    def save():  # after each phase, so that a run stopped early keeps what it measured
+        out.write_text(json.dumps(results, indent=2) + "\n")
+
+    save()
 
     empty = work / "empty"
     shutil.rmtree(empty, ignore_errors=True)
@@ -602,11 +608,6 @@ def main():
                               "--union-default-graph"],
                  oxp, "/query", "/query?query=ASK%7B%7D", work / "oxigraph.log")
     servers = {"claimgraph": cgs, "oxigraph": oxs}
-    out = work / f"results-{args.claims}.json"
-
-    def save():  # after each phase, so that a run stopped early keeps what it measured
-        out.write_text(json.dumps(results, indent=2) + "\n")
-
     # Before each workload: until both servers are idle (a request abandoned when the previous
     # workload stopped can run on for minutes; it would slow the next server measured).
     results["waited_for_idle_seconds"] = waits = {}

@@ -301,6 +301,11 @@ async fn serve_connections(
             },
             () = &mut shutdown => break,
         };
+        // Without TCP_NODELAY a response written in pieces (a streamed body's last chunk) waits
+        // for the client's delayed ACK: about 15 ms more per request on a kept-alive connection.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
         let service = hyper_util::service::TowerToHyperService::new(router.clone());
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
