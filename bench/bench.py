@@ -412,7 +412,9 @@ def ratio(a, b):
 def svg(results, path):
     """Throughput and p99 of the SPARQL mix against concurrency, both servers: a hand-written
     SVG (two panels, log-free linear axes) so the harness needs no plotting library."""
-    mix = results["sparql_mix"]
+    mix = results.get("sparql_mix")
+    if not mix or not mix["claimgraph"]:
+        return
     conc = [row["connections"] for row in mix["claimgraph"]]
     colours = {"claimgraph": "#1f77b4", "oxigraph": "#d62728"}
     W, H, pad = 360, 260, 50
@@ -455,25 +457,30 @@ def table(results):
         L["ratio"])
     add(f"ingest of claim sheets (claims/s; {results['ingest']['claims']:,} claims)",
         results["ingest"]["claims_per_second"], "", "")
-    for cg, ox in zip(results["sparql_mix"]["claimgraph"], results["sparql_mix"]["oxigraph"]):
+    mix = results.get("sparql_mix", {"claimgraph": [], "oxigraph": []})
+    for cg, ox in zip(mix["claimgraph"], mix["oxigraph"]):
         c = cg["connections"]
         add(f"SPARQL mix c={c}: queries/s", cg["per_second"], ox["per_second"], ratio(cg["per_second"], ox["per_second"]))
         add(f"SPARQL mix c={c}: p50 ms", cg["p50_ms"], ox["p50_ms"], ratio(cg["p50_ms"], ox["p50_ms"]))
         add(f"SPARQL mix c={c}: p99 ms", cg["p99_ms"], ox["p99_ms"], ratio(cg["p99_ms"], ox["p99_ms"]))
         add(f"SPARQL mix c={c}: errors (non-2xx+socket)", cg["non_2xx"] + cg["socket_errors"],
             ox["non_2xx"] + ox["socket_errors"], "")
-    for name, r in results["routes"].items():
+    for name, r in results.get("routes", {}).items():
         add(f"{name} c=32: requests/s", r["per_second"], "", "")
         add(f"{name} c=32: p99 ms", r["p99_ms"], "", "")
         add(f"{name} c=32: errors", r["non_2xx"] + r["socket_errors"], "", "")
-    E = results["export"]
+    E = results.get("export", {})
+    if len(E) < 2:
+        return rows  # a run stopped before its export (see `missing`)
     add("export (quads/s)", E["claimgraph"]["quads_per_second"], E["oxigraph"]["quads_per_second"],
         ratio(E["claimgraph"]["quads_per_second"], E["oxigraph"]["quads_per_second"]))
     add("export peak RSS (MiB)", E["claimgraph"]["peak_rss_mib"], E["oxigraph"]["peak_rss_mib"],
         ratio(E["claimgraph"]["peak_rss_mib"], E["oxigraph"]["peak_rss_mib"]))
     add("idle RSS after load (MiB)", results["idle_rss_mib"]["claimgraph"], results["idle_rss_mib"]["oxigraph"],
         ratio(results["idle_rss_mib"]["claimgraph"], results["idle_rss_mib"]["oxigraph"]))
-    T = results["load_test"]
+    T = results.get("load_test")
+    if not T:
+        return rows
     add(f"load test c=64 {T['wrk']['seconds']:.0f}s: requests/s", T["wrk"]["per_second"], "", "")
     add("load test: p50 / p99 ms", f"{T['wrk']['p50_ms']} / {T['wrk']['p99_ms']}", "", "")
     add("load test: errors (non-2xx+socket)", T["wrk"]["non_2xx"] + T["wrk"]["socket_errors"], "", "")
@@ -481,10 +488,26 @@ def table(results):
     return rows
 
 
+def missing(results):
+    """The phases a run stopped early did not reach."""
+    return [k for k in ("per_query", "sparql_mix", "routes", "export", "load_test") if k not in results]
+
+
+def render(path):
+    """Tables, picture and BENCHMARKS.md block from a saved results file (one a run stopped early
+    wrote too: its missing phases are named)."""
+    results = json.loads(Path(path).read_text())
+    claims = results["claims"]
+    svg(results, ROOT / f"bench/throughput-{claims}.svg")
+    tables = markdown(results, table(results))
+    fill_benchmarks_md(claims, results, tables)
+    print(tables)
+
+
 def fill_benchmarks_md(claims, results, tables):
-    """Writes the tables of a full run into BENCHMARKS.md between its markers for this N, so
-    the document's figures are exactly what the command printed (the prose around them is
-    written by hand)."""
+    """Writes the tables of a full run (or of a saved results file: `--render`) into BENCHMARKS.md
+    between its markers for this N, so the document's figures are exactly what the command
+    printed (the prose around them is written by hand)."""
     doc = ROOT / "BENCHMARKS.md"
     begin, end = f"<!-- bench:results-{claims}:begin -->", f"<!-- bench:results-{claims}:end -->"
     if not doc.exists() or begin not in doc.read_text():
@@ -493,12 +516,18 @@ def fill_benchmarks_md(claims, results, tables):
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
     m = results["machine"]
-    block = (f"{begin}\n_Run {results['started']} → {results['finished']}, `{results['versions']['git']}`; "
+    stopped = ""
+    if missing(results):
+        stopped = f" **Stopped early: not measured: {', '.join(missing(results))}.**"
+    block = (f"{begin}\n_Run {results['started']} → {results.get('finished', 'stopped')}, "
+             f"`{results['versions']['git']}`; "
              f"{m['nproc']} cores ({m['cpu']}), {m['memory']}, disk `{m['disk']}`; "
-             f"{results['quads']:,} quads, generated in {results['generate_seconds']} s._\n\n"
-             f"`uptime` before: `{results['uptime_before']}`  \n`uptime` after: `{results['uptime_after']}`\n\n"
-             f"![SPARQL mix: queries/s and p99 against concurrency, both servers]"
-             f"(bench/throughput-{claims}.svg)\n\n{tables}\n{end}")
+             f"{results['quads']:,} quads, generated in {results['generate_seconds']} s._{stopped}\n\n"
+             f"`uptime` before: `{results['uptime_before']}`  \n"
+             f"`uptime` after: `{results.get('uptime_after', '(stopped early)')}`\n\n"
+             + (f"![SPARQL mix: queries/s and p99 against concurrency, both servers]"
+                f"(bench/throughput-{claims}.svg)\n\n" if "sparql_mix" in results else "")
+             + f"{tables}\n{end}")
     doc.write_text(head + block + tail)
     say(f"figures written into {doc}")
 
@@ -515,9 +544,11 @@ def markdown(results, rows):
     """The tables of BENCHMARKS.md, ready to paste: every figure with its ratio."""
     out = ["| measure | claimgraph | oxigraph | claimgraph ÷ oxigraph |", "|---|---:|---:|---:|"]
     out += [f"| {n} | {a} | {b} | {r if r is not None else ''} |" for n, a, b, r in rows]
+    if "per_query" not in results:
+        return "\n".join(out) + "\n"
     out += ["", "| query or route (1 client, median of single requests) | claimgraph ms | oxigraph ms | ratio |",
             "|---|---:|---:|---:|"]
-    for name, a in results["per_query"]["claimgraph"].items():
+    for name, a in results.get("per_query", {}).get("claimgraph", {}).items():
         b = results["per_query"]["oxigraph"].get(name)
         out.append(f"| {name} | {a['median_ms']} | {b['median_ms'] if b else ''} | "
                    f"{ratio(a['median_ms'], b['median_ms']) if b else ''} |")
@@ -533,6 +564,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--claims", type=int, default=100_000)
     ap.add_argument("--quick", action="store_true", help="short runs (5 s per point, 10 s load test)")
+    ap.add_argument("--render", metavar="RESULTS_JSON",
+                    help="measure nothing: write the tables of a saved results file (also of a run "
+                         "stopped early) into BENCHMARKS.md")
     ap.add_argument("--claimgraph", required=True, help="the release binary")
     ap.add_argument("--oxigraph", required=True, help="the oxigraph CLI (PyPI oxigraph==0.5.13)")
     ap.add_argument("--work", default=str(ROOT / "target/bench"))
@@ -540,6 +574,8 @@ def main():
                     help="ingest only the first N batch sheets (default: all). `ingest` checks "
                          "every sheet it is given in memory before writing, about 55 KB per claim")
     args = ap.parse_args()
+    if args.render:
+        return render(args.render)
     cg, oxi = Path(args.claimgraph), Path(args.oxigraph)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
