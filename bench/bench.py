@@ -342,6 +342,8 @@ def per_query(servers, lines, keys, rounds):
                             "max_ms": round(ts[-1] * 1000, 2), "failures": failures[n],
                             "timeouts": timeouts[n]}
         say(f"  {name}: " + ", ".join(f"{n} {out[n][name]['median_ms']} ms" for n in times))
+        if any(timeouts.values()):  # the abandoned request may still be running
+            wait_idle(servers)
     return out
 
 
