@@ -27,6 +27,7 @@ use oxigraph::store::{BulkLoader, Store, Transaction};
 use spargebra::algebra::{Expression, GraphPattern};
 use spargebra::term::{GroundTerm, NamedNodePattern, TermPattern};
 use spargebra::{Query, SparqlParser, Update};
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::Path;
 use std::pin::Pin;
@@ -89,7 +90,14 @@ pub struct ClaimStore {
     writer: Mutex<()>,
     metrics: QueryMetrics,
     audit: AuditLog,
+    /// The product's own queries (`queries/api/*.rq`), each parsed once: a page or a provenance
+    /// lookup runs them per request, some per graph found.
+    parsed: Mutex<HashMap<String, Query>>,
 }
+
+/// How many distinct query texts [`ClaimStore::select`] keeps parsed (the product has about 20;
+/// texts past the limit are parsed each time, so a caller with ever-new texts grows nothing).
+const PARSED_QUERIES: usize = 64;
 
 /// The graphs a write touches, as far as it is known before it runs: what its audit record names,
 /// and what is counted before and after it to give the quads added and removed.
@@ -336,6 +344,7 @@ impl ClaimStore {
             writer: Mutex::new(()),
             metrics: QueryMetrics::default(),
             audit,
+            parsed: Mutex::default(),
         })
     }
 
@@ -404,6 +413,25 @@ impl ClaimStore {
     /// Parses an update; relative IRIs resolve against the base IRI.
     pub fn parse_update(&self, text: &str) -> Result<Update> {
         Ok(self.parser()?.parse_update(text)?)
+    }
+
+    /// [`ClaimStore::parse_query`], from the cache of parsed texts when it holds `text`.
+    fn parsed_query(&self, text: &str) -> Result<Query> {
+        // A panic while holding the lock leaves the map as it was: every entry is complete.
+        if let Some(query) = self
+            .parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(text)
+        {
+            return Ok(query.clone());
+        }
+        let query = self.parse_query(text)?;
+        let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        if parsed.len() < PARSED_QUERIES {
+            parsed.insert(text.to_owned(), query.clone());
+        }
+        Ok(query)
     }
 
     fn parser(&self) -> Result<SparqlParser> {
@@ -486,7 +514,7 @@ impl ClaimStore {
         bindings: &[(&str, Term)],
         cancel: CancellationToken,
     ) -> Result<QuerySolutionIter<'static>> {
-        let mut query = self.parse_query(query)?;
+        let mut query = self.parsed_query(query)?;
         bind(&mut query, bindings)?;
         let mut prepared = SparqlEvaluator::new()
             .with_cancellation_token(cancel)
