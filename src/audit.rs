@@ -62,10 +62,7 @@ thread_local! {
 /// Runs `f` with the writes it makes recorded as `actor`'s. A thread-local rather than a
 /// parameter, so the loader and claim ingestion record their writes without knowing who asked.
 pub fn as_actor<T>(actor: Actor, f: impl FnOnce() -> T) -> T {
-    let previous = ACTOR.with(|current| current.replace(Some(actor)));
-    let value = f();
-    ACTOR.with(|current| *current.borrow_mut() = previous);
-    value
+    crate::threads::with_local(&ACTOR, actor, f)
 }
 
 /// The actor set by [`as_actor`]; writes made outside one are the server's own.

@@ -15,6 +15,7 @@ pub mod loader;
 pub mod provenance;
 pub mod service_description;
 pub mod store;
+mod threads;
 
 pub use error::{Error, Result};
 pub use store::ClaimStore;

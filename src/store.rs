@@ -700,46 +700,42 @@ impl ClaimStore {
         let store = Arc::clone(self);
         let runtime = tokio::runtime::Handle::current();
         let stream_failed = Arc::clone(&failed);
-        // A thread of its own rather than one from tokio's blocking pool: Oxigraph plans and
-        // evaluates recursively, and a query near the text limits (`http::limits`) needs more
-        // stack than the pool's 2 MiB. The stack is reserved, not committed; the concurrency
-        // cap bounds how many exist.
-        let spawned = std::thread::Builder::new()
-            .name("claimgraph-query".into())
-            .stack_size(QUERY_STACK_BYTES)
-            .spawn(move || {
-                let (_slot, _timer) = (slot, timer);
-                let _running = RunningQuery::new(&store.metrics);
-                // The product's own lookups made while streaming stop with the stream too.
-                with_cancellation(token.clone(), || match start(&store, token) {
-                    Err(error) => {
-                        let _ = ready_tx.send(Err(error));
-                    }
-                    Ok(write) => {
-                        // Failed until proven complete: if writing errs or panics, the closed
-                        // channel still ends the stream with an error, even when the error item
-                        // finds no room in the channel.
-                        stream_failed.store(true, Ordering::SeqCst);
-                        // The writer reports ready with its first chunk, so an error within the
-                        // first 64 KiB (a broken cap, the deadline) still gets a status of its own.
-                        let mut writer =
-                            ChannelWriter::new(bytes_tx.clone(), deadline, runtime, ready_tx);
-                        writer.max_bytes = max_bytes;
-                        let outcome = write(&mut writer)
-                            .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
-                        match (outcome, writer.ready.take()) {
-                            (Ok(()), _) => stream_failed.store(false, Ordering::SeqCst),
-                            (Err(error), Some(ready)) => {
-                                let _ = ready.send(Err(error));
-                            }
-                            (Err(error), None) => {
-                                tracing::warn!(%error, "failed while streaming a response");
-                                let _ = bytes_tx.try_send(Err(io::Error::other(error.to_string())));
-                            }
+        // A query thread rather than one from tokio's blocking pool: Oxigraph plans and evaluates
+        // recursively, and a query near the text limits (`http::limits`) needs more stack than
+        // the pool's 2 MiB. The concurrency cap bounds how many run.
+        let spawned = crate::threads::spawn(move || {
+            let (_slot, _timer) = (slot, timer);
+            let _running = RunningQuery::new(&store.metrics);
+            // The product's own lookups made while streaming stop with the stream too.
+            with_cancellation(token.clone(), || match start(&store, token) {
+                Err(error) => {
+                    let _ = ready_tx.send(Err(error));
+                }
+                Ok(write) => {
+                    // Failed until proven complete: if writing errs or panics, the closed
+                    // channel still ends the stream with an error, even when the error item
+                    // finds no room in the channel.
+                    stream_failed.store(true, Ordering::SeqCst);
+                    // The writer reports ready with its first chunk, so an error within the
+                    // first 64 KiB (a broken cap, the deadline) still gets a status of its own.
+                    let mut writer =
+                        ChannelWriter::new(bytes_tx.clone(), deadline, runtime, ready_tx);
+                    writer.max_bytes = max_bytes;
+                    let outcome = write(&mut writer)
+                        .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
+                    match (outcome, writer.ready.take()) {
+                        (Ok(()), _) => stream_failed.store(false, Ordering::SeqCst),
+                        (Err(error), Some(ready)) => {
+                            let _ = ready.send(Err(error));
+                        }
+                        (Err(error), None) => {
+                            tracing::warn!(%error, "failed while streaming a response");
+                            let _ = bytes_tx.try_send(Err(io::Error::other(error.to_string())));
                         }
                     }
-                })
-            });
+                }
+            })
+        });
         if let Err(error) = spawned {
             return Err(Error::io("cannot start a query thread", error));
         }
@@ -1371,10 +1367,7 @@ thread_local! {
 /// queries it runs ([`ClaimStore::select_rows`] and the functions built on it), so that cancelling
 /// the request — its client gone, its time up — stops them at their next read from the store.
 pub fn with_cancellation<T>(token: CancellationToken, f: impl FnOnce() -> T) -> T {
-    let previous = CANCELLATION.with(|current| current.replace(Some(token)));
-    let value = f();
-    CANCELLATION.with(|current| *current.borrow_mut() = previous);
-    value
+    crate::threads::with_local(&CANCELLATION, token, f)
 }
 
 fn current_cancellation() -> CancellationToken {
@@ -1386,8 +1379,6 @@ fn current_cancellation() -> CancellationToken {
 /// The audit store's directory inside the store's (see [`crate::audit`]).
 pub const AUDIT_DIR: &str = "audit";
 
-/// Stack of a query's evaluation thread (see [`ClaimStore::stream_bounded`]).
-const QUERY_STACK_BYTES: usize = 64 * 1024 * 1024;
 /// How many chunks may wait in the channel between the query thread and the HTTP response.
 const CHANNEL_CHUNKS: usize = 4;
 /// Size of the chunks sent to the client.
