@@ -3,9 +3,9 @@
 //! Oxigraph plans and evaluates recursively, and a query near the text limits
 //! (`http::limits`) needs more stack than tokio's blocking pool gives (2 MiB), so queries run on
 //! threads of their own. Creating one per query cost more than small queries do: the kernel
-//! maps and unmaps a 64 MiB stack each time (a TLB shootdown on every core), which was 40% of
-//! the server's CPU on the benchmark's mix. These threads stay after their job and take the
-//! next one; one idle for [`KEEP_IDLE`] exits.
+//! maps and unmaps a 64 MiB stack each time (a TLB shootdown on every core): with the other
+//! wake-ups, 42% of the server's CPU was in the kernel under the benchmark's one-client mix.
+//! These threads stay after their job and take the next one; one idle for [`KEEP_IDLE`] exits.
 //!
 //! **Invariant:** a job submitted starts at once: on a waiting thread if there is one, else on a
 //! new thread (so the pool never limits concurrency; the callers' slots do). Jobs waiting in the
