@@ -562,7 +562,7 @@ def markdown(results, rows):
     def median(r):
         return f"≥ {r['median_ms']} (timed out)" if r.get("timeouts") else r["median_ms"]
 
-    for name, a in results.get("per_query", {}).get("claimgraph", {}).items():
+    for name, a in results["per_query"]["claimgraph"].items():
         b = results["per_query"]["oxigraph"].get(name)
         timed_out = a.get("timeouts") or (b and b.get("timeouts"))
         out.append(f"| {name} | {median(a)} | {median(b) if b else ''} | "

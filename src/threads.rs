@@ -143,43 +143,68 @@ fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
 mod tests {
     use super::*;
     use std::collections::HashSet;
-    use std::sync::{mpsc, Arc, Barrier};
+    use std::sync::{mpsc, Arc};
     use std::thread::{self, ThreadId};
+    use std::time::Instant;
+
+    /// How long a test waits for what it expects before failing (rather than hanging).
+    const PATIENCE: Duration = Duration::from_secs(10);
 
     fn new_pool() -> &'static Pool {
         Box::leak(Box::new(Pool::new()))
     }
 
     fn wait_until_waiting(pool: &Pool, threads: usize) {
+        let since = Instant::now();
         while lock(&pool.queue).waiting < threads {
+            assert!(
+                since.elapsed() < PATIENCE,
+                "{threads} threads never went back to waiting"
+            );
             thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    fn receive<T>(rx: &mpsc::Receiver<T>) -> T {
+        rx.recv_timeout(PATIENCE).expect("a job reported back")
     }
 
     #[test]
     fn jobs_run_at_once_and_threads_are_reused() {
         let pool = new_pool();
-        // Each job waits for all the others to start: they only finish if all run at once.
+        // Each job waits for all the others to start: they only finish if all run at once (a
+        // job that gives up waiting reports that it ran alone, and the test fails).
         let jobs = 8;
-        let barrier = Arc::new(Barrier::new(jobs));
+        let started = Arc::new((Mutex::new(0), Condvar::new()));
         let (tx, rx) = mpsc::channel();
         for _ in 0..jobs {
-            let (barrier, tx) = (barrier.clone(), tx.clone());
+            let (started, tx) = (started.clone(), tx.clone());
             let job = move || {
-                barrier.wait();
-                tx.send(thread::current().id()).unwrap();
+                let (count, all) = &*started;
+                let mut count = count.lock().unwrap();
+                *count += 1;
+                all.notify_all();
+                let (count, _) = all
+                    .wait_timeout_while(count, PATIENCE, |count| *count < jobs)
+                    .unwrap();
+                tx.send((thread::current().id(), *count == jobs)).unwrap();
             };
             pool.spawn(Box::new(job)).unwrap();
         }
-        let first: HashSet<ThreadId> = (0..jobs).map(|_| rx.recv().unwrap()).collect();
+        let first: Vec<(ThreadId, bool)> = (0..jobs).map(|_| receive(&rx)).collect();
+        assert!(
+            first.iter().all(|(_, together)| *together),
+            "all jobs ran at once"
+        );
+        let first: HashSet<ThreadId> = first.into_iter().map(|(id, _)| id).collect();
         assert_eq!(first.len(), jobs);
         wait_until_waiting(pool, jobs);
         for _ in 0..jobs {
             let tx = tx.clone();
-            let job = move || tx.send(thread::current().id()).unwrap();
+            let job = move || tx.send((thread::current().id(), true)).unwrap();
             pool.spawn(Box::new(job)).unwrap();
         }
-        let second: HashSet<ThreadId> = (0..jobs).map(|_| rx.recv().unwrap()).collect();
+        let second: HashSet<ThreadId> = (0..jobs).map(|_| receive(&rx).0).collect();
         assert!(
             second.is_subset(&first),
             "the second jobs ran on the first jobs' threads"
@@ -199,11 +224,11 @@ mod tests {
             }
         };
         pool.spawn(Box::new(panicking)).unwrap();
-        let (failed_on, _) = rx.recv().unwrap();
+        let (failed_on, _) = receive(&rx);
         wait_until_waiting(pool, 1);
         let deep = move || tx.send((thread::current().id(), deep(10_000))).unwrap();
         pool.spawn(Box::new(deep)).unwrap();
-        assert_eq!(rx.recv().unwrap(), (failed_on, 10_000));
+        assert_eq!(receive(&rx), (failed_on, 10_000));
     }
 
     #[test]
