@@ -25,6 +25,7 @@ use std::rc::Rc;
 use utoipa::ToSchema;
 
 const DESCRIBE: &str = include_str!("../queries/api/provenance-describe.rq");
+const NAMES: &str = include_str!("../queries/api/provenance-names.rq");
 const TERM_ASSERTIONS: &str = include_str!("../queries/api/provenance-term-assertions.rq");
 const TERM_CLAIMS: &str = include_str!("../queries/api/provenance-term-claims.rq");
 const TERM_GRAPHS: &str = include_str!("../queries/api/provenance-term-graphs.rq");
@@ -318,7 +319,7 @@ pub fn claim_provenance_triples(store: &ClaimStore, key: &str) -> Result<Vec<Tri
     let mut documents: Vec<&Document> = provenance.claim.primary_source.iter().collect();
     for chain in &provenance.appearances {
         full.insert(chain.appearance.clone());
-        let appearance = graph.describe_iri(&chain.appearance)?;
+        let appearance = graph.describe(&node(&chain.appearance)?)?;
         for selector in appearance.iris(&iri(OA, "hasSelector")) {
             full.insert(selector.into_string());
         }
@@ -347,11 +348,11 @@ pub fn claim_provenance_triples(store: &ClaimStore, key: &str) -> Result<Vec<Tri
     ];
     let mut triples = Vec::new();
     for subject in &full {
-        let description = graph.describe_iri(subject)?;
+        let description = graph.describe(&node(subject)?)?;
         description.push_triples(subject, |_| true, &mut triples);
     }
     for subject in named.difference(&full) {
-        let description = graph.describe_iri(subject)?;
+        let description = graph.describe_names(&node(subject)?)?;
         description.push_triples(
             subject,
             |p| name_properties.iter().any(|n| n == p),
@@ -476,6 +477,10 @@ struct Found {
     triples: BTreeSet<String>,
 }
 
+fn node(resource: &str) -> Result<NamedNode> {
+    NamedNode::new(resource).map_err(|e| Error::Invalid(format!("{resource} is not an IRI: {e}")))
+}
+
 fn named(term: &Option<Term>) -> Option<NamedNode> {
     match term {
         Some(Term::NamedNode(node)) => Some(node.clone()),
@@ -557,10 +562,14 @@ impl Description {
     }
 }
 
-/// Reads descriptions through `provenance-describe.rq`, each resource once per request.
+/// Reads descriptions, each resource once per request: whole through `provenance-describe.rq`
+/// (claims, appearances, selectors, documents), or only their names and types through
+/// `provenance-names.rq` (agents, cases, statuses: a popular entity is the subject of triples in
+/// thousands of assertion graphs, and reading it whole would cost as much as those).
 struct Describer<'a> {
     store: &'a ClaimStore,
-    cache: HashMap<String, Rc<Description>>,
+    whole: HashMap<String, Rc<Description>>,
+    names: HashMap<String, Rc<Description>>,
 }
 
 /// A link from a document (or an appearance) to one upstream document.
@@ -575,17 +584,43 @@ impl<'a> Describer<'a> {
     fn new(store: &'a ClaimStore) -> Self {
         Self {
             store,
-            cache: HashMap::new(),
+            whole: HashMap::new(),
+            names: HashMap::new(),
         }
     }
 
+    /// Everything said about `resource` outside the assertion graphs.
     fn describe(&mut self, resource: &NamedNode) -> Result<Rc<Description>> {
-        if let Some(description) = self.cache.get(resource.as_str()) {
+        if let Some(description) = self.whole.get(resource.as_str()) {
             return Ok(description.clone());
         }
+        let description = Rc::new(self.read(DESCRIBE, resource)?);
+        self.whole
+            .insert(resource.as_str().to_owned(), description.clone());
+        Ok(description)
+    }
+
+    /// `resource`'s types, names, headlines and preferred labels outside the assertion graphs
+    /// (the whole description when it has been read already: a superset).
+    fn describe_names(&mut self, resource: &NamedNode) -> Result<Rc<Description>> {
+        if let Some(description) = self
+            .whole
+            .get(resource.as_str())
+            .or_else(|| self.names.get(resource.as_str()))
+        {
+            return Ok(description.clone());
+        }
+        let description = Rc::new(self.read(NAMES, resource)?);
+        self.names
+            .insert(resource.as_str().to_owned(), description.clone());
+        Ok(description)
+    }
+
+    /// Runs `query` (a `provenance-*.rq` answering `?resource ?property ?value`) for `resource`.
+    fn read(&self, query: &str, resource: &NamedNode) -> Result<Description> {
         let rows = self
             .store
-            .select_with(DESCRIBE, &[("resource", resource.clone().into())])?;
+            .select_with(query, &[("resource", resource.clone().into())])?;
         let mut description = Description::default();
         for row in rows {
             if let (Some(Term::NamedNode(property)), Some(value)) = (&row[1], &row[2]) {
@@ -599,20 +634,11 @@ impl<'a> Describer<'a> {
         for values in description.properties.values_mut() {
             values.sort_by_cached_key(ToString::to_string);
         }
-        let description = Rc::new(description);
-        self.cache
-            .insert(resource.as_str().to_owned(), description.clone());
         Ok(description)
     }
 
-    fn describe_iri(&mut self, resource: &str) -> Result<Rc<Description>> {
-        let node = NamedNode::new(resource)
-            .map_err(|e| Error::Invalid(format!("{resource} is not an IRI: {e}")))?;
-        self.describe(&node)
-    }
-
     fn named(&mut self, resource: NamedNode) -> Result<Named> {
-        let description = self.describe(&resource)?;
+        let description = self.describe_names(&resource)?;
         let name = description
             .literal(&iri(SCHEMA, "headline"))
             .or_else(|| description.literal(&iri(SCHEMA, "name")));
@@ -623,7 +649,7 @@ impl<'a> Describer<'a> {
     }
 
     fn status(&mut self, concept: NamedNode) -> Result<Status> {
-        let description = self.describe(&concept)?;
+        let description = self.describe_names(&concept)?;
         Ok(Status {
             name: local_name(concept.as_str()).to_owned(),
             label: description.literal(SKOS_PREF_LABEL),
