@@ -1,5 +1,10 @@
 //! The `claimgraph` command line: serve, load, query, dump.
 
+/// mimalloc, not glibc's malloc: Oxigraph allocates per term and per row, and glibc kept the memory
+/// of a big query after it ended (Cargo.toml says more).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use claimgraph::audit::{as_actor, Actor};
 use claimgraph::formats::{self, RdfSyntax, ResultsSyntax};
 use claimgraph::http::{self, ServeConfig};
