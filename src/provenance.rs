@@ -28,7 +28,6 @@ const DESCRIBE: &str = include_str!("../queries/api/provenance-describe.rq");
 const NAMES: &str = include_str!("../queries/api/provenance-names.rq");
 const TERM_ASSERTIONS: &str = include_str!("../queries/api/provenance-term-assertions.rq");
 const TERM_CLAIMS: &str = include_str!("../queries/api/provenance-term-claims.rq");
-const TERM_GRAPHS: &str = include_str!("../queries/api/provenance-term-graphs.rq");
 const GRAPH_CLAIM: &str = include_str!("../queries/api/provenance-graph-claim.rq");
 const TRIPLE: &str = include_str!("../queries/api/provenance-triple.rq");
 
@@ -369,9 +368,9 @@ pub fn claim_provenance_triples(store: &ClaimStore, key: &str) -> Result<Vec<Tri
 pub fn resource_provenance(store: &ClaimStore, term: &Term) -> Result<ProvenanceLookup> {
     let mut graph = Describer::new(store);
     let bind = [("term", term.clone())];
-    let graphs = sorted_iris(store.select_with(TERM_GRAPHS, &bind)?, 1);
     let mut found: BTreeMap<String, Found> = BTreeMap::new();
-    // Each graph's claim, looked up once per graph (`None`: not an assertion graph).
+    // Each graph that mentions the term, with its claim, looked up once per graph (`None`: not
+    // an assertion graph).
     let mut claim_of: HashMap<NamedNode, Option<NamedNode>> = HashMap::new();
     for row in store.select_with(TERM_ASSERTIONS, &bind)? {
         let Some(graph_iri) = named(&row[1]) else {
@@ -413,10 +412,11 @@ pub fn resource_provenance(store: &ClaimStore, term: &Term) -> Result<Provenance
             .kinds
             .insert(kind);
     }
+    let graphs: BTreeSet<String> = claim_of.into_keys().map(NamedNode::into_string).collect();
     Ok(ProvenanceLookup {
         resource: Some(term.to_string()),
         triple: None,
-        graphs,
+        graphs: graphs.into_iter().collect(),
         claims: graph.claim_matches(found)?,
     })
 }
@@ -486,15 +486,6 @@ fn named(term: &Option<Term>) -> Option<NamedNode> {
         Some(Term::NamedNode(node)) => Some(node.clone()),
         _ => None,
     }
-}
-
-fn sorted_iris(rows: Vec<Vec<Option<Term>>>, column: usize) -> Vec<String> {
-    let set: BTreeSet<String> = rows
-        .iter()
-        .filter_map(|row| named(&row[column]))
-        .map(NamedNode::into_string)
-        .collect();
-    set.into_iter().collect()
 }
 
 /// The triples about one resource outside assertion graphs: property IRI → values, sorted.
