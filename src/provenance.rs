@@ -412,11 +412,12 @@ pub fn resource_provenance(store: &ClaimStore, term: &Term) -> Result<Provenance
             .kinds
             .insert(kind);
     }
-    let graphs: BTreeSet<String> = claim_of.into_keys().map(NamedNode::into_string).collect();
+    let mut graphs: Vec<String> = claim_of.into_keys().map(NamedNode::into_string).collect();
+    graphs.sort();
     Ok(ProvenanceLookup {
         resource: Some(term.to_string()),
         triple: None,
-        graphs: graphs.into_iter().collect(),
+        graphs,
         claims: graph.claim_matches(found)?,
     })
 }
@@ -582,50 +583,16 @@ impl<'a> Describer<'a> {
 
     /// Everything said about `resource` outside the assertion graphs.
     fn describe(&mut self, resource: &NamedNode) -> Result<Rc<Description>> {
-        if let Some(description) = self.whole.get(resource.as_str()) {
-            return Ok(description.clone());
-        }
-        let description = Rc::new(self.read(DESCRIBE, resource)?);
-        self.whole
-            .insert(resource.as_str().to_owned(), description.clone());
-        Ok(description)
+        read(self.store, &mut self.whole, DESCRIBE, resource)
     }
 
     /// `resource`'s types, names, headlines and preferred labels outside the assertion graphs
     /// (the whole description when it has been read already: a superset).
     fn describe_names(&mut self, resource: &NamedNode) -> Result<Rc<Description>> {
-        if let Some(description) = self
-            .whole
-            .get(resource.as_str())
-            .or_else(|| self.names.get(resource.as_str()))
-        {
-            return Ok(description.clone());
+        match self.whole.get(resource.as_str()) {
+            Some(description) => Ok(description.clone()),
+            None => read(self.store, &mut self.names, NAMES, resource),
         }
-        let description = Rc::new(self.read(NAMES, resource)?);
-        self.names
-            .insert(resource.as_str().to_owned(), description.clone());
-        Ok(description)
-    }
-
-    /// Runs `query` (a `provenance-*.rq` answering `?resource ?property ?value`) for `resource`.
-    fn read(&self, query: &str, resource: &NamedNode) -> Result<Description> {
-        let rows = self
-            .store
-            .select_with(query, &[("resource", resource.clone().into())])?;
-        let mut description = Description::default();
-        for row in rows {
-            if let (Some(Term::NamedNode(property)), Some(value)) = (&row[1], &row[2]) {
-                description
-                    .properties
-                    .entry(property.as_str().to_owned())
-                    .or_default()
-                    .push(value.clone());
-            }
-        }
-        for values in description.properties.values_mut() {
-            values.sort_by_cached_key(ToString::to_string);
-        }
-        Ok(description)
     }
 
     fn named(&mut self, resource: NamedNode) -> Result<Named> {
@@ -961,6 +928,36 @@ impl<'a> Describer<'a> {
         }
         Ok(matches)
     }
+}
+
+/// `resource`'s description from `cache`, or read through `query` (a `provenance-*.rq`
+/// answering `?resource ?property ?value`) and kept there.
+fn read(
+    store: &ClaimStore,
+    cache: &mut HashMap<String, Rc<Description>>,
+    query: &str,
+    resource: &NamedNode,
+) -> Result<Rc<Description>> {
+    if let Some(description) = cache.get(resource.as_str()) {
+        return Ok(description.clone());
+    }
+    let rows = store.select_with(query, &[("resource", resource.clone().into())])?;
+    let mut description = Description::default();
+    for row in rows {
+        if let (Some(Term::NamedNode(property)), Some(value)) = (&row[1], &row[2]) {
+            description
+                .properties
+                .entry(property.as_str().to_owned())
+                .or_default()
+                .push(value.clone());
+        }
+    }
+    for values in description.properties.values_mut() {
+        values.sort_by_cached_key(ToString::to_string);
+    }
+    let description = Rc::new(description);
+    cache.insert(resource.as_str().to_owned(), description.clone());
+    Ok(description)
 }
 
 /// A claim's appearances, `#appearance-2` before `#appearance-10`: shorter IRIs first, then in
