@@ -15,7 +15,7 @@ pub mod void;
 
 use crate::error::{Error, Result};
 use crate::formats::RdfSyntax;
-use crate::store::ClaimStore;
+use crate::store::{ClaimStore, WriteBuffer};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use oxigraph::io::{RdfFormat, RdfSerializer};
@@ -211,7 +211,7 @@ pub(crate) fn serializer(format: RdfFormat) -> RdfSerializer {
 /// of all graphs as triples.
 fn dump(store: &ClaimStore, syntax: &RdfSyntax, out: &mut dyn Write) -> Result<()> {
     let io_error = |e| Error::io("writing the dump", e);
-    let mut writer = serializer(syntax.format).for_writer(out);
+    let mut writer = serializer(syntax.format).for_writer(WriteBuffer::new(out));
     let keep_graphs = syntax.format.supports_datasets();
     for quad in store.quads(None) {
         let quad = quad?;
@@ -223,7 +223,11 @@ fn dump(store: &ClaimStore, syntax: &RdfSyntax, out: &mut dyn Write) -> Result<(
                 .map_err(io_error)?;
         }
     }
-    writer.finish().map_err(io_error)?;
+    writer
+        .finish()
+        .map_err(io_error)?
+        .into_inner()
+        .map_err(io_error)?;
     Ok(())
 }
 
