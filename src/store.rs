@@ -653,7 +653,7 @@ impl ClaimStore {
 
     /// Streams bytes produced on a blocking thread: `start` runs first and may fail (its error is
     /// returned, nothing has been sent); the writer it returns then writes the body, in 64 KiB
-    /// chunks through a bounded channel. An error while writing ends the stream with an `Err`
+    /// chunks: the first with the news that the body started, the rest through a bounded channel. An error while writing ends the stream with an `Err`
     /// item (an aborted response, never a complete-looking one). When the stream is dropped (the
     /// client went away) the next write fails and the token is cancelled, so the work stops.
     pub async fn stream<S, W>(self: &Arc<Self>, start: S) -> Result<ResultStream>
@@ -746,7 +746,9 @@ impl ClaimStore {
             None => ready_rx.await,
         };
         match ready {
-            Ok(Ok(())) => Ok(ResultStream {
+            Ok(Ok(first)) => Ok(ResultStream {
+                first: Some(first),
+                complete: false,
                 receiver: bytes_rx,
                 failed,
                 _cancel: cancel,
@@ -1466,7 +1468,15 @@ impl Drop for AbortOnDrop {
 }
 
 /// The bytes of a streamed result; an `Err` item means the result is incomplete.
+///
+/// Its first chunk comes with the news that the result started, so a result that fits in one
+/// chunk costs the query thread one hand-back to the runtime, and [`ResultStream::into_whole`]
+/// gives it as one piece (the response can then say its length).
 pub struct ResultStream {
+    /// The first chunk, until it is taken.
+    first: Option<FirstChunk>,
+    /// The first chunk was the whole result, and it was taken.
+    complete: bool,
     receiver: mpsc::Receiver<io::Result<Bytes>>,
     /// Set when the writer failed: the stream then ends with an error even if the error item
     /// itself could not be queued.
@@ -1517,10 +1527,42 @@ impl ResultCap {
     }
 }
 
+/// What a query thread sends when its result starts: the first chunk, and whether it was the
+/// last.
+struct FirstChunk {
+    bytes: Bytes,
+    whole: bool,
+}
+
+impl ResultStream {
+    /// The whole result, if it fit in the first chunk; else the stream, untouched.
+    pub fn into_whole(mut self) -> std::result::Result<Bytes, Self> {
+        match self.first.take() {
+            Some(FirstChunk { bytes, whole: true }) => Ok(bytes),
+            first => {
+                self.first = first;
+                Err(self)
+            }
+        }
+    }
+}
+
 impl futures_util::Stream for ResultStream {
     type Item = io::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.first.take() {
+            Some(FirstChunk { bytes, whole }) if !bytes.is_empty() => {
+                // After a whole result comes its end, whatever the query thread does next.
+                self.complete = whole;
+                return Poll::Ready(Some(Ok(bytes)));
+            }
+            Some(FirstChunk { whole: true, .. }) => self.complete = true,
+            _ => {}
+        }
+        if self.complete {
+            return Poll::Ready(None);
+        }
         match self.receiver.poll_recv(cx) {
             Poll::Ready(None) if self.failed.swap(false, Ordering::SeqCst) => Poll::Ready(Some(
                 Err(io::Error::other("the result could not be completed")),
@@ -1540,8 +1582,8 @@ impl futures_util::Stream for ResultStream {
 struct ChannelWriter {
     sender: mpsc::Sender<io::Result<Bytes>>,
     buffer: Vec<u8>,
-    /// Told (and taken) when the first chunk goes out: until then a failure is the request's.
-    ready: Option<oneshot::Sender<Result<()>>>,
+    /// Sent (and taken) the first chunk: until then a failure is the request's.
+    ready: Option<oneshot::Sender<Result<FirstChunk>>>,
     /// Bytes written so far, and the most allowed.
     written: u64,
     max_bytes: Option<u64>,
@@ -1555,7 +1597,7 @@ impl ChannelWriter {
         sender: mpsc::Sender<io::Result<Bytes>>,
         deadline: Option<tokio::time::Instant>,
         runtime: tokio::runtime::Handle,
-        ready: oneshot::Sender<Result<()>>,
+        ready: oneshot::Sender<Result<FirstChunk>>,
     ) -> Self {
         Self {
             sender,
@@ -1568,19 +1610,26 @@ impl ChannelWriter {
         }
     }
 
-    fn send_buffer(&mut self) -> io::Result<()> {
+    /// Sends what the buffer holds: with the news that the result started if it is the first
+    /// chunk (`last`: and the whole result), else through the channel.
+    fn send_buffer(&mut self, last: bool) -> io::Result<()> {
         let gone = || io::Error::new(io::ErrorKind::BrokenPipe, "the client went away");
-        if let Some(ready) = self.ready.take() {
-            // No receiver: the client went away (or the deadline passed) while we evaluated.
-            ready.send(Ok(())).map_err(|_| gone())?;
-        }
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
+        let capacity = if last { 0 } else { CHUNK_BYTES };
         let chunk = Bytes::from(std::mem::replace(
             &mut self.buffer,
-            Vec::with_capacity(CHUNK_BYTES),
+            Vec::with_capacity(capacity),
         ));
+        if let Some(ready) = self.ready.take() {
+            let first = FirstChunk {
+                bytes: chunk,
+                whole: last,
+            };
+            // No receiver: the client went away (or the deadline passed) while we evaluated.
+            return ready.send(Ok(first)).map_err(|_| gone());
+        }
+        if chunk.is_empty() {
+            return Ok(());
+        }
         let Some(deadline) = self.deadline else {
             return self.sender.blocking_send(Ok(chunk)).map_err(|_| gone());
         };
@@ -1601,7 +1650,7 @@ impl ChannelWriter {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.send_buffer()
+        self.send_buffer(true)
     }
 }
 
@@ -1616,7 +1665,7 @@ impl Write for ChannelWriter {
         }
         self.buffer.extend_from_slice(data);
         if self.buffer.len() >= CHUNK_BYTES {
-            self.send_buffer()?;
+            self.send_buffer(false)?;
         }
         Ok(data.len())
     }

@@ -284,6 +284,26 @@ async fn large_results_stream_complete() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_result_that_fits_in_one_chunk_comes_with_its_length() {
+    let server = grid(300).await;
+    // 300 rows of about 60 bytes: well under one 64 KiB chunk.
+    let response = get_query(
+        &server,
+        "SELECT ?a { ?a <http://example.org/i> ?x }",
+        Some("text/tab-separated-values"),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let length = response.headers().get("content-length").cloned();
+    let body = response.text().await.unwrap();
+    assert_eq!(body.lines().count(), 1 + 300);
+    assert_eq!(
+        length.map(|v| v.to_str().unwrap().to_owned()),
+        Some(body.len().to_string())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_client_that_goes_away_stops_its_query() {
     let server = grid(400).await;
     // 400^3 = 64 million rows: far more than the test would ever read.

@@ -10,7 +10,6 @@ use super::sparql::{not_acceptable, with_charset, Params};
 use super::{negotiate, AppState};
 use crate::audit::AuditRecord;
 use crate::formats::RDF_SYNTAXES;
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -85,7 +84,7 @@ pub async fn list(
         Response::builder()
             .header(header::CONTENT_TYPE, with_charset(media_type))
             .header(header::VARY, "Accept")
-            .body(Body::from_stream(stream))
+            .body(super::streamed_body(stream))
             .expect("static headers are valid")
     };
     Ok(response)

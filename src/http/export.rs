@@ -10,7 +10,6 @@ use super::error::{ApiError, ErrorBody};
 use super::sparql::{negotiate_rdf, not_acceptable, with_charset};
 use super::{negotiate, AppState};
 use crate::export::{self, claimreview::ClaimReviewFeed, Export};
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
@@ -223,6 +222,6 @@ async fn respond(
         );
     }
     Ok(response
-        .body(Body::from_stream(stream))
+        .body(super::streamed_body(stream))
         .expect("the headers are valid"))
 }

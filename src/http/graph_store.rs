@@ -123,7 +123,7 @@ pub(super) async fn send_graph(
                 })
             })
             .await?;
-        Body::from_stream(stream)
+        super::streamed_body(stream)
     };
     Ok(Response::builder()
         .header(header::CONTENT_TYPE, with_charset(media_type))

@@ -153,6 +153,15 @@ async fn metrics(
     )
 }
 
+/// The body of a response streamed from a query thread: one piece with its length if the
+/// result fit in one chunk, else chunks as they come.
+pub(crate) fn streamed_body(stream: crate::store::ResultStream) -> axum::body::Body {
+    match stream.into_whole() {
+        Ok(bytes) => axum::body::Body::from(bytes),
+        Err(stream) => axum::body::Body::from_stream(stream),
+    }
+}
+
 /// Runs a handler's store work on a blocking thread, within the query time limit. Its queries
 /// share one cancellation token, cancelled when the time is up or the handler is dropped (the
 /// client went away), so they stop at their next read from the store.

@@ -98,7 +98,7 @@ pub async fn claim_provenance(
                     })
                 })
                 .await?;
-            Ok(response(media_type, Body::from_stream(stream)))
+            Ok(response(media_type, super::streamed_body(stream)))
         }
         Representation::Json | Representation::Svg => {
             let provenance = super::blocking(&state, move || {

@@ -198,7 +198,7 @@ async fn run_query(
         .header(header::CONTENT_TYPE, with_charset(media_type))
         .header(header::VARY, "Accept")
         .extension(CrossOriginRead)
-        .body(Body::from_stream(stream))
+        .body(super::streamed_body(stream))
         .expect("static headers are valid"))
 }
 
