@@ -653,9 +653,10 @@ impl ClaimStore {
 
     /// Streams bytes produced on a blocking thread: `start` runs first and may fail (its error is
     /// returned, nothing has been sent); the writer it returns then writes the body, in 64 KiB
-    /// chunks: the first with the news that the body started, the rest through a bounded channel. An error while writing ends the stream with an `Err`
-    /// item (an aborted response, never a complete-looking one). When the stream is dropped (the
-    /// client went away) the next write fails and the token is cancelled, so the work stops.
+    /// chunks: the first with the news that the body started, the rest through a bounded
+    /// channel. An error while writing ends the stream with an `Err` item (an aborted response,
+    /// never a complete-looking one). When the stream is dropped (the client went away) the next
+    /// write fails and the token is cancelled, so the work stops.
     pub async fn stream<S, W>(self: &Arc<Self>, start: S) -> Result<ResultStream>
     where
         S: FnOnce(&ClaimStore, CancellationToken) -> Result<W> + Send + 'static,
