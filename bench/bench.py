@@ -248,6 +248,10 @@ def wrk(server, lines, keys_file, conns, seconds, work, label, token=""):
     LOADAVG.append((label, Path("/proc/loadavg").read_text().split()[0]))
     subprocess.run([str(c) for c in cmd], env=env, check=True, stdout=subprocess.DEVNULL)
     r = json.loads(out.read_text())
+    if r["requests"] and sum(r["statuses"].values()) != r["requests"]:
+        # Every answer is counted by status; a gap means the script lost them (the error
+        # column would then read 0 whatever the servers answered).
+        raise SystemExit(f"{label}: {r['requests']} requests but statuses {r['statuses']}")
     secs = r["duration_us"] / 1e6
     non2xx = sum(v for k, v in r["statuses"].items() if not k.startswith("2"))
     socket_errors = sum(v for k, v in r["errors"].items() if k != "status")

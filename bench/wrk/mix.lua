@@ -62,7 +62,9 @@ local function fill(s, claim, entity, source)
 end
 
 -- Per thread: how many answers of each HTTP status (collected by done() from every thread).
-local statuses = {}
+-- A global, not a local: `thread:get` reads a thread's globals (a local read back as nil, and
+-- every answer counted as none).
+statuses = {}
 local threads = {}
 
 function setup(thread)
