@@ -1552,14 +1552,12 @@ impl futures_util::Stream for ResultStream {
     type Item = io::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self.first.take() {
-            Some(FirstChunk { bytes, whole }) if !bytes.is_empty() => {
-                // After a whole result comes its end, whatever the query thread does next.
-                self.complete = whole;
+        if let Some(FirstChunk { bytes, whole }) = self.first.take() {
+            // After a whole result comes its end, whatever the query thread does next.
+            self.complete = whole;
+            if !bytes.is_empty() {
                 return Poll::Ready(Some(Ok(bytes)));
             }
-            Some(FirstChunk { whole: true, .. }) => self.complete = true,
-            _ => {}
         }
         if self.complete {
             return Poll::Ready(None);
