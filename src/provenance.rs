@@ -26,7 +26,7 @@ use utoipa::ToSchema;
 
 const DESCRIBE: &str = include_str!("../queries/api/provenance-describe.rq");
 const NAMES: &str = include_str!("../queries/api/provenance-names.rq");
-const TERM_ASSERTIONS: &str = include_str!("../queries/api/provenance-term-assertions.rq");
+const TERM_GRAPHS: &str = include_str!("../queries/api/provenance-term-graphs.rq");
 const TERM_CLAIMS: &str = include_str!("../queries/api/provenance-term-claims.rq");
 const GRAPH_CLAIM: &str = include_str!("../queries/api/provenance-graph-claim.rq");
 const TRIPLE: &str = include_str!("../queries/api/provenance-triple.rq");
@@ -369,35 +369,34 @@ pub fn resource_provenance(store: &ClaimStore, term: &Term) -> Result<Provenance
     let mut graph = Describer::new(store);
     let bind = [("term", term.clone())];
     let mut found: BTreeMap<String, Found> = BTreeMap::new();
-    // Each graph that mentions the term, with its claim, looked up once per graph (`None`: not
-    // an assertion graph).
-    let mut claim_of: HashMap<NamedNode, Option<NamedNode>> = HashMap::new();
-    for row in store.select_with(TERM_ASSERTIONS, &bind)? {
-        let Some(graph_iri) = named(&row[1]) else {
+    // Every graph that mentions the term; for an assertion graph, its claim and the triples
+    // there that mention the term.
+    let mut graphs = Vec::new();
+    for row in store.select_with(TERM_GRAPHS, &bind)? {
+        let Some(graph_iri) = named(&row[0]) else {
             continue;
         };
-        let claim = match claim_of.get(&graph_iri) {
-            Some(claim) => claim.clone(),
-            None => {
-                let rows =
-                    store.select_with(GRAPH_CLAIM, &[("graph", graph_iri.clone().into())])?;
-                let claim = rows.first().and_then(|row| named(&row[1]));
-                claim_of.insert(graph_iri.clone(), claim.clone());
-                claim
-            }
-        };
-        let Some(claim) = claim else {
+        let rows = store.select_with(
+            GRAPH_CLAIM,
+            &[("graph", graph_iri.clone().into()), ("term", term.clone())],
+        )?;
+        graphs.push(graph_iri.as_str().to_owned());
+        // Should two claims name the same assertion graph, the first (in the answer's order)
+        // is the one reported.
+        let Some(claim) = rows.first().and_then(|row| named(&row[0])) else {
             continue;
         };
         let entry = found.entry(claim.into_string()).or_default();
         entry.kinds.insert(MatchKind::InAssertion);
         entry.graph = Some(graph_iri.into_string());
-        if let (Some(s), Some(p), Some(o)) = (&row[2], &row[3], &row[4]) {
-            entry.triples.insert(format!("{s} {p} {o} ."));
+        for row in &rows {
+            if let (Some(s), Some(p), Some(o)) = (&row[1], &row[2], &row[3]) {
+                entry.triples.insert(format!("{s} {p} {o} ."));
+            }
         }
     }
     for row in store.select_with(TERM_CLAIMS, &bind)? {
-        let (Some(claim), Some(Term::Literal(kind))) = (named(&row[1]), &row[2]) else {
+        let (Some(claim), Some(Term::Literal(kind))) = (named(&row[0]), &row[1]) else {
             continue;
         };
         let kind = match kind.value() {
@@ -412,7 +411,6 @@ pub fn resource_provenance(store: &ClaimStore, term: &Term) -> Result<Provenance
             .kinds
             .insert(kind);
     }
-    let mut graphs: Vec<String> = claim_of.into_keys().map(NamedNode::into_string).collect();
     graphs.sort();
     Ok(ProvenanceLookup {
         resource: Some(term.to_string()),
@@ -443,10 +441,10 @@ pub fn triple_provenance(
     let mut graphs = BTreeSet::new();
     let mut found: BTreeMap<String, Found> = BTreeMap::new();
     for row in rows {
-        let Some(graph_iri) = named(&row[3]) else {
+        let Some(graph_iri) = named(&row[0]) else {
             continue;
         };
-        if let Some(claim) = named(&row[4]) {
+        if let Some(claim) = named(&row[1]) {
             let entry = found.entry(claim.into_string()).or_default();
             entry.kinds.insert(MatchKind::InAssertion);
             entry.graph = Some(graph_iri.as_str().to_owned());
