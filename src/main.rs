@@ -237,6 +237,11 @@ struct ServeArgs {
     /// more is refused at once with 503 and Retry-After: 1, while other routes keep answering.
     #[arg(long, env = "CLAIMGRAPH_MAX_QUERIES", value_parser = clap::value_parser!(u64).range(1..))]
     max_queries: Option<u64>,
+    /// Lookups run at once: the store work of the claims, provenance, linked-data and audit
+    /// routes, except their streamed RDF (default: 6 x CPU cores). More wait their turn in
+    /// arrival order, up to --query-timeout, then get 503 and Retry-After: 1.
+    #[arg(long, env = "CLAIMGRAPH_MAX_LOOKUPS", value_parser = clap::value_parser!(u64).range(1..))]
+    max_lookups: Option<u64>,
     /// Largest request body on /sparql, and largest query or update text, in bytes (413 beyond).
     #[arg(long, env = "CLAIMGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
@@ -390,6 +395,11 @@ fn serve(args: ServeArgs) -> Result<()> {
             max_queries: args
                 .max_queries
                 .map_or_else(http::Limits::default_max_queries, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }),
+            max_lookups: args
+                .max_lookups
+                .map_or_else(http::Limits::default_max_lookups, |n| {
                     usize::try_from(n).unwrap_or(usize::MAX)
                 }),
             max_body_bytes: args.max_body_bytes,

@@ -1,9 +1,10 @@
 //! Bounds on what one SPARQL request may cost: body size, query size and nesting, federation,
-//! concurrent queries, and time.
+//! concurrent queries, and time; and how many lookups (the JSON and HTML routes) run at once.
 //!
 //! Invariant: every check here runs before the store is touched, and a request that breaks a
-//! bound is refused whole with a status and a message naming the bound (and its flag); nothing
-//! waits in a queue: a full server answers 503 at once.
+//! bound is refused whole with a status and a message naming the bound (and its flag). No SPARQL
+//! request waits in a queue: a full server answers 503 at once. Lookups, small and many, wait
+//! their turn in arrival order, for at most the time limit.
 
 use super::error::ApiError;
 use crate::error::Error;
@@ -23,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// and take the whole server down; real queries stay far below this.
 pub const MAX_NESTING: usize = 200;
 
-/// The bounds `claimgraph serve` enforces (`--query-timeout`, `--max-queries`,
+/// The bounds `claimgraph serve` enforces (`--query-timeout`, `--max-queries`, `--max-lookups`,
 /// `--max-body-bytes`, `--max-result-rows`, `--max-result-bytes`, `--max-upload-bytes`,
 /// `--header-timeout`).
 #[derive(Debug, Clone)]
@@ -32,6 +33,9 @@ pub struct Limits {
     pub query_timeout: Option<Duration>,
     /// Queries evaluated or streamed at the same time; one more is refused with 503.
     pub max_queries: usize,
+    /// Lookups (the JSON and HTML routes' store work) run at the same time; more wait their
+    /// turn in arrival order, up to `query_timeout`, then get 503.
+    pub max_lookups: usize,
     /// Bytes of a request body on `/sparql`, and of the query or update text however it came.
     pub max_body_bytes: usize,
     /// Solutions (or triples) one `/sparql` result may hold (`None`: unlimited).
@@ -50,6 +54,7 @@ impl Default for Limits {
         Self {
             query_timeout: Some(Duration::from_secs(30)),
             max_queries: Self::default_max_queries(),
+            max_lookups: Self::default_max_lookups(),
             max_body_bytes: 1024 * 1024,
             max_result_rows: Some(1_000_000),
             max_result_bytes: Some(1 << 30),
@@ -66,6 +71,15 @@ impl Limits {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         (2 * cores).max(4)
     }
+
+    /// Six times the CPU cores. A lookup is a few small queries. Unbounded, every waiting one is
+    /// a thread of its own sharing the cores with all the others, and one descheduled midway
+    /// waits for all of them (the p99 of `/provenance?iri=` at 32 clients, BENCHMARKS.md); a few
+    /// per core mostly run to the end, and keep the cores busy while some wait for storage.
+    pub fn default_max_lookups() -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        6 * cores
+    }
 }
 
 /// The query slots of a running server.
@@ -77,7 +91,7 @@ pub struct QuerySlots {
 
 impl QuerySlots {
     pub fn new(max: usize) -> Self {
-        let max = max.max(1);
+        let max = max.clamp(1, Semaphore::MAX_PERMITS);
         Self {
             semaphore: Arc::new(Semaphore::new(max)),
             max,
@@ -97,6 +111,46 @@ impl QuerySlots {
             )
             .with_header(header::RETRY_AFTER, "1")
         })
+    }
+}
+
+/// The lookup slots of a running server: a fair queue (first come, first served).
+#[derive(Clone)]
+pub struct LookupSlots {
+    semaphore: Arc<Semaphore>,
+    max: usize,
+}
+
+impl LookupSlots {
+    pub fn new(max: usize) -> Self {
+        let max = max.clamp(1, Semaphore::MAX_PERMITS);
+        Self {
+            semaphore: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+
+    /// A slot for one lookup, held until its work ends: waited for in arrival order, for at most
+    /// `wait` (`None`: as long as it takes), else 503.
+    pub async fn acquire(&self, wait: Option<Duration>) -> Result<OwnedSemaphorePermit, ApiError> {
+        let acquire = self.semaphore.clone().acquire_owned();
+        let acquired = match wait {
+            Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "the server is busy: it has been running its maximum of {} lookups \
+                         (--max-lookups) for the {} s this request waited; retry in a moment",
+                        self.max,
+                        wait.as_secs_f64()
+                    ),
+                )
+                .with_header(header::RETRY_AFTER, "1")
+            })?,
+            None => acquire.await,
+        };
+        // The semaphore is never closed.
+        acquired.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
     }
 }
 
@@ -424,6 +478,50 @@ mod tests {
         assert_eq!(nesting_depth("}}}{"), 1);
         assert_eq!(nesting_depth("ASK { FILTER(!!!! - - true) }"), 8);
         assert_eq!(nesting_depth("ASK { FILTER(?a != -1) }"), 3);
+    }
+
+    #[tokio::test]
+    async fn lookups_wait_their_turn_in_arrival_order_then_get_503() {
+        let slots = LookupSlots::new(1);
+        let held = slots.acquire(None).await.unwrap();
+        // Two lookups queue up behind the one running; the first to come is the first served.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        for name in ["first", "second"] {
+            let (slots, tx) = (slots.clone(), tx.clone());
+            tokio::spawn(async move {
+                let slot = slots.acquire(None).await.unwrap();
+                tx.send(name).unwrap();
+                tokio::task::yield_now().await;
+                drop(slot);
+            });
+            // Let it run up to its wait (this test's runtime has one thread) before the next.
+            tokio::task::yield_now().await;
+        }
+        // A third waits at most 50 ms, then is told why.
+        let refused = slots
+            .acquire(Some(Duration::from_millis(50)))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            refused.message.contains("1 lookups (--max-lookups)"),
+            "{}",
+            refused.message
+        );
+        assert!(refused
+            .headers
+            .iter()
+            .any(|(name, _)| name == header::RETRY_AFTER));
+        drop(held);
+        assert_eq!(rx.recv().await, Some("first"));
+        assert_eq!(rx.recv().await, Some("second"));
+        // All done: the slot is free again.
+        drop(
+            slots
+                .acquire(Some(Duration::from_millis(50)))
+                .await
+                .unwrap(),
+        );
     }
 
     #[test]

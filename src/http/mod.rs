@@ -67,6 +67,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// The `--max-queries` slots, shared by every request.
     query_slots: limits::QuerySlots,
+    /// The `--max-lookups` slots, taken by [`blocking`].
+    lookup_slots: limits::LookupSlots,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             data_dirs: data_dirs.into(),
             tokens: Arc::new(tokens),
             query_slots: limits::QuerySlots::new(limits.max_queries),
+            lookup_slots: limits::LookupSlots::new(limits.max_lookups),
             limits: Arc::new(limits),
         }
     }
@@ -162,14 +165,19 @@ pub(crate) fn streamed_body(stream: crate::store::ResultStream) -> axum::body::B
     }
 }
 
-/// Runs a handler's store work on a blocking thread, within the query time limit. Its queries
-/// share one cancellation token, cancelled when the time is up or the handler is dropped (the
-/// client went away), so they stop at their next read from the store.
+/// Runs a handler's store work (a lookup) on a blocking thread, once one of the `--max-lookups`
+/// slots is free (503 if none is within the query time limit), then within the time limit. Its
+/// queries share one cancellation token, cancelled when the time is up or the handler is dropped
+/// (the client went away), so they stop at their next read from the store.
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     use std::sync::atomic::{AtomicBool, Ordering};
+    let slot = state
+        .lookup_slots
+        .acquire(state.limits.query_timeout)
+        .await?;
     let guard = crate::store::CancelOnDrop(oxigraph::sparql::CancellationToken::new());
     let timed_out = Arc::new(AtomicBool::new(false));
     let timer = state.limits.query_timeout.map(|timeout| {
@@ -181,8 +189,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
         })
     });
     let token = guard.0.clone();
-    let outcome =
-        tokio::task::spawn_blocking(move || crate::store::with_cancellation(token, f)).await;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        crate::store::with_cancellation(token, f)
+    })
+    .await;
     if let Some(timer) = timer {
         timer.abort();
     }
