@@ -35,6 +35,11 @@ struct Served {
 
 impl Served {
     fn start(store: &Path, data: &Path, ontology: &Path) -> Self {
+        Self::start_with(store, data, ontology, &[])
+    }
+
+    /// [`Served::start`] with more flags.
+    fn start_with(store: &Path, data: &Path, ontology: &Path, flags: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_claimgraph"))
             .args([
                 "serve",
@@ -49,6 +54,7 @@ impl Served {
             .arg(data)
             .arg("--ontology")
             .arg(ontology)
+            .args(flags)
             .env("CLAIMGRAPH_LOG", "info")
             .stderr(Stdio::piped())
             .spawn()
@@ -306,6 +312,25 @@ async fn a_broken_data_file_stops_the_start_and_changes_nothing() {
     served.stop();
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_largest_concurrency_caps_are_taken_as_no_cap() {
+    // Past what a tokio semaphore holds (usize::MAX >> 3), which panicked at start.
+    let (_dir, store, data, ontology) = seed_copy();
+    let huge = u64::MAX.to_string();
+    let served = Served::start_with(
+        &store,
+        &data,
+        &ontology,
+        &["--max-queries", &huge, "--max-lookups", &huge],
+    );
+    assert!(served.ask("ASK { ?s ?p ?o }").await);
+    let claim = reqwest::get(format!("{}claims/netflix-inbox-api", served.url))
+        .await
+        .unwrap();
+    assert_eq!(claim.status(), 200);
+    served.stop();
+}
+
 #[test]
 fn load_names_file_line_and_column_and_loads_nothing_from_a_bad_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -452,6 +477,8 @@ fn every_command_explains_every_flag() {
                 "--reload-interval",
                 "--read-only",
                 "--write-token",
+                "--max-queries",
+                "--max-lookups",
             ][..],
         ),
         ("load", &["--store", "--base", "--graph"][..]),
