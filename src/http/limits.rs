@@ -1,5 +1,6 @@
 //! Bounds on what one SPARQL request may cost: body size, query size and nesting, federation,
-//! concurrent queries, and time; and how many lookups (the JSON and HTML routes) run at once.
+//! concurrent queries, and time; and how many lookups (the API and linked-data routes' store
+//! work) run at once.
 //!
 //! Invariant: every check here runs before the store is touched, and a request that breaks a
 //! bound is refused whole with a status and a message naming the bound (and its flag). No SPARQL
@@ -33,8 +34,8 @@ pub struct Limits {
     pub query_timeout: Option<Duration>,
     /// Queries evaluated or streamed at the same time; one more is refused with 503.
     pub max_queries: usize,
-    /// Lookups (the JSON and HTML routes' store work) run at the same time; more wait their
-    /// turn in arrival order, up to `query_timeout`, then get 503.
+    /// Lookups (the store work of the API and linked-data routes, `http::blocking`) run at the
+    /// same time; more wait their turn in arrival order, up to `query_timeout`, then get 503.
     pub max_lookups: usize,
     /// Bytes of a request body on `/sparql`, and of the query or update text however it came.
     pub max_body_bytes: usize,
