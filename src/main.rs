@@ -377,6 +377,11 @@ fn explain(error: &Error) -> String {
     }
 }
 
+/// A concurrency cap from the command line, or its default.
+fn cap(given: Option<u64>, default: fn() -> usize) -> usize {
+    given.map_or_else(default, |n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 fn serve(args: ServeArgs) -> Result<()> {
     let config = ServeConfig {
         base: claimgraph::normalise_base(&args.store.base)?,
@@ -392,16 +397,8 @@ fn serve(args: ServeArgs) -> Result<()> {
         limits: http::Limits {
             query_timeout: (args.query_timeout > 0)
                 .then(|| std::time::Duration::from_secs(args.query_timeout)),
-            max_queries: args
-                .max_queries
-                .map_or_else(http::Limits::default_max_queries, |n| {
-                    usize::try_from(n).unwrap_or(usize::MAX)
-                }),
-            max_lookups: args
-                .max_lookups
-                .map_or_else(http::Limits::default_max_lookups, |n| {
-                    usize::try_from(n).unwrap_or(usize::MAX)
-                }),
+            max_queries: cap(args.max_queries, http::Limits::default_max_queries),
+            max_lookups: cap(args.max_lookups, http::Limits::default_max_lookups),
             max_body_bytes: args.max_body_bytes,
             max_result_rows: (args.max_result_rows > 0).then_some(args.max_result_rows),
             max_result_bytes: (args.max_result_bytes > 0).then_some(args.max_result_bytes),

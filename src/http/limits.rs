@@ -69,8 +69,7 @@ impl Limits {
     /// Twice the CPU cores, at least 4: queries wait on storage as well as on the CPU, so a few
     /// more than the cores keep it busy without letting a burst of expensive queries pile up.
     pub fn default_max_queries() -> usize {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        (2 * cores).max(4)
+        (2 * cores()).max(4)
     }
 
     /// Six times the CPU cores. A lookup is a few small queries. Unbounded, every waiting one is
@@ -78,75 +77,80 @@ impl Limits {
     /// waits for all of them (the p99 of `/provenance?iri=` at 32 clients, BENCHMARKS.md); a few
     /// per core mostly run to the end, and keep the cores busy while some wait for storage.
     pub fn default_max_lookups() -> usize {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        6 * cores
+        6 * cores()
     }
 }
 
-/// The query slots of a running server.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// At most `max` permits, shared by every request (clamped to what a tokio semaphore holds, so
+/// any cap given on the command line starts the server). Tokio's semaphore is fair: waiters get
+/// permits in arrival order.
 #[derive(Clone)]
-pub struct QuerySlots {
+struct Slots {
     semaphore: Arc<Semaphore>,
     max: usize,
 }
 
-impl QuerySlots {
-    pub fn new(max: usize) -> Self {
+impl Slots {
+    fn new(max: usize) -> Self {
         let max = max.clamp(1, Semaphore::MAX_PERMITS);
         Self {
             semaphore: Arc::new(Semaphore::new(max)),
             max,
         }
     }
+}
+
+/// 503 with `Retry-After: 1`: the server is full, not failing.
+fn busy(message: String) -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).with_header(header::RETRY_AFTER, "1")
+}
+
+/// The query slots of a running server.
+#[derive(Clone)]
+pub struct QuerySlots(Slots);
+
+impl QuerySlots {
+    pub fn new(max: usize) -> Self {
+        Self(Slots::new(max))
+    }
 
     /// A slot for one query, held until its evaluation thread ends; none free → 503 at once.
     pub fn acquire(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.semaphore.clone().try_acquire_owned().map_err(|_| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "the server is already running its maximum of {} queries (--max-queries); \
-                     retry in a moment",
-                    self.max
-                ),
-            )
-            .with_header(header::RETRY_AFTER, "1")
+        self.0.semaphore.clone().try_acquire_owned().map_err(|_| {
+            busy(format!(
+                "the server is already running its maximum of {} queries (--max-queries); \
+                 retry in a moment",
+                self.0.max
+            ))
         })
     }
 }
 
 /// The lookup slots of a running server: a fair queue (first come, first served).
 #[derive(Clone)]
-pub struct LookupSlots {
-    semaphore: Arc<Semaphore>,
-    max: usize,
-}
+pub struct LookupSlots(Slots);
 
 impl LookupSlots {
     pub fn new(max: usize) -> Self {
-        let max = max.clamp(1, Semaphore::MAX_PERMITS);
-        Self {
-            semaphore: Arc::new(Semaphore::new(max)),
-            max,
-        }
+        Self(Slots::new(max))
     }
 
     /// A slot for one lookup, held until its work ends: waited for in arrival order, for at most
     /// `wait` (`None`: as long as it takes), else 503.
     pub async fn acquire(&self, wait: Option<Duration>) -> Result<OwnedSemaphorePermit, ApiError> {
-        let acquire = self.semaphore.clone().acquire_owned();
+        let acquire = self.0.semaphore.clone().acquire_owned();
         let acquired = match wait {
             Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!(
-                        "the server is busy: it has been running its maximum of {} lookups \
-                         (--max-lookups) for the {} s this request waited; retry in a moment",
-                        self.max,
-                        wait.as_secs_f64()
-                    ),
-                )
-                .with_header(header::RETRY_AFTER, "1")
+                busy(format!(
+                    "the server is busy: it has been running its maximum of {} lookups \
+                     (--max-lookups) for the {} s this request waited; retry in a moment",
+                    self.0.max,
+                    wait.as_secs_f64()
+                ))
             })?,
             None => acquire.await,
         };
