@@ -622,7 +622,9 @@ impl ClaimStore {
     ///
     /// Errors found before the first result come back as `Err`; later ones end the stream with an
     /// `Err` item, which the HTTP layer turns into an aborted response, never a complete-looking one.
-    /// `bounds` may set a deadline and hold a slot for as long as the evaluation thread runs.
+    /// `bounds` may set a deadline and hold a slot until the result is written or has failed
+    /// (not merely until the response ends: a client that went away frees it only when the
+    /// evaluation has stopped), released before the client gets the last of the answer.
     pub async fn stream_query(
         self: &Arc<Self>,
         query: Query,
@@ -705,11 +707,14 @@ impl ClaimStore {
         // recursively, and a query near the text limits (`http::limits`) needs more stack than
         // the pool's 2 MiB. The concurrency cap bounds how many run.
         let spawned = crate::threads::spawn(move || {
-            let (_slot, _timer) = (slot, timer);
+            let (mut slot, _timer) = (slot, timer);
             let _running = RunningQuery::new(&store.metrics);
             // The product's own lookups made while streaming stop with the stream too.
             with_cancellation(token.clone(), || match start(&store, token) {
                 Err(error) => {
+                    // The work is over: the slot is free before the client hears of it, so
+                    // its next request finds it free.
+                    drop(slot.take());
                     let _ = ready_tx.send(Err(error));
                 }
                 Ok(write) => {
@@ -722,8 +727,10 @@ impl ClaimStore {
                     let mut writer =
                         ChannelWriter::new(bytes_tx.clone(), deadline, runtime, ready_tx);
                     writer.max_bytes = max_bytes;
+                    writer.slot = slot.take();
                     let outcome = write(&mut writer)
                         .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
+                    drop(writer.slot.take());
                     match (outcome, writer.ready.take()) {
                         (Ok(()), _) => stream_failed.store(false, Ordering::SeqCst),
                         (Err(error), Some(ready)) => {
@@ -1486,7 +1493,8 @@ pub struct ResultStream {
 }
 
 /// What bounds one streamed query: a deadline, and a slot (of the server's concurrency cap)
-/// released only when the evaluation thread ends, not merely when the response does.
+/// released when the evaluation has ended (not merely when the response has: a client that went
+/// away does not free it), just before the client gets the last of the answer.
 #[derive(Default)]
 pub struct QueryBounds {
     pub deadline: Option<std::time::Instant>,
@@ -1589,6 +1597,8 @@ struct ChannelWriter {
     /// Past it every write fails, and a send waiting for a slow client gives up.
     deadline: Option<tokio::time::Instant>,
     runtime: tokio::runtime::Handle,
+    /// The query's slot, released by [`ChannelWriter::finish`] before the last bytes go out.
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl ChannelWriter {
@@ -1606,6 +1616,7 @@ impl ChannelWriter {
             max_bytes: None,
             deadline,
             runtime,
+            slot: None,
         }
     }
 
@@ -1648,7 +1659,10 @@ impl ChannelWriter {
             .map_err(|_| gone())
     }
 
+    /// Sends the rest. The result is written by now, so the slot is released first: a client
+    /// that asks again as soon as it has the answer must find it free.
     fn finish(&mut self) -> io::Result<()> {
+        drop(self.slot.take());
         self.send_buffer(true)
     }
 }

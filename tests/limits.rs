@@ -149,6 +149,49 @@ async fn a_full_server_refuses_queries_at_once_and_keeps_answering_other_routes(
     assert_eq!(again.status(), 200);
 }
 
+/// As many clients as slots, each asking again as soon as it has its answer, are never refused:
+/// a query's slot is free before the last of its answer reaches the client.
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_as_many_as_slots_asking_in_turn_are_never_refused() {
+    const CLIENTS: usize = 2;
+    let server = seeded(Limits {
+        max_queries: CLIENTS,
+        ..with_timeout(30)
+    })
+    .await;
+    let server = std::sync::Arc::new(server);
+    let clients = (0..CLIENTS).map(|_| {
+        let server = server.clone();
+        tokio::spawn(async move {
+            let mut refused = Vec::new();
+            for i in 0..400 {
+                // Answers that fit in the first chunk: the response ends with the query's work.
+                let query = if i % 2 == 0 {
+                    "ASK {}"
+                } else {
+                    "SELECT ?s { ?s a ?type } LIMIT 3"
+                };
+                let response = post_query(&server, query).await;
+                let status = response.status().as_u16();
+                let body = response.text().await.unwrap();
+                if status == 503 {
+                    refused.push(body);
+                }
+            }
+            refused
+        })
+    });
+    for client in clients.collect::<Vec<_>>() {
+        let refused = client.await.unwrap();
+        assert!(
+            refused.is_empty(),
+            "{} refused: {:?}",
+            refused.len(),
+            refused.first()
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_body_gets_413_naming_the_limit() {
     let server = seeded(Limits {

@@ -118,7 +118,8 @@ impl QuerySlots {
         Self(Slots::new(max))
     }
 
-    /// A slot for one query, held until its evaluation thread ends; none free → 503 at once.
+    /// A slot for one query, held until its evaluation has ended (a client that went away does
+    /// not free it) and released before the last of the answer goes out; none free → 503 at once.
     pub fn acquire(&self) -> Result<OwnedSemaphorePermit, ApiError> {
         self.0.semaphore.clone().try_acquire_owned().map_err(|_| {
             busy(format!(
