@@ -730,6 +730,7 @@ impl ClaimStore {
                     writer.slot = slot.take();
                     let outcome = write(&mut writer)
                         .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
+                    // Failed before `finish`: the work is over all the same.
                     drop(writer.slot.take());
                     match (outcome, writer.ready.take()) {
                         (Ok(()), _) => stream_failed.store(false, Ordering::SeqCst),
