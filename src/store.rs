@@ -712,8 +712,8 @@ impl ClaimStore {
             // The product's own lookups made while streaming stop with the stream too.
             with_cancellation(token.clone(), || match start(&store, token) {
                 Err(error) => {
-                    // The work is over: the slot is free before the client hears of it, so
-                    // its next request finds it free.
+                    // The slot is free before the client hears of it: its next request finds
+                    // it free.
                     drop(slot.take());
                     let _ = ready_tx.send(Err(error));
                 }
@@ -727,11 +727,12 @@ impl ClaimStore {
                     let mut writer =
                         ChannelWriter::new(bytes_tx.clone(), deadline, runtime, ready_tx);
                     writer.max_bytes = max_bytes;
-                    writer.slot = slot.take();
-                    let outcome = write(&mut writer)
-                        .and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
-                    // Failed before `finish`: the work is over all the same.
-                    drop(writer.slot.take());
+                    let outcome = write(&mut writer);
+                    // Written or failed, the work is over: the slot is free before the last of
+                    // the answer (or the error) goes out.
+                    drop(slot.take());
+                    let outcome =
+                        outcome.and_then(|()| writer.finish().map_err(|e| Error::io("sending", e)));
                     match (outcome, writer.ready.take()) {
                         (Ok(()), _) => stream_failed.store(false, Ordering::SeqCst),
                         (Err(error), Some(ready)) => {
@@ -1598,8 +1599,6 @@ struct ChannelWriter {
     /// Past it every write fails, and a send waiting for a slow client gives up.
     deadline: Option<tokio::time::Instant>,
     runtime: tokio::runtime::Handle,
-    /// The query's slot, released by [`ChannelWriter::finish`] before the last bytes go out.
-    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl ChannelWriter {
@@ -1617,7 +1616,6 @@ impl ChannelWriter {
             max_bytes: None,
             deadline,
             runtime,
-            slot: None,
         }
     }
 
@@ -1660,10 +1658,7 @@ impl ChannelWriter {
             .map_err(|_| gone())
     }
 
-    /// Sends the rest. The result is written by now, so the slot is released first: a client
-    /// that asks again as soon as it has the answer must find it free.
     fn finish(&mut self) -> io::Result<()> {
-        drop(self.slot.take());
         self.send_buffer(true)
     }
 }
