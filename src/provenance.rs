@@ -6,8 +6,9 @@
 //! mention a term or hold a triple.
 //!
 //! Invariants:
-//! - read only; every query is a `queries/api/provenance-*.rq` file, and the caller's terms are
-//!   bound to its variables ([`ClaimStore::select_with`]), never spliced into its text;
+//! - read only, and by quad pattern from the store's indexes ([`ClaimStore::quads_matching`]),
+//!   never through SPARQL: a lookup reads a few dozen small sets of quads, and as queries most
+//!   of each one's cost was the query's own (binding, planning, evaluation set-up);
 //! - descriptions (names, types, dates, upstream links) are read only from named graphs that are
 //!   not assertion graphs, so what a claim asserts never passes for a fact about a document;
 //! - a chain either ends at the primary source or says where and why it breaks off
@@ -18,18 +19,11 @@
 
 use crate::error::{Error, Result};
 use crate::store::ClaimStore;
-use oxigraph::model::{NamedNode, Term, Triple};
+use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 use utoipa::ToSchema;
-
-const DESCRIBE: &str = include_str!("../queries/api/provenance-describe.rq");
-const NAMES: &str = include_str!("../queries/api/provenance-names.rq");
-const TERM_GRAPHS: &str = include_str!("../queries/api/provenance-term-graphs.rq");
-const TERM_CLAIMS: &str = include_str!("../queries/api/provenance-term-claims.rq");
-const GRAPH_CLAIM: &str = include_str!("../queries/api/provenance-graph-claim.rq");
-const TRIPLE: &str = include_str!("../queries/api/provenance-triple.rq");
 
 const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
 const SCHEMA: &str = "http://schema.org/";
@@ -37,6 +31,13 @@ const PROV: &str = "http://www.w3.org/ns/prov#";
 const OA: &str = "http://www.w3.org/ns/oa#";
 const CG: &str = "https://w3id.org/claimgraph/ns#";
 const SKOS_PREF_LABEL: &str = "http://www.w3.org/2004/02/skos/core#prefLabel";
+/// The properties [`Describer::describe_names`] reads.
+const NAME_PROPERTIES: [&str; 4] = [
+    RDF_TYPE,
+    "http://schema.org/name",
+    "http://schema.org/headline",
+    SKOS_PREF_LABEL,
+];
 
 /// `prefix` + `local`, the IRIs this module reads (all constants, so never a user's input).
 fn iri(prefix: &str, local: &str) -> String {
@@ -367,55 +368,66 @@ pub fn claim_provenance_triples(store: &ClaimStore, key: &str) -> Result<Vec<Tri
 /// mentions it. A term nothing mentions gives empty lists (an answer, not an error).
 pub fn resource_provenance(store: &ClaimStore, term: &Term) -> Result<ProvenanceLookup> {
     let mut graph = Describer::new(store);
-    let bind = [("term", term.clone())];
     let mut found: BTreeMap<String, Found> = BTreeMap::new();
-    // Every graph that mentions the term; for an assertion graph, its claim and the triples
-    // there that mention the term.
-    let mut graphs = Vec::new();
-    for row in store.select_with(TERM_GRAPHS, &bind)? {
-        let Some(graph_iri) = named(&row[0]) else {
+    // Every named graph that mentions the term; for an assertion graph, its claim and the
+    // triples there that mention the term.
+    let mut graphs: HashMap<NamedNode, Option<NamedNode>> = HashMap::new();
+    for quad in graph.quads_mentioning(term) {
+        let quad = quad?;
+        let Some(graph_name) = named_graph(quad.graph_name) else {
             continue;
         };
-        let rows = store.select_with(
-            GRAPH_CLAIM,
-            &[("graph", graph_iri.clone().into()), ("term", term.clone())],
-        )?;
-        graphs.push(graph_iri.as_str().to_owned());
-        // Should two claims name the same assertion graph, the first (in the answer's order)
-        // is the one reported.
-        let Some(claim) = rows.first().and_then(|row| named(&row[0])) else {
-            continue;
-        };
-        let entry = found.entry(claim.into_string()).or_default();
-        entry.kinds.insert(MatchKind::InAssertion);
-        entry.graph = Some(graph_iri.into_string());
-        for row in &rows {
-            if let (Some(s), Some(p), Some(o)) = (&row[1], &row[2], &row[3]) {
-                entry.triples.insert(format!("{s} {p} {o} ."));
+        // Should two claims name the same assertion graph, the first in IRI order is the one
+        // reported.
+        let claim = match graphs.get(&graph_name) {
+            Some(claim) => claim.clone(),
+            None => {
+                let claim = graph.claims_of_graph(&graph_name)?.into_iter().next();
+                graphs.insert(graph_name.clone(), claim.clone());
+                claim
             }
+        };
+        if let Some(claim) = claim {
+            let entry = found.entry(claim.into_string()).or_default();
+            entry.kinds.insert(MatchKind::InAssertion);
+            entry.graph = Some(graph_name.into_string());
+            let (s, p, o) = (quad.subject, quad.predicate, quad.object);
+            entry.triples.insert(format!("{s} {p} {o} ."));
         }
     }
-    for row in store.select_with(TERM_CLAIMS, &bind)? {
-        let (Some(claim), Some(Term::Literal(kind))) = (named(&row[0]), &row[1]) else {
-            continue;
-        };
-        let kind = match kind.value() {
-            "about" => MatchKind::About,
-            "appears_in" => MatchKind::AppearsIn,
-            "primary_source" => MatchKind::PrimarySource,
-            other => return Err(Error::Invalid(format!("unexpected match kind {other}"))),
-        };
-        found
-            .entry(claim.into_string())
-            .or_default()
-            .kinds
-            .insert(kind);
+    let appearances = graph.subjects(&iri(OA, "hasSource"), term)?;
+    let mut claims_with = |property: &str, term: &Term, kind: MatchKind| -> Result<()> {
+        for subject in graph.subjects(property, term)? {
+            let NamedOrBlankNode::NamedNode(claim) = subject else {
+                continue;
+            };
+            if graph.is_claim(&claim)? {
+                found
+                    .entry(claim.into_string())
+                    .or_default()
+                    .kinds
+                    .insert(kind);
+            }
+        }
+        Ok(())
+    };
+    claims_with(&iri(SCHEMA, "about"), term, MatchKind::About)?;
+    claims_with(
+        &iri(PROV, "hadPrimarySource"),
+        term,
+        MatchKind::PrimarySource,
+    )?;
+    for appearance in appearances {
+        claims_with(
+            &iri(SCHEMA, "appearance"),
+            &appearance.into(),
+            MatchKind::AppearsIn,
+        )?;
     }
-    graphs.sort();
     Ok(ProvenanceLookup {
         resource: Some(term.to_string()),
         triple: None,
-        graphs,
+        graphs: graph_names(graphs.into_keys()),
         claims: graph.claim_matches(found)?,
     })
 }
@@ -429,28 +441,24 @@ pub fn triple_provenance(
     o: &Term,
 ) -> Result<ProvenanceLookup> {
     let mut graph = Describer::new(store);
-    let rows = store.select_with(
-        TRIPLE,
-        &[
-            ("s", s.clone()),
-            ("p", Term::NamedNode(p.clone())),
-            ("o", o.clone()),
-        ],
-    )?;
     let triple = format!("{s} {p} {o} .");
-    let mut graphs = BTreeSet::new();
+    let mut graphs = Vec::new();
     let mut found: BTreeMap<String, Found> = BTreeMap::new();
-    for row in rows {
-        let Some(graph_iri) = named(&row[0]) else {
-            continue;
-        };
-        if let Some(claim) = named(&row[1]) {
-            let entry = found.entry(claim.into_string()).or_default();
-            entry.kinds.insert(MatchKind::InAssertion);
-            entry.graph = Some(graph_iri.as_str().to_owned());
-            entry.triples.insert(triple.clone());
+    // A literal or a quoted triple is never a subject: no graph holds the triple.
+    if let Ok(subject) = NamedOrBlankNode::try_from(s.clone()) {
+        let quads = store.quads_matching(Some(&subject), Some(p), Some(o), None);
+        for quad in quads {
+            let Some(graph_name) = named_graph(quad?.graph_name) else {
+                continue;
+            };
+            for claim in graph.claims_of_graph(&graph_name)? {
+                let entry = found.entry(claim.into_string()).or_default();
+                entry.kinds.insert(MatchKind::InAssertion);
+                entry.graph = Some(graph_name.as_str().to_owned());
+                entry.triples.insert(triple.clone());
+            }
+            graphs.push(graph_name);
         }
-        graphs.insert(graph_iri.into_string());
     }
     Ok(ProvenanceLookup {
         resource: None,
@@ -459,9 +467,24 @@ pub fn triple_provenance(
             p: p.to_string(),
             o: o.to_string(),
         }),
-        graphs: graphs.into_iter().collect(),
+        graphs: graph_names(graphs),
         claims: graph.claim_matches(found)?,
     })
+}
+
+/// A quad's graph, if it is named by an IRI (the answers leave out the default graph and graphs
+/// named by blank nodes).
+fn named_graph(graph: GraphName) -> Option<NamedNode> {
+    match graph {
+        GraphName::NamedNode(graph) => Some(graph),
+        _ => None,
+    }
+}
+
+/// Graph IRIs as the answers give them: sorted, each once.
+fn graph_names(graphs: impl IntoIterator<Item = NamedNode>) -> Vec<String> {
+    let names: BTreeSet<String> = graphs.into_iter().map(NamedNode::into_string).collect();
+    names.into_iter().collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,13 +501,6 @@ struct Found {
 
 fn node(resource: &str) -> Result<NamedNode> {
     NamedNode::new(resource).map_err(|e| Error::Invalid(format!("{resource} is not an IRI: {e}")))
-}
-
-fn named(term: &Option<Term>) -> Option<NamedNode> {
-    match term {
-        Some(Term::NamedNode(node)) => Some(node.clone()),
-        _ => None,
-    }
 }
 
 /// The triples about one resource outside assertion graphs: property IRI → values, sorted.
@@ -552,14 +568,19 @@ impl Description {
     }
 }
 
-/// Reads descriptions, each resource once per request: whole through `provenance-describe.rq`
-/// (claims, appearances, selectors, documents), or only their names and types through
-/// `provenance-names.rq` (agents, cases, statuses: a popular entity is the subject of triples in
-/// thousands of assertion graphs, and reading it whole would cost as much as those).
+/// Reads the store for one request, each thing once: descriptions of resources, whole (claims,
+/// appearances, selectors, documents) or only their names and types (agents, cases, statuses: a
+/// popular entity is the subject of triples in thousands of assertion graphs, and reading it
+/// whole would cost as much as those), leaving out the default graph and assertion graphs; and
+/// which graphs are assertion graphs and which resources are claims.
 struct Describer<'a> {
     store: &'a ClaimStore,
     whole: HashMap<String, Rc<Description>>,
     names: HashMap<String, Rc<Description>>,
+    /// Graph → whether some claim names it with `cg:assertion`.
+    assertion_graphs: HashMap<NamedOrBlankNode, bool>,
+    /// Resource → whether it is a `schema:Claim`.
+    claims: HashMap<String, bool>,
 }
 
 /// A link from a document (or an appearance) to one upstream document.
@@ -576,21 +597,144 @@ impl<'a> Describer<'a> {
             store,
             whole: HashMap::new(),
             names: HashMap::new(),
+            assertion_graphs: HashMap::new(),
+            claims: HashMap::new(),
         }
     }
 
     /// Everything said about `resource` outside the assertion graphs.
     fn describe(&mut self, resource: &NamedNode) -> Result<Rc<Description>> {
-        read(self.store, &mut self.whole, DESCRIBE, resource)
+        if let Some(description) = self.whole.get(resource.as_str()) {
+            return Ok(description.clone());
+        }
+        let quads = (self.store).quads_matching(Some(&resource.clone().into()), None, None, None);
+        let description = Rc::new(self.description(quads)?);
+        self.whole
+            .insert(resource.as_str().to_owned(), description.clone());
+        Ok(description)
     }
 
     /// `resource`'s types, names, headlines and preferred labels outside the assertion graphs
     /// (the whole description when it has been read already: a superset).
     fn describe_names(&mut self, resource: &NamedNode) -> Result<Rc<Description>> {
-        match self.whole.get(resource.as_str()) {
-            Some(description) => Ok(description.clone()),
-            None => read(self.store, &mut self.names, NAMES, resource),
+        if let Some(description) = self
+            .whole
+            .get(resource.as_str())
+            .or_else(|| self.names.get(resource.as_str()))
+        {
+            return Ok(description.clone());
         }
+        let subject = resource.clone().into();
+        let quads: Vec<_> = NAME_PROPERTIES
+            .iter()
+            .flat_map(|property| {
+                let property = NamedNode::new_unchecked(*property);
+                (self.store).quads_matching(Some(&subject), Some(&property), None, None)
+            })
+            .collect();
+        let description = Rc::new(self.description(quads.into_iter())?);
+        self.names
+            .insert(resource.as_str().to_owned(), description.clone());
+        Ok(description)
+    }
+
+    /// The description made of `quads` (all of one subject): each distinct property and value
+    /// once, values sorted, leaving out the default graph and assertion graphs.
+    fn description(&mut self, quads: impl Iterator<Item = Result<Quad>>) -> Result<Description> {
+        let mut description = Description::default();
+        for quad in quads {
+            let quad = quad?;
+            let graph = match quad.graph_name {
+                GraphName::NamedNode(graph) => graph.into(),
+                GraphName::BlankNode(graph) => graph.into(),
+                GraphName::DefaultGraph => continue,
+            };
+            if self.is_assertion_graph(graph)? {
+                continue;
+            }
+            description
+                .properties
+                .entry(quad.predicate.into_string())
+                .or_default()
+                .push(quad.object);
+        }
+        for values in description.properties.values_mut() {
+            values.sort_by_cached_key(ToString::to_string);
+            values.dedup();
+        }
+        Ok(description)
+    }
+
+    /// Whether some claim names `graph` with `cg:assertion` (in any graph).
+    fn is_assertion_graph(&mut self, graph: NamedOrBlankNode) -> Result<bool> {
+        if let Some(known) = self.assertion_graphs.get(&graph) {
+            return Ok(*known);
+        }
+        let assertion = NamedNode::new_unchecked(iri(CG, "assertion"));
+        let named_by =
+            (self.store).quads_matching(None, Some(&assertion), Some(&graph.clone().into()), None);
+        let known = named_by.take(1).collect::<Result<Vec<_>>>()?.len() == 1;
+        self.assertion_graphs.insert(graph, known);
+        Ok(known)
+    }
+
+    /// The claims (`schema:Claim`s named by IRIs) whose `cg:assertion` is `graph`, in IRI order:
+    /// normally one, none for a graph that is not an assertion graph.
+    fn claims_of_graph(&mut self, graph: &NamedNode) -> Result<Vec<NamedNode>> {
+        let assertion = iri(CG, "assertion");
+        let mut claims = Vec::new();
+        for subject in self.subjects(&assertion, &graph.clone().into())? {
+            if let NamedOrBlankNode::NamedNode(claim) = subject {
+                if self.is_claim(&claim)? {
+                    claims.push(claim);
+                }
+            }
+        }
+        claims.sort();
+        Ok(claims)
+    }
+
+    /// Whether `resource` is a `schema:Claim` (in any graph).
+    fn is_claim(&mut self, resource: &NamedNode) -> Result<bool> {
+        if let Some(known) = self.claims.get(resource.as_str()) {
+            return Ok(*known);
+        }
+        let (rdf_type, claim) = (
+            NamedNode::new_unchecked(RDF_TYPE),
+            Term::from(NamedNode::new_unchecked(iri(SCHEMA, "Claim"))),
+        );
+        let typed = (self.store).quads_matching(
+            Some(&resource.clone().into()),
+            Some(&rdf_type),
+            Some(&claim),
+            None,
+        );
+        let known = typed.take(1).collect::<Result<Vec<_>>>()?.len() == 1;
+        self.claims.insert(resource.as_str().to_owned(), known);
+        Ok(known)
+    }
+
+    /// The subjects of `property` with value `value`, in any graph, each once.
+    fn subjects(&self, property: &str, value: &Term) -> Result<HashSet<NamedOrBlankNode>> {
+        let property = NamedNode::new_unchecked(property);
+        (self.store)
+            .quads_matching(None, Some(&property), Some(value), None)
+            .map(|quad| quad.map(|quad| quad.subject))
+            .collect()
+    }
+
+    /// The quads, in any graph, that mention `term` as subject, predicate or object (a quad
+    /// that mentions it twice comes twice), read as they are needed.
+    fn quads_mentioning(&self, term: &Term) -> impl Iterator<Item = Result<Quad>> + use<> {
+        let mut scans = Vec::new();
+        if let Ok(subject) = NamedOrBlankNode::try_from(term.clone()) {
+            scans.push(self.store.quads_matching(Some(&subject), None, None, None));
+        }
+        if let Term::NamedNode(predicate) = term {
+            scans.push(self.store.quads_matching(None, Some(predicate), None, None));
+        }
+        scans.push(self.store.quads_matching(None, None, Some(term), None));
+        scans.into_iter().flatten()
     }
 
     fn named(&mut self, resource: NamedNode) -> Result<Named> {
@@ -926,36 +1070,6 @@ impl<'a> Describer<'a> {
         }
         Ok(matches)
     }
-}
-
-/// `resource`'s description from `cache`, or read through `query` (a `provenance-*.rq`
-/// answering `?resource ?property ?value`) and kept there.
-fn read(
-    store: &ClaimStore,
-    cache: &mut HashMap<String, Rc<Description>>,
-    query: &str,
-    resource: &NamedNode,
-) -> Result<Rc<Description>> {
-    if let Some(description) = cache.get(resource.as_str()) {
-        return Ok(description.clone());
-    }
-    let rows = store.select_with(query, &[("resource", resource.clone().into())])?;
-    let mut description = Description::default();
-    for row in rows {
-        if let (Some(Term::NamedNode(property)), Some(value)) = (&row[1], &row[2]) {
-            description
-                .properties
-                .entry(property.as_str().to_owned())
-                .or_default()
-                .push(value.clone());
-        }
-    }
-    for values in description.properties.values_mut() {
-        values.sort_by_cached_key(ToString::to_string);
-    }
-    let description = Rc::new(description);
-    cache.insert(resource.as_str().to_owned(), description.clone());
-    Ok(description)
 }
 
 /// A claim's appearances, `#appearance-2` before `#appearance-10`: shorter IRIs first, then in

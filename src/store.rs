@@ -528,10 +528,35 @@ impl ClaimStore {
 
     /// Every quad whose subject is `subject`, in any graph.
     pub fn quads_about(&self, subject: &NamedOrBlankNode) -> Result<Vec<Quad>> {
-        self.store
-            .quads_for_pattern(Some(subject.as_ref()), None, None, None)
-            .map(|q| q.map_err(Error::from))
+        self.quads_matching(Some(subject), None, None, None)
             .collect()
+    }
+
+    /// The quads matching a pattern (`None`: any term; a `graph` of `None`: every graph, the
+    /// default graph included), read from the store's indexes as they are needed: no query to
+    /// plan, and nothing decoded beyond the quads that match. Like the product's queries, the
+    /// reads stop (with a `Cancelled` error) once the request they work for is cancelled.
+    pub fn quads_matching(
+        &self,
+        subject: Option<&NamedOrBlankNode>,
+        predicate: Option<&NamedNode>,
+        object: Option<&Term>,
+        graph: Option<&NamedOrBlankNode>,
+    ) -> impl Iterator<Item = Result<Quad>> + use<> {
+        let cancel = current_cancellation();
+        self.store
+            .quads_for_pattern(
+                subject.map(NamedOrBlankNode::as_ref),
+                predicate.map(NamedNode::as_ref),
+                object.map(Term::as_ref),
+                graph.map(|g| g.as_ref().into()),
+            )
+            .map(move |quad| {
+                if cancel.is_cancelled() {
+                    return Err(Error::Evaluation(QueryEvaluationError::Cancelled));
+                }
+                quad.map_err(Error::from)
+            })
     }
 
     /// Evaluates a query up to its first result, so that errors surface before anything is
@@ -1713,15 +1738,20 @@ mod tests {
         store.update(update, &DatasetParams::default()).unwrap();
         let token = CancellationToken::new();
         token.cancel();
-        let outcome = with_cancellation(token, || {
-            store.select_rows("SELECT * { ?s ?p ?o }", &[], usize::MAX)
+        let (outcome, read) = with_cancellation(token, || {
+            let outcome = store.select_rows("SELECT * { ?s ?p ?o }", &[], usize::MAX);
+            let read: Result<Vec<_>> = store.quads_matching(None, None, None, None).collect();
+            (outcome, read)
         });
-        assert!(matches!(
-            outcome,
-            Err(Error::Evaluation(QueryEvaluationError::Cancelled))
-        ));
+        for outcome in [outcome.map(|_| ()), read.map(|_| ())] {
+            assert!(matches!(
+                outcome,
+                Err(Error::Evaluation(QueryEvaluationError::Cancelled))
+            ));
+        }
         // Outside the request, lookups run again.
         assert!(store.select_rows("SELECT * { ?s ?p ?o }", &[], 1).is_ok());
+        assert_eq!(store.quads_matching(None, None, None, None).count(), 1);
     }
 
     #[test]
