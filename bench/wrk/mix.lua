@@ -3,8 +3,8 @@
 -- Each request is drawn pseudo-randomly (fixed seed: $BENCH_SEED, default 1) from the templates
 -- in $BENCH_TEMPLATES (one per line: name TAB method TAB path TAB accept TAB content-type TAB
 -- body, body on one line), and each template's placeholders are filled with a generated claim,
--- entity or document, drawn per request from $BENCH_KEYS (lines "claim KEY", "entity KEY", "source KEY"). Both servers are
--- driven by this same script; only the templates' path differs (/sparql vs /query).
+-- entity or document, drawn per request from $BENCH_KEYS (below). Both servers are driven by this
+-- same script; only the templates' path differs (/sparql vs /query).
 --
 -- Every latency is recorded by wrk itself (its latency histogram); done() writes the summary,
 -- the percentiles and the count of answers by HTTP status to $BENCH_OUT as JSON.
@@ -35,10 +35,27 @@ for line in io.lines(os.getenv("BENCH_TEMPLATES")) do
   end
 end
 
-local keys = { claim = {}, entity = {}, source = {} }
-for line in io.lines(os.getenv("BENCH_KEYS")) do
-  local kind, key = string.match(line, "^(%a+) (.+)$")
-  if kind and keys[kind] then table.insert(keys[kind], key) end
+-- $BENCH_KEYS (bench.py `write_keys`): per kind a line "KIND COUNT WIDTH", then COUNT keys, each
+-- padded with spaces to WIDTH and ended by a newline. Read whole and indexed, not parsed: wrk
+-- starts a thread as soon as its copy of this script is loaded, so a slow load here would let
+-- the first thread run, untimed, while the next one loads.
+local keys = {}
+do
+  local f = assert(io.open(os.getenv("BENCH_KEYS"), "rb"))
+  local data = f:read("*a")
+  f:close()
+  local at = 1
+  while at <= #data do
+    local header_end = assert(string.find(data, "\n", at, true))
+    local kind, count, width = string.match(string.sub(data, at, header_end - 1), "^(%a+) (%d+) (%d+)$")
+    assert(kind, "bad keys header at byte " .. at)
+    count, width = tonumber(count), tonumber(width)
+    keys[kind] = { data = data, start = header_end + 1, count = count, width = width }
+    at = header_end + 1 + count * (width + 1)
+  end
+  for _, kind in ipairs({ "claim", "entity", "source" }) do
+    assert(keys[kind] and keys[kind].count > 0, "no " .. kind .. " keys in $BENCH_KEYS")
+  end
 end
 
 local function urlencode(s)
@@ -49,6 +66,11 @@ end
 local function lit(s) return (string.gsub(s, "%%", "%%%%")) end
 
 local function pick(list) return list[math.random(#list)] end
+
+local function pick_key(k)
+  local from = k.start + (math.random(k.count) - 1) * (k.width + 1)
+  return (string.match(string.sub(k.data, from, from + k.width - 1), "^(.-) *$"))
+end
 
 local function fill(s, claim, entity, source)
   if not s or s == "" then return s end
@@ -81,9 +103,9 @@ end
 
 function request()
   local t = pick(templates)
-  local claim = pick(keys.claim)
-  local entity = pick(keys.entity)
-  local source = pick(keys.source)
+  local claim = pick_key(keys.claim)
+  local entity = pick_key(keys.entity)
+  local source = pick_key(keys.source)
   local headers = {}
   if t.accept ~= "" then headers["Accept"] = t.accept end
   if t.ctype ~= "" then headers["Content-Type"] = t.ctype end
