@@ -607,7 +607,9 @@ impl<'a> Describer<'a> {
         if let Some(description) = self.whole.get(resource.as_str()) {
             return Ok(description.clone());
         }
-        let quads = (self.store).quads_matching(Some(&resource.clone().into()), None, None, None);
+        let quads = self
+            .store
+            .quads_matching(Some(&resource.clone().into()), None, None, None);
         let description = Rc::new(self.description(quads)?);
         self.whole
             .insert(resource.as_str().to_owned(), description.clone());
@@ -629,7 +631,8 @@ impl<'a> Describer<'a> {
             .iter()
             .flat_map(|property| {
                 let property = NamedNode::new_unchecked(*property);
-                (self.store).quads_matching(Some(&subject), Some(&property), None, None)
+                self.store
+                    .quads_matching(Some(&subject), Some(&property), None, None)
             })
             .collect();
         let description = Rc::new(self.description(quads.into_iter())?);
@@ -671,9 +674,10 @@ impl<'a> Describer<'a> {
             return Ok(*known);
         }
         let assertion = NamedNode::new_unchecked(iri(CG, "assertion"));
-        let named_by =
-            (self.store).quads_matching(None, Some(&assertion), Some(&graph.clone().into()), None);
-        let known = named_by.take(1).collect::<Result<Vec<_>>>()?.len() == 1;
+        let mut named_by =
+            self.store
+                .quads_matching(None, Some(&assertion), Some(&graph.clone().into()), None);
+        let known = named_by.next().transpose()?.is_some();
         self.assertion_graphs.insert(graph, known);
         Ok(known)
     }
@@ -703,13 +707,13 @@ impl<'a> Describer<'a> {
             NamedNode::new_unchecked(RDF_TYPE),
             Term::from(NamedNode::new_unchecked(iri(SCHEMA, "Claim"))),
         );
-        let typed = (self.store).quads_matching(
+        let mut typed = self.store.quads_matching(
             Some(&resource.clone().into()),
             Some(&rdf_type),
             Some(&claim),
             None,
         );
-        let known = typed.take(1).collect::<Result<Vec<_>>>()?.len() == 1;
+        let known = typed.next().transpose()?.is_some();
         self.claims.insert(resource.as_str().to_owned(), known);
         Ok(known)
     }
