@@ -626,16 +626,12 @@ impl<'a> Describer<'a> {
         {
             return Ok(description.clone());
         }
-        let subject = resource.clone().into();
-        let quads: Vec<_> = NAME_PROPERTIES
-            .iter()
-            .flat_map(|property| {
-                let property = NamedNode::new_unchecked(*property);
-                self.store
-                    .quads_matching(Some(&subject), Some(&property), None, None)
-            })
-            .collect();
-        let description = Rc::new(self.description(quads.into_iter())?);
+        let (store, subject) = (self.store, resource.clone().into());
+        let quads = NAME_PROPERTIES.iter().flat_map(move |property| {
+            let property = NamedNode::new_unchecked(*property);
+            store.quads_matching(Some(&subject), Some(&property), None, None)
+        });
+        let description = Rc::new(self.description(quads)?);
         self.names
             .insert(resource.as_str().to_owned(), description.clone());
         Ok(description)
@@ -673,11 +669,7 @@ impl<'a> Describer<'a> {
         if let Some(known) = self.assertion_graphs.get(&graph) {
             return Ok(*known);
         }
-        let assertion = NamedNode::new_unchecked(iri(CG, "assertion"));
-        let mut named_by =
-            self.store
-                .quads_matching(None, Some(&assertion), Some(&graph.clone().into()), None);
-        let known = named_by.next().transpose()?.is_some();
+        let known = self.exists(None, &iri(CG, "assertion"), &graph.clone().into())?;
         self.assertion_graphs.insert(graph, known);
         Ok(known)
     }
@@ -703,19 +695,25 @@ impl<'a> Describer<'a> {
         if let Some(known) = self.claims.get(resource.as_str()) {
             return Ok(*known);
         }
-        let (rdf_type, claim) = (
-            NamedNode::new_unchecked(RDF_TYPE),
-            Term::from(NamedNode::new_unchecked(iri(SCHEMA, "Claim"))),
-        );
-        let mut typed = self.store.quads_matching(
-            Some(&resource.clone().into()),
-            Some(&rdf_type),
-            Some(&claim),
-            None,
-        );
-        let known = typed.next().transpose()?.is_some();
+        let claim = NamedNode::new_unchecked(iri(SCHEMA, "Claim")).into();
+        let known = self.exists(Some(&resource.clone().into()), RDF_TYPE, &claim)?;
         self.claims.insert(resource.as_str().to_owned(), known);
         Ok(known)
+    }
+
+    /// Whether some quad, in any graph, has `property` and `value` (and `subject`, if given): an
+    /// index read that stops at the first.
+    fn exists(
+        &self,
+        subject: Option<&NamedOrBlankNode>,
+        property: &str,
+        value: &Term,
+    ) -> Result<bool> {
+        let property = NamedNode::new_unchecked(property);
+        let mut quads = self
+            .store
+            .quads_matching(subject, Some(&property), Some(value), None);
+        Ok(quads.next().transpose()?.is_some())
     }
 
     /// The subjects of `property` with value `value`, in any graph, each once.
