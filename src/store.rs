@@ -1754,6 +1754,53 @@ mod tests {
         assert_eq!(store.quads_matching(None, None, None, None).count(), 1);
     }
 
+    /// The patched Oxigraph (vendor/README.md) answers a pattern read's strings from the last ones
+    /// it read, in slots chosen by hash (256, then 4,096 once a read has missed 4,096 times): with
+    /// far more distinct strings than slots, shared ones and strings too long to keep, every read
+    /// must still give back exactly what was written.
+    #[test]
+    fn pattern_reads_give_back_every_string_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ClaimStore::open(dir.path(), crate::DEFAULT_BASE).unwrap();
+        let long = "x".repeat(300);
+        let expected: std::collections::BTreeSet<String> = (0..6000)
+            .map(|i| {
+                let object = match i % 3 {
+                    0 => format!("<http://example.org/object/{i}>"),
+                    1 => format!("\"a literal longer than fifteen bytes {}\"", i % 2800),
+                    _ => format!("\"{long} {}\"", i % 400),
+                };
+                format!(
+                    "<http://example.org/subject/{}> <http://example.org/predicate/{}> {object} \
+                     <http://example.org/graph/{}> .",
+                    i % 2100,
+                    i % 11,
+                    i % 7
+                )
+            })
+            .collect();
+        let data = expected.iter().fold(String::new(), |mut data, quad| {
+            let (triple, graph) = quad.trim_end_matches(" .").rsplit_once(' ').unwrap();
+            data.push_str(&format!("GRAPH {graph} {{ {triple} }}\n"));
+            data
+        });
+        let update = store
+            .parse_update(&format!("INSERT DATA {{ {data} }}"))
+            .unwrap();
+        store.update(update, &DatasetParams::default()).unwrap();
+
+        let read = |quads: Vec<Quad>| -> std::collections::BTreeSet<String> {
+            quads.iter().map(|quad| format!("{quad} .")).collect()
+        };
+        let all: Vec<Quad> = store.quads(None).collect::<Result<_>>().unwrap();
+        assert_eq!(read(all), expected);
+        let by_subject = (0..2100).flat_map(|i| {
+            let subject = NamedNode::new_unchecked(format!("http://example.org/subject/{i}"));
+            store.quads_matching(Some(&subject.into()), None, None, None)
+        });
+        assert_eq!(read(by_subject.collect::<Result<_>>().unwrap()), expected);
+    }
+
     #[test]
     fn bound_values_reach_patterns_filters_and_expressions() {
         let two = Term::from(Literal::from(2));
