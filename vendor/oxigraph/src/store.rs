@@ -40,14 +40,14 @@ use crate::sparql::{
 use crate::storage::StorageOptions;
 #[cfg(not(target_family = "wasm"))]
 use crate::storage::map_thread_result;
-use crate::storage::numeric_encoder::{Decoder, EncodedQuad, EncodedTerm, StrHash, StrLookup};
+use crate::storage::numeric_encoder::{Decoder, EncodedQuad, EncodedTerm};
+use crate::storage::recent_strings::RecentStrings;
 pub use crate::storage::{CorruptionError, LoaderError, SerializerError, StorageError};
 use crate::storage::{
     DEFAULT_BULK_LOAD_BATCH_SIZE, DecodingGraphIterator, DecodingQuadIterator, Storage,
     StorageBulkLoader, StorageReadableTransaction, StorageReader,
 };
 #[cfg(not(target_family = "wasm"))]
-use std::cell::{Cell, RefCell};
 use std::cmp::max;
 use std::fmt;
 #[cfg(not(target_family = "wasm"))]
@@ -1654,73 +1654,8 @@ impl<'a> IntoIterator for &'a Transaction<'_> {
 #[must_use]
 pub struct QuadIter<'a> {
     iter: DecodingQuadIterator<'a>,
+    // claimgraph patch: decodes through the strings it read last (storage/recent_strings.rs).
     reader: RecentStrings<StorageReader<'a>>,
-}
-
-// claimgraph patch (the only change to oxigraph 0.5.13; see vendor/README.md): a string lookup
-// that keeps the strings it read last.
-//
-// Every IRI, and every literal longer than 15 bytes, is stored once under its hash, and decoding a
-// quad reads each of them from the `id2str` column family: three or four RocksDB point lookups a
-// quad. Consecutive quads of an index scan share their graph name and subject, and mostly their
-// predicates, and many objects recur (types, concepts, the documents and entities of a graph).
-// This keeps the last string read for each slot of a table (chosen by the hash), so those are read
-// once per run of quads instead of once per quad. The table starts small, so that a read of a
-// handful of quads costs next to nothing, and grows once a long scan has missed often. Strings
-// longer than `KEPT_STRING_MAX_LEN` bytes (long literals, archived texts) are not kept, which
-// bounds the memory to `LARGE_TABLE * KEPT_STRING_MAX_LEN` bytes (1 MiB) an iterator. A
-// snapshot's `id2str` does not change, and a hash names one string, so a kept string is always the
-// answer.
-const SMALL_TABLE: usize = 256;
-const LARGE_TABLE: usize = 4096;
-const MISSES_BEFORE_LARGE_TABLE: usize = 4096;
-const KEPT_STRING_MAX_LEN: usize = 256;
-
-struct RecentStrings<L> {
-    lookup: L,
-    // Empty until the first string is kept; `SMALL_TABLE` slots, then `LARGE_TABLE`.
-    slots: RefCell<Vec<Option<(StrHash, String)>>>,
-    misses: Cell<usize>,
-}
-
-impl<L> RecentStrings<L> {
-    fn new(lookup: L) -> Self {
-        Self {
-            lookup,
-            slots: RefCell::new(Vec::new()),
-            misses: Cell::new(0),
-        }
-    }
-}
-
-impl<L: StrLookup> StrLookup for RecentStrings<L> {
-    fn get_str(&self, key: &StrHash) -> Result<Option<String>, StorageError> {
-        let bytes = key.to_be_bytes();
-        let hash = usize::from(u16::from_be_bytes([bytes[14], bytes[15]]));
-        let mut slots = self.slots.borrow_mut();
-        // Both table sizes are powers of two.
-        let slot = hash & slots.len().wrapping_sub(1);
-        if let Some(Some((kept, value))) = slots.get(slot) {
-            if kept == key {
-                return Ok(Some(value.clone()));
-            }
-        }
-        let value = self.lookup.get_str(key)?;
-        let misses = self.misses.get() + 1;
-        self.misses.set(misses);
-        if let Some(value) = &value {
-            if value.len() <= KEPT_STRING_MAX_LEN {
-                if slots.is_empty() {
-                    *slots = vec![None; SMALL_TABLE];
-                } else if misses >= MISSES_BEFORE_LARGE_TABLE && slots.len() < LARGE_TABLE {
-                    *slots = vec![None; LARGE_TABLE];
-                }
-                let slot = hash & (slots.len() - 1);
-                slots[slot] = Some((*key, value.clone()));
-            }
-        }
-        Ok(value)
-    }
 }
 
 impl Iterator for QuadIter<'_> {

@@ -4,6 +4,7 @@ use crate::storage::numeric_encoder::{
     Decoder, EncodedTerm, StrHash, StrHashHasher, StrLookup, insert_term,
 };
 use crate::storage::{CorruptionError, StorageError, StorageReader};
+use crate::storage::recent_strings::RecentStrings;
 use oxrdf::Term;
 use oxsdatatypes::Boolean;
 #[cfg(feature = "rdf-12")]
@@ -17,14 +18,15 @@ use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 pub struct DatasetView<'a> {
-    reader: StorageReader<'a>,
+    // claimgraph patch: decodes through the strings it read last (storage/recent_strings.rs).
+    reader: RecentStrings<StorageReader<'a>>,
     extra: RefCell<HashMap<StrHash, String, BuildHasherDefault<StrHashHasher>>>,
 }
 
 impl<'a> DatasetView<'a> {
     pub fn new(reader: StorageReader<'a>) -> Self {
         Self {
-            reader,
+            reader: RecentStrings::new(reader),
             extra: RefCell::new(HashMap::default()),
         }
     }

@@ -22,6 +22,8 @@ mod binary_encoder;
 mod error;
 mod memory;
 pub mod numeric_encoder;
+// claimgraph patch: see recent_strings.rs.
+pub mod recent_strings;
 #[cfg(all(not(target_family = "wasm"), feature = "rocksdb"))]
 mod rocksdb;
 #[cfg(all(not(target_family = "wasm"), feature = "rocksdb"))]
