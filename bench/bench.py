@@ -213,6 +213,13 @@ def rss(pid):
     return values.get("VmRSS", 0), values.get("VmHWM", 0)
 
 
+def record_memory(results, name, pid):
+    """A server's RSS at the end of its work and its peak (VmHWM), in MiB, from one read."""
+    now, peak = rss(pid)
+    results.setdefault("rss_end_mib", {})[name] = round(now / 1024, 1)
+    results.setdefault("peak_rss_mib", {})[name] = round(peak / 1024, 1)
+
+
 class Server:
     def __init__(self, name, cmd, port, query_path, ready_path, log):
         self.name, self.port, self.query_path = name, port, query_path
@@ -715,8 +722,7 @@ def main():
         # What follows measures claimgraph alone, so Oxigraph's server stops first: after the
         # mix it holds 15 GB at 1,000,000 claims (run 9), which left claimgraph's store too
         # little page cache for its routes. Its memory figures are taken before it stops.
-        results["rss_end_mib"] = {"oxigraph": round(rss(oxs.proc.pid)[0] / 1024, 1)}
-        results["peak_rss_mib"] = {"oxigraph": round(rss(oxs.proc.pid)[1] / 1024, 1)}
+        record_memory(results, "oxigraph", oxs.proc.pid)
         del servers["oxigraph"]
         oxs.stop()
 
@@ -738,8 +744,7 @@ def main():
             stop.set()
             w.join()
         results["load_test"] = {"wrk": mixed, "writer": wres}
-        results["rss_end_mib"]["claimgraph"] = round(rss(cgs.proc.pid)[0] / 1024, 1)
-        results["peak_rss_mib"]["claimgraph"] = round(rss(cgs.proc.pid)[1] / 1024, 1)
+        record_memory(results, "claimgraph", cgs.proc.pid)
     finally:
         for s in servers.values():
             s.stop()

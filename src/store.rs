@@ -1760,10 +1760,11 @@ mod tests {
     /// to keep, every read must still give back exactly what was written.
     #[test]
     fn reads_and_queries_give_back_every_string_as_written() {
+        use std::collections::BTreeSet;
         let dir = tempfile::tempdir().unwrap();
         let store = ClaimStore::open(dir.path(), crate::DEFAULT_BASE).unwrap();
         let long = "x".repeat(300);
-        let expected: std::collections::BTreeSet<String> = (0..6000)
+        let expected: BTreeSet<String> = (0..6000)
             .map(|i| {
                 let object = match i % 3 {
                     0 => format!("<http://example.org/object/{i}>"),
@@ -1789,7 +1790,7 @@ mod tests {
             .unwrap();
         store.update(update, &DatasetParams::default()).unwrap();
 
-        let read = |quads: Vec<Quad>| -> std::collections::BTreeSet<String> {
+        let read = |quads: Vec<Quad>| -> BTreeSet<String> {
             quads.iter().map(|quad| format!("{quad} .")).collect()
         };
         let all: Vec<Quad> = store.quads(None).collect::<Result<_>>().unwrap();
