@@ -24,6 +24,10 @@ use std::sync::{Arc, OnceLock};
 use std::thread::available_parallelism;
 use std::{fmt, io, ptr, slice};
 
+// claimgraph patch: RocksDB's C API allocates an error message with C's `malloc` (`strdup`), so it
+// must be freed by C's `free` (`rocksdb_free`). `CString::from_raw` would free it with Rust's global
+// allocator: harmless while that is the system allocator, a crash (SIGSEGV) in any program that
+// sets another one (mimalloc, jemalloc). The message is copied, then freed where it came from.
 macro_rules! ffi_result {
     ( $($function:ident)::*( $arg1:expr $(, $arg:expr)* $(,)? ) ) => {{
         let mut error: *mut ::std::ffi::c_char = ::std::ptr::null_mut();
@@ -31,7 +35,9 @@ macro_rules! ffi_result {
         if error.is_null() {
             Ok(result)
         } else {
-            Err(ErrorStatus(::std::ffi::CString::from_raw(error)))
+            let message = ::std::ffi::CStr::from_ptr(error).to_owned();
+            rocksdb_free(error.cast());
+            Err(ErrorStatus(message))
         }
     }}
 }
