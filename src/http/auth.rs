@@ -181,14 +181,9 @@ impl Tokens {
                 role: Role::Anonymous,
             });
         };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                invalid_token("the Authorization header must be Bearer <token>".to_owned())
-            })?;
+        let token = value.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+            invalid_token("the Authorization header must be Bearer <token>".to_owned())
+        })?;
         let given = digest(token);
         let mut found: Option<&Token> = None;
         for entry in &self.entries {
@@ -203,6 +198,14 @@ impl Tokens {
             })
             .ok_or_else(|| invalid_token("the bearer token is not valid".to_owned()))
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme is matched without regard
+/// to case (RFC 7235 §2.1: `bearer` and `BEARER` are `Bearer`), and one or more spaces may follow.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("Bearer") && !token.is_empty()).then_some(token)
 }
 
 /// SHA-256 of a token, as the auth file stores it.
@@ -417,6 +420,35 @@ mod tests {
             Role::Anonymous
         );
         assert_eq!(tokens.caller(&bearer("nope")).unwrap_err().status, 401);
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        let (_, alice) = hash_token_block("alice-secret", "alice", "writer");
+        let tokens = file(&alice).unwrap();
+        for value in [
+            "Bearer alice-secret",
+            "bearer alice-secret",
+            "BEARER  alice-secret",
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+            assert_eq!(
+                tokens.caller(&headers).unwrap().role,
+                Role::Writer,
+                "{value}"
+            );
+        }
+        for value in [
+            "Basic alice-secret",
+            "Bearer",
+            "Bearer ",
+            "Beareralice-secret",
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+            assert_eq!(tokens.caller(&headers).unwrap_err().status, 401, "{value}");
+        }
     }
 
     #[test]
