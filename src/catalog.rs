@@ -502,21 +502,35 @@ pub fn read_archived(path: &str, sha256: &str, data_dirs: &[PathBuf]) -> Result<
             "the archived text path {path:?} leaves the data directory"
         )));
     }
-    let Some(file) = data_dirs
+    let Some((dir, file)) = data_dirs
         .iter()
-        .map(|dir| dir.join(relative))
-        .find(|candidate| candidate.is_file())
+        .map(|dir| (dir, dir.join(relative)))
+        .find(|(_, candidate)| candidate.is_file())
     else {
         return Err(Error::NotFound(format!(
             "the archived text {path} is not in this server's data directories"
         )));
     };
+    // A symbolic link in the data directory may point anywhere: only a file that is inside the
+    // directory once every link is resolved is served, and nothing of any other is read.
+    let inside = match (dir.canonicalize(), file.canonicalize()) {
+        (Ok(dir), Ok(file)) => file.starts_with(dir),
+        _ => false,
+    };
+    if !inside {
+        return Err(Error::Invalid(format!(
+            "the archived text {path} resolves (through a symbolic link) to a file outside the \
+             data directory; it is not served"
+        )));
+    }
     let bytes = std::fs::read(&file).map_err(|e| Error::io(format!("reading {path}"), e))?;
     let actual = crate::loader::hex(&Sha256::digest(&bytes));
     if actual != sha256 {
+        // The hash found is the operator's to see (`claimgraph verify` prints it), not a caller's.
+        tracing::warn!(%path, found = %actual, recorded = %sha256, "an archived text has changed");
         return Err(Error::Invalid(format!(
-            "the archived text {path} has changed since it was ingested (SHA-256 {actual}, \
-             recorded {sha256}); run `claimgraph verify`"
+            "the archived text {path} has changed since it was ingested (it no longer has the \
+             recorded SHA-256); run `claimgraph verify`"
         )));
     }
     String::from_utf8(bytes).map_err(|e| Error::Invalid(format!("{path} is not UTF-8: {e}")))

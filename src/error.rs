@@ -15,6 +15,10 @@ pub enum Error {
     /// A request that is well-formed but asks for something that cannot be done.
     #[error("{0}")]
     Invalid(String),
+    /// A fault of the server itself, not of the request (a worker that died, a start-up that
+    /// could not finish): 500, and logged.
+    #[error("{0}")]
+    Internal(String),
     /// The thing asked for does not exist; the message names it.
     #[error("{0}")]
     NotFound(String),

@@ -233,10 +233,15 @@ struct ServeArgs {
     /// has its response aborted, never cut short as if complete.
     #[arg(long, env = "CLAIMGRAPH_QUERY_TIMEOUT", default_value_t = 30)]
     query_timeout: u64,
-    /// SPARQL queries evaluated or streamed at once (default: 2 x CPU cores, at least 4); one
-    /// more is refused at once with 503 and Retry-After: 1, while other routes keep answering.
+    /// SPARQL queries evaluated or streamed at once (default: 2 x CPU cores, at least 4). More
+    /// wait their turn in arrival order, up to --query-timeout (the wait does not count against
+    /// the query's own time), then get 503 and Retry-After: 1; other routes keep answering.
     #[arg(long, env = "CLAIMGRAPH_MAX_QUERIES", value_parser = clap::value_parser!(u64).range(1..))]
     max_queries: Option<u64>,
+    /// SPARQL queries that may wait for one of the --max-queries slots at once; one more is
+    /// refused at once with 503 and Retry-After: 1.
+    #[arg(long, env = "CLAIMGRAPH_MAX_QUEUED_QUERIES", default_value_t = http::Limits::DEFAULT_MAX_QUEUED_QUERIES)]
+    max_queued_queries: usize,
     /// Lookups run at once: the store work of the claims, provenance, linked-data and audit
     /// routes, except their streamed RDF (default: 6 x CPU cores). More wait their turn in
     /// arrival order, up to --query-timeout, then get 503 and Retry-After: 1.
@@ -260,6 +265,11 @@ struct ServeArgs {
     /// (slow clients, slowloris; 0: no limit).
     #[arg(long, env = "CLAIMGRAPH_HEADER_TIMEOUT", default_value_t = 10)]
     header_timeout: u64,
+    /// Seconds a client may take to send a request's body, counted from the end of its headers
+    /// (0: no limit). A slower one gets 408 and the connection is closed, so a client sending a
+    /// byte at a time cannot hold a connection open; a large upload over a slow link needs more.
+    #[arg(long, env = "CLAIMGRAPH_BODY_TIMEOUT", default_value_t = 60)]
+    body_timeout: u64,
 }
 
 #[derive(Args)]
@@ -405,6 +415,9 @@ fn serve(args: ServeArgs) -> Result<()> {
             max_upload_bytes: args.max_upload_bytes,
             header_timeout: (args.header_timeout > 0)
                 .then(|| std::time::Duration::from_secs(args.header_timeout)),
+            body_timeout: (args.body_timeout > 0)
+                .then(|| std::time::Duration::from_secs(args.body_timeout)),
+            max_queued_queries: args.max_queued_queries,
         },
     };
     tokio::runtime::Builder::new_multi_thread()

@@ -86,6 +86,8 @@ pub enum OutputFormat {
 /// audit trail of its writes.
 pub struct ClaimStore {
     store: Store,
+    /// The store's directory, canonical (a backup may not go inside it).
+    dir: std::path::PathBuf,
     base: String,
     writer: Mutex<()>,
     metrics: QueryMetrics,
@@ -227,6 +229,69 @@ pub struct BackupSummary {
     pub elapsed: std::time::Duration,
 }
 
+/// Where a backup asked for as `target` goes: an absolute path (a relative one is taken from the
+/// working directory) whose existing part is resolved through symbolic links, naming a new
+/// directory outside the store directory `store` (canonical). Refused, before anything is
+/// created, when it would lie inside the store, or when the part that does not exist yet holds
+/// `..` (which cannot be resolved before it exists).
+fn backup_target(store: &Path, target: &Path) -> Result<std::path::PathBuf> {
+    let refuse =
+        |why: &str| Error::Invalid(format!("cannot back up into {}: {why}", target.display()));
+    let absolute = std::path::absolute(target).map_err(|e| refuse(&e.to_string()))?;
+    // The deepest ancestor that exists, resolved; the rest appended as written.
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    let resolved = loop {
+        match existing.canonicalize() {
+            Ok(resolved) => break resolved,
+            Err(_) => {
+                let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
+                    return Err(refuse("no part of the path exists"));
+                };
+                rest.push(name);
+                existing = parent;
+            }
+        }
+    };
+    if rest.is_empty() {
+        return Err(refuse(
+            "it already exists (a backup goes into a new directory)",
+        ));
+    }
+    let mut resolved = resolved;
+    for name in rest.iter().rev() {
+        if *name == ".." || *name == "." {
+            return Err(refuse(
+                "`..` and `.` are not allowed in the part of the path that does not exist yet",
+            ));
+        }
+        resolved.push(name);
+    }
+    if resolved.starts_with(store) {
+        return Err(refuse(&format!(
+            "it is inside the store directory {} (back up to a directory outside it)",
+            store.display()
+        )));
+    }
+    Ok(resolved)
+}
+
+/// A new directory beside `target` for the checkpoints to be written into before they are
+/// renamed over it (same file system, so the rename is atomic). Unique within this process; a
+/// leftover from a killed process has another process id in its name.
+fn staging_dir(target: &Path) -> std::path::PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = target
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    let name: String = name.chars().take(64).collect();
+    target.with_file_name(format!(
+        ".{name}.backup-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
 /// Oxigraph's bulk loader writes `bulk-*.sst` files into the store directory and removes them
 /// after they are ingested (or when the load fails); a process killed meanwhile leaves them
 /// behind. RocksDB never references them by that name (ingesting moves or links them under a
@@ -332,6 +397,9 @@ impl ClaimStore {
     pub fn open(path: &Path, base: &str) -> Result<Self> {
         std::fs::create_dir_all(path)
             .map_err(|e| Error::io(format!("cannot create store {}", path.display()), e))?;
+        let dir = path
+            .canonicalize()
+            .map_err(|e| Error::io(format!("cannot resolve store {}", path.display()), e))?;
         let store = open_on_disk(path)?;
         // Only now, holding RocksDB's lock, is no other process loading into this directory.
         remove_abandoned_bulk_files(path)?;
@@ -340,6 +408,7 @@ impl ClaimStore {
         let audit = AuditLog::open(&path.join(AUDIT_DIR), base)?;
         Ok(Self {
             store,
+            dir,
             base: base.to_owned(),
             writer: Mutex::new(()),
             metrics: QueryMetrics::default(),
@@ -355,32 +424,56 @@ impl ClaimStore {
     /// before the call is in the copy, one asked for during it comes after. The copy is a store
     /// of its own: open it with `--store`. `target` must not exist (a backup never overwrites);
     /// its parent is created if needed. On failure nothing is left at `target`.
+    ///
+    /// `target` may not lie inside the store's own directory (a checkpoint there would be copied
+    /// into itself by the next backup, and would sit among the live store's files). It is
+    /// reserved by creating it before anything is copied, so of several backups asked for at once
+    /// into one directory exactly one proceeds; the checkpoints are written beside it and renamed
+    /// over the empty reservation once complete.
     pub fn backup(&self, target: &Path) -> Result<BackupSummary> {
+        let target = backup_target(&self.dir, target)?;
         let named = |what: &str| format!("cannot back up into {}: {what}", target.display());
-        if target.symlink_metadata().is_ok() {
-            return Err(Error::Invalid(named(
-                "it already exists (a backup goes into a new directory)",
-            )));
-        }
-        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(named("its parent"), e))?;
-        }
         let started = std::time::Instant::now();
-        let copied = {
-            let _writes_wait = self.lock_writer();
-            checkpoint(&self.store, target)
-                .and_then(|()| checkpoint(self.audit.store(), &target.join(AUDIT_DIR)))
-        };
-        // Reopening the copy proves it usable and counts what it holds, not what the live store
-        // holds by now.
-        let quads = copied.and_then(|()| open_read_only(target)?.len().map_err(Error::from));
-        let quads = quads.map_err(|e| {
-            let _ = std::fs::remove_dir_all(target);
-            Error::Invalid(named(&e.to_string()))
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Invalid(named(&format!("cannot create its parent: {e}"))))?;
+        }
+        // The reservation: `mkdir` is atomic, so two backups into one directory cannot both pass.
+        std::fs::create_dir(&target).map_err(|e| {
+            Error::Invalid(named(&if e.kind() == io::ErrorKind::AlreadyExists {
+                "it already exists (a backup goes into a new directory)".to_owned()
+            } else {
+                format!("cannot create it: {e}")
+            }))
+        })?;
+        let staging = staging_dir(&target);
+        let made = (|| {
+            {
+                let _writes_wait = self.lock_writer();
+                checkpoint(&self.store, &staging)?;
+                checkpoint(self.audit.store(), &staging.join(AUDIT_DIR))?;
+            }
+            // Replaces the empty reservation; fails (and leaves it) if anything was put into it.
+            std::fs::rename(&staging, &target)
+                .map_err(|e| Error::io(named("cannot move the finished copy into place"), e))?;
+            // Reopening the copy proves it usable and counts what it holds, not what the live
+            // store holds by now.
+            Ok(open_read_only(&target)?.len()?)
+        })();
+        let quads = made.map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staging);
+            // Only what this backup made: the reservation if it is still empty, else the copy.
+            if std::fs::remove_dir(&target).is_err() && target.join(AUDIT_DIR).is_dir() {
+                let _ = std::fs::remove_dir_all(&target);
+            }
+            match e {
+                Error::Invalid(message) => Error::Invalid(named(&message)),
+                other => other,
+            }
         })?;
         Ok(BackupSummary {
             quads,
-            bytes: dir_size(target).map_err(|e| Error::io(named("cannot measure it"), e))?,
+            bytes: dir_size(&target).map_err(|e| Error::io(named("cannot measure it"), e))?,
             elapsed: started.elapsed(),
         })
     }
@@ -786,10 +879,14 @@ impl ClaimStore {
                 complete: false,
                 receiver: bytes_rx,
                 failed,
+                held: None,
+                after_data: false,
                 _cancel: cancel,
             }),
             Ok(Err(error)) => Err(error),
-            Err(_) => Err(Error::Invalid("the streaming thread ended abruptly".into())),
+            Err(_) => Err(Error::Internal(
+                "the streaming thread ended abruptly".into(),
+            )),
         }
     }
 
@@ -1516,6 +1613,10 @@ pub struct ResultStream {
     /// Set when the writer failed: the stream then ends with an error even if the error item
     /// itself could not be queued.
     failed: Arc<AtomicBool>,
+    /// An error held back for one poll, because data was handed over on the poll before it.
+    held: Option<io::Error>,
+    /// What the last poll handed over was data.
+    after_data: bool,
     _cancel: CancelOnDrop,
 }
 
@@ -1587,26 +1688,44 @@ impl futures_util::Stream for ResultStream {
     type Item = io::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(error) = self.held.take() {
+            return Poll::Ready(Some(Err(error)));
+        }
         if let Some(FirstChunk { bytes, whole }) = self.first.take() {
             // After a whole result comes its end, whatever the query thread does next.
             self.complete = whole;
             if !bytes.is_empty() {
+                self.after_data = true;
                 return Poll::Ready(Some(Ok(bytes)));
             }
         }
         if self.complete {
             return Poll::Ready(None);
         }
-        match self.receiver.poll_recv(cx) {
-            Poll::Ready(None) if self.failed.swap(false, Ordering::SeqCst) => Poll::Ready(Some(
-                Err(io::Error::other("the result could not be completed")),
-            )),
+        let error = match self.receiver.poll_recv(cx) {
+            Poll::Ready(None) if self.failed.swap(false, Ordering::SeqCst) => {
+                io::Error::other("the result could not be completed")
+            }
             Poll::Ready(Some(Err(error))) => {
                 self.failed.store(false, Ordering::SeqCst);
-                Poll::Ready(Some(Err(error)))
+                error
             }
-            other => other,
+            other => {
+                self.after_data = matches!(other, Poll::Ready(Some(Ok(_))));
+                return other;
+            }
+        };
+        // hyper pulls body items until one is not ready before it writes what it has buffered,
+        // and an error aborts the connection with the buffer unsent: an error ready right after
+        // a chunk (a cap broken just past the first 64 KiB) would reach the client as an empty
+        // reply instead of a cut-off body. Not ready once, so hyper flushes first; then the
+        // error, polled again at once.
+        if std::mem::take(&mut self.after_data) {
+            self.held = Some(error);
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
+        Poll::Ready(Some(Err(error)))
     }
 }
 

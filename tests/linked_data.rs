@@ -425,6 +425,134 @@ async fn html_escapes_everything_it_shows() {
     }
 }
 
+/// Anyone who may write can store any IRI: those with a scheme a browser would run
+/// (`javascript:`, `data:`, `vbscript:`) are shown as text, never as links; `http` and `https`
+/// IRIs stay links. Every HTML answer carries a Content-Security-Policy that runs no inline
+/// script, and every answer `X-Content-Type-Options: nosniff`.
+#[tokio::test]
+async fn iris_a_browser_would_run_are_never_links_and_pages_forbid_scripts() {
+    let server = seeded().await;
+    let hostile = [
+        "javascript:alert(1)",
+        "JavaScript:alert(2)",
+        "data:text/html,<script>alert(3)</script>",
+        "vbscript:msgbox(4)",
+    ];
+    let hostile_iris: Vec<String> = hostile
+        .iter()
+        .map(|iri| format!("<{}>", iri.replace('<', "%3C").replace('>', "%3E")))
+        .collect();
+    let response = server
+        .update(&format!(
+            "PREFIX schema: <http://schema.org/> PREFIX cg: <https://w3id.org/claimgraph/ns#> \
+             INSERT DATA {{ GRAPH <{0}graphs/test> {{ <{0}claims/{CLAIM}> schema:about {1} . \
+             <{0}entities/netflix> schema:url {1} , <https://example.org/netflix> . \
+             <{0}claims/evil> a schema:Claim ; schema:text \"evil\" ; cg:status {2} ; \
+             schema:author {3} . }} }}",
+            server.base,
+            hostile_iris.join(" , "),
+            hostile_iris[0],
+            hostile_iris[3],
+        ))
+        .await;
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    for path in [
+        format!("/claims/{CLAIM}"),
+        "/entities/netflix".into(),
+        "/claims/evil".into(),
+    ] {
+        let response = get(&server, &path, "text/html").await;
+        assert_eq!(response.status(), 200, "{path}");
+        let page = response.text().await.unwrap();
+        let lower = page.to_ascii_lowercase();
+        for scheme in ["javascript:", "data:", "vbscript:"] {
+            assert!(
+                !lower.contains(&format!("href=\"{scheme}")),
+                "{path}: a {scheme} link"
+            );
+        }
+        // Still shown, as text.
+        assert!(page.contains("javascript:alert(1)"), "{path}");
+        assert_eq!(html_errors(&page), Vec::<String>::new(), "{path}");
+    }
+    let page = get(&server, "/entities/netflix", "text/html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("href=\"https://example.org/netflix\""),
+        "http(s) IRIs stay links"
+    );
+
+    let html_paths = [
+        "/",
+        "/claims",
+        &format!("/claims/{CLAIM}") as &str,
+        "/entities/netflix",
+        "/ns",
+        "/graphs/claimgraph",
+    ];
+    for path in html_paths {
+        let response = get(&server, path, "text/html").await;
+        assert_eq!(response.status(), 200, "{path}");
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap();
+        assert!(policy.contains("default-src 'none'"), "{path}: {policy}");
+        assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
+        assert!(
+            !policy.contains("script-src"),
+            "{path}: no script may run: {policy}"
+        );
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+    }
+    // The policy's hash is the stylesheet the pages carry: pages keep their style.
+    let page = get(&server, "/", "text/html").await.text().await.unwrap();
+    let style = &page[page.find("<style>").unwrap() + 7..page.find("</style>").unwrap()];
+    let hash = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style))
+    };
+    let policy = get(&server, "/", "text/html").await.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains(&format!("style-src 'sha256-{hash}'")),
+        "{policy}"
+    );
+    let svg = get(
+        &server,
+        &format!("/claims/{CLAIM}/provenance?format=svg"),
+        "*/*",
+    )
+    .await;
+    assert!(svg.headers().contains_key("content-security-policy"));
+    for path in [
+        "/sparql?query=ASK%7B%7D",
+        "/healthz",
+        "/no/such/thing",
+        "/claims?format=json",
+    ] {
+        let response = get(&server, path, "*/*").await;
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn every_iri_under_the_base_dereferences() {
     let server = seeded().await;
@@ -523,6 +651,63 @@ async fn archived_texts_and_the_vocabulary() {
     let response = get(&server, "/ns", "application/n-triples").await;
     let body = response.text().await.unwrap();
     assert!(body.contains("<https://w3id.org/claimgraph/ns#Alleged>"));
+}
+
+/// An archived text whose path leads, through a symbolic link, out of the data directory is not
+/// served, and the refusal says nothing of the file it found (not even its SHA-256).
+#[tokio::test]
+async fn an_archived_text_linked_from_outside_the_data_directory_is_not_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_dir(&repo().join("data"), &data);
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "not for the public\n").unwrap();
+    let server = TestServer::start(Options {
+        data_dirs: vec![data.clone(), repo().join("ontology")],
+        ..Options::default()
+    })
+    .await;
+    // The archived text is replaced by a link to a file outside the data directory.
+    let text = data.join(TEXT.trim_start_matches("data/"));
+    std::fs::remove_file(&text).unwrap();
+    std::os::unix::fs::symlink(&secret, &text).unwrap();
+    let secret_hash: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(b"not for the public\n")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let response = get(
+        &server,
+        "/sources/zerohedge-2024-04-02-facebook-netflix-dms/text",
+        "*/*",
+    )
+    .await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let body = response.text().await.unwrap();
+    assert!(body.contains("outside the data directory"), "{body}");
+    assert!(
+        !body.contains("not for the public") && !body.contains(&secret_hash),
+        "{body}"
+    );
+    // The claim page still answers, without the text around the quote.
+    let page = get(&server, &format!("/claims/{CLAIM}"), "text/html").await;
+    assert_eq!(page.status(), 200);
+    assert!(!page.text().await.unwrap().contains("not for the public"));
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 #[tokio::test]

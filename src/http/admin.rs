@@ -2,9 +2,11 @@
 //! serving (a RocksDB checkpoint; one process may open a store, so only the server can copy it
 //! online).
 //!
-//! Invariant: admins only (a backup changes nothing in the store, so `--read-only` allows it),
-//! decided before anything else happens; the target must be an absolute path that does not exist yet, so a
-//! backup never overwrites anything; the copy runs on a blocking thread.
+//! Invariant: admins only, decided before anything else happens, and never on a `--read-only`
+//! server (a backup changes nothing in the store, but it writes to the server's disk, and a
+//! read-only server writes nothing); the target must be an absolute path without `..`, outside
+//! the store directory, that does not exist yet, so a backup never overwrites anything (the rest
+//! is `ClaimStore::backup`'s); the copy runs on a blocking thread.
 
 use super::auth::Need;
 use super::error::{ApiError, ErrorBody};
@@ -45,10 +47,14 @@ pub struct BackupDone {
     responses(
         (status = 201, description = "The backup was made: a complete store, consistent as of \
             one instant during the request", body = BackupDone),
-        (status = 400, description = "`dir` missing, relative, or already existing (the message \
-            names it)", body = ErrorBody),
+        (status = 400, description = "`dir` missing, relative, holding `..`, inside the store \
+            directory, already existing or impossible to create (the message names it)",
+            body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "The token is not an admin's", body = ErrorBody),
+        (status = 403, description = "The token is not an admin's, or the server is read-only",
+            body = ErrorBody),
+        (status = 500, description = "The copy failed (the message says why); nothing is left \
+            at `dir`", body = ErrorBody),
     )
 )]
 pub async fn backup(
@@ -57,11 +63,28 @@ pub async fn backup(
     params: Result<Query<BackupParams>, QueryRejection>,
 ) -> Result<(StatusCode, Json<BackupDone>), ApiError> {
     state.authorise(&headers, Need::AdminRead, "taking a backup")?;
+    if state.read_only {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this server is read-only (--read-only): it writes nothing to disk, backups \
+             included; back up with `claimgraph backup` while no server has the store open, or \
+             through a server that is not read-only",
+        ));
+    }
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let dir = PathBuf::from(&params.dir);
     if !dir.is_absolute() {
         return Err(ApiError::bad_request(format!(
             "dir {} is not an absolute path",
+            params.dir
+        )));
+    }
+    if dir
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        return Err(ApiError::bad_request(format!(
+            "dir {} contains `..`: name the backup directory without it",
             params.dir
         )));
     }

@@ -56,11 +56,10 @@ impl From<Error> for ApiError {
                 _ => StatusCode::BAD_REQUEST,
             },
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Storage(_) | Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Storage(_) | Error::Io { .. } | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         };
-        if status.is_server_error() {
-            tracing::error!(%error, "request failed");
-        }
         Self::new(status, error.to_string())
     }
 }
@@ -78,6 +77,10 @@ pub struct ErrorBody {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // Every 500, whether from the library's `Error` or made by a handler, is logged here.
+        if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(message = %self.message, "request failed");
+        }
         let body = ErrorBody {
             status: self.status.as_u16(),
             error: self.status.canonical_reason().unwrap_or("").to_owned(),

@@ -289,7 +289,7 @@ async fn read_parts(request: Request, max: usize) -> Result<Vec<Part>, ApiError>
         let syntax = syntax_of(&content_type, "the request body")?;
         let bytes = Bytes::from_request(request, &())
             .await
-            .map_err(|rejection| body_error(rejection.status(), rejection.body_text(), max))?;
+            .map_err(|rejection| body_error(rejection.status(), &rejection, max))?;
         return Ok(vec![Part {
             syntax,
             bytes,
@@ -298,12 +298,12 @@ async fn read_parts(request: Request, max: usize) -> Result<Vec<Part>, ApiError>
     }
     let mut multipart = Multipart::from_request(request, &())
         .await
-        .map_err(|rejection| body_error(rejection.status(), rejection.body_text(), max))?;
+        .map_err(|rejection| body_error(rejection.status(), &rejection, max))?;
     let mut parts = Vec::new();
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| body_error(e.status(), e.body_text(), max))?
+        .map_err(|e| body_error(e.status(), &e, max))?
     {
         let name = field
             .file_name()
@@ -330,7 +330,7 @@ async fn read_parts(request: Request, max: usize) -> Result<Vec<Part>, ApiError>
         let bytes = field
             .bytes()
             .await
-            .map_err(|e| body_error(e.status(), e.body_text(), max))?;
+            .map_err(|e| body_error(e.status(), &e, max))?;
         parts.push(Part {
             syntax,
             bytes,
@@ -497,11 +497,15 @@ fn too_large(max: usize) -> ApiError {
 }
 
 /// A body that could not be read: over the limit (413), or broken (400).
-fn body_error(status: StatusCode, text: String, max: usize) -> ApiError {
+fn body_error(
+    status: StatusCode,
+    error: &(dyn std::error::Error + 'static),
+    max: usize,
+) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         too_large(max)
     } else {
-        ApiError::new(status, format!("cannot read the request body: {text}"))
+        super::limits::body_read_error(status, error)
     }
 }
 

@@ -18,6 +18,55 @@ padding:.7rem;white-space:pre-wrap;border-left:3px solid #ccc}mark{background:#f
 nav{font-size:.9rem;margin-bottom:1rem}code{font-size:.85rem;word-break:break-all}\
 .formats a{margin-right:.6rem}.chain li{margin:.3rem 0}";
 
+/// The Content-Security-Policy of every HTML page and SVG picture: nothing may load or run but
+/// the page's own stylesheet (allowed by its hash, so no other inline style or script is),
+/// images from this server, and forms that submit here; no other site may frame the page. A
+/// second line of defence behind escaping and [`href`]: if markup ever slipped through, the
+/// browser would still run none of it.
+fn content_security_policy() -> &'static str {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        use base64::Engine;
+        use sha2::Digest;
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE));
+        format!(
+            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self'; form-action 'self'; \
+             base-uri 'none'; frame-ancestors 'none'"
+        )
+    })
+}
+
+/// Adds to every answer `X-Content-Type-Options: nosniff` (a browser takes the media type as
+/// sent, so an uploaded text is never run as a script or shown as a page), and to HTML and SVG
+/// answers the [`content_security_policy`].
+pub async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let active = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|essence| essence == "text/html" || essence == "image/svg+xml");
+    if active {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(content_security_policy()),
+        );
+    }
+    response
+}
+
 /// A representation other than HTML, for the "also as" links.
 pub struct Alternate {
     pub label: &'static str,
@@ -57,16 +106,30 @@ fn page(title: &str, alternates: &[Alternate], body: Markup) -> Markup {
 /// A link to a resource: to its page when it is served here, else to the IRI itself.
 fn link_to(base: &str, link: &Link) -> Markup {
     let text = link.label.as_deref().unwrap_or(&link.iri);
-    html! { a href=(local_href(base, &link.iri)) title=(link.iri) { (text) } }
+    iri_link(base, &link.iri, "", html! { (text) })
 }
 
-/// The path of an IRI minted under `base` (so links work whatever host the page was reached by);
-/// other IRIs unchanged.
-pub fn local_href(base: &str, iri: &str) -> String {
-    match iri.strip_prefix(base) {
-        Some(path) => format!("/{path}"),
-        None => iri.to_owned(),
+/// `content` as a link to `iri` plus `suffix` (a path under the resource's page, such as
+/// `/text`) where [`href`] allows one, else as plain text with the IRI as its title.
+fn iri_link(base: &str, iri: &str, suffix: &str, content: Markup) -> Markup {
+    match href(base, iri) {
+        Some(href) => html! { a href={ (href) (suffix) } title=(iri) { (content) } },
+        None => html! { span.iri title=(iri) { (content) } },
     }
+}
+
+/// Where a link to `iri` goes: the path of an IRI minted under `base` (so links work whatever
+/// host the page was reached by), an `http` or `https` IRI unchanged, and nothing for any other
+/// scheme. Anyone who may write can store any IRI (`javascript:`, `data:`, `vbscript:`…): escaping
+/// keeps it from becoming markup, but as an `href` the browser would run it, so such IRIs are shown
+/// as text, never linked.
+pub fn href(base: &str, iri: &str) -> Option<String> {
+    if let Some(path) = iri.strip_prefix(base) {
+        return Some(format!("/{path}"));
+    }
+    let scheme = iri.split_once(':')?.0;
+    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+        .then(|| iri.to_owned())
 }
 
 pub fn home(base: &str, claims: usize, quads: usize) -> Markup {
@@ -130,7 +193,7 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
             table {
                 @for claim in &page_.claims {
                     tr {
-                        td { a href=(local_href(base, &claim.iri)) { (claim.text) } }
+                        td { (iri_link(base, &claim.iri, "", html! { (claim.text) })) }
                         td { span.status { (claim.status) } }
                         td { (link_to(base, &claim.claimant)) }
                     }
@@ -164,7 +227,7 @@ pub fn claim(
             table {
                 tr { th { "Claimant" } td { (link_to(base, &claim.claimant)) } }
                 tr { th { "Status" } td {
-                    a.status href=(local_href(base, &claim.status_iri)) { (claim.status_label.as_deref().unwrap_or(&claim.status)) }
+                    span.status { (iri_link(base, &claim.status_iri, "", html! { (claim.status_label.as_deref().unwrap_or(&claim.status)) })) }
                 } }
                 @if let Some(primary) = &claim.primary_source {
                     tr { th { "Primary source" } td { (link_to(base, primary)) } }
@@ -191,14 +254,14 @@ pub fn claim(
                 }
                 @if let (Some(start), Some(end)) = (appearance.start, appearance.end) {
                     p { "Code points " (start) "–" (end) " of the "
-                        a href={ (local_href(base, &appearance.source.iri)) "/text" } { "archived text" } "." }
+                        (iri_link(base, &appearance.source.iri, "/text", html! { "archived text" })) "." }
                 }
             }
             h2 { "Chain of sources" }
             (chains(base, provenance))
-            p { a href={ (local_href(base, &claim.iri)) "/provenance?format=svg" } { "As a picture (SVG)" }
-                " · " a href={ (local_href(base, &claim.iri)) "/provenance?format=json" } { "JSON" }
-                " · " a href={ (local_href(base, &claim.iri)) "/provenance?format=turtle" } { "Turtle" } }
+            p { (iri_link(base, &claim.iri, "/provenance?format=svg", html! { "As a picture (SVG)" }))
+                " · " (iri_link(base, &claim.iri, "/provenance?format=json", html! { "JSON" }))
+                " · " (iri_link(base, &claim.iri, "/provenance?format=turtle", html! { "Turtle" })) }
             h2 { "Reviews" }
             @if claim.reviews.is_empty() { p { "Not reviewed yet." } }
             @for review in &claim.reviews {
@@ -210,7 +273,7 @@ pub fn claim(
                         }
                         @if let Some(author) = &review.author { " by " (link_to(base, author)) }
                         @if let Some(date) = &review.date_published { ", " (date) }
-                        " · " a href=(local_href(base, &review.iri)) { "review" }
+                        " · " (iri_link(base, &review.iri, "", html! { "review" }))
                     }
                     @if let Some(body) = &review.body { p { (body) } }
                 }
@@ -229,7 +292,7 @@ pub fn claim(
             }
             @if let Some(assertion) = &claim.assertion {
                 h2 { "Content as triples" }
-                p { "Assertion graph " a href=(local_href(base, &assertion.graph)) { code { (assertion.graph) } }
+                p { "Assertion graph " (iri_link(base, &assertion.graph, "", html! { code { (assertion.graph) } }))
                     @if let Some(hash) = &assertion.hash { ", RDFC-1.0 SHA-256 " code { (hash) } } }
                 ul { @for triple in &assertion.triples { li { code { (triple) } } } }
             }
@@ -345,7 +408,12 @@ fn term(base: &str, term: &Term, labels: &dyn Fn(&str) -> Option<String>) -> Mar
     match term {
         Term::NamedNode(node) => {
             let label = labels(node.as_str());
-            html! { a href=(local_href(base, node.as_str())) title=(node.as_str()) { (label.as_deref().unwrap_or(node.as_str())) } }
+            iri_link(
+                base,
+                node.as_str(),
+                "",
+                html! { (label.as_deref().unwrap_or(node.as_str())) },
+            )
         }
         Term::Literal(literal) => html! { (literal.value()) },
         other => html! { code { (other.to_string()) } },

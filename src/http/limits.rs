@@ -3,9 +3,10 @@
 //! work) run at once.
 //!
 //! Invariant: every check here runs before the store is touched, and a request that breaks a
-//! bound is refused whole with a status and a message naming the bound (and its flag). No SPARQL
-//! request waits in a queue: a full server answers 503 at once. Lookups, small and many, wait
-//! their turn in arrival order, for at most the time limit.
+//! bound is refused whole with a status and a message naming the bound (and its flag). Queries
+//! and lookups that find every slot taken wait their turn in arrival order, for at most the time
+//! limit, then get 503; queries wait in a queue of bounded length (past it, 503 at once), so a
+//! burst is answered in turn rather than refused, and a flood cannot pile up without end.
 
 use super::error::ApiError;
 use crate::error::Error;
@@ -25,15 +26,18 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// and take the whole server down; real queries stay far below this.
 pub const MAX_NESTING: usize = 200;
 
-/// The bounds `claimgraph serve` enforces (`--query-timeout`, `--max-queries`, `--max-lookups`,
-/// `--max-body-bytes`, `--max-result-rows`, `--max-result-bytes`, `--max-upload-bytes`,
-/// `--header-timeout`).
+/// The bounds `claimgraph serve` enforces (`--query-timeout`, `--max-queries`,
+/// `--max-queued-queries`, `--max-lookups`, `--max-body-bytes`, `--max-result-rows`,
+/// `--max-result-bytes`, `--max-upload-bytes`, `--header-timeout`, `--body-timeout`).
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Wall-clock time a query may take, evaluation and streaming together (`None`: unlimited).
     pub query_timeout: Option<Duration>,
-    /// Queries evaluated or streamed at the same time; one more is refused with 503.
+    /// Queries evaluated or streamed at the same time; more wait their turn in arrival order,
+    /// up to `query_timeout`, then get 503.
     pub max_queries: usize,
+    /// Queries that may wait for a slot at once; one more is refused with 503 at once.
+    pub max_queued_queries: usize,
     /// Lookups (the store work of the API and linked-data routes, `http::blocking`) run at the
     /// same time; more wait their turn in arrival order, up to `query_timeout`, then get 503.
     pub max_lookups: usize,
@@ -48,6 +52,9 @@ pub struct Limits {
     /// Time a client may take to send a request's headers (`None`: unlimited); a slower one is
     /// disconnected, so slow clients cannot hold connections open for free.
     pub header_timeout: Option<Duration>,
+    /// Time a client may take to send a request's body, counted from the end of its headers
+    /// (`None`: unlimited); past it the request is refused with 408 and the connection closed.
+    pub body_timeout: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -61,11 +68,18 @@ impl Default for Limits {
             max_result_bytes: Some(1 << 30),
             max_upload_bytes: 64 << 20,
             header_timeout: Some(Duration::from_secs(10)),
+            body_timeout: Some(Duration::from_secs(60)),
+            max_queued_queries: Self::DEFAULT_MAX_QUEUED_QUERIES,
         }
     }
 }
 
 impl Limits {
+    /// Enough for every client of a busy desk and a burst from a page that runs several queries,
+    /// each waiting request costing a few kilobytes; what comes past it is more than the server
+    /// can answer within the time limit anyway.
+    pub const DEFAULT_MAX_QUEUED_QUERIES: usize = 256;
+
     /// Twice the CPU cores, at least 4: queries wait on storage as well as on the CPU, so a few
     /// more than the cores keep it busy without letting a burst of expensive queries pile up.
     pub fn default_max_queries() -> usize {
@@ -109,26 +123,80 @@ fn busy(message: String) -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).with_header(header::RETRY_AFTER, "1")
 }
 
-/// The query slots of a running server.
+/// The query slots of a running server: a fair queue of bounded length.
 #[derive(Clone)]
-pub struct QuerySlots(Slots);
+pub struct QuerySlots {
+    slots: Slots,
+    /// Queries waiting for a slot now.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+    max_waiting: usize,
+}
+
+/// Counts a query as waiting for as long as it lives.
+struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
 
 impl QuerySlots {
-    pub fn new(max: usize) -> Self {
-        Self(Slots::new(max))
+    pub fn new(max: usize, max_waiting: usize) -> Self {
+        Self {
+            slots: Slots::new(max),
+            waiting: Arc::default(),
+            max_waiting,
+        }
     }
 
     /// A slot for one query, held until its evaluation has ended (a client that went away does
-    /// not free it) and released before the last of the answer goes out; none free → 503 at once.
-    pub fn acquire(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.0.semaphore.clone().try_acquire_owned().map_err(|_| {
-            busy(format!(
-                "the server is already running its maximum of {} queries (--max-queries); \
-                 retry in a moment",
-                self.0.max
-            ))
+    /// not free it) and released before the last of the answer goes out. With none free, waited
+    /// for in arrival order for at most `wait` (`None`: as long as it takes), else 503; with
+    /// `max_waiting` queries already waiting, 503 at once.
+    pub async fn acquire(&self, wait: Option<Duration>) -> Result<OwnedSemaphorePermit, ApiError> {
+        use std::sync::atomic::Ordering;
+        if let Ok(permit) = self.slots.semaphore.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        let max = self.slots.max;
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(busy(format!(
+                "the server is running its maximum of {max} queries (--max-queries) and {} more \
+                 are waiting their turn (--max-queued-queries); retry in a moment",
+                self.max_waiting
+            )));
+        }
+        let _waiting = Waiting(self.waiting.clone());
+        wait_for(&self.slots, wait, || {
+            format!("{max} queries (--max-queries)")
         })
+        .await
     }
+}
+
+/// Waits for one of `slots` in arrival order, for at most `wait`, else 503 naming `what` the
+/// server was running all that time.
+async fn wait_for(
+    slots: &Slots,
+    wait: Option<Duration>,
+    what: impl FnOnce() -> String,
+) -> Result<OwnedSemaphorePermit, ApiError> {
+    let acquire = slots.semaphore.clone().acquire_owned();
+    let acquired = match wait {
+        Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| {
+            busy(format!(
+                "the server is busy: it has been running its maximum of {} for the {} s this \
+                 request waited; retry in a moment",
+                what(),
+                wait.as_secs_f64()
+            ))
+        })?,
+        None => acquire.await,
+    };
+    // The semaphore is never closed.
+    acquired.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 /// The lookup slots of a running server: a fair queue (first come, first served).
@@ -143,21 +211,98 @@ impl LookupSlots {
     /// A slot for one lookup, held until its work ends: waited for in arrival order, for at most
     /// `wait` (`None`: as long as it takes), else 503.
     pub async fn acquire(&self, wait: Option<Duration>) -> Result<OwnedSemaphorePermit, ApiError> {
-        let acquire = self.0.semaphore.clone().acquire_owned();
-        let acquired = match wait {
-            Some(wait) => tokio::time::timeout(wait, acquire).await.map_err(|_| {
-                busy(format!(
-                    "the server is busy: it has been running its maximum of {} lookups \
-                     (--max-lookups) for the {} s this request waited; retry in a moment",
-                    self.0.max,
-                    wait.as_secs_f64()
-                ))
-            })?,
-            None => acquire.await,
-        };
-        // The semaphore is never closed.
-        acquired.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+        let max = self.0.max;
+        wait_for(&self.0, wait, || format!("{max} lookups (--max-lookups)")).await
     }
+}
+
+/// The error a request body gives once `--body-timeout` has passed since its headers arrived.
+#[derive(Debug)]
+pub struct BodyTimedOut(pub Duration);
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the request body was not all sent within the time limit of {} s (--body-timeout)",
+            self.0.as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+/// A request body that fails with [`BodyTimedOut`] once its deadline has passed. Its size hint
+/// is the inner body's, so upload limits still refuse a declared length early.
+struct TimedBody {
+    inner: Body,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
+}
+
+impl http_body::Body for TimedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        use std::future::Future;
+        use std::task::Poll;
+        let this = &mut *self;
+        if let Poll::Ready(frame) = std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        match this.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(axum::Error::new(BodyTimedOut(this.timeout))))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Middleware: gives every request body `timeout` from now (the end of its headers) to arrive
+/// whole. hyper's header timeout stops at the headers; without this a client sending its body a
+/// byte at a time holds a connection and its task for as long as it likes. A handler reading
+/// past the deadline gets [`BodyTimedOut`] (answered with 408, [`body_read_error`]), and hyper
+/// closes a connection whose request body was not read to its end.
+pub async fn limit_body_time(
+    timeout: Option<Duration>,
+    request: axum::extract::Request,
+) -> axum::extract::Request {
+    use http_body::Body as _;
+    match timeout {
+        Some(timeout) if !request.body().is_end_stream() => request.map(|inner| {
+            Body::new(TimedBody {
+                inner,
+                deadline: Box::pin(tokio::time::sleep(timeout)),
+                timeout,
+            })
+        }),
+        _ => request,
+    }
+}
+
+/// The answer to a request whose body could not be read: 408 when `--body-timeout` passed
+/// (found anywhere in the error's chain of sources), else 400 with `error`'s message.
+pub fn body_read_error(status: StatusCode, error: &(dyn std::error::Error + 'static)) -> ApiError {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(timed_out) = error.downcast_ref::<BodyTimedOut>() {
+            return ApiError::new(StatusCode::REQUEST_TIMEOUT, timed_out.to_string())
+                .with_header(header::CONNECTION, "close");
+        }
+        cause = error.source();
+    }
+    ApiError::new(status, format!("cannot read the request body: {error}"))
 }
 
 /// Reads a request body, refusing it with 413 as soon as it grows past `max` bytes (so an
@@ -172,8 +317,7 @@ pub async fn read_body(body: Body, max: usize) -> Result<Bytes, ApiError> {
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+        let chunk = chunk.map_err(|e| body_read_error(StatusCode::BAD_REQUEST, &e))?;
         if bytes.len() + chunk.len() > max {
             return Err(too_large());
         }

@@ -84,7 +84,7 @@ impl AppState {
             read_only,
             data_dirs: data_dirs.into(),
             tokens: Arc::new(tokens),
-            query_slots: limits::QuerySlots::new(limits.max_queries),
+            query_slots: limits::QuerySlots::new(limits.max_queries, limits.max_queued_queries),
             lookup_slots: limits::LookupSlots::new(limits.max_lookups),
             limits: Arc::new(limits),
         }
@@ -95,6 +95,7 @@ impl AppState {
 /// `/openapi.json`; the others (SPARQL, RDF, HTML, text) through `route`.
 pub fn app(state: AppState) -> Router {
     let max_upload = state.limits.max_upload_bytes;
+    let body_timeout = state.limits.body_timeout;
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .route("/sparql", get(sparql::get).post(sparql::post))
         .routes(routes!(audit::list))
@@ -128,6 +129,10 @@ pub fn app(state: AppState) -> Router {
         // Every other IRI under the base: described if the store knows it, else 404.
         .fallback(pages::resource)
         .layer(axum::middleware::from_fn(auth::cors))
+        .layer(axum::middleware::map_response(html::security_headers))
+        .layer(axum::middleware::map_request(move |request| {
+            limits::limit_body_time(body_timeout, request)
+        }))
         .with_state(state)
 }
 
@@ -254,7 +259,7 @@ pub async fn run(
             Ok((store, listing))
         })
         .await
-        .map_err(|e| Error::Invalid(format!("start-up failed: {e}")))??
+        .map_err(|e| Error::Internal(format!("start-up failed: {e}")))??
     };
     let store = Arc::new(store);
     let syncer = Arc::new(Syncer {

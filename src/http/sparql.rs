@@ -178,9 +178,11 @@ async fn run_query(
     }
     let (format, media_type) = negotiate_results(&query, headers)?;
     let timeout = state.limits.query_timeout;
+    // The wait for a slot is not the query's time: once it runs, it has all of its limit.
+    let slot = state.query_slots.acquire(timeout).await?;
     let bounds = QueryBounds {
         deadline: timeout.map(|t| std::time::Instant::now() + t),
-        slot: Some(state.query_slots.acquire()?),
+        slot: Some(slot),
         max_rows: state.limits.max_result_rows,
         max_bytes: state.limits.max_result_bytes,
     };
