@@ -293,7 +293,8 @@ async fn an_oversized_body_gets_413_naming_the_limit() {
 }
 
 /// hyper reads a request line of up to 64 KiB; a longer GET is refused by hyper itself with 414
-/// (the README's Limits table says so: longer texts go by POST, up to --max-body-bytes).
+/// (the Limits table in docs/operations.md says so: longer texts go by POST, up to
+/// --max-body-bytes).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_get_query_longer_than_a_request_line_gets_414_and_goes_by_post() {
     let server = seeded(Limits::default()).await;

@@ -88,7 +88,7 @@ impl Limits {
 
     /// Six times the CPU cores. A lookup is a few small queries. Unbounded, every waiting one is
     /// a thread of its own sharing the cores with all the others, and one descheduled midway
-    /// waits for all of them (the p99 of `/provenance?iri=` at 32 clients, BENCHMARKS.md); a few
+    /// waits for all of them (the p99 of `/provenance?iri=` at 32 clients, docs/bench-log.md); a few
     /// per core mostly run to the end, and keep the cores busy while some wait for storage.
     pub fn default_max_lookups() -> usize {
         6 * cores()
