@@ -2,9 +2,7 @@
 //! command line) against a real server. `./dev setup` installs them; without them this test fails
 //! and says so, rather than passing without having checked anything.
 
-mod common;
-
-use common::{repo, Options, TestServer, TOKEN};
+use crate::common::{repo, Options, TestServer, TOKEN};
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -3,10 +3,8 @@
 //! cleanly and holds all or none of what the killed command was writing; `claimgraph backup`
 //! (and a running server's online backup) gives a store canonically identical to the original.
 
-mod common;
-
+use crate::common::{repo, Options, TestServer, ADMIN_TOKEN, TOKEN};
 use claimgraph::ClaimStore;
-use common::{repo, Options, TestServer, ADMIN_TOKEN, TOKEN};
 use oxigraph::io::RdfFormat;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};

@@ -1,5 +1,4 @@
 //! Shared test set-up: a real server (axum over TCP) on a real RocksDB store in a temp dir.
-#![allow(dead_code)] // each test binary uses its own part of this module
 
 use claimgraph::http::{self, ServeConfig};
 use std::path::{Path, PathBuf};

@@ -1,10 +1,8 @@
 //! Claims from claim sheets: `check` errors located as file:line:col, the seed corpus as served,
 //! atomic and replacing ingest on a RocksDB store, and `verify` finding drift.
 
-mod common;
-
+use crate::common::{repo, Options, TestServer};
 use claimgraph::{claims, loader, ClaimStore};
-use common::{repo, Options, TestServer};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -238,7 +236,7 @@ async fn the_served_seed_corpus_holds_anchored_hashed_claims_with_their_chains()
 
     // For every appearance, the archived text's code points [start, end) are the exact quote.
     let rows = server
-        .select(include_str!("../queries/appearances.rq"))
+        .select(include_str!("../../queries/appearances.rq"))
         .await;
     let appearances = rows["results"]["bindings"].as_array().unwrap();
     assert!(appearances.len() >= 15);

@@ -1,9 +1,7 @@
 //! The `claimgraph` binary as users and scripts run it: serve (with the data sync), load, query,
 //! dump, help.
 
-mod common;
-
-use common::repo;
+use crate::common::repo;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

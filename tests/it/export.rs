@@ -3,11 +3,9 @@
 //! the CLI giving the same bytes' meaning as the server, and a client that goes away stopping
 //! its export.
 
-mod common;
-
+use crate::common::{repo, Options, TestServer};
 use claimgraph::canonical::canonical_nquads;
 use claimgraph::ClaimStore;
-use common::{repo, Options, TestServer};
 use oxigraph::io::{
     JsonLdProfile, JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser, RdfSerializer,
 };

@@ -1,9 +1,7 @@
 //! The SPARQL endpoint over real HTTP on a real RocksDB store: negotiation, datasets, errors,
 //! authorisation, streaming and cancellation.
 
-mod common;
-
-use common::{Options, TestServer, TOKEN};
+use crate::common::{Options, TestServer, TOKEN};
 use std::time::{Duration, Instant};
 
 const DATA: &str = "INSERT DATA {

@@ -2,10 +2,8 @@
 //! forms (claim sheets for `ingest`, N-Quads for `load`) give the same store; its shape follows
 //! the seed (status mix, chains of 1–4 hops to a primary source, skewed entity popularity).
 
-mod common;
-
+use crate::common::repo;
 use claimgraph::ClaimStore;
-use common::repo;
 use oxigraph::model::Term;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

@@ -2,9 +2,7 @@
 //! a real server. The harness reads the manifests; nothing is copied by hand. A test the harness
 //! does not know fails, so a new manifest entry cannot pass silently.
 
-mod common;
-
-use common::{repo, Options, TestServer, TOKEN};
+use crate::common::{repo, Options, TestServer, TOKEN};
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{Graph, NamedNode, NamedNodeRef, Term, TermRef, Triple};

@@ -5,9 +5,7 @@
 //! appearance's `source`, `upstream` and `relation`, the sources' `reposts`/`quoted_from`, and the
 //! claim's `primary_source`. Quote offsets are recomputed here from the archived text.
 
-mod common;
-
-use common::{repo, Options, TestServer};
+use crate::common::{repo, Options, TestServer};
 use oxigraph::io::{RdfFormat, RdfParser};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

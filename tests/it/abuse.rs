@@ -3,10 +3,8 @@
 //! `/healthz` every 200 ms: every poll must be answered within 2 s, and the server task must
 //! still be running at the end.
 
-mod common;
-
+use crate::common::{repo, Options, TestServer, TOKEN};
 use claimgraph::http::Limits;
-use common::{repo, Options, TestServer, TOKEN};
 use futures_util::StreamExt;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};

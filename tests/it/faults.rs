@@ -3,9 +3,7 @@
 //! server cannot or must not make, a disk that fills up during a write. Each ends in an error
 //! that names the problem, never in a signal; the server stays up and loses no committed write.
 
-mod common;
-
-use common::repo;
+use crate::common::repo;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

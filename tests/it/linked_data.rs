@@ -2,9 +2,7 @@
 //! representation, HTML that is well-formed and escapes what it shows, every IRI under the base
 //! dereferenceable, archived texts byte for byte, the vocabulary, the OpenAPI description.
 
-mod common;
-
-use common::{repo, Options, TestServer};
+use crate::common::{repo, Options, TestServer};
 use oxigraph::io::{RdfFormat, RdfParser};
 use serde_json::Value;
 use std::collections::BTreeSet;

@@ -1,13 +1,11 @@
 //! The query library: every `queries/*.rq` parses, starts with the question it answers, and gives
 //! the results recorded in `tests/expected/<name>.tsv` on the seed data (data/ + ontology/).
-//! `CLAIMGRAPH_BLESS=1 cargo test --test queries` rewrites those files; review the diff.
+//! `CLAIMGRAPH_BLESS=1 cargo test --test it queries::` rewrites those files; review the diff.
 
-mod common;
-
+use crate::common::repo;
 use claimgraph::loader;
 use claimgraph::store::{DatasetParams, OutputFormat};
 use claimgraph::ClaimStore;
-use common::repo;
 use oxigraph::sparql::results::QueryResultsFormat;
 use oxigraph::sparql::CancellationToken;
 

@@ -2,10 +2,8 @@
 //! queues queries in turn (and refuses past its queue) while other routes answer, oversized,
 //! over-nested and slowly sent requests are refused, and SERVICE never reaches the network.
 
-mod common;
-
+use crate::common::{repo, Options, TestServer, TOKEN};
 use claimgraph::http::Limits;
-use common::{repo, Options, TestServer, TOKEN};
 use std::time::{Duration, Instant};
 
 /// A cross product of the seed data with itself three times: far too many rows to finish.

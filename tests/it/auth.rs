@@ -3,9 +3,7 @@
 //! `LOAD` refused, CORS on reads only, and the audit trail recording who wrote what (and hidden
 //! from `/sparql`).
 
-mod common;
-
-use common::{Options, TestServer, ADMIN_TOKEN, TOKEN};
+use crate::common::{Options, TestServer, ADMIN_TOKEN, TOKEN};
 use reqwest::{Method, StatusCode};
 use std::io::Write;
 use std::path::PathBuf;

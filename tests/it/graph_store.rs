@@ -5,9 +5,7 @@
 //! The harness knows every construct the manifests use and fails a test on any other (an unknown
 //! predicate, status, feature or header kind), so a changed manifest cannot pass by being skipped.
 
-mod common;
-
-use common::{Options, TestServer, TOKEN};
+use crate::common::{Options, TestServer, TOKEN};
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{Graph, NamedNode, NamedOrBlankNodeRef, Term, Triple};
@@ -486,7 +484,8 @@ async fn run_test(server: &TestServer, manifest: &Manifest, test: &Term) -> Resu
 
 #[tokio::test(flavor = "multi_thread")]
 async fn w3c_graph_store_protocol_manifests() {
-    let top = Manifest::load(&common::repo().join("tests/w3c/graph-store-protocol/manifest.ttl"));
+    let top =
+        Manifest::load(&crate::common::repo().join("tests/w3c/graph-store-protocol/manifest.ttl"));
     let mut manifests = top.included().unwrap();
     manifests.insert(0, top);
     let server = TestServer::start(Options::default()).await;

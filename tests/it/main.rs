@@ -1,0 +1,22 @@
+//! The integration tests, one binary: each module is one area, against the real store, the real
+//! HTTP stack and, where a test says so, the real `claimgraph` binary and real clients. One binary
+//! links RocksDB once, and the areas share `common`'s set-up.
+
+mod common;
+
+mod abuse;
+mod auth;
+mod claims;
+mod cli;
+mod clients;
+mod crash;
+mod export;
+mod faults;
+mod gen;
+mod graph_store;
+mod limits;
+mod linked_data;
+mod provenance;
+mod queries;
+mod sparql;
+mod w3c;
