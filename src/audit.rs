@@ -15,6 +15,7 @@
 //! - agents are named (a token's name, an OS user), never identified by a credential.
 
 use crate::error::{Error, Result};
+use crate::vocab::{CG, PROV};
 use oxigraph::model::vocab::{rdf, rdfs, xsd};
 use oxigraph::model::{GraphName, Literal, NamedNode, Quad, Term};
 use oxigraph::sparql::{QueryResults, SparqlEvaluator};
@@ -23,9 +24,6 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use utoipa::ToSchema;
-
-const PROV: &str = "http://www.w3.org/ns/prov#";
-const CG: &str = "https://w3id.org/claimgraph/ns#";
 
 /// The outcome a crash leaves behind, written at the next open.
 pub const UNKNOWN: &str = "unknown (the process stopped)";

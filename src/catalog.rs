@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::store::ClaimStore;
+use crate::vocab::{CG_ARCHIVED_TEXT, CG_ASSERTION, CG_TEXT_SHA256, SCHEMA_ABOUT};
 use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Quad, Term};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -25,11 +26,6 @@ const COUNT_CLAIMS: &str = include_str!("../queries/api/catalog-count-claims.rq"
 
 /// The cg: vocabulary (OWL + SKOS), compiled in so `/ns` answers whatever the data directories hold.
 pub const ONTOLOGY: &str = include_str!("../ontology/claimgraph.ttl");
-
-const SCHEMA_ABOUT: &str = "http://schema.org/about";
-const CG_ASSERTION: &str = "https://w3id.org/claimgraph/ns#assertion";
-const CG_ARCHIVED_TEXT: &str = "https://w3id.org/claimgraph/ns#archivedText";
-const CG_TEXT_SHA256: &str = "https://w3id.org/claimgraph/ns#textSha256";
 
 /// The most claims one page of `GET /claims` holds.
 pub const MAX_PAGE: usize = 500;
@@ -599,9 +595,9 @@ mod tests {
     #[test]
     fn local_names() {
         assert_eq!(
-            local_name("https://w3id.org/claimgraph/ns#Alleged"),
+            local_name(&format!("{}Alleged", crate::vocab::CG)),
             "Alleged"
         );
-        assert_eq!(local_name("http://schema.org/about"), "about");
+        assert_eq!(local_name(crate::vocab::SCHEMA_ABOUT), "about");
     }
 }

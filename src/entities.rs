@@ -142,9 +142,10 @@ mod tests {
         }
         format!(
             "<?xml version=\"1.0\"?>\n<!DOCTYPE rdf:RDF [\n{doctype}]>\n\
-             <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" \
+             <rdf:RDF xmlns:rdf=\"{rdf}\" \
              xmlns:ex=\"http://example.org/\">\n<rdf:Description rdf:about=\"http://example.org/s\">\
-             <ex:p>&lol{levels};</ex:p></rdf:Description></rdf:RDF>\n"
+             <ex:p>&lol{levels};</ex:p></rdf:Description></rdf:RDF>\n",
+            rdf = crate::vocab::RDF
         )
     }
 

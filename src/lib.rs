@@ -16,6 +16,7 @@ pub mod provenance;
 pub mod service_description;
 pub mod store;
 mod threads;
+pub mod vocab;
 
 pub use error::{Error, Result};
 pub use store::ClaimStore;

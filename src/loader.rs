@@ -14,6 +14,7 @@
 use crate::error::{Error, Result};
 use crate::formats::RdfSyntax;
 use crate::store::ClaimStore;
+use crate::vocab::CG;
 use oxigraph::io::{RdfFormat, RdfParseError};
 use oxigraph::model::{
     vocab::rdf, GraphName, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term,
@@ -24,9 +25,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-
-/// The namespace of claimgraph's own vocabulary.
-pub const CG: &str = "https://w3id.org/claimgraph/ns#";
 
 /// An RDF file as the loader sees it.
 #[derive(Debug, Clone)]

@@ -19,25 +19,15 @@
 
 use crate::error::{Error, Result};
 use crate::store::ClaimStore;
+use crate::vocab::{CG, OA, PROV, RDF_TYPE, SCHEMA, SCHEMA_HEADLINE, SCHEMA_NAME, SKOS_PREF_LABEL};
 use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 use utoipa::ToSchema;
 
-const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
-const SCHEMA: &str = "http://schema.org/";
-const PROV: &str = "http://www.w3.org/ns/prov#";
-const OA: &str = "http://www.w3.org/ns/oa#";
-const CG: &str = "https://w3id.org/claimgraph/ns#";
-const SKOS_PREF_LABEL: &str = "http://www.w3.org/2004/02/skos/core#prefLabel";
 /// The properties [`Describer::describe_names`] reads.
-const NAME_PROPERTIES: [&str; 4] = [
-    RDF_TYPE,
-    "http://schema.org/name",
-    "http://schema.org/headline",
-    SKOS_PREF_LABEL,
-];
+const NAME_PROPERTIES: [&str; 4] = [RDF_TYPE, SCHEMA_NAME, SCHEMA_HEADLINE, SKOS_PREF_LABEL];
 
 /// `prefix` + `local`, the IRIs this module reads (all constants, so never a user's input).
 fn iri(prefix: &str, local: &str) -> String {
@@ -1093,11 +1083,8 @@ mod tests {
 
     #[test]
     fn local_names() {
-        assert_eq!(
-            local_name("https://w3id.org/claimgraph/ns#Alleged"),
-            "Alleged"
-        );
-        assert_eq!(local_name("http://schema.org/NewsArticle"), "NewsArticle");
+        assert_eq!(local_name(&format!("{CG}Alleged")), "Alleged");
+        assert_eq!(local_name(&format!("{SCHEMA}NewsArticle")), "NewsArticle");
     }
 
     #[test]

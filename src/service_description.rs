@@ -4,11 +4,10 @@
 //! table the endpoint negotiates with.
 
 use crate::formats::{RDF_SYNTAXES, RESULTS_SYNTAXES};
+use crate::vocab::{SD, SIMPLE_ENTAILMENT, W3C_FORMATS};
 use oxigraph::io::RdfFormat;
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{BlankNode, NamedNode, NamedOrBlankNode, Term, Triple};
-
-pub const SD: &str = "http://www.w3.org/ns/sparql-service-description#";
 
 fn sd(local: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{SD}{local}"))
@@ -18,9 +17,7 @@ fn sd(local: &str) -> NamedNode {
 fn rdf_format_iri(format: RdfFormat) -> NamedNode {
     match format {
         // Oxigraph names JSON-LD with an IRI outside the W3C formats registry.
-        RdfFormat::JsonLd { .. } => {
-            NamedNode::new_unchecked("http://www.w3.org/ns/formats/JSON-LD")
-        }
+        RdfFormat::JsonLd { .. } => NamedNode::new_unchecked(format!("{W3C_FORMATS}JSON-LD")),
         other => NamedNode::new_unchecked(other.iri()),
     }
 }
@@ -49,7 +46,7 @@ pub fn describe(endpoint: &NamedNode) -> Vec<Triple> {
     add(
         s.clone(),
         sd("defaultEntailmentRegime"),
-        NamedNode::new_unchecked("http://www.w3.org/ns/entailment/Simple").into(),
+        NamedNode::new_unchecked(SIMPLE_ENTAILMENT).into(),
     );
     for syntax in RESULTS_SYNTAXES {
         add(

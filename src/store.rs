@@ -685,8 +685,8 @@ impl ClaimStore {
             .dump_graph_to_writer(
                 GraphNameRef::DefaultGraph,
                 RdfSerializer::from_format(format)
-                    .with_prefix("prov", "http://www.w3.org/ns/prov#")
-                    .and_then(|s| s.with_prefix("cg", "https://w3id.org/claimgraph/ns#"))
+                    .with_prefix("prov", crate::vocab::PROV)
+                    .and_then(|s| s.with_prefix("cg", crate::vocab::CG))
                     .map_err(|e| Error::Invalid(e.to_string()))?,
                 writer,
             )

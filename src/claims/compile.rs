@@ -2,17 +2,11 @@
 
 use super::validate::{expand, lookup, Checked, ENTITY_TYPES, SOURCE_TYPES};
 use crate::error::{Error, Result};
+use crate::vocab::{CG, CITO, OA, OWL_SAME_AS, PROV, SCHEMA, WIKIDATA_ENTITY};
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::vocab::{rdf, xsd};
 use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
 use toml::value::Datetime;
-
-const SCHEMA: &str = "http://schema.org/";
-const CG: &str = "https://w3id.org/claimgraph/ns#";
-const PROV: &str = "http://www.w3.org/ns/prov#";
-const OA: &str = "http://www.w3.org/ns/oa#";
-const CITO: &str = "http://purl.org/spar/cito/";
-const OWL_SAME_AS: &str = "http://www.w3.org/2002/07/owl#sameAs";
 
 /// One sheet as RDF: every quad it contributes and every graph those quads are in.
 #[derive(Debug)]
@@ -241,10 +235,7 @@ fn compile_sheet(
             g.add(
                 e.clone(),
                 NamedNode::new_unchecked(OWL_SAME_AS),
-                NamedNode::new_unchecked(format!(
-                    "http://www.wikidata.org/entity/{}",
-                    id.get_ref()
-                )),
+                NamedNode::new_unchecked(format!("{WIKIDATA_ENTITY}{}", id.get_ref())),
             );
         }
         if let Some(court) = &entity.court {

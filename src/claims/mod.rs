@@ -15,7 +15,7 @@ pub mod shapes;
 pub mod sheet;
 mod validate;
 
-pub use validate::{PREFIXES, STATUSES};
+pub use validate::{SHEET_PREFIXES, STATUSES};
 
 pub use compile::{compile, CompiledSheet};
 pub use validate::{check, Checked};

@@ -7,13 +7,13 @@
 //! can never be ignored silently. (Why not a library: see ARCHITECTURE.md, "SHACL".)
 
 use crate::error::{Error, Result};
+use crate::vocab::SH;
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{
     Graph, NamedNode, NamedOrBlankNodeRef, Quad, Term, TermRef, Triple, TripleRef,
 };
 
-const SH: &str = "http://www.w3.org/ns/shacl#";
 /// The shapes, compiled in so that validation never depends on the working directory.
 pub const SHAPES: &str = include_str!("../../ontology/shapes.ttl");
 

@@ -11,29 +11,7 @@ use toml::value::Datetime;
 use toml::Spanned;
 
 /// The vocabulary a sheet may use, with the IRIs it stands for.
-pub const SOURCE_TYPES: &[(&str, &str)] = &[
-    ("NewsArticle", "http://schema.org/NewsArticle"),
-    ("CourtFiling", "https://w3id.org/claimgraph/ns#CourtFiling"),
-    ("Statement", "https://w3id.org/claimgraph/ns#Statement"),
-    ("WebPage", "http://schema.org/WebPage"),
-];
-pub const ENTITY_TYPES: &[(&str, &str)] = &[
-    ("Person", "http://schema.org/Person"),
-    ("Organization", "http://schema.org/Organization"),
-    ("Corporation", "http://schema.org/Corporation"),
-    (
-        "NewsMediaOrganization",
-        "http://schema.org/NewsMediaOrganization",
-    ),
-    (
-        "GovernmentOrganization",
-        "http://schema.org/GovernmentOrganization",
-    ),
-    ("CourtCase", "https://w3id.org/claimgraph/ns#CourtCase"),
-    ("Country", "http://schema.org/Country"),
-    ("Thing", "http://schema.org/Thing"),
-    ("MonetaryAmount", "http://schema.org/MonetaryAmount"),
-];
+pub use crate::vocab::{ENTITY_TYPES, SOURCE_TYPES};
 pub const STATUSES: &[&str] = &[
     "Alleged",
     "Reported",
@@ -45,23 +23,18 @@ pub const STATUSES: &[&str] = &[
     "PublicRecord",
 ];
 pub const RELATIONS: &[&str] = &["reposted", "derived", "quoted"];
-pub const PREFIXES: &[(&str, &str)] = &[
-    ("schema", "http://schema.org/"),
-    ("cg", "https://w3id.org/claimgraph/ns#"),
-    ("prov", "http://www.w3.org/ns/prov#"),
-    ("dct", "http://purl.org/dc/terms/"),
-    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
-    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
-    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
-    ("owl", "http://www.w3.org/2002/07/owl#"),
-    ("skos", "http://www.w3.org/2004/02/skos/core#"),
-    ("cito", "http://purl.org/spar/cito/"),
+/// The prefixes a sheet's prefixed names may use (namespaces in `vocab::PREFIXES`).
+pub const SHEET_PREFIXES: &[&str] = &[
+    "schema", "cg", "prov", "dct", "rdf", "rdfs", "xsd", "owl", "skos", "cito",
 ];
 
 /// The IRI a prefixed name stands for, if its prefix is known and its local name plain.
 pub fn expand(prefixed: &str) -> Option<String> {
     let (prefix, local) = prefixed.split_once(':')?;
-    let namespace = PREFIXES.iter().find(|(p, _)| *p == prefix)?.1;
+    if !SHEET_PREFIXES.contains(&prefix) {
+        return None;
+    }
+    let namespace = crate::vocab::namespace(prefix)?;
     let plain = !local.is_empty()
         && local
             .chars()
@@ -568,11 +541,7 @@ fn prefixed_name_help(name: &str) -> String {
     format!(
         "{name:?} is not a prefixed name with a known prefix: write prefix:localName with one of \
          {}",
-        PREFIXES
-            .iter()
-            .map(|(p, _)| *p)
-            .collect::<Vec<_>>()
-            .join(", ")
+        SHEET_PREFIXES.join(", ")
     )
 }
 
@@ -701,7 +670,7 @@ mod tests {
     fn prefixed_names_and_slugs() {
         assert_eq!(
             expand("schema:about").as_deref(),
-            Some("http://schema.org/about")
+            Some(crate::vocab::SCHEMA_ABOUT)
         );
         assert!(expand("ex:thing").is_none());
         assert!(expand("schema:").is_none());

@@ -11,12 +11,12 @@
 use super::text;
 use crate::error::{Error, Result};
 use crate::store::ClaimStore;
+use crate::vocab::{SCHEMA, SCHEMA_CONTEXT};
 use oxigraph::model::{NamedNode, Term};
 use oxigraph::sparql::CancellationToken;
 use serde::Serialize;
 use std::io::Write;
 
-const SCHEMA: &str = "http://schema.org/";
 /// The schema.org types written for an agent that is an organisation (Google accepts
 /// `Organization` and `Person` as authors; the subtypes are summarised as `Organization`).
 const ORGANIZATIONS: &[&str] = &[
@@ -160,8 +160,7 @@ pub struct NamedAgent {
 /// Writes the feed, one review at a time.
 pub fn write(store: &ClaimStore, cancel: &CancellationToken, out: &mut dyn Write) -> Result<()> {
     let io_error = |e| Error::io("writing the ClaimReview feed", e);
-    out.write_all(b"{\"@context\":\"https://schema.org\",\"@graph\":[")
-        .map_err(io_error)?;
+    write!(out, "{{\"@context\":\"{SCHEMA_CONTEXT}\",\"@graph\":[").map_err(io_error)?;
     let mut first = true;
     store.select_each(
         include_str!("../../queries/api/export-reviews.rq"),

@@ -40,23 +40,7 @@ pub const EXPORT_NAMES: &[&str] = &[
 ];
 
 /// The prefixes written into Turtle, TriG and JSON-LD output, so exports stay readable.
-pub(crate) const PREFIXES: &[(&str, &str)] = &[
-    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
-    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
-    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
-    ("owl", "http://www.w3.org/2002/07/owl#"),
-    ("skos", "http://www.w3.org/2004/02/skos/core#"),
-    ("schema", "http://schema.org/"),
-    ("prov", "http://www.w3.org/ns/prov#"),
-    ("oa", "http://www.w3.org/ns/oa#"),
-    ("dct", "http://purl.org/dc/terms/"),
-    ("cito", "http://purl.org/spar/cito/"),
-    ("cg", "https://w3id.org/claimgraph/ns#"),
-    ("np", "http://www.nanopub.org/nschema#"),
-    ("void", "http://rdfs.org/ns/void#"),
-    ("dcat", "http://www.w3.org/ns/dcat#"),
-    ("sd", "http://www.w3.org/ns/sparql-service-description#"),
-];
+pub(crate) const PREFIXES: &[(&str, &str)] = crate::vocab::PREFIXES;
 
 /// One export: what is written and in which syntax.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

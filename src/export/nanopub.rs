@@ -23,19 +23,13 @@ use super::{dataset_info, minted, named, serializer};
 use crate::error::{Error, Result};
 use crate::formats::RdfSyntax;
 use crate::store::ClaimStore;
+use crate::vocab::{CG, DCT, NP, OA, PROV, SCHEMA};
 use oxigraph::io::WriterQuadSerializer;
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode, Quad, Term};
 use oxigraph::sparql::CancellationToken;
 use sha2::{Digest, Sha256};
 use std::io::Write;
-
-pub const NP: &str = "http://www.nanopub.org/nschema#";
-const PROV: &str = "http://www.w3.org/ns/prov#";
-const DCT: &str = "http://purl.org/dc/terms/";
-const CG: &str = "https://w3id.org/claimgraph/ns#";
-const SCHEMA: &str = "http://schema.org/";
-const OA: &str = "http://www.w3.org/ns/oa#";
 
 /// Writes one nanopublication per claim in `syntax` (TriG or N-Quads).
 pub fn write(

@@ -9,27 +9,14 @@ use super::{dataset_info, minted, named, serializer, text, DUMP_FORMATS, NANOPUB
 use crate::error::{Error, Result};
 use crate::formats::RdfSyntax;
 use crate::store::ClaimStore;
+use crate::vocab::{CG, CITO, DCAT, DCT, IANA_MEDIA_TYPES, OA, PROV, SCHEMA, SD, SKOS, VOID};
 use oxigraph::model::vocab::{rdf, xsd};
 use oxigraph::model::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use oxigraph::sparql::CancellationToken;
 use std::io::Write;
 
-pub const VOID: &str = "http://rdfs.org/ns/void#";
-const DCAT: &str = "http://www.w3.org/ns/dcat#";
-const DCT: &str = "http://purl.org/dc/terms/";
-const SD: &str = "http://www.w3.org/ns/sparql-service-description#";
-const IANA: &str = "https://www.iana.org/assignments/media-types/";
-
 /// The vocabularies the data model is built from (`void:vocabulary`).
-const VOCABULARIES: &[&str] = &[
-    "http://schema.org/",
-    "http://www.w3.org/ns/prov#",
-    "http://www.w3.org/ns/oa#",
-    "http://purl.org/dc/terms/",
-    "http://purl.org/spar/cito/",
-    "https://w3id.org/claimgraph/ns#",
-    "http://www.w3.org/2004/02/skos/core#",
-];
+const VOCABULARIES: &[&str] = &[SCHEMA, PROV, OA, DCT, CITO, CG, SKOS];
 
 /// The dataset's title when the store gives it none.
 const DEFAULT_TITLE: &str = "claimgraph: claims with provenance";
@@ -201,13 +188,14 @@ pub fn write(
         put(
             node.clone(),
             named(DCAT, "mediaType"),
-            NamedNode::new_unchecked(format!("{IANA}{}", distribution.media_type)).into(),
+            NamedNode::new_unchecked(format!("{IANA_MEDIA_TYPES}{}", distribution.media_type))
+                .into(),
         )?;
         if distribution.gzip {
             put(
                 node,
                 named(DCAT, "compressFormat"),
-                NamedNode::new_unchecked(format!("{IANA}application/gzip")).into(),
+                NamedNode::new_unchecked(format!("{IANA_MEDIA_TYPES}application/gzip")).into(),
             )?;
         }
     }

@@ -156,8 +156,9 @@ pub fn home(base: &str, claims: usize, quads: usize) -> Markup {
             h2 { "Ask the endpoint" }
             form action="/sparql" method="get" {
                 textarea name="query" rows="8" cols="80" aria-label="SPARQL query" {
-                    "PREFIX schema: <http://schema.org/>\nPREFIX cg: <https://w3id.org/claimgraph/ns#>\n\
-                     SELECT ?claim ?text ?status WHERE {\n  ?claim a schema:Claim ; schema:text ?text ; cg:status ?status .\n}\nLIMIT 25"
+                    (format!("PREFIX schema: <{}>\nPREFIX cg: <{}>\n\
+                     SELECT ?claim ?text ?status WHERE {{\n  ?claim a schema:Claim ; schema:text ?text ; cg:status ?status .\n}}\nLIMIT 25",
+                     crate::vocab::SCHEMA, crate::vocab::CG))
                 }
                 br;
                 button type="submit" { "Run" }
@@ -422,7 +423,7 @@ fn term(base: &str, term: &Term, labels: &dyn Fn(&str) -> Option<String>) -> Mar
 
 /// A predicate IRI shortened with the usual prefixes.
 fn short(iri: &str) -> String {
-    for (prefix, namespace) in crate::claims::PREFIXES {
+    for (prefix, namespace) in crate::vocab::prefixes(crate::claims::SHEET_PREFIXES) {
         if let Some(local) = iri.strip_prefix(namespace) {
             return format!("{prefix}:{local}");
         }

@@ -186,14 +186,13 @@ fn rdf_response(
         syntax.format,
         RdfFormat::Turtle | RdfFormat::TriG | RdfFormat::N3
     ) {
-        for (prefix, namespace) in crate::claims::PREFIXES {
+        let names = crate::claims::SHEET_PREFIXES.iter().chain(&["oa"]);
+        for (prefix, namespace) in names.map(|name| (name, crate::vocab::namespace(name))) {
+            let namespace = namespace.expect("every prefix named is in vocab::PREFIXES");
             serializer = serializer
-                .with_prefix(*prefix, *namespace)
+                .with_prefix(*prefix, namespace)
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         }
-        serializer = serializer
-            .with_prefix("oa", "http://www.w3.org/ns/oa#")
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     }
     let mut writer = serializer.for_writer(Vec::new());
     let io = |e: std::io::Error| ApiError::from(Error::io("serialising", e));
@@ -236,11 +235,11 @@ fn status_iri(value: &str) -> Result<NamedNode, ApiError> {
     let known = crate::claims::STATUSES;
     let name = known
         .iter()
-        .find(|s| s.eq_ignore_ascii_case(value) || format!("{}{s}", crate::loader::CG) == value);
+        .find(|s| s.eq_ignore_ascii_case(value) || format!("{}{s}", crate::vocab::CG) == value);
     match name {
         Some(name) => Ok(NamedNode::new_unchecked(format!(
             "{}{name}",
-            crate::loader::CG
+            crate::vocab::CG
         ))),
         None => Err(ApiError::bad_request(format!(
             "status={value:?} is not a claim status; use one of {}",
@@ -479,7 +478,7 @@ pub async fn vocabulary(
             .into_response(),
         Representation::Rdf(syntax, media_type) => rdf_response(&quads, syntax, media_type)?,
         Representation::Html | Representation::Json => {
-            let namespace = crate::loader::CG;
+            let namespace = crate::vocab::CG;
             let no_labels = |_: &str| None;
             html_response(html::resource(
                 &ResourcePage {

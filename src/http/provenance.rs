@@ -80,9 +80,9 @@ pub async fn claim_provenance(
                     let triples = provenance::claim_provenance_triples(store, &id)?;
                     Ok(move |writer: &mut dyn std::io::Write| {
                         let mut serializer = RdfSerializer::from_format(format);
-                        for (prefix, namespace) in PREFIXES {
+                        for (prefix, namespace) in crate::vocab::prefixes(PREFIXES) {
                             serializer = serializer
-                                .with_prefix(*prefix, *namespace)
+                                .with_prefix(prefix, namespace)
                                 .map_err(|e| crate::Error::Invalid(e.to_string()))?;
                         }
                         let mut serializer = serializer.for_writer(writer);
@@ -118,16 +118,8 @@ pub async fn claim_provenance(
     }
 }
 
-const PREFIXES: &[(&str, &str)] = &[
-    ("schema", "http://schema.org/"),
-    ("prov", "http://www.w3.org/ns/prov#"),
-    ("oa", "http://www.w3.org/ns/oa#"),
-    ("cg", "https://w3id.org/claimgraph/ns#"),
-    ("cito", "http://purl.org/spar/cito/"),
-    ("dct", "http://purl.org/dc/terms/"),
-    ("skos", "http://www.w3.org/2004/02/skos/core#"),
-    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
-];
+/// The prefixes of provenance in Turtle (namespaces in `vocab::PREFIXES`).
+const PREFIXES: &[&str] = &["schema", "prov", "oa", "cg", "cito", "dct", "skos", "xsd"];
 
 fn response(media_type: &str, body: Body) -> Response {
     let content_type = if media_type.starts_with("text/") || media_type == SVG {
@@ -326,8 +318,9 @@ fn parse_term(name: &str, value: &str) -> Result<Term, ApiError> {
         Ok(term) => Ok(term),
         Err(e) => Err(ApiError::bad_request(format!(
             "{name}={} is not a term in N-Triples syntax (<http://…>, \"text\", \"text\"@en, \
-             \"5\"^^<http://www.w3.org/2001/XMLSchema#integer>): {e}",
-            shown(value)
+             \"5\"^^<{}integer>): {e}",
+            shown(value),
+            crate::vocab::XSD
         ))),
     }
 }

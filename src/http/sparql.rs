@@ -305,7 +305,7 @@ fn service_description(state: &AppState, headers: &HeaderMap) -> Result<Response
     let endpoint = NamedNode::new(format!("{}sparql", state.store.base()))
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let mut serializer = RdfSerializer::from_format(syntax.format)
-        .with_prefix("sd", crate::service_description::SD)
+        .with_prefix("sd", crate::vocab::SD)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .for_writer(Vec::new());
     for triple in crate::service_description::describe(&endpoint) {
