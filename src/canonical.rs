@@ -27,9 +27,10 @@ pub fn canonical_nquads(nquads: &str) -> Result<String> {
 
 /// Lower-case hexadecimal SHA-256 of the canonical N-Quads.
 pub fn canonical_sha256(nquads: &str) -> Result<String> {
-    Ok(crate::loader::hex(&Sha256::digest(
-        canonical_nquads(nquads)?.as_bytes(),
-    )))
+    Ok(format!(
+        "{:x}",
+        Sha256::digest(canonical_nquads(nquads)?.as_bytes())
+    ))
 }
 
 #[cfg(test)]

@@ -520,7 +520,7 @@ pub fn read_archived(path: &str, sha256: &str, data_dirs: &[PathBuf]) -> Result<
         )));
     }
     let bytes = std::fs::read(&file).map_err(|e| Error::io(format!("reading {path}"), e))?;
-    let actual = crate::loader::hex(&Sha256::digest(&bytes));
+    let actual = format!("{:x}", Sha256::digest(&bytes));
     if actual != sha256 {
         // The hash found is the operator's to see (`claimgraph verify` prints it), not a caller's.
         tracing::warn!(%path, found = %actual, recorded = %sha256, "an archived text has changed");

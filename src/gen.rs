@@ -1128,7 +1128,7 @@ fn render_batch(
                 .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
             summary.texts += 1;
             summary.bytes += text.len() as u64;
-            let sha = crate::loader::hex(&Sha256::digest(text.as_bytes()));
+            let sha = format!("{:x}", Sha256::digest(text.as_bytes()));
             let _ = writeln!(
                 sheet,
                 "text = {}\ntext_sha256 = {}",

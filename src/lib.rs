@@ -11,6 +11,7 @@ pub mod export;
 pub mod formats;
 pub mod gen;
 pub mod http;
+pub mod ledger;
 pub mod loader;
 pub mod provenance;
 pub mod service_description;

@@ -13,15 +13,14 @@
 
 use crate::error::{Error, Result};
 use crate::formats::RdfSyntax;
-use crate::store::ClaimStore;
-use crate::vocab::CG;
-use oxigraph::io::{RdfFormat, RdfParseError};
-use oxigraph::model::{
-    vocab::rdf, GraphName, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term,
+use crate::ledger::{
+    files_under, percent_encode, read_records, remove_record, write_record, Recorded,
 };
-use oxigraph::store::Transaction;
+use crate::store::ClaimStore;
+use oxigraph::io::{RdfFormat, RdfParseError};
+use oxigraph::model::{GraphName, NamedNode, Quad};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -204,13 +203,6 @@ pub struct SyncReport {
     pub unchanged: usize,
 }
 
-/// One data file as recorded in the data-files graph.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Recorded {
-    pub(crate) sha256: String,
-    pub(crate) graphs: BTreeSet<NamedNode>,
-}
-
 /// Brings the store up to date with the RDF files and claim sheets under `dirs`: new and changed
 /// files are (re)loaded, replacing the graphs they filled before; files that disappeared have
 /// their graphs dropped; unchanged files are not read beyond hashing. Claim sheets are checked
@@ -225,7 +217,7 @@ pub fn sync_dirs(store: &ClaimStore, dirs: &[PathBuf]) -> Result<SyncReport> {
     for (key, file) in &files {
         let bytes = std::fs::read(&file.path)
             .map_err(|e| Error::io(format!("cannot read {}", file.path.display()), e))?;
-        current.insert(key.clone(), hex(&Sha256::digest(&bytes)));
+        current.insert(key.clone(), format!("{:x}", Sha256::digest(&bytes)));
     }
     check_graph_conflicts(store, &files)?;
     // Sheets are parsed and fingerprinted cheaply; only if one changed or disappeared are they
@@ -374,28 +366,6 @@ pub fn listing(dirs: &[PathBuf]) -> Result<Listing> {
     Ok(listing)
 }
 
-/// Every file under `dir`, recursively, in a stable order (empty if `dir` does not exist).
-pub(crate) fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    if !dir.is_dir() {
-        return Ok(found);
-    }
-    let mut stack = vec![dir.to_owned()];
-    while let Some(current) = stack.pop() {
-        let list_error = |e| Error::io(format!("cannot list {}", current.display()), e);
-        for entry in std::fs::read_dir(&current).map_err(list_error)? {
-            let path = entry.map_err(list_error)?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
 fn check_graph_conflicts(store: &ClaimStore, files: &BTreeMap<String, RdfFile>) -> Result<()> {
     let mut owners: BTreeMap<NamedNode, &String> = BTreeMap::new();
     for (key, file) in files {
@@ -407,126 +377,4 @@ fn check_graph_conflicts(store: &ClaimStore, files: &BTreeMap<String, RdfFile>) 
         }
     }
     Ok(())
-}
-
-fn record_iri(store: &ClaimStore, key: &str) -> Result<NamedNode> {
-    NamedNode::new(format!(
-        "{}data-files/{}",
-        store.base(),
-        percent_encode(key)
-    ))
-    .map_err(|e| Error::Invalid(format!("cannot name data file {key:?}: {e}")))
-}
-
-fn cg(local: &str) -> NamedNode {
-    NamedNode::new_unchecked(format!("{CG}{local}"))
-}
-
-pub(crate) fn read_records(
-    store: &ClaimStore,
-    meta_graph: &NamedNode,
-) -> Result<BTreeMap<String, Recorded>> {
-    records(store.quads(Some(meta_graph)))
-}
-
-/// The record of the file recorded under `key`, if any: a lookup of its own quads, not a read of
-/// every record (which grows with the store).
-pub(crate) fn read_record(
-    store: &ClaimStore,
-    meta_graph: &NamedNode,
-    key: &str,
-) -> Result<Option<Recorded>> {
-    let subject = record_iri(store, key)?;
-    Ok(records(store.quads_of(&subject, meta_graph))?.remove(key))
-}
-
-/// Records from the quads of a bookkeeping graph.
-fn records(quads: impl Iterator<Item = Result<Quad>>) -> Result<BTreeMap<String, Recorded>> {
-    let (path_p, sha_p, graph_p) = (cg("path"), cg("sha256"), cg("loadedGraph"));
-    let mut by_subject: HashMap<NamedOrBlankNode, (Option<String>, Recorded)> = HashMap::new();
-    for quad in quads {
-        let quad = quad?;
-        let entry = by_subject.entry(quad.subject.clone()).or_insert_with(|| {
-            (
-                None,
-                Recorded {
-                    sha256: String::new(),
-                    graphs: BTreeSet::new(),
-                },
-            )
-        });
-        match (&quad.predicate, quad.object) {
-            (p, Term::Literal(l)) if *p == path_p => entry.0 = Some(l.value().to_owned()),
-            (p, Term::Literal(l)) if *p == sha_p => entry.1.sha256 = l.value().to_owned(),
-            (p, Term::NamedNode(g)) if *p == graph_p => {
-                entry.1.graphs.insert(g);
-            }
-            _ => {}
-        }
-    }
-    Ok(by_subject
-        .into_values()
-        .filter_map(|(key, record)| Some((key?, record)))
-        .collect())
-}
-
-pub(crate) fn write_record(
-    transaction: &mut Transaction<'_>,
-    store: &ClaimStore,
-    meta_graph: &NamedNode,
-    key: &str,
-    record: &Recorded,
-) -> Result<()> {
-    let subject = record_iri(store, key)?;
-    let graph = GraphName::from(meta_graph.clone());
-    let quad = |p: NamedNode, o: Term| Quad::new(subject.clone(), p, o, graph.clone());
-    transaction.insert(&quad(rdf::TYPE.into_owned(), cg("DataFile").into()));
-    transaction.insert(&quad(cg("path"), Literal::from(key).into()));
-    transaction.insert(&quad(
-        cg("sha256"),
-        Literal::from(record.sha256.as_str()).into(),
-    ));
-    for g in &record.graphs {
-        transaction.insert(&quad(cg("loadedGraph"), g.clone().into()));
-    }
-    Ok(())
-}
-
-pub(crate) fn remove_record(
-    transaction: &mut Transaction<'_>,
-    store: &ClaimStore,
-    meta_graph: &NamedNode,
-    key: &str,
-) -> Result<()> {
-    let subject = record_iri(store, key)?;
-    let old: Vec<Quad> = transaction
-        .quads_for_pattern(
-            Some(subject.as_ref().into()),
-            None,
-            None,
-            Some(NamedNodeRef::from(meta_graph).into()),
-        )
-        .collect::<std::result::Result<_, _>>()?;
-    for quad in &old {
-        transaction.remove(QuadRef::from(quad));
-    }
-    Ok(())
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters and `/`.
-fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Lower-case hexadecimal.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -84,7 +84,7 @@ pub fn fingerprint(sheet: &Sheet) -> String {
             }
         }
     }
-    crate::loader::hex(&hasher.finalize())
+    format!("{:x}", hasher.finalize())
 }
 
 /// Reads, checks and compiles sheets in one go; `data_root` is the directory archived-text paths
@@ -120,7 +120,7 @@ pub fn prepare_sheets(
 
 /// The sheets (`*.toml`) under `dir`, recursively, in a stable order.
 pub fn find_sheets(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut sheets = crate::loader::files_under(dir)?;
+    let mut sheets = crate::ledger::files_under(dir)?;
     sheets.retain(|path| path.extension().is_some_and(|e| e == "toml"));
     Ok(sheets)
 }
@@ -129,7 +129,7 @@ pub fn find_sheets(dir: &Path) -> Result<Vec<PathBuf>> {
 /// (recorded under `key`) filled before. Returns the number of quads written.
 pub fn ingest(store: &crate::ClaimStore, sheet: &CompiledSheet, key: &str) -> Result<usize> {
     let meta_graph = store.graph_iri("data-files")?;
-    let recorded = crate::loader::read_record(store, &meta_graph, key)?;
+    let recorded = crate::ledger::read_record(store, &meta_graph, key)?;
     // The audit trail counts the sheet's graphs, before and after (the bookkeeping record in
     // `data-files` is not counted).
     let old: Vec<_> = recorded
@@ -142,16 +142,16 @@ pub fn ingest(store: &crate::ClaimStore, sheet: &CompiledSheet, key: &str) -> Re
             for graph in &old.graphs {
                 transaction.remove_named_graph(graph)?;
             }
-            crate::loader::remove_record(transaction, store, &meta_graph, key)?;
+            crate::ledger::remove_record(transaction, store, &meta_graph, key)?;
         }
         for quad in &sheet.quads {
             transaction.insert(quad);
         }
-        let record = crate::loader::Recorded {
+        let record = crate::ledger::Recorded {
             sha256: sheet.fingerprint.clone(),
             graphs: sheet.graphs.iter().cloned().collect(),
         };
-        crate::loader::write_record(transaction, store, &meta_graph, key, &record)?;
+        crate::ledger::write_record(transaction, store, &meta_graph, key, &record)?;
         Ok(sheet.quads.len())
     })
 }
@@ -219,7 +219,7 @@ pub fn verify(store: &crate::ClaimStore, data_root: &Path) -> Result<Drift> {
         let text = texts.entry(path.clone()).or_insert_with(|| {
             std::fs::read(data_root.join(&path)).ok().and_then(|b| {
                 use sha2::Digest;
-                (crate::loader::hex(&sha2::Sha256::digest(&b)) == sha)
+                (format!("{:x}", sha2::Sha256::digest(&b)) == sha)
                     .then(|| String::from_utf8(b).ok())
                     .flatten()
             })

@@ -319,7 +319,7 @@ impl Checker<'_> {
                             continue;
                         }
                     };
-                    let actual = crate::loader::hex(&Sha256::digest(&bytes));
+                    let actual = format!("{:x}", Sha256::digest(&bytes));
                     if &actual != sha.get_ref() {
                         self.error(
                             index,

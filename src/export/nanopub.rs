@@ -100,7 +100,8 @@ pub fn nanopub_iri(store: &ClaimStore, claim: &NamedNode) -> Result<NamedNode> {
         .map(str::to_owned)
         .unwrap_or_else(|| {
             let digest = Sha256::digest(claim.as_str().as_bytes());
-            format!("sha256-{}", crate::loader::hex(&digest[..16]))
+            // The first 16 bytes of the digest: 32 hexadecimal digits.
+            format!("sha256-{}", &format!("{digest:x}")[..32])
         });
     minted(store, &format!("nanopubs/{key}"))
 }

@@ -54,7 +54,7 @@ impl Scratch {
 
     fn sheet(&self, name: &str, claims: &str) -> PathBuf {
         use sha2::Digest;
-        let sha = loader::hex(&sha2::Sha256::digest(TEXT.as_bytes()));
+        let sha = format!("{:x}", sha2::Sha256::digest(TEXT.as_bytes()));
         let text = format!(
             r#"[[sources]]
 key = "doc"

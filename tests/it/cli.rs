@@ -444,7 +444,7 @@ fn seed_text_is_archived_exactly_and_its_hash_recorded() {
     let text =
         std::fs::read(repo().join("data/texts/zerohedge-2024-04-02-facebook-netflix-dms.txt"))
             .unwrap();
-    let sha = claimgraph::loader::hex(&Sha256::digest(&text));
+    let sha = format!("{:x}", Sha256::digest(&text));
     let sheet =
         std::fs::read_to_string(repo().join("data/claims/zerohedge-2024-04-02.toml")).unwrap();
     assert!(
