@@ -9,13 +9,13 @@ pub mod entities;
 pub mod error;
 pub mod export;
 pub mod formats;
-pub mod gen;
 pub mod http;
 pub mod ledger;
 pub mod loader;
 pub mod provenance;
 pub mod service_description;
 pub mod store;
+pub mod synth;
 mod threads;
 pub mod vocab;
 

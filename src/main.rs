@@ -362,7 +362,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Ingest(args) => ingest(args),
         Command::Verify(args) => verify(args),
-        Command::Gen(args) => gen(args),
+        Command::Gen(args) => synthesise(args),
         Command::HashToken(args) => hash_token(args),
         Command::Backup(args) => backup(args),
     };
@@ -639,8 +639,8 @@ fn verify(args: VerifyArgs) -> Result<()> {
     }
 }
 
-fn gen(args: GenArgs) -> Result<()> {
-    use claimgraph::gen::{GenConfig, GenFormat};
+fn synthesise(args: GenArgs) -> Result<()> {
+    use claimgraph::synth::{GenConfig, GenFormat};
     let format = GenFormat::by_name(&args.format).ok_or_else(|| {
         Error::Invalid(format!(
             "--format {}: choose one of nquads, sheets, both",
@@ -661,7 +661,7 @@ fn gen(args: GenArgs) -> Result<()> {
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let summary = claimgraph::gen::generate(&config, |done| bar.set_position(done as u64));
+    let summary = claimgraph::synth::generate(&config, |done| bar.set_position(done as u64));
     bar.finish_and_clear();
     let summary = summary?;
     eprintln!(

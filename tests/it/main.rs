@@ -2,21 +2,20 @@
 //! HTTP stack and, where a test says so, the real `claimgraph` binary and real clients. One binary
 //! links RocksDB once, and the areas share `common`'s set-up.
 
-mod common;
-
 mod abuse;
 mod auth;
 mod claims;
 mod cli;
 mod clients;
+mod common;
 mod crash;
 mod export;
 mod faults;
-mod gen;
 mod graph_store;
 mod limits;
 mod linked_data;
 mod provenance;
 mod queries;
 mod sparql;
+mod synth;
 mod w3c;

@@ -27,7 +27,7 @@ fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-fn gen(out: &Path, claims: usize, seed: u64) -> String {
+fn generate(out: &Path, claims: usize, seed: u64) -> String {
     ok(&[
         "gen",
         "--claims",
@@ -69,9 +69,9 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_another_corpus() {
         dir.path().join("b"),
         dir.path().join("c"),
     );
-    gen(&a, 250, 7);
-    gen(&b, 250, 7);
-    gen(&c, 250, 8);
+    generate(&a, 250, 7);
+    generate(&b, 250, 7);
+    generate(&c, 250, 8);
     let (a, b, c) = (files(&a), files(&b), files(&c));
     assert!(a.contains_key(Path::new("corpus.nq")));
     assert!(a.contains_key(Path::new("claims/entities.toml")));
@@ -152,7 +152,7 @@ fn string(term: &Option<Term>) -> String {
 fn five_hundred_claims_check_ingest_load_and_verify_alike_and_look_like_the_seed() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("corpus");
-    let summary = gen(&out, 500, 42);
+    let summary = generate(&out, 500, 42);
     assert!(summary.contains("generated 500 claims"), "{summary}");
     let data = out.to_str().unwrap();
     let mut sheets: Vec<String> = std::fs::read_dir(out.join("claims"))
