@@ -6,7 +6,8 @@
 
 use super::auth::Need;
 use super::error::{ApiError, ErrorBody};
-use super::sparql::{not_acceptable, with_charset, Params};
+use super::negotiate::Offer;
+use super::sparql::{with_charset, Params};
 use super::{negotiate, AppState};
 use crate::audit::AuditRecord;
 use crate::formats::RDF_SYNTAXES;
@@ -60,20 +61,15 @@ pub async fn list(
     state.authorise(&headers, Need::AdminRead, "reading the audit trail")?;
     let limit = limit(raw.as_deref().unwrap_or(""))?;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let mut offers: Vec<&[&str]> = vec![JSON];
-    offers.extend(RDF_SYNTAXES.iter().map(|s| s.media_types));
-    let (index, media_type) =
-        negotiate::choose(accept, &offers).ok_or_else(|| not_acceptable(&offers))?;
-    let response = if index == 0 {
-        let store = state.store.clone();
-        let records = super::blocking(&state, move || Ok(store.audit().records(limit)?)).await?;
-        (
-            [(header::VARY, "Accept")],
-            axum::Json(AuditList { limit, records }),
-        )
-            .into_response()
-    } else {
-        let format = RDF_SYNTAXES[index - 1].format;
+    let mut offers = vec![Offer::new("json", JSON, None)];
+    offers.extend(
+        RDF_SYNTAXES
+            .iter()
+            .map(|syntax| negotiate::rdf_offer(syntax, Some(syntax))),
+    );
+    let (syntax, media_type) = negotiate::pick(None, accept, &offers)?;
+    let response = if let Some(syntax) = syntax {
+        let format = syntax.format;
         let store = state.store.clone();
         let stream = state
             .store
@@ -86,6 +82,14 @@ pub async fn list(
             .header(header::VARY, "Accept")
             .body(super::streamed_body(stream))
             .expect("static headers are valid")
+    } else {
+        let store = state.store.clone();
+        let records = super::blocking(&state, move || Ok(store.audit().records(limit)?)).await?;
+        (
+            [(header::VARY, "Accept")],
+            axum::Json(AuditList { limit, records }),
+        )
+            .into_response()
     };
     Ok(response)
 }

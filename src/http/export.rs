@@ -7,7 +7,7 @@
 //! (a failure after the first byte aborts it, and a client that goes away stops the export).
 
 use super::error::{ApiError, ErrorBody};
-use super::sparql::{negotiate_rdf, not_acceptable, with_charset};
+use super::sparql::with_charset;
 use super::{negotiate, AppState};
 use crate::export::{self, claimreview::ClaimReviewFeed, Export};
 use axum::extract::{RawQuery, State};
@@ -46,19 +46,12 @@ pub async fn dump(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::decode(raw);
-    let (syntax, media_type) = match params.single("format")? {
-        Some(name) => {
-            let syntax = export::dump_syntax(name)?;
-            (syntax, syntax.media_type())
-        }
-        None => {
-            let syntaxes = export::dump_syntaxes();
-            let offers: Vec<&[&str]> = syntaxes.iter().map(|s| s.media_types).collect();
-            let (index, media_type) = negotiate::choose(accept(&headers), &offers)
-                .ok_or_else(|| not_acceptable(&offers))?;
-            (syntaxes[index], media_type)
-        }
-    };
+    let offers: Vec<_> = export::dump_syntaxes()
+        .into_iter()
+        .map(|syntax| negotiate::rdf_offer(syntax, syntax))
+        .collect();
+    let (syntax, media_type) =
+        negotiate::pick(params.single("format")?, accept(&headers), &offers)?;
     respond(
         &state,
         Export::Dump(syntax),
@@ -107,11 +100,17 @@ pub async fn nanopubs(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::decode(raw);
-    let syntax = export::nanopub_syntax(params.single("format")?.unwrap_or("trig"))?;
+    let offers: Vec<_> = export::NANOPUB_FORMATS
+        .iter()
+        .filter_map(|name| crate::formats::RdfSyntax::by_name(name))
+        .map(|syntax| negotiate::rdf_offer(syntax, syntax))
+        .collect();
+    let (syntax, media_type) =
+        negotiate::pick(params.single("format")?, accept(&headers), &offers)?;
     respond(
         &state,
         Export::Nanopubs(syntax),
-        syntax.media_type(),
+        media_type,
         compression(&params, &headers)?,
         true,
     )
@@ -126,7 +125,11 @@ pub async fn void(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::decode(raw);
-    let (syntax, media_type) = negotiate_rdf(accept(&headers))?;
+    let (syntax, media_type) = negotiate::pick(
+        params.single("format")?,
+        accept(&headers),
+        &negotiate::rdf_offers(),
+    )?;
     respond(
         &state,
         Export::Void(syntax),

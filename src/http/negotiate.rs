@@ -1,6 +1,90 @@
-//! `Accept` header content negotiation (RFC 9110 §12.5.1): q-values, wildcards, specificity.
+//! Content negotiation: `?format=` by name, else the `Accept` header (RFC 9110 §12.5.1: q-values,
+//! wildcards, specificity).
 //!
-//! Invariant: pure functions over header text; no knowledge of what is being served.
+//! Invariant: every route picks its representation through [`pick`], so `?format=` and `Accept`
+//! mean the same everywhere (names matched without regard to case; the same 400 and 406); pure
+//! functions over what the request says and what the route offers.
+
+use super::error::ApiError;
+use crate::formats::{RdfSyntax, RDF_SYNTAXES};
+use axum::http::{header, StatusCode};
+
+/// One representation a route offers.
+#[derive(Debug, Clone, Copy)]
+pub struct Offer<T> {
+    /// What `?format=` calls it (lower case).
+    pub name: &'static str,
+    /// Other names `?format=` may give it (an RDF syntax's file extensions).
+    pub aliases: &'static [&'static str],
+    /// Its media types, the one sent when it is asked for by name first.
+    pub media_types: &'static [&'static str],
+    /// What the route makes of the choice.
+    pub value: T,
+}
+
+impl<T> Offer<T> {
+    pub const fn new(name: &'static str, media_types: &'static [&'static str], value: T) -> Self {
+        Self {
+            name,
+            aliases: &[],
+            media_types,
+            value,
+        }
+    }
+}
+
+/// An RDF syntax as an offer: its name and file extensions, its media types.
+pub fn rdf_offer<T>(syntax: &'static RdfSyntax, value: T) -> Offer<T> {
+    Offer {
+        name: syntax.name,
+        aliases: syntax.extensions,
+        media_types: syntax.media_types,
+        value,
+    }
+}
+
+/// Every RDF syntax, in the formats table's order (Turtle first).
+pub fn rdf_offers() -> Vec<Offer<&'static RdfSyntax>> {
+    RDF_SYNTAXES.iter().map(|s| rdf_offer(s, s)).collect()
+}
+
+/// The representation of `offers` a request asks for, and the media type to send it as: the
+/// one `?format=` names (without regard to case), else the one `Accept` prefers (the first
+/// offer when there is no `Accept`). An unknown `?format=` is 400 naming the valid ones;
+/// nothing acceptable is 406 listing the media types offered, with `Vary: Accept`.
+pub fn pick<T: Copy>(
+    format: Option<&str>,
+    accept: Option<&str>,
+    offers: &[Offer<T>],
+) -> Result<(T, &'static str), ApiError> {
+    if let Some(name) = format {
+        let lower = name.trim().to_ascii_lowercase();
+        return offers
+            .iter()
+            .find(|offer| offer.name == lower || offer.aliases.contains(&lower.as_str()))
+            .map(|offer| (offer.value, offer.media_types[0]))
+            .ok_or_else(|| {
+                let names: Vec<&str> = offers.iter().map(|offer| offer.name).collect();
+                ApiError::bad_request(format!(
+                    "format={name} is not offered here: use one of {}",
+                    names.join(", ")
+                ))
+            });
+    }
+    let media_types: Vec<&[&str]> = offers.iter().map(|offer| offer.media_types).collect();
+    let (index, media_type) = choose(accept, &media_types).ok_or_else(|| {
+        let offered: Vec<&str> = media_types.iter().flat_map(|m| m.iter().copied()).collect();
+        ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            format!(
+                "none of the media types in Accept can represent this; available: {}",
+                offered.join(", ")
+            ),
+        )
+        .with_header(header::VARY, "Accept")
+    })?;
+    Ok((offers[index].value, media_type))
+}
 
 /// One media range of an `Accept` header.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +160,7 @@ fn parse_accept(header: &str) -> Vec<MediaRange> {
 ///
 /// No `Accept` header (or an empty one) means "anything": the first offer. Returns `None` when
 /// nothing offered is acceptable (406).
-pub fn choose<'a>(accept: Option<&str>, offers: &[&'a [&'a str]]) -> Option<(usize, &'a str)> {
+fn choose<'a>(accept: Option<&str>, offers: &[&'a [&'a str]]) -> Option<(usize, &'a str)> {
     let ranges = match accept {
         Some(header) if !header.trim().is_empty() => parse_accept(header),
         _ => return offers.first().map(|o| (0, o[0])),
@@ -126,6 +210,45 @@ mod tests {
     fn check(accept: Option<&str>, expected: Option<&str>) {
         let chosen = choose(accept, &[JSON, XML, CSV]).map(|(_, m)| m);
         assert_eq!(chosen, expected, "Accept: {accept:?}");
+    }
+
+    #[test]
+    fn format_names_any_case_and_accept_otherwise() {
+        let offers = [
+            Offer::new("json", &["application/json"][..], 0),
+            Offer::new("html", &["text/html", "application/xhtml+xml"][..], 1),
+        ];
+        for name in ["html", "HTML", " Html "] {
+            assert_eq!(pick(Some(name), None, &offers).unwrap(), (1, "text/html"));
+        }
+        // ?format= wins over Accept.
+        assert_eq!(
+            pick(Some("json"), Some("text/html"), &offers).unwrap(),
+            (0, "application/json")
+        );
+        assert_eq!(pick(None, None, &offers).unwrap(), (0, "application/json"));
+        assert_eq!(
+            pick(None, Some("application/xhtml+xml"), &offers).unwrap(),
+            (1, "application/xhtml+xml")
+        );
+        let unknown = pick(Some("pdf"), None, &offers).unwrap_err();
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+        assert!(
+            unknown.message.contains("format=pdf"),
+            "{}",
+            unknown.message
+        );
+        assert!(
+            unknown.message.contains("json, html"),
+            "{}",
+            unknown.message
+        );
+        let refused = pick(None, Some("image/png"), &offers).unwrap_err();
+        assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
+        assert!(refused.message.contains("text/html"), "{}", refused.message);
+        // An RDF syntax answers to its file extensions too.
+        let rdf = rdf_offers();
+        assert_eq!(pick(Some("TTL"), None, &rdf).unwrap().1, "text/turtle");
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! pages, which saves clients a round trip. Unknown IRIs are 404.
 
 use super::html::{self, Alternate, QuoteContext, ResourcePage};
-use super::{blocking, graph_store, negotiate, sparql, AppState};
+use super::negotiate::{self, Offer};
+use super::{blocking, graph_store, sparql, AppState};
 use crate::catalog::{self, ClaimFilter, ClaimPage, ClaimSummary};
 use crate::error::Error;
 use crate::formats::{RdfSyntax, RDF_SYNTAXES};
@@ -88,33 +89,25 @@ fn representation(
     format: Option<&str>,
     json: bool,
 ) -> Result<Representation, ApiError> {
-    if let Some(name) = format {
-        return match name {
-            "html" => Ok(Representation::Html),
-            "json" if json => Ok(Representation::Json),
-            _ => RdfSyntax::by_name(name)
-                .map(|syntax| Representation::Rdf(syntax, syntax.media_type()))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "unknown format {name:?}: use html{}, or an RDF format ({})",
-                        if json { ", json" } else { "" },
-                        crate::formats::rdf_names()
-                    ))
-                }),
-        };
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Html,
+        Json,
+        Rdf(&'static RdfSyntax),
     }
-    let mut offers: Vec<&[&str]> = RDF_SYNTAXES.iter().map(|s| s.media_types).collect();
-    offers.push(HTML);
+    let mut offers: Vec<Offer<Kind>> = RDF_SYNTAXES
+        .iter()
+        .map(|syntax| negotiate::rdf_offer(syntax, Kind::Rdf(syntax)))
+        .collect();
+    offers.push(Offer::new("html", HTML, Kind::Html));
     if json {
-        offers.push(JSON);
+        offers.push(Offer::new("json", JSON, Kind::Json));
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let (index, media_type) =
-        negotiate::choose(accept, &offers).ok_or_else(|| sparql::not_acceptable(&offers))?;
-    Ok(match index {
-        i if i < RDF_SYNTAXES.len() => Representation::Rdf(&RDF_SYNTAXES[i], media_type),
-        i if i == RDF_SYNTAXES.len() => Representation::Html,
-        _ => Representation::Json,
+    Ok(match negotiate::pick(format, accept, &offers)? {
+        (Kind::Html, _) => Representation::Html,
+        (Kind::Json, _) => Representation::Json,
+        (Kind::Rdf(syntax), media_type) => Representation::Rdf(syntax, media_type),
     })
 }
 
@@ -266,19 +259,12 @@ pub async fn list_claims(
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let base = state.store.base().to_owned();
-    let html = match params.format.as_deref() {
-        Some("html") => true,
-        Some("json") => false,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "unknown format {other:?}: use json or html"
-            )))
-        }
-        None => {
-            let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-            matches!(negotiate::choose(accept, &[JSON, HTML]), Some((1, _)))
-        }
-    };
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let offers = [
+        Offer::new("json", JSON, false),
+        Offer::new("html", HTML, true),
+    ];
+    let (html, _) = negotiate::pick(params.format.as_deref(), accept, &offers)?;
     let filter = ClaimFilter {
         status: params
             .status

@@ -7,7 +7,8 @@
 //! attribute); no script, no external resource.
 
 use super::error::{ApiError, ErrorBody};
-use super::{negotiate, sparql, AppState};
+use super::negotiate::{self, Offer};
+use super::AppState;
 use crate::formats::{RdfSyntax, RDF_SYNTAXES};
 use crate::provenance::{self, ClaimProvenance, ProvenanceLookup};
 use axum::body::Body;
@@ -137,46 +138,29 @@ fn response(media_type: &str, body: Body) -> Response {
         .into_response()
 }
 
-/// `?format=` if given, else `Accept`: JSON (the default), SVG, or an RDF format (chosen among
-/// the RDF formats by `sparql::negotiate_rdf`).
+/// `?format=` if given, else `Accept`: JSON (the default), SVG, or an RDF format.
 fn choose(format: Option<&str>, headers: &HeaderMap) -> Result<Representation, ApiError> {
-    if let Some(name) = format {
-        return match name.to_ascii_lowercase().as_str() {
-            "json" => Ok(Representation::Json),
-            "svg" => Ok(Representation::Svg),
-            _ => match RdfSyntax::by_name(name) {
-                Some(syntax) => Ok(Representation::Rdf(syntax, syntax.media_type())),
-                None => Err(ApiError::bad_request(format!(
-                    "format={name} is not a representation of provenance: use json, svg or one \
-                     of {}",
-                    crate::formats::rdf_names()
-                ))),
-            },
-        };
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Json,
+        Svg,
+        Rdf(&'static RdfSyntax),
     }
+    let mut offers = vec![
+        Offer::new("json", &[JSON], Kind::Json),
+        Offer::new("svg", &[SVG], Kind::Svg),
+    ];
+    offers.extend(
+        RDF_SYNTAXES
+            .iter()
+            .map(|syntax| negotiate::rdf_offer(syntax, Kind::Rdf(syntax))),
+    );
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let rdf: Vec<&str> = RDF_SYNTAXES
-        .iter()
-        .flat_map(|s| s.media_types.iter().copied())
-        .collect();
-    let offers: [&[&str]; 3] = [&[JSON], &[SVG], &rdf];
-    match negotiate::choose(accept, &offers) {
-        Some((0, _)) => Ok(Representation::Json),
-        Some((1, _)) => Ok(Representation::Svg),
-        Some(_) => {
-            let (syntax, media_type) = sparql::negotiate_rdf(accept)?;
-            Ok(Representation::Rdf(syntax, media_type))
-        }
-        None => Err(ApiError::new(
-            StatusCode::NOT_ACCEPTABLE,
-            format!(
-                "none of the media types in Accept can represent provenance; available: {JSON}, \
-                 {SVG}, {}",
-                rdf.join(", ")
-            ),
-        )
-        .with_header(header::VARY, "Accept")),
-    }
+    Ok(match negotiate::pick(format, accept, &offers)? {
+        (Kind::Json, _) => Representation::Json,
+        (Kind::Svg, _) => Representation::Svg,
+        (Kind::Rdf(syntax), media_type) => Representation::Rdf(syntax, media_type),
+    })
 }
 
 /// What `/provenance` looks up: one resource, or one triple.

@@ -9,8 +9,9 @@
 
 use super::auth::{CrossOriginRead, Need};
 use super::error::ApiError;
-use super::{limits, negotiate, AppState};
-use crate::formats::{essence, RdfSyntax, RDF_SYNTAXES, RESULTS_SYNTAXES};
+use super::negotiate::{self, Offer};
+use super::{limits, AppState};
+use crate::formats::{essence, RdfSyntax, RESULTS_SYNTAXES};
 use crate::store::{DatasetParams, OutputFormat, QueryBounds};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -275,14 +276,13 @@ fn negotiate_results(
     match query {
         Query::Select { .. } | Query::Ask { .. } => {
             let boolean = matches!(query, Query::Ask { .. });
-            let syntaxes: Vec<_> = RESULTS_SYNTAXES
+            let offers: Vec<Offer<_>> = RESULTS_SYNTAXES
                 .iter()
                 .filter(|s| !boolean || s.supports_boolean)
+                .map(|s| Offer::new(s.name, s.media_types, s.format))
                 .collect();
-            let offers: Vec<&[&str]> = syntaxes.iter().map(|s| s.media_types).collect();
-            let (index, media_type) =
-                negotiate::choose(accept, &offers).ok_or_else(|| not_acceptable(&offers))?;
-            Ok((OutputFormat::Results(syntaxes[index].format), media_type))
+            let (format, media_type) = negotiate::pick(None, accept, &offers)?;
+            Ok((OutputFormat::Results(format), media_type))
         }
         Query::Construct { .. } | Query::Describe { .. } => {
             let (syntax, media_type) = negotiate_rdf(accept)?;
@@ -293,10 +293,7 @@ fn negotiate_results(
 
 /// The RDF format the client's `Accept` prefers.
 pub fn negotiate_rdf(accept: Option<&str>) -> Result<(&'static RdfSyntax, &'static str), ApiError> {
-    let offers: Vec<&[&str]> = RDF_SYNTAXES.iter().map(|s| s.media_types).collect();
-    let (index, media_type) =
-        negotiate::choose(accept, &offers).ok_or_else(|| not_acceptable(&offers))?;
-    Ok((&RDF_SYNTAXES[index], media_type))
+    negotiate::pick(None, accept, &negotiate::rdf_offers())
 }
 
 fn service_description(state: &AppState, headers: &HeaderMap) -> Result<Response, ApiError> {
@@ -332,18 +329,6 @@ pub(super) fn with_charset(media_type: &str) -> String {
     } else {
         media_type.to_owned()
     }
-}
-
-pub(super) fn not_acceptable(offers: &[&[&str]]) -> ApiError {
-    let offered: Vec<&str> = offers.iter().flat_map(|o| o.iter().copied()).collect();
-    ApiError::new(
-        StatusCode::NOT_ACCEPTABLE,
-        format!(
-            "none of the media types in Accept can represent this result; available: {}",
-            offered.join(", ")
-        ),
-    )
-    .with_header(header::VARY, "Accept")
 }
 
 fn unsupported_media_type(what: &str) -> ApiError {

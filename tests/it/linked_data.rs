@@ -266,6 +266,13 @@ async fn a_claim_in_every_representation() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
+    // `?format=` is the same everywhere, in any case.
+    let response = get(&server, &format!("{path}?format=HTML"), "*/*").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     let response = get(&server, &format!("{path}?format=ntriples"), "text/html").await;
     assert!(response.headers()["content-type"]
         .to_str()
