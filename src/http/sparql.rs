@@ -15,7 +15,7 @@ use crate::formats::{essence, RdfSyntax, RESULTS_SYNTAXES};
 use crate::store::{DatasetParams, OutputFormat, QueryBounds};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oxigraph::io::RdfSerializer;
 use oxigraph::model::NamedNode;
@@ -68,34 +68,9 @@ async fn get_on(
     headers: &HeaderMap,
     raw: Option<String>,
 ) -> Result<Response, ApiError> {
-    let params = Params::decode(raw.as_deref().unwrap_or("").as_bytes())?;
-    if params.has("update") {
-        return Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "a SPARQL update must be sent with POST (as application/sparql-update, or as \
-             update=… in an application/x-www-form-urlencoded body)",
-        )
-        .with_header(header::ALLOW, "POST"));
-    }
-    match params.single("query")? {
-        Some(query) => {
-            run_query(
-                endpoint,
-                state,
-                headers,
-                query,
-                params.dataset("default-graph-uri", "named-graph-uri")?,
-            )
-            .await
-        }
-        None if params.pairs.is_empty() && endpoint == Endpoint::Main => {
-            service_description(state, headers)
-        }
-        None => Err(ApiError::bad_request(
-            "no query parameter: send query=… (or GET /sparql without parameters for the \
-             service description)",
-        )),
-    }
+    let query_string = raw.as_deref().unwrap_or("").as_bytes();
+    let operation = decode(&Method::GET, None, query_string, Bytes::new())?;
+    perform(endpoint, state, headers, operation).await
 }
 
 /// `POST /sparql`: a query or an update, form-encoded or direct.
@@ -116,11 +91,89 @@ async fn post_on(
     body: Body,
 ) -> Result<Response, ApiError> {
     let body = limits::read_body(body, state.limits.max_body_bytes).await?;
-    let url_params = Params::decode(raw.as_deref().unwrap_or("").as_bytes())?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap_or(""))
-        .ok_or_else(|| unsupported_media_type("no Content-Type"))?;
+        .map(|v| v.to_str().unwrap_or(""));
+    let query_string = raw.as_deref().unwrap_or("").as_bytes();
+    let operation = decode(&Method::POST, content_type, query_string, body)?;
+    perform(endpoint, state, headers, operation).await
+}
+
+async fn perform(
+    endpoint: Endpoint,
+    state: &AppState,
+    headers: &HeaderMap,
+    operation: Operation,
+) -> Result<Response, ApiError> {
+    match operation {
+        Operation::ServiceDescription if endpoint == Endpoint::Main => {
+            service_description(state, headers)
+        }
+        Operation::ServiceDescription => Err(no_query()),
+        Operation::Query { text, dataset } => {
+            run_query(endpoint, state, headers, text, dataset).await
+        }
+        Operation::Update { text, dataset } => {
+            run_update(endpoint, state, headers, text, dataset).await
+        }
+    }
+}
+
+/// What a request to a SPARQL endpoint asks for, decoded from it as the SPARQL 1.1 Protocol
+/// says, before anything is parsed.
+#[derive(Debug, PartialEq)]
+pub enum Operation {
+    /// A GET without parameters: the service description.
+    ServiceDescription,
+    Query {
+        text: String,
+        dataset: DatasetParams,
+    },
+    Update {
+        text: String,
+        dataset: DatasetParams,
+    },
+}
+
+/// Decodes a request to a SPARQL endpoint from its method, `Content-Type` (POST), URL query
+/// string and body: GET with `query=` in the URL; POST as a form (`query=` or `update=`, with
+/// the URL's parameters), or as a direct `application/sparql-query` or
+/// `application/sparql-update` body (UTF-8). The dataset parameters are decoded with it. Pure:
+/// the handlers and the fuzz target (`fuzzing::sparql_request`) both call it, so what is
+/// fuzzed is what is served.
+pub fn decode(
+    method: &Method,
+    content_type: Option<&str>,
+    query_string: &[u8],
+    body: Bytes,
+) -> Result<Operation, ApiError> {
+    let url_params = Params::decode(query_string)?;
+    if method == Method::GET {
+        if url_params.has("update") {
+            return Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "a SPARQL update must be sent with POST (as application/sparql-update, or as \
+                 update=… in an application/x-www-form-urlencoded body)",
+            )
+            .with_header(header::ALLOW, "POST"));
+        }
+        return match url_params.single("query")? {
+            Some(text) => Ok(Operation::Query {
+                dataset: url_params.dataset("default-graph-uri", "named-graph-uri")?,
+                text,
+            }),
+            None if url_params.pairs.is_empty() => Ok(Operation::ServiceDescription),
+            None => Err(no_query()),
+        };
+    }
+    if method != Method::POST {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{method} is not a SPARQL protocol operation: use GET or POST"),
+        )
+        .with_header(header::ALLOW, "GET, POST"));
+    }
+    let content_type = content_type.ok_or_else(|| unsupported_media_type("no Content-Type"))?;
     check_charset(content_type)?;
     match essence(content_type).as_str() {
         FORM => {
@@ -130,14 +183,14 @@ async fn post_on(
                 (Some(_), Some(_)) => Err(ApiError::bad_request(
                     "both query and update given: send one operation per request",
                 )),
-                (Some(query), None) => {
-                    let dataset = params.dataset("default-graph-uri", "named-graph-uri")?;
-                    run_query(endpoint, state, headers, query, dataset).await
-                }
-                (None, Some(update)) => {
-                    let dataset = params.dataset("using-graph-uri", "using-named-graph-uri")?;
-                    run_update(endpoint, state, headers, update, dataset).await
-                }
+                (Some(text), None) => Ok(Operation::Query {
+                    dataset: params.dataset("default-graph-uri", "named-graph-uri")?,
+                    text,
+                }),
+                (None, Some(text)) => Ok(Operation::Update {
+                    dataset: params.dataset("using-graph-uri", "using-named-graph-uri")?,
+                    text,
+                }),
                 (None, None) => Err(ApiError::bad_request(
                     "the form has neither a query nor an update parameter",
                 )),
@@ -145,18 +198,27 @@ async fn post_on(
         }
         SPARQL_QUERY => {
             url_params.refuse_operation_in_url()?;
-            let query = utf8_body(body, "query")?;
-            let dataset = url_params.dataset("default-graph-uri", "named-graph-uri")?;
-            run_query(endpoint, state, headers, query, dataset).await
+            Ok(Operation::Query {
+                text: utf8_body(body, "query")?,
+                dataset: url_params.dataset("default-graph-uri", "named-graph-uri")?,
+            })
         }
         SPARQL_UPDATE => {
             url_params.refuse_operation_in_url()?;
-            let update = utf8_body(body, "update")?;
-            let dataset = url_params.dataset("using-graph-uri", "using-named-graph-uri")?;
-            run_update(endpoint, state, headers, update, dataset).await
+            Ok(Operation::Update {
+                text: utf8_body(body, "update")?,
+                dataset: url_params.dataset("using-graph-uri", "using-named-graph-uri")?,
+            })
         }
         other => Err(unsupported_media_type(&format!("Content-Type {other}"))),
     }
+}
+
+fn no_query() -> ApiError {
+    ApiError::bad_request(
+        "no query parameter: send query=… (or GET /sparql without parameters for the \
+         service description)",
+    )
 }
 
 async fn run_query(
