@@ -687,7 +687,7 @@ impl ClaimStore {
                 RdfSerializer::from_format(format)
                     .with_prefix("prov", crate::vocab::PROV)
                     .and_then(|s| s.with_prefix("cg", crate::vocab::CG))
-                    .map_err(|e| Error::Invalid(e.to_string()))?,
+                    .map_err(|e| Error::Internal(e.to_string()))?,
                 writer,
             )
             .map_err(dump_error)

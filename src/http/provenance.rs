@@ -84,7 +84,7 @@ pub async fn claim_provenance(
                         for (prefix, namespace) in crate::vocab::prefixes(PREFIXES) {
                             serializer = serializer
                                 .with_prefix(prefix, namespace)
-                                .map_err(|e| crate::Error::Invalid(e.to_string()))?;
+                                .map_err(|e| crate::Error::Internal(e.to_string()))?;
                         }
                         let mut serializer = serializer.for_writer(writer);
                         for triple in &triples {
