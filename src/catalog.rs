@@ -51,6 +51,95 @@ pub struct ClaimFilter {
     pub limit: usize,
 }
 
+/// The filters of a request for claims (`/claims?status=…&source=…`) as they were given: empty
+/// values mean no filter.
+#[derive(Debug, Default)]
+pub struct FilterValues<'a> {
+    /// A status's local name (any case) or its IRI.
+    pub status: Option<&'a str>,
+    /// A source document's key or IRI.
+    pub source: Option<&'a str>,
+    /// An entity's key or IRI (what the claim is about).
+    pub entity: Option<&'a str>,
+    /// The claimant's key or IRI.
+    pub claimant: Option<&'a str>,
+    pub search: Option<&'a str>,
+    /// The cursor: the IRI of the last claim of the previous page.
+    pub after: Option<&'a str>,
+    pub limit: Option<usize>,
+}
+
+/// How many claims a page holds when the request does not say.
+pub const DEFAULT_PAGE: usize = 50;
+
+impl ClaimFilter {
+    /// The filter `values` describe, keys resolved under `base`; a value that names nothing
+    /// valid is an `Error::Invalid` naming the parameter.
+    pub fn parse(base: &str, values: &FilterValues<'_>) -> Result<Self> {
+        fn given(value: Option<&str>) -> Option<&str> {
+            value.filter(|v| !v.is_empty())
+        }
+        let key_or_iri = |kind: &str, parameter: &str, value: Option<&str>| {
+            given(value)
+                .map(|value| key_or_iri(base, kind, parameter, value))
+                .transpose()
+        };
+        Ok(Self {
+            status: given(values.status).map(status_iri).transpose()?,
+            source: key_or_iri("sources", "source", values.source)?,
+            entity: key_or_iri("entities", "entity", values.entity)?,
+            claimant: key_or_iri("entities", "claimant", values.claimant)?,
+            search: values
+                .search
+                .filter(|q| !q.trim().is_empty())
+                .map(str::to_owned),
+            after: values.after.filter(|a| !a.is_empty()).map(str::to_owned),
+            limit: match values.limit {
+                Some(0) => return Err(Error::Invalid("limit must be at least 1".into())),
+                Some(n) if n > MAX_PAGE => {
+                    return Err(Error::Invalid(format!(
+                        "limit={n} is more than the {MAX_PAGE} claims a page may hold"
+                    )))
+                }
+                Some(n) => n,
+                None => DEFAULT_PAGE,
+            },
+        })
+    }
+}
+
+/// A filter value: a key under `<base>KIND/`, or an absolute IRI.
+fn key_or_iri(base: &str, kind: &str, parameter: &str, value: &str) -> Result<NamedNode> {
+    let iri = if value.contains(':') {
+        value.to_owned()
+    } else {
+        format!("{base}{kind}/{value}")
+    };
+    NamedNode::new(iri).map_err(|e| {
+        Error::Invalid(format!(
+            "{parameter}={value:?} is neither a key nor an absolute IRI: {e}"
+        ))
+    })
+}
+
+/// A status given by its local name (any case) or its IRI.
+fn status_iri(value: &str) -> Result<NamedNode> {
+    let known = crate::claims::STATUSES;
+    let name = known
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(value) || format!("{}{s}", crate::vocab::CG) == value);
+    match name {
+        Some(name) => Ok(NamedNode::new_unchecked(format!(
+            "{}{name}",
+            crate::vocab::CG
+        ))),
+        None => Err(Error::Invalid(format!(
+            "status={value:?} is not a claim status; use one of {}",
+            known.join(", ")
+        ))),
+    }
+}
+
 /// One claim in a list.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ClaimSummary {
@@ -530,6 +619,43 @@ pub fn read_archived(path: &str, sha256: &str, data_dirs: &[PathBuf]) -> Result<
         )));
     }
     String::from_utf8(bytes).map_err(|e| Error::Invalid(format!("{path} is not UTF-8: {e}")))
+}
+
+/// The archived words around one appearance's quote, for highlighting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuoteContext {
+    pub before: String,
+    pub exact: String,
+    pub after: String,
+}
+
+/// How many code points of archived text are shown around a quote.
+const CONTEXT_CHARS: usize = 240;
+
+/// For each of a claim's appearances, its quote in the archived text with the words around
+/// it; `None` where the text is not archived here, does not have its recorded SHA-256, or the
+/// offsets do not fit it (the page then shows the quote alone).
+pub fn quote_contexts(claim: &ClaimDetail, data_dirs: &[PathBuf]) -> Vec<Option<QuoteContext>> {
+    claim
+        .appearances
+        .iter()
+        .map(|appearance| {
+            let (path, sha256) = appearance.archived_text.as_ref()?;
+            let text = read_archived(path, sha256, data_dirs).ok()?;
+            let (start, end) = (appearance.start?, appearance.end?);
+            let (before, exact, after) = quote_in_context(
+                &text,
+                usize::try_from(start).ok()?,
+                usize::try_from(end).ok()?,
+                CONTEXT_CHARS,
+            )?;
+            Some(QuoteContext {
+                before,
+                exact,
+                after,
+            })
+        })
+        .collect()
 }
 
 /// The text around a quote at code-point offsets `start..end`: up to `around` code points before

@@ -289,6 +289,34 @@ pub fn claim_provenance(store: &ClaimStore, key: &str) -> Result<ClaimProvenance
     graph.claim_provenance(key)
 }
 
+/// The prefixes [`claim_provenance_rdf`] declares (namespaces in `vocab::PREFIXES`).
+const PREFIXES: &[&str] = &["schema", "prov", "oa", "cg", "cito", "dct", "skos", "xsd"];
+
+/// [`claim_provenance_triples`] serialised in `format`, with the usual prefixes (a claim's
+/// provenance is a few hundred triples: it is built whole).
+pub fn claim_provenance_rdf(
+    store: &ClaimStore,
+    key: &str,
+    format: oxigraph::io::RdfFormat,
+) -> Result<Vec<u8>> {
+    let triples = claim_provenance_triples(store, key)?;
+    let mut serializer = oxigraph::io::RdfSerializer::from_format(format);
+    for (prefix, namespace) in crate::vocab::prefixes(PREFIXES) {
+        serializer = serializer
+            .with_prefix(prefix, namespace)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    }
+    let mut serializer = serializer.for_writer(Vec::new());
+    for triple in &triples {
+        serializer
+            .serialize_triple(triple)
+            .map_err(|e| Error::io("writing provenance", e))?;
+    }
+    serializer
+        .finish()
+        .map_err(|e| Error::io("writing provenance", e))
+}
+
 /// [`claim_provenance`] as RDF: the triples of the store (outside assertion graphs) that the
 /// chains rest on, so a machine gets the same facts as the JSON: the claim's description, its
 /// appearances and their selectors, every document on the chains and the primary source (all

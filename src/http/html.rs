@@ -4,7 +4,7 @@
 //! from the store (a claim saying `<script>`) can become markup. Pages are plain HTML5 with inline
 //! CSS and no script; each links to its machine-readable representations.
 
-use crate::catalog::{self, ClaimDetail, ClaimPage, Link, Mention};
+use crate::catalog::{self, ClaimDetail, ClaimPage, Link, Mention, QuoteContext};
 use crate::provenance::ClaimProvenance;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use oxigraph::model::{Quad, Term};
@@ -203,13 +203,6 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
             @if let Some(next) = next { p { a href=(next) rel="next" { "Next page →" } } }
         },
     )
-}
-
-/// The archived words around one appearance's quote, for highlighting.
-pub struct QuoteContext {
-    pub before: String,
-    pub exact: String,
-    pub after: String,
 }
 
 pub fn claim(

@@ -10,10 +10,10 @@
 //! description is served at the IRI itself, the practice of schema.org and Wikidata's entity
 //! pages, which saves clients a round trip. Unknown IRIs are 404.
 
-use super::html::{self, Alternate, QuoteContext, ResourcePage};
+use super::html::{self, Alternate, ResourcePage};
 use super::negotiate::{self, Offer};
 use super::{blocking, graph_store, sparql, AppState};
-use crate::catalog::{self, ClaimFilter, ClaimPage, ClaimSummary};
+use crate::catalog::{self, ClaimFilter, ClaimPage, ClaimSummary, FilterValues};
 use crate::error::Error;
 use crate::formats::{RdfSyntax, RDF_SYNTAXES};
 use crate::http::error::{ApiError, ErrorBody};
@@ -26,10 +26,6 @@ use oxigraph::model::{NamedNode, Quad};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use utoipa::{IntoParams, ToSchema};
-
-/// How many code points of archived text are shown around a quote.
-const CONTEXT_CHARS: usize = 240;
-const DEFAULT_PAGE: usize = 50;
 
 /// The filters and paging of `GET /claims`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -210,37 +206,6 @@ fn rdf_response(
         .into_response())
 }
 
-/// A filter value: a key under `<base>KIND/`, or an absolute IRI.
-fn key_or_iri(base: &str, kind: &str, parameter: &str, value: &str) -> Result<NamedNode, ApiError> {
-    let iri = if value.contains(':') {
-        value.to_owned()
-    } else {
-        format!("{base}{kind}/{value}")
-    };
-    NamedNode::new(iri).map_err(|e| {
-        ApiError::bad_request(format!(
-            "{parameter}={value:?} is neither a key nor an absolute IRI: {e}"
-        ))
-    })
-}
-
-fn status_iri(value: &str) -> Result<NamedNode, ApiError> {
-    let known = crate::claims::STATUSES;
-    let name = known
-        .iter()
-        .find(|s| s.eq_ignore_ascii_case(value) || format!("{}{s}", crate::vocab::CG) == value);
-    match name {
-        Some(name) => Ok(NamedNode::new_unchecked(format!(
-            "{}{name}",
-            crate::vocab::CG
-        ))),
-        None => Err(ApiError::bad_request(format!(
-            "status={value:?} is not a claim status; use one of {}",
-            known.join(", ")
-        ))),
-    }
-}
-
 /// `GET /claims`: the claims, filtered, in a stable order, a page at a time.
 #[utoipa::path(
     get,
@@ -265,45 +230,18 @@ pub async fn list_claims(
         Offer::new("html", HTML, true),
     ];
     let (html, _) = negotiate::pick(params.format.as_deref(), accept, &offers)?;
-    let filter = ClaimFilter {
-        status: params
-            .status
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(status_iri)
-            .transpose()?,
-        source: params
-            .source
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|v| key_or_iri(&base, "sources", "source", v))
-            .transpose()?,
-        entity: params
-            .entity
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|v| key_or_iri(&base, "entities", "entity", v))
-            .transpose()?,
-        claimant: params
-            .claimant
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|v| key_or_iri(&base, "entities", "claimant", v))
-            .transpose()?,
-        search: params.q.clone().filter(|q| !q.trim().is_empty()),
-        after: params.after.clone().filter(|a| !a.is_empty()),
-        limit: match params.limit {
-            Some(0) => return Err(ApiError::bad_request("limit must be at least 1")),
-            Some(n) if n > catalog::MAX_PAGE => {
-                return Err(ApiError::bad_request(format!(
-                    "limit={n} is more than the {} claims a page may hold",
-                    catalog::MAX_PAGE
-                )))
-            }
-            Some(n) => n,
-            None => DEFAULT_PAGE,
+    let filter = ClaimFilter::parse(
+        &base,
+        &FilterValues {
+            status: params.status.as_deref(),
+            source: params.source.as_deref(),
+            entity: params.entity.as_deref(),
+            claimant: params.claimant.as_deref(),
+            search: params.q.as_deref(),
+            after: params.after.as_deref(),
+            limit: params.limit,
         },
-    };
+    )?;
     let store = state.store.clone();
     let page: ClaimPage =
         blocking(&state, move || Ok(catalog::list_claims(&store, &filter)?)).await?;
@@ -385,26 +323,7 @@ pub async fn get_claim(
                 rdf_response(&catalog::describe(&store, &iri)?, syntax, media_type)?
             }
             Representation::Html => {
-                let contexts: Vec<Option<QuoteContext>> = detail
-                    .appearances
-                    .iter()
-                    .map(|appearance| {
-                        let (path, sha256) = appearance.archived_text.as_ref()?;
-                        let text = catalog::read_archived(path, sha256, &data_dirs).ok()?;
-                        let (start, end) = (appearance.start?, appearance.end?);
-                        let (before, exact, after) = catalog::quote_in_context(
-                            &text,
-                            usize::try_from(start).ok()?,
-                            usize::try_from(end).ok()?,
-                            CONTEXT_CHARS,
-                        )?;
-                        Some(QuoteContext {
-                            before,
-                            exact,
-                            after,
-                        })
-                    })
-                    .collect();
+                let contexts = catalog::quote_contexts(&detail, &data_dirs);
                 let base = store.base().to_owned();
                 let provenance = crate::provenance::claim_provenance(&store, &id)?;
                 html_response(html::claim(

@@ -16,7 +16,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use oxigraph::io::RdfSerializer;
 use oxigraph::model::{NamedNode, Term};
 use std::str::FromStr;
 
@@ -75,31 +74,13 @@ pub async fn claim_provenance(
     let store = state.store.clone();
     match representation {
         Representation::Rdf(syntax, media_type) => {
+            // A lookup like the JSON's: a slot, the time limit, cancelled if the client leaves.
             let format = syntax.format;
-            let stream = store
-                .stream(move |store, _cancel| {
-                    let triples = provenance::claim_provenance_triples(store, &id)?;
-                    Ok(move |writer: &mut dyn std::io::Write| {
-                        let mut serializer = RdfSerializer::from_format(format);
-                        for (prefix, namespace) in crate::vocab::prefixes(PREFIXES) {
-                            serializer = serializer
-                                .with_prefix(prefix, namespace)
-                                .map_err(|e| crate::Error::Internal(e.to_string()))?;
-                        }
-                        let mut serializer = serializer.for_writer(writer);
-                        for triple in &triples {
-                            serializer
-                                .serialize_triple(triple)
-                                .map_err(|e| crate::Error::io("writing provenance", e))?;
-                        }
-                        serializer
-                            .finish()
-                            .map_err(|e| crate::Error::io("writing provenance", e))?;
-                        Ok(())
-                    })
-                })
-                .await?;
-            Ok(response(media_type, super::streamed_body(stream)))
+            let body = super::blocking(&state, move || {
+                Ok(provenance::claim_provenance_rdf(&store, &id, format)?)
+            })
+            .await?;
+            Ok(response(media_type, Body::from(body)))
         }
         Representation::Json | Representation::Svg => {
             let provenance = super::blocking(&state, move || {
@@ -118,9 +99,6 @@ pub async fn claim_provenance(
         }
     }
 }
-
-/// The prefixes of provenance in Turtle (namespaces in `vocab::PREFIXES`).
-const PREFIXES: &[&str] = &["schema", "prov", "oa", "cg", "cito", "dct", "skos", "xsd"];
 
 fn response(media_type: &str, body: Body) -> Response {
     let content_type = if media_type.starts_with("text/") || media_type == SVG {
