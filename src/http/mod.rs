@@ -223,7 +223,8 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     let listener = TcpListener::bind(&config.bind)
         .await
         .map_err(|e| Error::io(format!("cannot listen on {}", config.bind), e))?;
-    run(listener, config, shutdown_signal()).await
+    let shutdown = shutdown_signal();
+    run(listener, config, shutdown).await
 }
 
 /// Opens the store, syncs the data directories, and serves on `listener` until `shutdown`
@@ -448,23 +449,35 @@ async fn reload_when_changed(syncer: Arc<Syncer>, every: std::time::Duration) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: `serve` calls it before the server announces itself, so a SIGTERM
+/// sent as soon as the address is printed (a supervisor, a test) is never met by the default
+/// action, which would end the process without closing the store.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
         {
-            signal.recv().await;
+            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(terminate) => {},
+                () = wait(interrupt) => {},
+            }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

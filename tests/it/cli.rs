@@ -128,9 +128,20 @@ impl Served {
             .status()
             .unwrap();
         assert!(status.success());
+        let status = self.child.wait().unwrap();
         assert!(
-            self.child.wait().unwrap().success(),
-            "serve exited with an error"
+            status.success(),
+            "serve exited with {status:?}; its last lines:\n{}",
+            self.log
+                .lock()
+                .unwrap()
+                .iter()
+                .rev()
+                .take(20)
+                .rev()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
 }
