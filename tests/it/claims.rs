@@ -1,26 +1,17 @@
 //! Claims from claim sheets: `check` errors located as file:line:col, the seed corpus as served,
 //! atomic and replacing ingest on a RocksDB store, and `verify` finding drift.
 
-use crate::common::{repo, Options, TestServer};
+use crate::common::{repo, run, Options, TestServer};
 use claimgraph::{claims, loader, ClaimStore};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const SHEET: &str = "data/claims/zerohedge-2024-04-02.toml";
-
-fn claimgraph(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_claimgraph"))
-        .args(args)
-        .env("CLAIMGRAPH_LOG", "warn")
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn the_seed_sheets_check() {
     let data = repo().join("data");
     let sheet = repo().join(SHEET);
-    let output = claimgraph(&[
+    let output = run(&[
         "check",
         "--data",
         data.to_str().unwrap(),
@@ -78,7 +69,7 @@ name = "Alpha"
 
     /// Runs `claimgraph check` on a sheet and returns its stderr, asserting failure.
     fn check_fails(&self, sheet: &Path) -> String {
-        let output = claimgraph(&[
+        let output = run(&[
             "check",
             "--data",
             self.data().to_str().unwrap(),
@@ -361,7 +352,7 @@ fn a_write_that_fails_halfway_leaves_the_rocksdb_store_exactly_as_it_was() {
             .replace("\"alpha\"", "\"alpha2\"")
             .replace("source = \"doc\"", "source = \"doc2\""),
     );
-    let output = claimgraph(&[
+    let output = run(&[
         "ingest",
         "--store",
         dir.path().join("db").to_str().unwrap(),
@@ -382,7 +373,7 @@ fn re_ingesting_a_changed_sheet_replaces_exactly_its_graphs() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let ingest = |sheet: &Path| {
-        let output = claimgraph(&[
+        let output = run(&[
             "ingest",
             "--store",
             db.to_str().unwrap(),

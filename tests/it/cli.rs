@@ -1,34 +1,20 @@
 //! The `claimgraph` binary as users and scripts run it: serve (with the data sync), load, query,
 //! dump, help.
 
-use crate::common::repo;
-use std::io::{BufRead, BufReader, Write};
+use crate::common::{claimgraph, repo, run, ServeProcess};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 
-fn claimgraph(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_claimgraph"))
-        .args(args)
-        .env("CLAIMGRAPH_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
+/// `claimgraph ARGS`, which must succeed: what it printed on stdout.
 fn ok(args: &[&str]) -> String {
-    let output = claimgraph(args);
-    assert!(
-        output.status.success(),
-        "claimgraph {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    crate::common::ok(args).0
 }
 
 /// A `claimgraph serve` process and the address it printed.
 struct Served {
-    child: Child,
+    process: ServeProcess,
     url: String,
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Served {
@@ -38,44 +24,20 @@ impl Served {
 
     /// [`Served::start`] with more flags.
     fn start_with(store: &Path, data: &Path, ontology: &Path, flags: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_claimgraph"))
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--reload-interval",
-                "1",
-                "--store",
-            ])
+        let mut command = claimgraph();
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--reload-interval", "1"])
+            .arg("--store")
             .arg(store)
             .arg("--data")
             .arg(data)
             .arg("--ontology")
             .arg(ontology)
             .args(flags)
-            .env("CLAIMGRAPH_LOG", "info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("serve exited before listening")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("claimgraph listening on ") {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe; keep it for failures.
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let kept = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                kept.lock().unwrap().push(line);
-            }
-        });
-        Self { child, url, log }
+            .env("CLAIMGRAPH_LOG", "info");
+        let process = ServeProcess::spawn(command);
+        let url = process.url.clone();
+        Self { process, url }
     }
 
     async fn count(&self) -> u64 {
@@ -119,43 +81,7 @@ impl Served {
 
     /// Stops the server the way a service manager does (SIGTERM) and waits for it.
     fn stop(mut self) {
-        self.terminate();
-    }
-
-    fn terminate(&mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let status = self.child.wait().unwrap();
-        assert!(
-            status.success(),
-            "serve exited with {status:?}; its last lines:\n{}",
-            self.log
-                .lock()
-                .unwrap()
-                .iter()
-                .rev()
-                .take(20)
-                .rev()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
-}
-
-impl Drop for Served {
-    /// A failing test must not leave a server behind (it would hold the test's output open).
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("server log:\n{}", self.log.lock().unwrap().join("\n"));
-        }
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        self.process.terminate();
     }
 }
 
@@ -236,7 +162,7 @@ async fn serve_loads_the_seed_once_and_follows_changes_to_data_files() {
     )
     .unwrap();
     let hup = Command::new("kill")
-        .args(["-HUP", &served.child.id().to_string()])
+        .args(["-HUP", &served.process.child.id().to_string()])
         .status()
         .unwrap();
     assert!(hup.success());
@@ -300,14 +226,13 @@ async fn a_broken_data_file_stops_the_start_and_changes_nothing() {
     )
     .unwrap();
     std::fs::write(data.join("claims/zerohedge-2024-04-02.toml"), "").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+    let output = claimgraph()
         .args(["serve", "--bind", "127.0.0.1:0", "--store"])
         .arg(&store)
         .arg("--data")
         .arg(&data)
         .arg("--ontology")
         .arg(&ontology)
-        .env("CLAIMGRAPH_LOG", "warn")
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -350,7 +275,7 @@ fn load_names_file_line_and_column_and_loads_nothing_from_a_bad_file() {
         "@prefix ex: <http://example.org/> .\nex:a ex:p ex:b .\nex:c ex:p \"unterminated .\n",
     )
     .unwrap();
-    let output = claimgraph(&[
+    let output = run(&[
         "load",
         "--store",
         store.to_str().unwrap(),
@@ -369,7 +294,7 @@ fn load_names_file_line_and_column_and_loads_nothing_from_a_bad_file() {
     ]);
     assert_eq!(count, "n\r\n0\r\n");
 
-    let output = claimgraph(&["load", "--store", store.to_str().unwrap(), "notes.docx"]);
+    let output = run(&["load", "--store", store.to_str().unwrap(), "notes.docx"]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown RDF format"));
 }
@@ -433,7 +358,7 @@ fn load_gzip_query_and_dump_round_trip() {
     assert_eq!(original, reloaded);
     assert_eq!(original.lines().count(), 2);
 
-    let output = claimgraph(&["dump", "--store", store_arg, "--format", "turtle"]);
+    let output = run(&["dump", "--store", store_arg, "--format", "turtle"]);
     assert!(
         !output.status.success(),
         "Turtle cannot hold a whole dataset"

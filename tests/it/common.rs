@@ -188,3 +188,103 @@ impl TestServer {
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// The `claimgraph` binary, as users run it (mimalloc, its own process), logging warnings only.
+pub fn claimgraph() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_claimgraph"));
+    command.env("CLAIMGRAPH_LOG", "warn");
+    command
+}
+
+/// `claimgraph ARGS`, run to its end.
+pub fn run(args: &[&str]) -> std::process::Output {
+    claimgraph().args(args).output().unwrap()
+}
+
+/// `claimgraph ARGS`, which must succeed: what it printed on stdout and on stderr.
+pub fn ok(args: &[&str]) -> (String, String) {
+    let output = run(args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "claimgraph {args:?} failed: {stderr}"
+    );
+    (String::from_utf8(output.stdout).unwrap(), stderr)
+}
+
+/// A `claimgraph serve` process, up once it has printed its address. Its stderr is kept (and
+/// shown when a test fails), and read to the end so the server never blocks on a full pipe.
+pub struct ServeProcess {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT/`.
+    pub url: String,
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ServeProcess {
+    /// Starts `command` (the binary or a shell that runs it, `serve` and its flags given).
+    pub fn spawn(mut command: std::process::Command) -> Self {
+        use std::io::BufRead;
+        let mut child = command
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut before = Vec::new();
+        let url = loop {
+            let Some(line) = lines.next().map(Result::unwrap) else {
+                panic!("serve exited before listening:\n{}", before.join("\n"));
+            };
+            if let Some(rest) = line.strip_prefix("claimgraph listening on ") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+            before.push(line);
+        };
+        let log = std::sync::Arc::new(std::sync::Mutex::new(before));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Self { child, url, log }
+    }
+
+    /// Stops the server as a service manager does (SIGTERM); it must exit cleanly.
+    pub fn terminate(&mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let status = self.child.wait().unwrap();
+        assert!(
+            status.success(),
+            "serve exited with {status:?}; its last lines:\n{}",
+            self.last_lines()
+        );
+    }
+
+    fn last_lines(&self) -> String {
+        let log = self.log.lock().unwrap();
+        log[log.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+impl Drop for ServeProcess {
+    /// A failing test must not leave a server behind (it would hold the test's output open).
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            if std::thread::panicking() {
+                eprintln!("server log:\n{}", self.last_lines());
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `claimgraph ARGS`, which must succeed: what it printed on stderr (its report).
+pub fn ok_stderr(args: &[&str]) -> String {
+    ok(args).1
+}

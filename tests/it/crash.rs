@@ -3,36 +3,16 @@
 //! cleanly and holds all or none of what the killed command was writing; `claimgraph backup`
 //! (and a running server's online backup) gives a store canonically identical to the original.
 
-use crate::common::{repo, Options, TestServer, ADMIN_TOKEN, TOKEN};
+use crate::common::{claimgraph, ok_stderr, repo, run, Options, TestServer, ADMIN_TOKEN, TOKEN};
 use claimgraph::ClaimStore;
 use oxigraph::io::RdfFormat;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::Child;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Big enough that a debug build loads it in a few seconds and ingests it in several.
 const CLAIMS: usize = 2000;
-
-fn claimgraph() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_claimgraph"));
-    command.env("CLAIMGRAPH_LOG", "warn");
-    command
-}
-
-fn run(args: &[&str]) -> Output {
-    claimgraph().args(args).output().unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let output = run(args);
-    assert!(
-        output.status.success(),
-        "claimgraph {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -59,7 +39,7 @@ fn fixture() -> &'static Fixture {
         let dir = tempfile::tempdir().unwrap();
         let corpus = dir.path().join("corpus");
         let claims = CLAIMS.to_string();
-        ok(&[
+        ok_stderr(&[
             "gen",
             "--claims",
             &claims,
@@ -72,7 +52,7 @@ fn fixture() -> &'static Fixture {
         ]);
         let seed_store = dir.path().join("seed.db");
         let data = repo().join("data");
-        ok(&[
+        ok_stderr(&[
             "ingest",
             "--store",
             s(&seed_store),
@@ -202,7 +182,7 @@ fn strs(args: &[String]) -> Vec<&str> {
 
 fn timed(args: &[&str]) -> Duration {
     let started = Instant::now();
-    ok(args);
+    ok_stderr(args);
     started.elapsed()
 }
 
@@ -259,7 +239,7 @@ fn a_bulk_load_killed_midway_leaves_all_or_nothing_and_the_store_opens() {
         let state = which_state(&store, &states);
         eprintln!("load killed at {point:?} after {ran:?} (full run {full_run:?}): {state}");
         // The store takes writes again after the crash, and the load can be redone whole.
-        ok(&args.each_ref().map(String::as_str));
+        ok_stderr(&args.each_ref().map(String::as_str));
         assert!(contents(&store) == states[1].1, "reloading after a crash");
     }
 }
@@ -283,7 +263,7 @@ fn an_ingest_killed_midway_leaves_each_sheet_all_or_nothing_and_the_store_opens(
     // crash may leave are: nothing, the entities sheet, both sheets.
     let entities_only = seeded(dir.path(), "entities.db");
     let wal_before = wal_bytes(&entities_only);
-    ok(&strs(&ingest(&entities_only, &[&entities])));
+    ok_stderr(&strs(&ingest(&entities_only, &[&entities])));
     let entities_wal = wal_bytes(&entities_only) - wal_before;
     let complete = seeded(dir.path(), "complete.db");
     let full_run = timed(&strs(&ingest(&complete, &[&entities, &batch])));
@@ -307,7 +287,7 @@ fn an_ingest_killed_midway_leaves_each_sheet_all_or_nothing_and_the_store_opens(
         let ran = kill_at(&strs(&args), &store, point, full_run);
         let state = which_state(&store, &states);
         eprintln!("ingest killed at {point:?} after {ran:?} (full run {full_run:?}): {state}");
-        ok(&strs(&args));
+        ok_stderr(&strs(&args));
         assert!(
             contents(&store) == states[2].1,
             "re-ingesting after a crash"
@@ -331,7 +311,7 @@ fn a_backup_opens_as_an_identical_store_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let store = seeded(dir.path(), "store.db");
     let copy = dir.path().join("backups/first");
-    let said = ok(&["backup", "--store", s(&store), s(&copy)]);
+    let said = ok_stderr(&["backup", "--store", s(&store), s(&copy)]);
     assert!(said.contains("quads") && said.contains(s(&copy)), "{said}");
     let original = canonical(&store);
     assert!(original.lines().count() > 800);

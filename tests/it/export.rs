@@ -3,7 +3,7 @@
 //! the CLI giving the same bytes' meaning as the server, and a client that goes away stopping
 //! its export.
 
-use crate::common::{repo, Options, TestServer};
+use crate::common::{claimgraph, repo, Options, ServeProcess, TestServer};
 use claimgraph::canonical::canonical_nquads;
 use claimgraph::ClaimStore;
 use oxigraph::io::{
@@ -11,9 +11,8 @@ use oxigraph::io::{
 };
 use oxigraph::model::{GraphName, NamedNode, Quad, Term};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SCHEMA: &str = "http://schema.org/";
@@ -68,7 +67,7 @@ async fn get_ok(server: &TestServer, path: &str, headers: &[(&str, &str)]) -> (S
 /// A `claimgraph serve` process on the seed data: the tests that must open its store afterwards
 /// (RocksDB admits one process) stop it first.
 struct Served {
-    child: Child,
+    process: ServeProcess,
     /// `http://127.0.0.1:PORT/`; the base IRI is the default one.
     url: String,
     store: PathBuf,
@@ -79,38 +78,19 @@ impl Served {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("store");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_claimgraph"))
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--reload-interval",
-                "0",
-                "--store",
-            ])
+        let mut command = claimgraph();
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--reload-interval", "0"])
+            .arg("--store")
             .arg(&store)
             .arg("--data")
             .arg(repo().join("data"))
             .arg("--ontology")
-            .arg(repo().join("ontology"))
-            .env("CLAIMGRAPH_LOG", "warn")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("serve exited before listening")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("claimgraph listening on ") {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        // Keep draining stderr so that the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+            .arg(repo().join("ontology"));
+        let process = ServeProcess::spawn(command);
+        let url = process.url.clone();
         Self {
-            child,
+            process,
             url,
             store,
             _dir: dir,
@@ -131,13 +111,8 @@ impl Served {
 
     /// Stops the server (SIGTERM: a graceful shutdown that closes the store).
     fn stop(mut self) -> (PathBuf, tempfile::TempDir) {
-        let status = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        self.child.wait().unwrap();
-        (self.store.clone(), self._dir)
+        self.process.terminate();
+        (self.store, self._dir)
     }
 }
 
@@ -735,12 +710,11 @@ async fn void_counts_are_the_stores_counts() {
 }
 
 fn claimgraph_export(store: &Path, base: &str, args: &[&str]) -> Vec<u8> {
-    let output = Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+    let output = claimgraph()
         .args(["export", "--store"])
         .arg(store)
         .args(["--base", base])
         .args(args)
-        .env("CLAIMGRAPH_LOG", "warn")
         .output()
         .unwrap();
     assert!(

@@ -3,19 +3,12 @@
 //! server cannot or must not make, a disk that fills up during a write. Each ends in an error
 //! that names the problem, never in a signal; the server stays up and loses no committed write.
 
-use crate::common::repo;
-use std::io::{BufRead, BufReader};
+use crate::common::{claimgraph, repo, ServeProcess};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 const WRITER: &str = "faults-writer-token";
 const ADMIN: &str = "faults-admin-token";
-
-fn claimgraph() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_claimgraph"));
-    command.env("CLAIMGRAPH_LOG", "warn");
-    command
-}
 
 /// The exit code, failing the test if the process was ended by a signal.
 fn exit_code(output: &Output, what: &str) -> i32 {
@@ -31,7 +24,7 @@ fn exit_code(output: &Output, what: &str) -> i32 {
 
 /// A `claimgraph serve` process on `store`, with empty data directories.
 struct Server {
-    child: Child,
+    process: ServeProcess,
     url: String,
     client: reqwest::Client,
     _empty: tempfile::TempDir,
@@ -45,7 +38,7 @@ impl Server {
     /// Starts `command` (the binary, or a shell that runs it) with `serve` and its flags.
     fn start_command(mut command: Command, store: &Path, flags: &[&str]) -> Self {
         let empty = tempfile::tempdir().unwrap();
-        let mut child = command
+        command
             .args(["serve", "--bind", "127.0.0.1:0", "--reload-interval", "0"])
             .arg("--store")
             .arg(store)
@@ -54,27 +47,11 @@ impl Server {
             .arg("--ontology")
             .arg(empty.path())
             .args(["--write-token", WRITER, "--admin-token", ADMIN])
-            .args(flags)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("serve exited before listening")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("claimgraph listening on ") {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        std::thread::spawn(move || {
-            lines
-                .map_while(Result::ok)
-                .for_each(|line| eprintln!("{line}"))
-        });
+            .args(flags);
+        let process = ServeProcess::spawn(command);
+        let url = process.url.clone();
         Self {
-            child,
+            process,
             url,
             client: reqwest::Client::new(),
             _empty: empty,
@@ -84,7 +61,7 @@ impl Server {
     /// `/healthz` answers and the process is still running.
     async fn assert_up(&mut self) {
         assert!(
-            self.child.try_wait().unwrap().is_none(),
+            self.process.child.try_wait().unwrap().is_none(),
             "the server process ended"
         );
         let health = self
@@ -141,20 +118,7 @@ impl Server {
 
     /// Stops the server with SIGTERM; it must exit cleanly.
     fn stop(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "serve exited with {status:?}");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.terminate();
     }
 }
 

@@ -2,33 +2,14 @@
 //! forms (claim sheets for `ingest`, N-Quads for `load`) give the same store; its shape follows
 //! the seed (status mix, chains of 1–4 hops to a primary source, skewed entity popularity).
 
-use crate::common::repo;
+use crate::common::{ok_stderr, repo, run};
 use claimgraph::ClaimStore;
 use oxigraph::model::Term;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn claimgraph(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_claimgraph"))
-        .args(args)
-        .env("CLAIMGRAPH_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let output = claimgraph(args);
-    assert!(
-        output.status.success(),
-        "claimgraph {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn generate(out: &Path, claims: usize, seed: u64) -> String {
-    ok(&[
+    ok_stderr(&[
         "gen",
         "--claims",
         &claims.to_string(),
@@ -98,7 +79,7 @@ fn bad_arguments_are_refused_with_a_reason() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("old.nq"), "").unwrap();
-    let refused = claimgraph(&["gen", "--claims", "10", "--out", out.to_str().unwrap()]);
+    let refused = run(&["gen", "--claims", "10", "--out", out.to_str().unwrap()]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("is not empty"));
 
@@ -114,12 +95,12 @@ fn bad_arguments_are_refused_with_a_reason() {
     ] {
         let mut all = vec!["gen", "--out", fresh];
         all.extend(args);
-        let output = claimgraph(&all);
+        let output = run(&all);
         assert!(!output.status.success(), "{all:?} was accepted");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(says), "{all:?}: {stderr}");
     }
-    let help = String::from_utf8(claimgraph(&["gen", "--help"]).stdout).unwrap();
+    let help = String::from_utf8(run(&["gen", "--help"]).stdout).unwrap();
     for flag in ["--claims", "--seed", "--out", "--format", "--batch"] {
         assert!(help.contains(flag), "gen --help does not explain {flag}");
     }
@@ -164,7 +145,7 @@ fn five_hundred_claims_check_ingest_load_and_verify_alike_and_look_like_the_seed
 
     let mut check = vec!["check", "--data", data];
     check.extend(sheets.iter().map(String::as_str));
-    assert!(ok(&check).contains("500 claims"));
+    assert!(ok_stderr(&check).contains("500 claims"));
 
     let (ingested, loaded) = (dir.path().join("ingested"), dir.path().join("loaded"));
     let mut ingest = vec![
@@ -175,16 +156,16 @@ fn five_hundred_claims_check_ingest_load_and_verify_alike_and_look_like_the_seed
         data,
     ];
     ingest.extend(sheets.iter().map(String::as_str));
-    ok(&ingest);
+    ok_stderr(&ingest);
     let nq = out.join("corpus.nq");
-    ok(&[
+    ok_stderr(&[
         "load",
         "--store",
         loaded.to_str().unwrap(),
         nq.to_str().unwrap(),
     ]);
     for store in [&ingested, &loaded] {
-        let report = ok(&["verify", "--store", store.to_str().unwrap(), "--data", data]);
+        let report = ok_stderr(&["verify", "--store", store.to_str().unwrap(), "--data", data]);
         assert!(report.contains("500 claims"), "{report}");
         assert!(report.contains(": 0 problem(s)"), "{report}");
     }
