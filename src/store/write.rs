@@ -1,0 +1,336 @@
+//! Writing the store: SPARQL updates, transactions, the bulk loader and the Graph Store
+//! operations, each recorded in the audit trail under the writer lock.
+//!
+//! Invariant: writers are serialised (Oxigraph's RocksDB transactions do not detect write-write
+//! conflicts); every write's `started` record commits before it, its outcome after.
+
+use super::*;
+
+/// The graphs a write touches, as far as it is known before it runs: what its audit record names,
+/// and what is counted before and after it to give the quads added and removed.
+#[derive(Debug, Clone, Default)]
+pub struct Touched {
+    /// Graphs read from or replaced (`prov:used`).
+    pub used: Vec<GraphName>,
+    /// Graphs added to (`prov:generated`).
+    pub generated: Vec<GraphName>,
+    /// The write may touch graphs not listed (a `GRAPH ?g` template, `DROP ALL`, a bulk load):
+    /// the whole store is counted.
+    pub anywhere: bool,
+    /// The write replaces what the graphs held (Graph Store PUT, DELETE): all of it counts as
+    /// removed and all it holds afterwards as added. Otherwise the counts are the net change.
+    pub replaces: bool,
+}
+
+impl Touched {
+    fn everything() -> Self {
+        Self {
+            anywhere: true,
+            ..Self::default()
+        }
+    }
+
+    /// Graphs replaced: those in `old` are emptied, those in `new` filled (a re-ingested claim
+    /// sheet). Everything the graphs held before counts as removed, everything after as added.
+    pub fn replacing(old: &[NamedNode], new: &[NamedNode]) -> Self {
+        let graphs = |list: &[NamedNode]| -> Vec<GraphName> {
+            list.iter().cloned().map(GraphName::NamedNode).collect()
+        };
+        Self {
+            used: graphs(old),
+            generated: graphs(new),
+            anywhere: false,
+            replaces: true,
+        }
+    }
+
+    /// One graph, replaced (`used`) and written (`generated`).
+    pub fn graph(graph: GraphNameRef<'_>, replaced: bool, written: bool) -> Self {
+        let graph = graph.into_owned();
+        Self {
+            used: if replaced {
+                vec![graph.clone()]
+            } else {
+                Vec::new()
+            },
+            generated: if written { vec![graph] } else { Vec::new() },
+            anywhere: false,
+            replaces: replaced,
+        }
+    }
+
+    /// The graphs an update names; `anywhere` if one is only known when it runs.
+    pub fn of_update(update: &Update) -> Self {
+        use spargebra::algebra::GraphTarget;
+        use spargebra::term::GraphNamePattern;
+        use spargebra::GraphUpdateOperation as Op;
+        let mut touched = Self::default();
+        let name = |graph: &spargebra::term::GraphName| match graph {
+            spargebra::term::GraphName::NamedNode(node) => GraphName::NamedNode(node.clone()),
+            spargebra::term::GraphName::DefaultGraph => GraphName::DefaultGraph,
+        };
+        let pattern = |graph: &GraphNamePattern, anywhere: &mut bool| match graph {
+            GraphNamePattern::NamedNode(node) => Some(GraphName::NamedNode(node.clone())),
+            GraphNamePattern::DefaultGraph => Some(GraphName::DefaultGraph),
+            GraphNamePattern::Variable(_) => {
+                *anywhere = true;
+                None
+            }
+        };
+        for operation in &update.operations {
+            match operation {
+                Op::InsertData { data } => touched
+                    .generated
+                    .extend(data.iter().map(|q| name(&q.graph_name))),
+                Op::DeleteData { data } => touched
+                    .used
+                    .extend(data.iter().map(|q| name(&q.graph_name))),
+                Op::DeleteInsert { delete, insert, .. } => {
+                    for quad in delete {
+                        if let Some(g) = pattern(&quad.graph_name, &mut touched.anywhere) {
+                            touched.used.push(g);
+                        }
+                    }
+                    for quad in insert {
+                        if let Some(g) = pattern(&quad.graph_name, &mut touched.anywhere) {
+                            touched.generated.push(g);
+                        }
+                    }
+                }
+                Op::Load { destination, .. } => touched.generated.push(name(destination)),
+                Op::Create { graph, .. } => touched.generated.push(graph.clone().into()),
+                Op::Clear { graph, .. } | Op::Drop { graph, .. } => match graph {
+                    GraphTarget::NamedNode(node) => touched.used.push(node.clone().into()),
+                    GraphTarget::DefaultGraph => touched.used.push(GraphName::DefaultGraph),
+                    GraphTarget::NamedGraphs | GraphTarget::AllGraphs => touched.anywhere = true,
+                },
+            }
+        }
+        for list in [&mut touched.used, &mut touched.generated] {
+            let mut seen = std::collections::HashSet::new();
+            list.retain(|g| seen.insert(g.clone()));
+        }
+        touched
+    }
+
+    fn iris(graphs: &[GraphName]) -> Vec<NamedNode> {
+        graphs
+            .iter()
+            .filter_map(|g| match g {
+                GraphName::NamedNode(node) => Some(node.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl ClaimStore {
+    /// Executes an update in one transaction; the store is unchanged if it fails.
+    ///
+    /// A dataset named in the request (`using-graph-uri`…) may not be combined with `USING` or
+    /// `WITH` in the update itself (SPARQL 1.1 Protocol §2.2.3).
+    pub fn update(&self, update: Update, dataset: &DatasetParams) -> Result<()> {
+        let touched = Touched::of_update(&update);
+        let mut prepared = SparqlEvaluator::new().for_update(update);
+        for spec in prepared.using_datasets_mut() {
+            if !dataset.is_empty() && !spec.is_default_dataset() {
+                return Err(Error::Invalid(
+                    "the request names a dataset (using-graph-uri or using-named-graph-uri) \
+                     and the update has USING or WITH: use one or the other"
+                        .into(),
+                ));
+            }
+            dataset.apply_to(spec);
+        }
+        let _guard = self.lock_writer();
+        self.recorded(touched, || Ok(prepared.on_store(&self.store).execute()?))
+    }
+
+    /// Runs `f` in one transaction, serialised with every other writer; commits only if `f`
+    /// succeeds. Recorded in the audit trail as touching any graph.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.write_touching(Touched::everything(), f)
+    }
+
+    /// [`ClaimStore::write`] for a write whose graphs are known: the audit trail names them, and
+    /// counts the quads of those graphs only, not of the whole store (which a write of one claim
+    /// sheet into a large store must not scan twice).
+    pub fn write_touching<T>(
+        &self,
+        touched: Touched,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let _guard = self.lock_writer();
+        self.recorded(touched, || {
+            let mut transaction = self.store.start_transaction()?;
+            let value = f(&mut transaction)?;
+            transaction.commit()?;
+            Ok(value)
+        })
+    }
+
+    /// Loads with Oxigraph's bulk loader (fast, all-or-nothing), serialised with other writers.
+    /// `f` feeds the loader; nothing is committed unless it succeeds.
+    pub fn bulk_load(&self, f: impl FnOnce(&mut BulkLoader<'_>) -> Result<()>) -> Result<()> {
+        let _guard = self.lock_writer();
+        self.recorded(Touched::everything(), || {
+            let mut loader = self.store.bulk_loader();
+            f(&mut loader)?;
+            loader.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Runs one write (the writer lock held) between its two audit records: `started`,
+    /// committed before the write can commit (if it cannot be, nothing is written), then the
+    /// outcome with the quads added and removed, counted in the touched graphs before and after.
+    pub(super) fn recorded<T>(
+        &self,
+        touched: Touched,
+        write: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let actor = crate::audit::current_actor();
+        let activity = self.audit.start(
+            &actor,
+            &Touched::iris(&touched.used),
+            &Touched::iris(&touched.generated),
+        )?;
+        let outcome = self
+            .count_touched(&touched)
+            .and_then(|before| write().map(|value| (before, value)));
+        let (record, outcome) = match outcome {
+            Ok((before, value)) => match self.count_touched(&touched) {
+                Ok(after) => (
+                    if touched.replaces {
+                        Outcome::Committed {
+                            added: after,
+                            removed: before,
+                        }
+                    } else {
+                        Outcome::Committed {
+                            added: after.saturating_sub(before),
+                            removed: before.saturating_sub(after),
+                        }
+                    },
+                    Ok(value),
+                ),
+                Err(error) => (
+                    Outcome::Failed(format!("committed, but not counted: {error}")),
+                    Ok(value),
+                ),
+            },
+            Err(error) => (Outcome::Failed(error.to_string()), Err(error)),
+        };
+        if let Err(error) = self.audit.finish(&activity, &record) {
+            // The change stands (or failed) either way; the record stays `started`, and the next
+            // open marks it unknown.
+            tracing::error!(%error, activity = %activity, "cannot record a write's outcome");
+        }
+        outcome
+    }
+
+    /// Quads in the touched graphs (the whole store when they are not all known).
+    pub(super) fn count_touched(&self, touched: &Touched) -> Result<u64> {
+        if touched.anywhere {
+            return Ok(self.store.len()? as u64);
+        }
+        let mut graphs: Vec<&GraphName> = touched.used.iter().chain(&touched.generated).collect();
+        graphs.sort_by_key(|g| g.to_string());
+        graphs.dedup();
+        let mut count = 0;
+        for graph in graphs {
+            for quad in self
+                .store
+                .quads_for_pattern(None, None, None, Some(graph.as_ref()))
+            {
+                quad?;
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    pub(super) fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A writer that panicked left no transaction behind (dropping one rolls it back).
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A parser set up the way every RDF input to this store is parsed: relative IRIs against the
+    /// base, blank nodes renamed apart.
+    pub fn rdf_parser(&self, format: RdfFormat) -> Result<RdfParser> {
+        RdfParser::from_format(format)
+            .with_base_iri(self.base.as_str())
+            .map_err(|e| Error::Invalid(format!("invalid base IRI {}: {e}", self.base)))
+    }
+
+    /// Adds `triples` to `graph` in one transaction, after removing what it held if `replace`.
+    /// The graph exists afterwards even if `triples` is empty. Returns whether it was created.
+    pub fn put_triples(
+        &self,
+        graph: GraphNameRef<'_>,
+        triples: &[Triple],
+        replace: bool,
+    ) -> Result<bool> {
+        self.write_touching(Touched::graph(graph, replace, true), |transaction| {
+            let created = !graph_exists(transaction, graph)?;
+            if replace {
+                transaction.clear_graph(graph)?;
+            }
+            insert_graph(transaction, graph, triples);
+            Ok(created)
+        })
+    }
+
+    /// Creates the named graph `graph` holding `triples`, in one transaction; fails if it exists.
+    pub fn create_graph(&self, graph: &NamedNode, triples: &[Triple]) -> Result<()> {
+        self.write_touching(Touched::graph(graph.into(), false, true), |transaction| {
+            if transaction.contains_named_graph(graph)? {
+                return Err(Error::Invalid(format!(
+                    "the graph {graph} exists already; try again"
+                )));
+            }
+            insert_graph(transaction, graph.into(), triples);
+            Ok(())
+        })
+    }
+
+    /// Removes a named graph with its triples (the default graph, which always exists, is
+    /// emptied), in one transaction. Returns whether the graph existed.
+    pub fn remove_graph(&self, graph: GraphNameRef<'_>) -> Result<bool> {
+        self.write_touching(Touched::graph(graph, true, false), |transaction| {
+            if !graph_exists(transaction, graph)? {
+                return Ok(false);
+            }
+            match graph {
+                GraphNameRef::DefaultGraph => transaction.clear_graph(graph)?,
+                GraphNameRef::NamedNode(node) => transaction.remove_named_graph(node)?,
+                GraphNameRef::BlankNode(node) => transaction.remove_named_graph(node)?,
+            }
+            Ok(true)
+        })
+    }
+}
+
+pub(super) fn graph_exists(transaction: &Transaction<'_>, graph: GraphNameRef<'_>) -> Result<bool> {
+    Ok(match graph {
+        GraphNameRef::DefaultGraph => true,
+        GraphNameRef::NamedNode(node) => transaction.contains_named_graph(node)?,
+        GraphNameRef::BlankNode(node) => transaction.contains_named_graph(node)?,
+    })
+}
+
+/// Inserts `triples` into `graph`, recording the graph even when there are none.
+pub(super) fn insert_graph(
+    transaction: &mut Transaction<'_>,
+    graph: GraphNameRef<'_>,
+    triples: &[Triple],
+) {
+    match graph {
+        GraphNameRef::NamedNode(node) => transaction.insert_named_graph(node),
+        GraphNameRef::BlankNode(node) => transaction.insert_named_graph(node),
+        GraphNameRef::DefaultGraph => {}
+    }
+    for triple in triples {
+        transaction.insert(triple.as_ref().in_graph(graph));
+    }
+}
