@@ -53,7 +53,9 @@ pub fn read_record(
     key: &str,
 ) -> Result<Option<Recorded>> {
     let subject = record_iri(store, key)?;
-    Ok(records(store.quads_of(&subject, meta_graph))?.remove(key))
+    let graph = NamedOrBlankNode::from(meta_graph.clone());
+    let quads = store.quads_matching(Some(&subject.into()), None, None, Some(&graph));
+    Ok(records(quads)?.remove(key))
 }
 
 /// Records from the quads of a bookkeeping graph.

@@ -84,16 +84,17 @@ impl ClaimStore {
         }
     }
 
-    /// Every quad whose subject is `subject`, in any graph.
+    /// Every quad whose subject is `subject`, in any graph, through [`Self::quads_matching`].
     pub fn quads_about(&self, subject: &NamedOrBlankNode) -> Result<Vec<Quad>> {
         self.quads_matching(Some(subject), None, None, None)
             .collect()
     }
 
-    /// The quads matching a pattern (`None`: any term; a `graph` of `None`: every graph, the
-    /// default graph included), read from the store's indexes as they are needed: no query to
-    /// plan, and nothing decoded beyond the quads that match. Like the product's queries, the
-    /// reads stop (with a `Cancelled` error) once the request they work for is cancelled.
+    /// The one pattern reader: the quads matching a pattern (`None`: any term; a `graph` of
+    /// `None`: every graph, the default graph included), read from the store's indexes as they
+    /// are needed: no query to plan, and nothing decoded beyond the quads that match. Like the
+    /// product's queries, the reads stop (with a `Cancelled` error) once the request they work
+    /// for is cancelled, and a failed read is an `Err` item, never skipped.
     pub fn quads_matching(
         &self,
         subject: Option<&NamedOrBlankNode>,
@@ -157,22 +158,10 @@ impl ClaimStore {
         })
     }
 
-    /// All quads matching a pattern (`None` = any), for tools that read the store directly.
+    /// The quads of one named graph (`None`: of every graph), through [`Self::quads_matching`].
     pub fn quads(&self, graph: Option<&NamedNode>) -> impl Iterator<Item = Result<Quad>> + use<> {
-        self.store
-            .quads_for_pattern(None, None, None, graph.map(|g| g.as_ref().into()))
-            .map(|q| q.map_err(Error::from))
-    }
-
-    /// The quads of `subject` in `graph` (an index lookup).
-    pub fn quads_of(
-        &self,
-        subject: &NamedNode,
-        graph: &NamedNode,
-    ) -> impl Iterator<Item = Result<Quad>> + use<> {
-        self.store
-            .quads_for_pattern(Some(subject.into()), None, None, Some(graph.into()))
-            .map(|q| q.map_err(Error::from))
+        let graph = graph.map(|g| NamedOrBlankNode::from(g.clone()));
+        self.quads_matching(None, None, None, graph.as_ref())
     }
 
     /// Whether a graph exists: the default graph always does; a named graph from its creation
