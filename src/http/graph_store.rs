@@ -24,6 +24,7 @@ use super::sparql::{negotiate_rdf, with_charset, Params};
 use super::AppState;
 use crate::error::Error;
 use crate::formats::{essence, RdfSyntax, RDF_SYNTAXES};
+use crate::store::GraphWrite;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, OriginalUri, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -400,8 +401,10 @@ async fn write(
             parse_part(part, &base_iri, &mut triples)?;
         }
         crate::audit::as_actor(actor, || match mode {
-            Mode::Replace(graph) => store.put_triples(graph.as_ref(), &triples, true),
-            Mode::Merge(graph) => store.put_triples(graph.as_ref(), &triples, false),
+            Mode::Replace(graph) => {
+                store.put_triples(graph.as_ref(), &triples, GraphWrite::Replace)
+            }
+            Mode::Merge(graph) => store.put_triples(graph.as_ref(), &triples, GraphWrite::Add),
             Mode::Create(graph) => store.create_graph(&graph, &triples).map(|()| true),
         })
     })

@@ -51,7 +51,7 @@ pub use backend::BackupSummary;
 pub use read::with_cancellation;
 pub(crate) use stream::{CancelOnDrop, WriteBuffer};
 pub use stream::{PendingResults, QueryBounds, ResultCap, ResultStream};
-pub use write::Touched;
+pub use write::{GraphWrite, Touched};
 // What the submodules share, through their `use super::*`.
 use {backend::*, bind::*};
 

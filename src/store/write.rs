@@ -6,6 +6,17 @@
 
 use super::*;
 
+/// What a Graph Store write does to its graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphWrite {
+    /// Adds triples to what it holds (POST).
+    Add,
+    /// Puts triples in place of what it held (PUT).
+    Replace,
+    /// Removes it with its triples (DELETE).
+    Remove,
+}
+
 /// The graphs a write touches, as far as it is known before it runs: what its audit record names,
 /// and what is counted before and after it to give the quads added and removed.
 #[derive(Debug, Clone, Default)]
@@ -44,8 +55,11 @@ impl Touched {
         }
     }
 
-    /// One graph, replaced (`used`) and written (`generated`).
-    pub fn graph(graph: GraphNameRef<'_>, replaced: bool, written: bool) -> Self {
+    /// One graph, as a Graph Store write changes it: replaced or removed (`used`), added to or
+    /// replaced (`generated`).
+    pub fn graph(graph: GraphNameRef<'_>, write: GraphWrite) -> Self {
+        let replaced = matches!(write, GraphWrite::Replace | GraphWrite::Remove);
+        let written = matches!(write, GraphWrite::Add | GraphWrite::Replace);
         let graph = graph.into_owned();
         Self {
             used: if replaced {
@@ -263,15 +277,20 @@ impl ClaimStore {
             .map_err(|e| Error::Invalid(format!("invalid base IRI {}: {e}", self.base)))
     }
 
-    /// Adds `triples` to `graph` in one transaction, after removing what it held if `replace`.
-    /// The graph exists afterwards even if `triples` is empty. Returns whether it was created.
+    /// Adds `triples` to `graph` in one transaction (`GraphWrite::Add`), or puts them in place
+    /// of what it held (`GraphWrite::Replace`; `Remove` is [`Self::remove_graph`]). The graph
+    /// exists afterwards even if `triples` is empty. Returns whether it was created.
     pub fn put_triples(
         &self,
         graph: GraphNameRef<'_>,
         triples: &[Triple],
-        replace: bool,
+        write: GraphWrite,
     ) -> Result<bool> {
-        self.write_touching(Touched::graph(graph, replace, true), |transaction| {
+        if write == GraphWrite::Remove {
+            return Err(Error::Internal("put_triples cannot remove a graph".into()));
+        }
+        let replace = write == GraphWrite::Replace;
+        self.write_touching(Touched::graph(graph, write), |transaction| {
             let created = !graph_exists(transaction, graph)?;
             if replace {
                 transaction.clear_graph(graph)?;
@@ -283,21 +302,24 @@ impl ClaimStore {
 
     /// Creates the named graph `graph` holding `triples`, in one transaction; fails if it exists.
     pub fn create_graph(&self, graph: &NamedNode, triples: &[Triple]) -> Result<()> {
-        self.write_touching(Touched::graph(graph.into(), false, true), |transaction| {
-            if transaction.contains_named_graph(graph)? {
-                return Err(Error::Invalid(format!(
-                    "the graph {graph} exists already; try again"
-                )));
-            }
-            insert_graph(transaction, graph.into(), triples);
-            Ok(())
-        })
+        self.write_touching(
+            Touched::graph(graph.into(), GraphWrite::Add),
+            |transaction| {
+                if transaction.contains_named_graph(graph)? {
+                    return Err(Error::Invalid(format!(
+                        "the graph {graph} exists already; try again"
+                    )));
+                }
+                insert_graph(transaction, graph.into(), triples);
+                Ok(())
+            },
+        )
     }
 
     /// Removes a named graph with its triples (the default graph, which always exists, is
     /// emptied), in one transaction. Returns whether the graph existed.
     pub fn remove_graph(&self, graph: GraphNameRef<'_>) -> Result<bool> {
-        self.write_touching(Touched::graph(graph, true, false), |transaction| {
+        self.write_touching(Touched::graph(graph, GraphWrite::Remove), |transaction| {
             if !graph_exists(transaction, graph)? {
                 return Ok(false);
             }
