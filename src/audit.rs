@@ -114,7 +114,7 @@ impl AuditLog {
         std::fs::create_dir_all(path)
             .map_err(|e| Error::io(format!("cannot create audit store {}", path.display()), e))?;
         let log = Self {
-            store: crate::store::open_on_disk(path)?,
+            store: crate::store::backend::open_on_disk(path)?,
             base: base.to_owned(),
             next: AtomicU64::new(0),
         };

@@ -1,5 +1,5 @@
 //! The embedded Oxigraph store: opening it, evaluating SPARQL on it, writing to it. Its parts:
-//! `backend` (opening on disk, backups), `read` (the product's SELECTs, pattern reads, dumps,
+//! `backend` (opening a store on disk, checkpoints), `backup`, `read` (the product's SELECTs, pattern reads, dumps,
 //! the request's cancellation), `write` (updates, transactions, bulk loads, the Graph Store
 //! operations, the audit record of each), `stream` (query results and exports as a bounded
 //! stream of chunks), `bind` (values bound into parsed queries, pure algebra).
@@ -40,20 +40,21 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::sync::{mpsc, oneshot};
 
-mod backend;
+pub(crate) mod backend;
+mod backup;
 mod bind;
 mod read;
 mod stream;
 mod write;
 
-pub(crate) use backend::open_on_disk;
-pub use backend::BackupSummary;
+pub use backup::BackupSummary;
 pub use read::with_cancellation;
 pub(crate) use stream::{CancelOnDrop, WriteBuffer};
 pub use stream::{PendingResults, QueryBounds, ResultCap, ResultStream};
 pub use write::{GraphWrite, Touched};
 // What the submodules share, through their `use super::*`.
-use {backend::*, bind::*};
+use backend::{open_on_disk, remove_abandoned_bulk_files};
+use bind::*;
 
 /// The dataset a request names through the SPARQL protocol (`default-graph-uri`,
 /// `named-graph-uri`, or for updates `using-graph-uri`, `using-named-graph-uri`).
