@@ -1,8 +1,10 @@
 //! HTML pages for people: the claim list, a claim, any other resource, the home page.
 //!
-//! Invariant: every page is built with maud, which escapes every interpolated string, so no text
-//! from the store (a claim saying `<script>`) can become markup. Pages are plain HTML5 with inline
-//! CSS and no script; each links to its machine-readable representations.
+//! Invariants: every page is built with maud, which escapes every interpolated string, so no
+//! text from the store (a claim saying `<script>`) can become markup; an IRI from the store
+//! becomes a link only through [`href`] (under the base, or `http`/`https`); pages are plain
+//! HTML5 with one stylesheet and no script, sent with a Content-Security-Policy that allows
+//! nothing else ([`security_headers`]); each links to its machine-readable representations.
 
 use crate::catalog::{self, ClaimDetail, ClaimPage, Link, Mention, QuoteContext};
 use crate::provenance::ClaimProvenance;
