@@ -82,3 +82,109 @@ impl<L: StrLookup> StrLookup for RecentStrings<L> {
         Ok(value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// A lookup that counts the reads that reach it.
+    #[derive(Default)]
+    struct Counting {
+        strings: HashMap<StrHash, String>,
+        reads: Cell<usize>,
+    }
+
+    impl StrLookup for Counting {
+        fn get_str(&self, key: &StrHash) -> Result<Option<String>, StorageError> {
+            self.reads.set(self.reads.get() + 1);
+            Ok(self.strings.get(key).cloned())
+        }
+    }
+
+    /// A hash whose last two bytes (the slot) are `slot`, the rest `rest`.
+    fn hash(rest: u8, slot: u16) -> StrHash {
+        let mut bytes = [rest; 16];
+        bytes[14..].copy_from_slice(&slot.to_be_bytes());
+        StrHash::from_be_bytes(bytes)
+    }
+
+    fn table(entries: &[(StrHash, String)]) -> RecentStrings<Counting> {
+        RecentStrings::new(Counting {
+            strings: entries.iter().cloned().collect(),
+            reads: Cell::new(0),
+        })
+    }
+
+    fn get(strings: &RecentStrings<Counting>, key: StrHash) -> Option<String> {
+        strings.get_str(&key).unwrap()
+    }
+
+    #[test]
+    fn a_string_read_again_is_answered_from_the_table() {
+        let a = hash(1, 7);
+        let strings = table(&[(a, "a".into())]);
+        assert_eq!(get(&strings, a).as_deref(), Some("a"));
+        assert_eq!(get(&strings, a).as_deref(), Some("a"));
+        assert_eq!(strings.reads.get(), 1);
+    }
+
+    #[test]
+    fn strings_of_one_slot_replace_each_other_and_each_answer_stays_right() {
+        let (a, b) = (hash(1, 7), hash(2, 7));
+        let strings = table(&[(a, "a".into()), (b, "b".into())]);
+        for _ in 0..3 {
+            assert_eq!(get(&strings, a).as_deref(), Some("a"));
+            assert_eq!(get(&strings, b).as_deref(), Some("b"));
+        }
+        assert_eq!(strings.reads.get(), 6);
+    }
+
+    #[test]
+    fn long_strings_and_absent_ones_are_not_kept() {
+        let (longest, too_long, absent) = (hash(1, 1), hash(2, 2), hash(3, 3));
+        let strings = table(&[
+            (longest, "x".repeat(KEPT_STRING_MAX_LEN)),
+            (too_long, "y".repeat(KEPT_STRING_MAX_LEN + 1)),
+        ]);
+        for _ in 0..2 {
+            assert_eq!(get(&strings, longest).map(|s| s.len()), Some(KEPT_STRING_MAX_LEN));
+            assert_eq!(
+                get(&strings, too_long).map(|s| s.len()),
+                Some(KEPT_STRING_MAX_LEN + 1)
+            );
+            assert_eq!(get(&strings, absent), None);
+        }
+        // The longest string kept was read once; the others each time.
+        assert_eq!(strings.reads.get(), 1 + 2 + 2);
+    }
+
+    #[test]
+    fn the_table_grows_once_it_has_missed_often() {
+        // One slot of the small table, two of the large one.
+        let (a, b) = (hash(1, 0x005), hash(2, 0x105));
+        let mut entries = vec![(a, "a".to_owned()), (b, "b".to_owned())];
+        let fillers: Vec<StrHash> = (0..MISSES_BEFORE_LARGE_TABLE as u16)
+            .map(|i| hash(3 + (i % 200) as u8, i))
+            .collect();
+        entries.extend(fillers.iter().map(|h| (*h, "filler".to_owned())));
+        let strings = table(&entries);
+        // Small table: a and b keep pushing each other out.
+        for _ in 0..2 {
+            get(&strings, a);
+            get(&strings, b);
+        }
+        assert_eq!(strings.reads.get(), 4);
+        for filler in &fillers {
+            get(&strings, *filler);
+        }
+        assert_eq!(strings.slots.borrow().len(), LARGE_TABLE);
+        // Large table: each is read once, then kept.
+        let before = strings.reads.get();
+        for _ in 0..3 {
+            assert_eq!(get(&strings, a).as_deref(), Some("a"));
+            assert_eq!(get(&strings, b).as_deref(), Some("b"));
+        }
+        assert_eq!(strings.reads.get() - before, 2);
+    }
+}
