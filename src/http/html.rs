@@ -25,22 +25,23 @@ nav{font-size:.9rem;margin-bottom:1rem}code{font-size:.85rem;word-break:break-al
 /// images from this server, and forms that submit here; no other site may frame the page. A
 /// second line of defence behind escaping and [`href`]: if markup ever slipped through, the
 /// browser would still run none of it.
-fn content_security_policy() -> &'static str {
-    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+fn content_security_policy() -> &'static axum::http::HeaderValue {
+    static POLICY: std::sync::OnceLock<axum::http::HeaderValue> = std::sync::OnceLock::new();
     POLICY.get_or_init(|| {
         use base64::Engine;
         use sha2::Digest;
         let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE));
-        format!(
+        axum::http::HeaderValue::try_from(format!(
             "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self'; form-action 'self'; \
              base-uri 'none'; frame-ancestors 'none'"
-        )
+        ))
+        .expect("the policy is ASCII")
     })
 }
 
 /// Adds to every answer `X-Content-Type-Options: nosniff` (a browser takes the media type as
 /// sent, so an uploaded text is never run as a script or shown as a page), and to HTML and SVG
-/// answers the [`content_security_policy`].
+/// answers the [`content_security_policy`]. Runs on every response: no allocation.
 pub async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
     use axum::http::{header, HeaderValue};
     let headers = response.headers_mut();
@@ -51,19 +52,15 @@ pub async fn security_headers(mut response: axum::response::Response) -> axum::r
     let active = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .map(|value| {
-            value
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .is_some_and(|essence| essence == "text/html" || essence == "image/svg+xml");
+        .map(|value| value.split(';').next().unwrap_or("").trim())
+        .is_some_and(|essence| {
+            essence.eq_ignore_ascii_case("text/html")
+                || essence.eq_ignore_ascii_case("image/svg+xml")
+        });
     if active {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(content_security_policy()),
+            content_security_policy().clone(),
         );
     }
     response

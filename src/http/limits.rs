@@ -674,6 +674,56 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn queries_wait_in_a_bounded_queue_then_get_503() {
+        let slots = QuerySlots::new(1, 1);
+        let held = slots.acquire(None).await.unwrap();
+        // One waits its turn...
+        let waiting = tokio::spawn({
+            let slots = slots.clone();
+            async move { slots.acquire(None).await.map(drop) }
+        });
+        while slots.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // ...one more than the queue holds is refused at once, naming the queue's flag...
+        let start = std::time::Instant::now();
+        let refused = slots
+            .acquire(Some(Duration::from_secs(30)))
+            .await
+            .unwrap_err();
+        assert!(start.elapsed() < Duration::from_secs(1));
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            refused.message.contains("--max-queued-queries"),
+            "{}",
+            refused.message
+        );
+        // ...and the one waiting gets the slot when it is freed.
+        drop(held);
+        waiting.await.unwrap().unwrap();
+        // A query that waits as long as it may is told which slots were all taken.
+        let held = slots.acquire(None).await.unwrap();
+        let start = std::time::Instant::now();
+        let timed_out = slots
+            .acquire(Some(Duration::from_millis(50)))
+            .await
+            .unwrap_err();
+        assert!(start.elapsed() >= Duration::from_millis(50));
+        assert_eq!(timed_out.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            timed_out.message.contains("1 queries (--max-queries)"),
+            "{}",
+            timed_out.message
+        );
+        assert!(timed_out
+            .headers
+            .iter()
+            .any(|(name, _)| name == header::RETRY_AFTER));
+        drop(held);
+        assert_eq!(slots.waiting.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
     #[test]
     fn text_checks_name_the_limit() {
         let deep = format!("ASK {}{}", "{".repeat(300), "}".repeat(300));

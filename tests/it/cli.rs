@@ -1,7 +1,7 @@
 //! The `claimgraph` binary as users and scripts run it: serve (with the data sync), load, query,
 //! dump, help.
 
-use crate::common::{claimgraph, repo, run, ServeProcess};
+use crate::common::{claimgraph, copy_dir, count_at, repo, run, ServeProcess, COUNT_ALL};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,19 +41,7 @@ impl Served {
     }
 
     async fn count(&self) -> u64 {
-        let response = reqwest::Client::new()
-            .post(format!("{}sparql", self.url))
-            .form(&[("query", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")])
-            .header("Accept", "application/sparql-results+json")
-            .send()
-            .await
-            .unwrap();
-        let json: serde_json::Value = response.json().await.unwrap();
-        json["results"]["bindings"][0]["n"]["value"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap()
+        count_at(&reqwest::Client::new(), &self.url, COUNT_ALL).await
     }
 
     async fn ask(&self, query: &str) -> bool {
@@ -82,19 +70,6 @@ impl Served {
     /// Stops the server the way a service manager does (SIGTERM) and waits for it.
     fn stop(mut self) {
         self.process.terminate();
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

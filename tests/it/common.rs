@@ -129,26 +129,12 @@ impl TestServer {
 
     /// A SELECT query's JSON results.
     pub async fn select(&self, query: &str) -> serde_json::Value {
-        let response = self
-            .client
-            .post(self.url("sparql"))
-            .header("Accept", "application/sparql-results+json")
-            .form(&[("query", query)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{query}");
-        response.json().await.unwrap()
+        select_at(&self.client, &self.base, query).await
     }
 
     /// The value of `?n` in the first solution of a SELECT.
     pub async fn count(&self, query: &str) -> u64 {
-        let results = self.select(query).await;
-        results["results"]["bindings"][0]["n"]["value"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap()
+        count_at(&self.client, &self.base, query).await
     }
 
     /// The `claimgraph_queries_running` gauge of `/metrics`: queries (and streamed responses)
@@ -287,4 +273,43 @@ impl Drop for ServeProcess {
 /// `claimgraph ARGS`, which must succeed: what it printed on stderr (its report).
 pub fn ok_stderr(args: &[&str]) -> String {
     ok(args).1
+}
+
+/// The JSON results of a SELECT sent to the server at `base`, which must answer 200.
+pub async fn select_at(client: &reqwest::Client, base: &str, query: &str) -> serde_json::Value {
+    let response = client
+        .post(format!("{base}sparql"))
+        .header("Accept", "application/sparql-results+json")
+        .form(&[("query", query)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{query}");
+    response.json().await.unwrap()
+}
+
+/// The value of `?n` in the first solution of a SELECT sent to the server at `base`.
+pub async fn count_at(client: &reqwest::Client, base: &str, query: &str) -> u64 {
+    select_at(client, base, query).await["results"]["bindings"][0]["n"]["value"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The quads a server holds (in every graph).
+pub const COUNT_ALL: &str = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }";
+
+/// Copies the directory `from`, recursively, to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }

@@ -3,7 +3,9 @@
 //! cleanly and holds all or none of what the killed command was writing; `claimgraph backup`
 //! (and a running server's online backup) gives a store canonically identical to the original.
 
-use crate::common::{claimgraph, ok_stderr, repo, run, Options, TestServer, ADMIN_TOKEN, TOKEN};
+use crate::common::{
+    claimgraph, copy_dir, ok_stderr, repo, run, Options, TestServer, ADMIN_TOKEN, TOKEN,
+};
 use claimgraph::ClaimStore;
 use oxigraph::io::RdfFormat;
 use std::path::{Path, PathBuf};
@@ -66,18 +68,6 @@ fn fixture() -> &'static Fixture {
             seed_store,
         }
     })
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 /// A closed copy of the seed store, for one run.

@@ -3,7 +3,7 @@
 //! server cannot or must not make, a disk that fills up during a write. Each ends in an error
 //! that names the problem, never in a signal; the server stays up and loses no committed write.
 
-use crate::common::{claimgraph, repo, ServeProcess};
+use crate::common::{claimgraph, count_at, repo, ServeProcess, COUNT_ALL};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -99,21 +99,7 @@ impl Server {
     }
 
     async fn count(&self) -> u64 {
-        let response = self
-            .client
-            .post(format!("{}sparql", self.url))
-            .form(&[("query", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")])
-            .header("Accept", "application/sparql-results+json")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let json: serde_json::Value = response.json().await.unwrap();
-        json["results"]["bindings"][0]["n"]["value"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap()
+        count_at(&self.client, &self.url, COUNT_ALL).await
     }
 
     /// Stops the server with SIGTERM; it must exit cleanly.

@@ -159,68 +159,22 @@ async fn a_full_server_queues_queries_in_turn_refuses_past_the_queue_and_keeps_a
     assert_eq!(again.status(), 200);
 }
 
-/// A query that waited for a slot for the whole time limit is told so.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_query_that_waits_past_the_time_limit_gets_503_naming_the_slots() {
-    let server = seeded(Limits {
-        max_queries: 1,
-        ..with_timeout(2)
-    })
-    .await;
-    // Holds its slot until its own deadline, 2 s from now.
-    let slow = post_query(&server, ENDLESS).await;
-    assert_eq!(slow.status(), 200);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let start = Instant::now();
-    let answer = post_query(&server, "ASK {}").await;
-    let status = answer.status().as_u16();
-    if status == 503 {
-        let message = error_message(answer, 503).await;
-        assert!(message.contains("--max-queries"), "{message}");
-        assert!(start.elapsed() >= Duration::from_millis(1500));
-    } else {
-        // The slow query's deadline freed the slot first: served in turn.
-        assert_eq!(status, 200);
-    }
-    drop(slow);
-}
-
 /// Many clients, far more than the slots, each asking again as soon as it has its answer: every
 /// query is answered, in turn, none refused (the default queue holds them all).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_burst_of_clients_beyond_the_slots_is_answered_in_turn() {
-    const CLIENTS: usize = 32;
-    let server = std::sync::Arc::new(
-        seeded(Limits {
-            max_queries: 2,
-            ..with_timeout(30)
-        })
-        .await,
+    let server = seeded(Limits {
+        max_queries: 2,
+        ..with_timeout(30)
+    })
+    .await;
+    let failed = unanswered(server, 32, 20, |_| "SELECT ?s { ?s a ?type } LIMIT 20").await;
+    assert!(
+        failed.is_empty(),
+        "{} refused: {:?}",
+        failed.len(),
+        failed.first()
     );
-    let clients = (0..CLIENTS).map(|_| {
-        let server = server.clone();
-        tokio::spawn(async move {
-            let mut failed = Vec::new();
-            for _ in 0..20 {
-                let response = post_query(&server, "SELECT ?s { ?s a ?type } LIMIT 20").await;
-                let status = response.status().as_u16();
-                let body = response.text().await.unwrap();
-                if status != 200 {
-                    failed.push((status, body));
-                }
-            }
-            failed
-        })
-    });
-    for client in clients.collect::<Vec<_>>() {
-        let failed = client.await.unwrap();
-        assert!(
-            failed.is_empty(),
-            "{} refused: {:?}",
-            failed.len(),
-            failed.first()
-        );
-    }
 }
 
 /// As many clients as slots, each asking again as soon as it has its answer, are never refused:
@@ -228,42 +182,61 @@ async fn a_burst_of_clients_beyond_the_slots_is_answered_in_turn() {
 #[tokio::test(flavor = "multi_thread")]
 async fn clients_as_many_as_slots_asking_in_turn_are_never_refused() {
     const CLIENTS: usize = 2;
+    // No queue: a query that found its slot still taken would be refused at once.
     let server = seeded(Limits {
         max_queries: CLIENTS,
+        max_queued_queries: 0,
         ..with_timeout(30)
     })
     .await;
+    // Answers that fit in the first chunk: the response ends with the query's work.
+    let query = |i: usize| {
+        if i % 2 == 0 {
+            "ASK {}"
+        } else {
+            "SELECT ?s { ?s a ?type } LIMIT 3"
+        }
+    };
+    let failed = unanswered(server, CLIENTS, 400, query).await;
+    assert!(
+        failed.is_empty(),
+        "{} not answered: {:?}",
+        failed.len(),
+        failed.first()
+    );
+}
+
+/// `clients` clients, each sending `rounds` queries (`query(i)` the i-th) and the next as soon as
+/// it has its answer: every answer that was not 200, with its body.
+async fn unanswered(
+    server: TestServer,
+    clients: usize,
+    rounds: usize,
+    query: fn(usize) -> &'static str,
+) -> Vec<(u16, String)> {
     let server = std::sync::Arc::new(server);
-    let clients = (0..CLIENTS).map(|_| {
-        let server = server.clone();
-        tokio::spawn(async move {
-            let mut failed = Vec::new();
-            for i in 0..400 {
-                // Answers that fit in the first chunk: the response ends with the query's work.
-                let query = if i % 2 == 0 {
-                    "ASK {}"
-                } else {
-                    "SELECT ?s { ?s a ?type } LIMIT 3"
-                };
-                let response = post_query(&server, query).await;
-                let status = response.status().as_u16();
-                let body = response.text().await.unwrap();
-                if status != 200 {
-                    failed.push((status, body));
+    let clients: Vec<_> = (0..clients)
+        .map(|_| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                let mut failed = Vec::new();
+                for i in 0..rounds {
+                    let response = post_query(&server, query(i)).await;
+                    let status = response.status().as_u16();
+                    let body = response.text().await.unwrap();
+                    if status != 200 {
+                        failed.push((status, body));
+                    }
                 }
-            }
-            failed
+                failed
+            })
         })
-    });
-    for client in clients.collect::<Vec<_>>() {
-        let failed = client.await.unwrap();
-        assert!(
-            failed.is_empty(),
-            "{} not answered: {:?}",
-            failed.len(),
-            failed.first()
-        );
+        .collect();
+    let mut failed = Vec::new();
+    for client in clients {
+        failed.extend(client.await.unwrap());
     }
+    failed
 }
 
 #[tokio::test(flavor = "multi_thread")]

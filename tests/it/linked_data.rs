@@ -2,7 +2,7 @@
 //! representation, HTML that is well-formed and escapes what it shows, every IRI under the base
 //! dereferenceable, archived texts byte for byte, the vocabulary, the OpenAPI description.
 
-use crate::common::{repo, Options, TestServer};
+use crate::common::{copy_dir, repo, Options, TestServer};
 use oxigraph::io::{RdfFormat, RdfParser};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -700,19 +700,6 @@ async fn an_archived_text_linked_from_outside_the_data_directory_is_not_served()
     let page = get(&server, &format!("/claims/{CLAIM}"), "text/html").await;
     assert_eq!(page.status(), 200);
     assert!(!page.text().await.unwrap().contains("not for the public"));
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[tokio::test]
