@@ -263,6 +263,7 @@ pub async fn run(
         .map_err(|e| Error::Internal(format!("start-up failed: {e}")))??
     };
     let store = Arc::new(store);
+    let closing = store.clone();
     let syncer = Arc::new(Syncer {
         store: store.clone(),
         dirs: config.data_dirs.clone(),
@@ -277,8 +278,9 @@ pub async fn run(
         reloaders.spawn(reload_on_hangup(hangups, syncer.clone()));
     }
     if let Some(every) = config.reload_interval {
-        reloaders.spawn(reload_when_changed(syncer, every));
+        reloaders.spawn(reload_when_changed(syncer.clone(), every));
     }
+    drop(syncer);
     let state = AppState::new(
         store,
         &config.data_dirs,
@@ -297,7 +299,38 @@ pub async fn run(
     let header_timeout = state.limits.header_timeout;
     serve_connections(listener, app(state), header_timeout, shutdown).await;
     reloaders.shutdown().await;
+    close_store(closing).await;
     Ok(())
+}
+
+/// Waits until `store` is the last handle on the store, then closes it.
+///
+/// Query threads are not tokio's: a query whose client has its answer (or has gone) may still
+/// hold the store for a moment. Returning before it lets go would let the process exit with
+/// RocksDB open and its background threads running: exit's destructors then abort the process
+/// ("pthread lock: Invalid argument"), and the next `open` may find the lock still held.
+/// Cancelled queries stop at their next read from storage, so the wait is short.
+async fn close_store(mut store: Arc<ClaimStore>) {
+    let started = std::time::Instant::now();
+    let mut reported = std::time::Duration::ZERO;
+    loop {
+        match Arc::try_unwrap(store) {
+            Ok(store) => {
+                // Closing flushes and joins RocksDB's threads: blocking work.
+                let _ = tokio::task::spawn_blocking(move || drop(store)).await;
+                return;
+            }
+            Err(shared) => store = shared,
+        }
+        if started.elapsed() >= reported + std::time::Duration::from_secs(5) {
+            reported = started.elapsed();
+            tracing::info!(
+                holders = Arc::strong_count(&store) - 1,
+                "waiting for queries to stop before closing the store"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 }
 
 /// Accepts connections until `shutdown`, then lets each finish its request in progress.

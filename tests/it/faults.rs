@@ -410,3 +410,39 @@ async fn a_disk_that_fills_up_during_a_write_fails_the_write_and_loses_nothing_c
     );
     assert!(stdout.contains("committed"), "{stdout}");
 }
+
+/// A query that computes for seconds without reading storage, so nothing cancels it early.
+fn long_computation() -> String {
+    let values = (0..150)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "SELECT (COUNT(*) AS ?n) {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} VALUES ?c {{ {values} }} }}"
+    )
+}
+
+/// Query threads are not tokio's. Had the server returned while one still held the store, the
+/// process would exit with RocksDB open (exit's destructors then abort it: "pthread lock: Invalid
+/// argument", status 6), and the store could not be opened again at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_waits_for_abandoned_queries_then_releases_the_store() {
+    use crate::common::{Options, TestServer};
+    let mut server = TestServer::start(Options::default()).await;
+    // The client gives up long before the answer; its query goes on computing on a query thread.
+    let abandoned = server
+        .client
+        .get(server.url("sparql"))
+        .query(&[("query", long_computation())])
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(
+        abandoned.is_err(),
+        "the query was meant to outlast its client"
+    );
+    server.shutdown().await;
+    // The server returned with the store closed: it opens at once, here.
+    claimgraph::store::ClaimStore::open(&server.store_dir, &server.base)
+        .expect("the store must be free once the server has returned");
+}
