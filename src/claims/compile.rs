@@ -1,5 +1,7 @@
 //! Checked sheets to RDF, per docs/claim-sheets.md and the data model in ARCHITECTURE.md.
 
+use super::anchor::Anchor;
+use super::sheet::AppearanceFields;
 use super::validate::{expand, lookup, Checked, ENTITY_TYPES, SOURCE_TYPES};
 use crate::error::{Error, Result};
 use crate::vocab::{CG, CITO, OA, OWL_SAME_AS, PROV, SCHEMA, WIKIDATA_ENTITY};
@@ -383,76 +385,46 @@ fn compile_sheet(
             );
         }
         for (a, appearance) in claim.appearances.iter().enumerate() {
+            let ap =
+                NamedNode::new_unchecked(format!("{}#appearance-{}", claim_iri.as_str(), a + 1));
             let anchor = &checked.anchors[&(index, c, a)];
-            let fragment = |suffix: &str| {
-                NamedNode::new_unchecked(format!(
-                    "{}#appearance-{}{suffix}",
-                    claim_iri.as_str(),
-                    a + 1
-                ))
-            };
-            let (ap, quote, position) = (fragment(""), fragment("-quote"), fragment("-position"));
-            g.add(claim_iri.clone(), term(SCHEMA, "appearance"), ap.clone());
-            if a == 0 {
-                g.add(
-                    claim_iri.clone(),
-                    term(SCHEMA, "firstAppearance"),
-                    ap.clone(),
-                );
-            }
-            g.add(ap.clone(), rdf::TYPE.into(), term(OA, "SpecificResource"));
-            g.add(
-                ap.clone(),
-                term(OA, "hasSource"),
-                iris.source(appearance.source.get_ref()),
+            add_appearance(
+                &mut g,
+                iris,
+                &claim_iri,
+                (&ap, a == 0),
+                appearance.fields(),
+                anchor,
             );
-            g.add(ap.clone(), term(OA, "hasSelector"), quote.clone());
-            g.add(ap.clone(), term(OA, "hasSelector"), position.clone());
-            g.add(
-                quote.clone(),
-                rdf::TYPE.into(),
-                term(OA, "TextQuoteSelector"),
-            );
-            g.add(
-                quote.clone(),
-                term(OA, "exact"),
-                Literal::from(appearance.quote.get_ref().as_str()),
-            );
-            g.add(
-                quote.clone(),
-                term(OA, "prefix"),
-                Literal::from(anchor.prefix.as_str()),
-            );
-            g.add(
-                quote.clone(),
-                term(OA, "suffix"),
-                Literal::from(anchor.suffix.as_str()),
-            );
-            g.add(
-                position.clone(),
-                rdf::TYPE.into(),
-                term(OA, "TextPositionSelector"),
-            );
-            g.add(
-                position.clone(),
-                term(OA, "start"),
-                Literal::new_typed_literal(anchor.start.to_string(), xsd::NON_NEGATIVE_INTEGER),
-            );
-            g.add(
-                position.clone(),
-                term(OA, "end"),
-                Literal::new_typed_literal(anchor.end.to_string(), xsd::NON_NEGATIVE_INTEGER),
-            );
-            if let Some(upstream) = &appearance.upstream {
-                let upstream = iris.source(upstream.get_ref());
-                g.add(ap.clone(), term(PROV, "wasDerivedFrom"), upstream.clone());
-                match appearance.relation.as_ref().map(|r| r.get_ref().as_str()) {
-                    Some("quoted") => g.add(ap.clone(), term(PROV, "wasQuotedFrom"), upstream),
-                    Some("reposted") => g.add(ap.clone(), term(CG, "repostOf"), upstream),
-                    _ => {}
-                }
-            }
         }
+    }
+    // New appearances of claims described in any sheet: in this sheet's claims graph, under IRIs
+    // of their own (`#appearance-SHEET-N`, N counting this sheet's appearances of that claim),
+    // so re-ingesting this sheet replaces exactly them.
+    let mut g = GraphWriter {
+        graph: claims_graph.clone().into(),
+        quads: &mut claim_quads,
+    };
+    let mut counts: std::collections::HashMap<&str, usize> = Default::default();
+    for (a, appearance) in file.appearances.iter().enumerate() {
+        let key = appearance.claim.get_ref();
+        let n = counts.entry(key).or_default();
+        *n += 1;
+        let claim_iri = iris.claim(key);
+        let ap = NamedNode::new_unchecked(format!(
+            "{}#appearance-{}-{n}",
+            claim_iri.as_str(),
+            crate::ledger::percent_encode(&id)
+        ));
+        let anchor = &checked.sheet_anchors[&(index, a)];
+        add_appearance(
+            &mut g,
+            iris,
+            &claim_iri,
+            (&ap, false),
+            appearance.fields(),
+            anchor,
+        );
     }
     quads.extend(claim_quads);
 
@@ -539,7 +511,10 @@ fn compile_sheet(
     for (graph, present) in [
         (sources_graph, !file.sources.is_empty()),
         (entities_graph, !file.entities.is_empty()),
-        (claims_graph, !file.claims.is_empty()),
+        (
+            claims_graph,
+            !file.claims.is_empty() || !file.appearances.is_empty(),
+        ),
         (reviews_graph, !file.reviews.is_empty()),
     ] {
         if present {
@@ -554,6 +529,108 @@ fn compile_sheet(
         graphs,
         claims: file.claims.len(),
     })
+}
+
+/// The local names of the `cg:DifferenceKind` concepts, by a sheet's `kind`.
+const DIFFERENCE_CONCEPTS: &[(&str, &str)] = &[
+    ("amount", "DifferentAmount"),
+    ("number", "DifferentNumber"),
+    ("date", "DifferentDate"),
+    ("name", "DifferentName"),
+    ("qualifier", "DifferentQualifier"),
+    ("status", "DifferentStatus"),
+];
+
+/// One appearance `ap` of `claim` (its first, `schema:firstAppearance`, if `first`): the link
+/// from the claim, the source, both selectors, the upstream document, the status it is asserted
+/// in here, and how it differs.
+fn add_appearance(
+    g: &mut GraphWriter<'_>,
+    iris: &Iris<'_>,
+    claim: &NamedNode,
+    (ap, first): (&NamedNode, bool),
+    appearance: AppearanceFields<'_>,
+    anchor: &Anchor,
+) {
+    let fragment = |suffix: &str| NamedNode::new_unchecked(format!("{}{suffix}", ap.as_str()));
+    let (quote, position) = (fragment("-quote"), fragment("-position"));
+    g.add(claim.clone(), term(SCHEMA, "appearance"), ap.clone());
+    if first {
+        g.add(claim.clone(), term(SCHEMA, "firstAppearance"), ap.clone());
+    }
+    g.add(ap.clone(), rdf::TYPE.into(), term(OA, "SpecificResource"));
+    g.add(
+        ap.clone(),
+        term(OA, "hasSource"),
+        iris.source(appearance.source.get_ref()),
+    );
+    g.add(ap.clone(), term(OA, "hasSelector"), quote.clone());
+    g.add(ap.clone(), term(OA, "hasSelector"), position.clone());
+    g.add(
+        quote.clone(),
+        rdf::TYPE.into(),
+        term(OA, "TextQuoteSelector"),
+    );
+    g.add(
+        quote.clone(),
+        term(OA, "exact"),
+        Literal::from(appearance.quote.get_ref().as_str()),
+    );
+    g.add(
+        quote.clone(),
+        term(OA, "prefix"),
+        Literal::from(anchor.prefix.as_str()),
+    );
+    g.add(
+        quote.clone(),
+        term(OA, "suffix"),
+        Literal::from(anchor.suffix.as_str()),
+    );
+    g.add(
+        position.clone(),
+        rdf::TYPE.into(),
+        term(OA, "TextPositionSelector"),
+    );
+    g.add(
+        position.clone(),
+        term(OA, "start"),
+        Literal::new_typed_literal(anchor.start.to_string(), xsd::NON_NEGATIVE_INTEGER),
+    );
+    g.add(
+        position.clone(),
+        term(OA, "end"),
+        Literal::new_typed_literal(anchor.end.to_string(), xsd::NON_NEGATIVE_INTEGER),
+    );
+    if let Some(upstream) = appearance.upstream {
+        let upstream = iris.source(upstream.get_ref());
+        g.add(ap.clone(), term(PROV, "wasDerivedFrom"), upstream.clone());
+        match appearance.relation.map(|r| r.get_ref().as_str()) {
+            Some("quoted") => g.add(ap.clone(), term(PROV, "wasQuotedFrom"), upstream),
+            Some("reposted") => g.add(ap.clone(), term(CG, "repostOf"), upstream),
+            _ => {}
+        }
+    }
+    if let Some(status) = appearance.status {
+        g.add(ap.clone(), term(CG, "status"), term(CG, status.get_ref()));
+    }
+    for (d, difference) in appearance.differences.iter().enumerate() {
+        let difference = difference.get_ref();
+        let node = fragment(&format!("-difference-{}", d + 1));
+        let concept = lookup(DIFFERENCE_CONCEPTS, difference.kind.get_ref()).expect("checked");
+        g.add(ap.clone(), term(CG, "difference"), node.clone());
+        g.add(node.clone(), rdf::TYPE.into(), term(CG, "Difference"));
+        g.add(node.clone(), term(CG, "differenceKind"), term(CG, concept));
+        g.add(
+            node.clone(),
+            term(CG, "here"),
+            Literal::from(difference.here.as_str()),
+        );
+        g.add(
+            node,
+            term(CG, "known"),
+            Literal::from(difference.known.as_str()),
+        );
+    }
 }
 
 fn literal(value: &str, datatype: Option<&str>, lang: Option<&str>) -> Result<Term> {
@@ -582,4 +659,13 @@ pub fn assertion_hash(triples: &[Triple]) -> Result<String> {
         .finish()
         .map_err(|e| Error::io("serialising an assertion graph", e))?;
     crate::canonical::canonical_sha256(&String::from_utf8_lossy(&ntriples))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_difference_kind_has_a_concept() {
+        let kinds: Vec<&str> = super::DIFFERENCE_CONCEPTS.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds, super::super::sheet::DIFFERENCE_KINDS);
+    }
 }

@@ -22,6 +22,9 @@ pub struct SheetFile {
     pub claims: Vec<ClaimEntry>,
     #[serde(default)]
     pub reviews: Vec<ReviewEntry>,
+    /// New appearances of claims described in any sheet of the same run.
+    #[serde(default)]
+    pub appearances: Vec<SheetAppearanceEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +90,8 @@ pub struct ClaimEntry {
     pub times: Vec<S<TimeEntry>>,
     #[serde(default)]
     pub appearances: Vec<AppearanceEntry>,
+    /// Present only in a draft: what the drafting tool knows of this candidate.
+    pub draft: Option<S<DraftEntry>>,
 }
 
 /// A triple of a claim's content: subject and object are entity keys, or the object a literal.
@@ -111,6 +116,7 @@ pub struct TimeEntry {
     pub relative_to: Option<S<String>>,
 }
 
+/// A `[[claims.appearances]]` entry: where the claim defined around it appears.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppearanceEntry {
@@ -119,6 +125,111 @@ pub struct AppearanceEntry {
     pub occurrence: Option<S<u32>>,
     pub upstream: Option<S<String>>,
     pub relation: Option<S<String>>,
+    /// The capacity this document asserts the claim in, where it differs from the claim's.
+    pub status: Option<S<String>>,
+    #[serde(default)]
+    pub differences: Vec<S<DifferenceEntry>>,
+}
+
+/// A top-level `[[appearances]]` entry: a new appearance of a claim described in any sheet of
+/// the same run (`claim` is its key). The other fields are those of [`AppearanceEntry`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SheetAppearanceEntry {
+    pub claim: S<String>,
+    pub source: S<String>,
+    pub quote: S<String>,
+    pub occurrence: Option<S<u32>>,
+    pub upstream: Option<S<String>>,
+    pub relation: Option<S<String>>,
+    pub status: Option<S<String>>,
+    #[serde(default)]
+    pub differences: Vec<S<DifferenceEntry>>,
+    /// Present only in a draft: what the drafting tool knows of this candidate.
+    pub draft: Option<S<DraftEntry>>,
+}
+
+/// The fields an appearance has wherever it is written (nested or top-level), borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct AppearanceFields<'a> {
+    pub source: &'a S<String>,
+    pub quote: &'a S<String>,
+    pub occurrence: Option<&'a S<u32>>,
+    pub upstream: Option<&'a S<String>>,
+    pub relation: Option<&'a S<String>>,
+    pub status: Option<&'a S<String>>,
+    pub differences: &'a [S<DifferenceEntry>],
+}
+
+impl AppearanceEntry {
+    pub fn fields(&self) -> AppearanceFields<'_> {
+        AppearanceFields {
+            source: &self.source,
+            quote: &self.quote,
+            occurrence: self.occurrence.as_ref(),
+            upstream: self.upstream.as_ref(),
+            relation: self.relation.as_ref(),
+            status: self.status.as_ref(),
+            differences: &self.differences,
+        }
+    }
+}
+
+impl SheetAppearanceEntry {
+    pub fn fields(&self) -> AppearanceFields<'_> {
+        AppearanceFields {
+            source: &self.source,
+            quote: &self.quote,
+            occurrence: self.occurrence.as_ref(),
+            upstream: self.upstream.as_ref(),
+            relation: self.relation.as_ref(),
+            status: self.status.as_ref(),
+            differences: &self.differences,
+        }
+    }
+}
+
+/// How an appearance differs from the claim as known: `kind` is one of [`DIFFERENCE_KINDS`];
+/// `here` is what this document says, `known` what the claim says.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DifferenceEntry {
+    pub kind: S<String>,
+    pub here: String,
+    pub known: String,
+}
+
+/// The kinds of [`DifferenceEntry`].
+pub const DIFFERENCE_KINDS: &[&str] = &["amount", "number", "date", "name", "qualifier", "status"];
+
+/// A candidate's `draft` table (`[claims.draft]`, `[appearances.draft]`), written only by
+/// `claimgraph draft`. A sheet holding one is a draft: `check` refuses it until a curator has
+/// filled the `open` fields and deleted the table (or deleted the candidate).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftEntry {
+    /// The words that made it a claim ("is alleged to").
+    pub cue: Option<String>,
+    pub confidence: Option<f64>,
+    /// The sentence of the article it sits in.
+    pub sentence: Option<String>,
+    /// Fields of the candidate only a human can fill, still open.
+    #[serde(default)]
+    pub open: Vec<S<String>>,
+    /// Known claims this candidate may restate.
+    #[serde(default)]
+    pub matches: Vec<DraftMatch>,
+    pub note: Option<String>,
+}
+
+/// A known claim a candidate may restate, how closely, and how it differs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftMatch {
+    pub claim: S<String>,
+    pub score: Option<f64>,
+    #[serde(default)]
+    pub differences: Vec<S<DifferenceEntry>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,7 @@
 //! `claimgraph check`: everything that can be wrong in a set of sheets, each error located.
 
 use super::anchor::{self, Anchor};
-use super::sheet::{Sheet, SheetFile};
+use super::sheet::{AppearanceFields, DraftEntry, Sheet, SheetFile, DIFFERENCE_KINDS};
 use crate::error::Error;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -63,6 +63,8 @@ pub struct Checked<'a> {
     pub texts: HashMap<String, ArchivedText>,
     /// Anchors by (sheet, claim, appearance) index.
     pub anchors: HashMap<(usize, usize, usize), Anchor>,
+    /// Anchors of top-level `[[appearances]]` by (sheet, appearance) index.
+    pub sheet_anchors: HashMap<(usize, usize), Anchor>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -103,17 +105,24 @@ pub fn check<'a>(sheets: &'a [Sheet], data_root: &Path) -> Result<Checked<'a>, V
     checker.collect_keys();
     let mut texts = HashMap::new();
     let mut anchors = HashMap::new();
+    let mut sheet_anchors = HashMap::new();
+    // Every sheet's sources first: a quote may be anchored in a source of any sheet of the set.
     for index in 0..sheets.len() {
         checker.check_sources(index, data_root, &mut texts);
+    }
+    for index in 0..sheets.len() {
         checker.check_entities(index);
         checker.check_claims(index, &texts, &mut anchors);
+        checker.check_sheet_appearances(index, &texts, &mut sheet_anchors);
         checker.check_reviews(index);
+        checker.check_drafts(index);
     }
     if checker.errors.is_empty() {
         Ok(Checked {
             sheets,
             texts,
             anchors,
+            sheet_anchors,
         })
     } else {
         Err(checker.errors)
@@ -405,8 +414,14 @@ impl Checker<'_> {
         anchors: &mut HashMap<(usize, usize, usize), Anchor>,
     ) {
         for (c, claim) in self.sheets[index].file.claims.iter().enumerate() {
-            self.reference(index, &claim.claimant, &[Kind::Entity]);
-            self.one_of(index, &claim.status, STATUSES, "status");
+            // A field a draft leaves open is reported as open (`check_drafts`), not as wrong.
+            let open = open_fields(claim.draft.as_ref().map(Spanned::get_ref));
+            if !open.contains("claimant") {
+                self.reference(index, &claim.claimant, &[Kind::Entity]);
+            }
+            if !open.contains("status") {
+                self.one_of(index, &claim.status, STATUSES, "status");
+            }
             if let Some(primary) = &claim.primary_source {
                 self.reference(index, primary, &[Kind::Source]);
             }
@@ -416,7 +431,7 @@ impl Checker<'_> {
             for disputed in &claim.disputes {
                 self.reference(index, disputed, &[Kind::Claim]);
             }
-            if claim.content.is_empty() {
+            if claim.content.is_empty() && !open.contains("content") {
                 self.error(
                     index,
                     claim.key.span(),
@@ -454,40 +469,171 @@ impl Checker<'_> {
                 }
             }
             for (a, appearance) in claim.appearances.iter().enumerate() {
-                self.reference(index, &appearance.source, &[Kind::Source]);
-                if let Some(upstream) = &appearance.upstream {
-                    self.reference(index, upstream, &[Kind::Source]);
-                }
-                if let Some(relation) = &appearance.relation {
-                    self.one_of(index, relation, RELATIONS, "relation");
-                }
-                let Some(text) = texts.get(appearance.source.get_ref()) else {
-                    if self
-                        .keys
-                        .contains_key(&(Kind::Source, appearance.source.get_ref().clone()))
-                    {
-                        self.error(
-                            index,
-                            appearance.source.span(),
-                            "this source has no archived text (text and text_sha256): a quote can only be anchored in a text we hold",
-                        );
-                    }
-                    continue;
-                };
-                let occurrence = appearance.occurrence.as_ref().map(|o| *o.get_ref());
-                match anchor::anchor(&text.content, appearance.quote.get_ref(), occurrence) {
-                    Ok(found) => {
-                        anchors.insert((index, c, a), found);
-                    }
-                    Err(problem) => {
-                        let span = match (&problem, &appearance.occurrence) {
-                            (anchor::AnchorError::NoSuchOccurrence { .. }, Some(o)) => o.span(),
-                            _ => appearance.quote.span(),
-                        };
-                        self.error(index, span, problem.to_string());
-                    }
+                if let Some(found) =
+                    self.appearance(index, appearance.fields(), texts, &Default::default())
+                {
+                    anchors.insert((index, c, a), found);
                 }
             }
+        }
+    }
+
+    /// Top-level `[[appearances]]`: new appearances of claims of any sheet of the set.
+    fn check_sheet_appearances(
+        &mut self,
+        index: usize,
+        texts: &HashMap<String, ArchivedText>,
+        anchors: &mut HashMap<(usize, usize), Anchor>,
+    ) {
+        let sheet = &self.sheets[index];
+        // `<claim>#appearance-ID-N-difference-M` must never be another sheet's
+        // `<claim>#appearance-ID2-N` (with ID2 = `ID-N-difference`).
+        if let Some(first) = sheet.file.appearances.first() {
+            if sheet.id().ends_with("-difference") {
+                self.error(
+                    index,
+                    first.claim.span(),
+                    "a sheet whose name ends in \"-difference\" cannot hold [[appearances]]: \
+                     rename the file",
+                );
+            }
+        }
+        for (a, appearance) in sheet.file.appearances.iter().enumerate() {
+            let open = open_fields(appearance.draft.as_ref().map(Spanned::get_ref));
+            if !open.contains("claim") {
+                self.reference(index, &appearance.claim, &[Kind::Claim]);
+            }
+            if let Some(found) = self.appearance(index, appearance.fields(), texts, &open) {
+                anchors.insert((index, a), found);
+            }
+        }
+    }
+
+    /// One appearance, nested or top-level: references, vocabulary and its anchor (if the quote
+    /// anchors). Fields a draft leaves `open` are not checked.
+    fn appearance(
+        &mut self,
+        index: usize,
+        appearance: AppearanceFields<'_>,
+        texts: &HashMap<String, ArchivedText>,
+        open: &std::collections::HashSet<String>,
+    ) -> Option<Anchor> {
+        if !open.contains("source") {
+            self.reference(index, appearance.source, &[Kind::Source]);
+        }
+        if let Some(upstream) = appearance.upstream.filter(|_| !open.contains("upstream")) {
+            self.reference(index, upstream, &[Kind::Source]);
+        }
+        if let Some(relation) = appearance.relation.filter(|_| !open.contains("relation")) {
+            self.one_of(index, relation, RELATIONS, "relation");
+        }
+        if let Some(status) = appearance.status.filter(|_| !open.contains("status")) {
+            self.one_of(index, status, STATUSES, "status");
+        }
+        if !open.contains("differences") {
+            for difference in appearance.differences {
+                self.one_of(
+                    index,
+                    &difference.get_ref().kind,
+                    DIFFERENCE_KINDS,
+                    "difference kind",
+                );
+            }
+        }
+        if ["source", "quote", "occurrence"]
+            .iter()
+            .any(|f| open.contains(*f))
+        {
+            return None;
+        }
+        let Some(text) = texts.get(appearance.source.get_ref()) else {
+            if self
+                .keys
+                .contains_key(&(Kind::Source, appearance.source.get_ref().clone()))
+            {
+                self.error(
+                    index,
+                    appearance.source.span(),
+                    "this source has no archived text (text and text_sha256): a quote can only be anchored in a text we hold",
+                );
+            }
+            return None;
+        };
+        let occurrence = appearance.occurrence.map(|o| *o.get_ref());
+        match anchor::anchor(&text.content, appearance.quote.get_ref(), occurrence) {
+            Ok(found) => Some(found),
+            Err(problem) => {
+                let span = match (&problem, appearance.occurrence) {
+                    (anchor::AnchorError::NoSuchOccurrence { .. }, Some(o)) => o.span(),
+                    _ => appearance.quote.span(),
+                };
+                self.error(index, span, problem.to_string());
+                None
+            }
+        }
+    }
+
+    /// A sheet with any `draft` table left is a draft, not data: one error per field still
+    /// open, and one per candidate not yet accepted.
+    fn check_drafts(&mut self, index: usize) {
+        let sheet = &self.sheets[index];
+        let claims = sheet
+            .file
+            .claims
+            .iter()
+            .enumerate()
+            .filter_map(|(c, claim)| {
+                let draft = claim.draft.as_ref()?;
+                Some((
+                    format!("claims[{c}] `{}`", claim.key.get_ref()),
+                    format!("candidate `{}`", claim.key.get_ref()),
+                    "[claims.draft]",
+                    CLAIM_FIELDS,
+                    draft,
+                ))
+            });
+        let appearances =
+            sheet
+                .file
+                .appearances
+                .iter()
+                .enumerate()
+                .filter_map(|(a, appearance)| {
+                    let draft = appearance.draft.as_ref()?;
+                    let claim = appearance.claim.get_ref();
+                    Some((
+                        format!("appearances[{a}] (of `{claim}`)"),
+                        format!("candidate appearance {a} of `{claim}`"),
+                        "[appearances.draft]",
+                        SHEET_APPEARANCE_FIELDS,
+                        draft,
+                    ))
+                });
+        let drafts: Vec<_> = claims.chain(appearances).collect();
+        for (entry, candidate, table, fields, draft) in drafts {
+            for field in &draft.get_ref().open {
+                let name = field.get_ref();
+                let message = if fields.contains(&name.as_str()) {
+                    format!(
+                        "{entry} still has `{name}` open: {}, then remove {name:?} from `open`",
+                        fill_hint(name)
+                    )
+                } else {
+                    format!(
+                        "{entry}: `open` names {name:?}, which is not one of its fields ({})",
+                        fields.join(", ")
+                    )
+                };
+                self.error(index, field.span(), message);
+            }
+            self.error(
+                index,
+                draft.span(),
+                format!(
+                    "{candidate} is not accepted yet: accept it by deleting its {table} table, \
+                     or delete the candidate"
+                ),
+            );
         }
     }
 
@@ -534,6 +680,51 @@ impl Checker<'_> {
         if let Some(problem) = lexical_problem(datatype.get_ref(), value.get_ref()) {
             self.error(index, value.span(), problem);
         }
+    }
+}
+
+/// The fields of a `[[claims]]` entry (what a draft's `open` may name).
+pub const CLAIM_FIELDS: &[&str] = &[
+    "key",
+    "text",
+    "claimant",
+    "status",
+    "primary_source",
+    "about",
+    "disputes",
+    "content",
+    "times",
+    "appearances",
+];
+
+/// The fields of a top-level `[[appearances]]` entry (what a draft's `open` may name).
+pub const SHEET_APPEARANCE_FIELDS: &[&str] = &[
+    "claim",
+    "source",
+    "quote",
+    "occurrence",
+    "upstream",
+    "relation",
+    "status",
+    "differences",
+];
+
+/// The fields a draft table leaves open (none without one).
+fn open_fields(draft: Option<&DraftEntry>) -> std::collections::HashSet<String> {
+    draft
+        .map(|d| d.open.iter().map(|f| f.get_ref().clone()).collect())
+        .unwrap_or_default()
+}
+
+/// What to do about an open field, in words.
+fn fill_hint(field: &str) -> String {
+    match field {
+        "content" => "write its content triples".into(),
+        "text" => "write the claim in plain words".into(),
+        "claimant" => "name the entity that asserts it".into(),
+        "status" => format!("choose its status ({})", STATUSES.join(", ")),
+        "quote" => "copy the quote exactly from the archived text".into(),
+        other => format!("fill in `{other}`"),
     }
 }
 
