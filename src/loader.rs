@@ -9,7 +9,10 @@
 //!   N-Quads, JSON-LD) keeps its graphs and its default-graph triples go to that same graph, so
 //!   the store's own default graph stays empty and the union default graph sees everything once;
 //! - the sync replaces exactly the graphs of the files that changed, in one transaction, and
-//!   records what it loaded (path, SHA-256, graphs) in the graph `{base}graphs/data-files`.
+//!   records what it loaded (path, SHA-256, graphs) in the graph `{base}graphs/data-files`;
+//! - drafts are not data: a `drafts` directory directly under a data directory (`data/drafts/`,
+//!   where `claimgraph draft` writes draft claim sheets) is neither synced nor listed, so editing
+//!   a draft never triggers a reload.
 
 use crate::error::{Error, Result};
 use crate::formats::RdfSyntax;
@@ -224,7 +227,8 @@ pub fn sync_dirs(store: &ClaimStore, dirs: &[PathBuf]) -> Result<SyncReport> {
     // all checked and compiled (they may refer to each other's keys).
     let mut parsed_dirs = Vec::new();
     for dir in dirs {
-        let paths = crate::claims::find_sheets(dir)?;
+        let mut paths = data_files(dir)?;
+        paths.retain(|path| path.extension().is_some_and(|e| e == "toml"));
         if paths.is_empty() {
             continue;
         }
@@ -330,8 +334,22 @@ fn root_name(dir: &Path) -> String {
         .unwrap_or_else(|| "data".into())
 }
 
+/// The directory, directly under a data directory, that holds drafts (`data/drafts/`): never
+/// synced, never listed.
+pub const DRAFTS_DIR: &str = "drafts";
+
+/// Every file under the data directory `dir` that is data, in a stable order: all but those
+/// under `dir/drafts/` ([`DRAFTS_DIR`]).
+pub fn data_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let drafts = dir.join(DRAFTS_DIR);
+    let mut files = files_under(dir)?;
+    files.retain(|path| !path.starts_with(&drafts));
+    Ok(files)
+}
+
 /// RDF files under `dirs`, keyed by `dir-name/relative/path`, in a stable order. Missing
-/// directories are skipped; other files (archived texts, READMEs) are not RDF and are ignored.
+/// directories are skipped; other files (archived texts, READMEs) are not RDF and are ignored,
+/// and so are drafts (`drafts/` directly under a data directory).
 fn discover(dirs: &[PathBuf]) -> Result<BTreeMap<String, RdfFile>> {
     let mut files = BTreeMap::new();
     for dir in dirs {
@@ -339,7 +357,7 @@ fn discover(dirs: &[PathBuf]) -> Result<BTreeMap<String, RdfFile>> {
             tracing::debug!(dir = %dir.display(), "no such data directory; skipped");
             continue;
         }
-        for path in files_under(dir)? {
+        for path in data_files(dir)? {
             if let Some(file) = RdfFile::detect(&path) {
                 files.insert(record_key(dir, &path), file);
             }
@@ -352,11 +370,12 @@ fn discover(dirs: &[PathBuf]) -> Result<BTreeMap<String, RdfFile>> {
 pub type Listing = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
 
 /// A cheap signature of the files under `dirs` (path, size, modification time), to notice changes
-/// without reading them.
+/// without reading them; drafts (`drafts/` directly under a data directory) are left out, so a
+/// draft being edited does not trigger a reload.
 pub fn listing(dirs: &[PathBuf]) -> Result<Listing> {
     let mut listing = Vec::new();
     for dir in dirs {
-        for path in files_under(dir)? {
+        for path in data_files(dir)? {
             let metadata = std::fs::metadata(&path).ok();
             let size = metadata.as_ref().map_or(0, std::fs::Metadata::len);
             let modified = metadata.and_then(|m| m.modified().ok());
@@ -377,4 +396,42 @@ fn check_graph_conflicts(store: &ClaimStore, files: &BTreeMap<String, RdfFile>) 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drafts_are_not_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for file in [
+            "claims/a.toml",
+            "drafts/b.toml",
+            "drafts/deeper/c.ttl",
+            "claims/drafts/d.toml",
+            "x.ttl",
+        ] {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        let relative = |paths: Vec<PathBuf>| -> Vec<String> {
+            paths
+                .iter()
+                .map(|p| p.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        // Only `drafts/` directly under the data directory is left out.
+        let data = vec!["claims/a.toml", "claims/drafts/d.toml", "x.ttl"];
+        assert_eq!(relative(data_files(root).unwrap()), data);
+        let listed = listing(&[root.to_owned()]).unwrap();
+        assert_eq!(
+            relative(listed.into_iter().map(|(p, _, _)| p).collect()),
+            data
+        );
+        let discovered = discover(&[root.to_owned()]).unwrap();
+        assert_eq!(discovered.len(), 1, "{discovered:?}");
+    }
 }
