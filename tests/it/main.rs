@@ -3,6 +3,7 @@
 //! links RocksDB once, and the areas share `common`'s set-up.
 
 mod abuse;
+mod appearances;
 mod auth;
 mod claims;
 mod cli;
