@@ -7,7 +7,9 @@
 //!   must match the sheet);
 //! - every claim's content lives in its own assertion graph, hashed with RDFC-1.0 (`canonical`);
 //! - the graphs of one sheet are derived from its id and keys, so re-ingesting it replaces
-//!   exactly them.
+//!   exactly them (a sheet's `[[appearances]]` of other sheets' claims included);
+//! - a sheet holding a `draft` table (`[claims.draft]`, `[appearances.draft]`) never passes
+//!   `check`: one error per field still `open`, one per candidate not yet accepted.
 
 pub mod anchor;
 mod compile;
@@ -15,7 +17,7 @@ pub mod shapes;
 pub mod sheet;
 mod validate;
 
-pub use validate::{SHEET_PREFIXES, STATUSES};
+pub use validate::{CLAIM_FIELDS, RELATIONS, SHEET_APPEARANCE_FIELDS, SHEET_PREFIXES, STATUSES};
 
 pub use compile::{compile, CompiledSheet};
 pub use validate::{check, Checked};
