@@ -5,6 +5,7 @@ pub mod audit;
 pub mod canonical;
 pub mod catalog;
 pub mod claims;
+pub mod draft;
 pub mod entities;
 pub mod error;
 pub mod export;

@@ -68,6 +68,24 @@ enum Command {
     /// nquads); void (VoID + DCAT description with counts taken now; Turtle by default). The
     /// store must not be in use by a running server.
     Export(ExportArgs),
+    /// Draft claims from an article: anchored, attributed candidates for a curator to review.
+    ///
+    /// Reads ARTICLE (UTF-8 text, or HTML whose main text is extracted), archives its text as
+    /// DATA/texts/KEY.txt and writes a draft claim sheet (DATA/drafts/KEY.toml unless --out):
+    /// one candidate per check-worthy clause with its exact quote, the cue that made it a claim,
+    /// a proposed status and claimant, the entities, money and dates it mentions (relative dates
+    /// resolved against --date), and the known claims (from the sheets under DATA) it most likely
+    /// restates with the differences named. A candidate that restates a known claim is drafted as
+    /// a new appearance of that claim. Drafts are never loaded by `serve`; docs/claim-sheets.md
+    /// says how a draft becomes a sheet.
+    ///
+    /// With --evaluate SHEET, drafts the sheet's own archived texts with its claims hidden and
+    /// prints recall, precision, status and claimant accuracy, and how many candidates link to
+    /// the right known claim.
+    ///
+    /// Example: `claimgraph draft story.html --key ledger-2024-04-04-netflix --publisher "The
+    /// Daily Ledger" --date 2024-04-04 --reposts dailymail-2024-04-02-facebook-netflix-dms`
+    Draft(DraftArgs),
     /// Validate claim sheets without touching a store.
     ///
     /// Every quote must occur in its source's archived text (once, or the occurrence the sheet
@@ -135,6 +153,53 @@ struct CheckArgs {
     /// Claim sheets (.toml); they may refer to each other's keys.
     #[arg(required = true)]
     sheets: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct DraftArgs {
+    /// The article: a UTF-8 text file or an HTML page.
+    #[arg(required_unless_present = "evaluate")]
+    article: Option<PathBuf>,
+    /// Source key for the article (lower-case letters, digits, hyphens); also names its archived
+    /// text and the draft.
+    #[arg(long, required_unless_present = "evaluate")]
+    key: Option<String>,
+    /// The publisher: an entity key or name from the data, or a new outlet's name.
+    #[arg(long, required_unless_present = "evaluate")]
+    publisher: Option<String>,
+    /// Publication date, YYYY-MM-DD: relative dates in the text are resolved against it.
+    #[arg(long, required_unless_present = "evaluate")]
+    date: Option<String>,
+    /// Headline (default: the article's first line when it stands alone).
+    #[arg(long)]
+    title: Option<String>,
+    /// The article's URL.
+    #[arg(long)]
+    url: Option<String>,
+    /// Source type: NewsArticle, CourtFiling, Statement or WebPage.
+    #[arg(long, default_value = "NewsArticle")]
+    kind: String,
+    /// Key of the source this article reposts wholesale.
+    #[arg(long, conflicts_with = "quotes")]
+    reposts: Option<String>,
+    /// Key of the source this article quotes from.
+    #[arg(long)]
+    quotes: Option<String>,
+    /// Where to write the draft sheet (default: DATA/drafts/KEY.toml).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an existing draft or archived text of the same key, and allow a key in use.
+    #[arg(long)]
+    force: bool,
+    /// Print the draft as JSON on stdout as well.
+    #[arg(long)]
+    json: bool,
+    /// Data directory: its sheets are what is known; texts and drafts are written under it.
+    #[arg(long, env = "CLAIMGRAPH_DATA", default_value = "data")]
+    data: PathBuf,
+    /// Evaluate drafting against these hand-made sheets instead (see above).
+    #[arg(long, num_args = 1.., conflicts_with_all = ["article", "key", "publisher", "date"])]
+    evaluate: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -360,6 +425,7 @@ fn main() -> ExitCode {
         Command::Dump(args) => dump(args),
         Command::Export(args) => export(args),
         Command::Check(args) => check(args),
+        Command::Draft(args) => draft(args),
         Command::Ingest(args) => ingest(args),
         Command::Verify(args) => verify(args),
         Command::Gen(args) => synthesise(args),
@@ -594,6 +660,78 @@ fn check(args: CheckArgs) -> Result<()> {
         "ok: {} sheet(s), {claims} claims, {} quads",
         compiled.len(),
         compiled.iter().map(|s| s.quads.len()).sum::<usize>()
+    );
+    Ok(())
+}
+
+fn draft(args: DraftArgs) -> Result<()> {
+    use claimgraph::draft::{evaluate, files};
+    if !args.evaluate.is_empty() {
+        let mut sheets = files::sheets_under(&args.data)?;
+        for path in &args.evaluate {
+            let canonical = path.canonicalize().ok();
+            if !sheets
+                .iter()
+                .any(|s| s.path.canonicalize().ok() == canonical)
+            {
+                sheets.extend(
+                    claimgraph::claims::read_sheets(std::slice::from_ref(path))
+                        .map_err(Error::Multiple)?,
+                );
+            }
+        }
+        for path in &args.evaluate {
+            let canonical = path.canonicalize().ok();
+            let index = sheets
+                .iter()
+                .position(|s| s.path.canonicalize().ok() == canonical)
+                .expect("read above");
+            let figures = evaluate::evaluate(&sheets, index)?;
+            if args.json {
+                println!("{}", serde_json::to_string(&figures).expect("serialisable"));
+            } else {
+                println!("{figures}");
+            }
+        }
+        return Ok(());
+    }
+    let path = args.article.expect("required by clap");
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let text = files::article_text(&path.display().to_string(), &bytes)?;
+    let options = files::Options {
+        key: args.key.unwrap_or_default(),
+        publisher: args.publisher.unwrap_or_default(),
+        date: args.date.unwrap_or_default(),
+        title: args.title,
+        url: args.url,
+        kind: Some(args.kind),
+        reposts: args.reposts,
+        quotes: args.quotes,
+        force: args.force,
+    };
+    let known = files::known_under(&args.data)?;
+    let started = Instant::now();
+    let draft = files::draft_article(text.clone(), &options, &known)?;
+    let elapsed = started.elapsed();
+    let (text_path, sheet_path) =
+        files::write(&args.data, &draft, &text, args.out.as_deref(), args.force)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&draft).expect("serialisable")
+        );
+    }
+    let restating = draft
+        .candidates
+        .iter()
+        .filter(|c| c.restates.is_some())
+        .count();
+    eprintln!(
+        "drafted {} candidates ({restating} restating known claims) in {elapsed:.0?}: {}\narchived the text as {}",
+        draft.candidates.len(),
+        sheet_path.display(),
+        text_path.display()
     );
     Ok(())
 }

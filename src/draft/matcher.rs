@@ -1,0 +1,461 @@
+//! Matching a sentence against the claims already known: which claims it most likely restates,
+//! and how it differs from each.
+//!
+//! Scores are cosine similarities of TF-IDF vectors over a claim's text and all its quotes (words
+//! lower-cased and lightly stemmed, stop words dropped, sums of money as one token each), in
+//! [0, 1]. An inverted index keeps a match proportional to the claims sharing a word with the
+//! sentence, not to all claims.
+//!
+//! Invariant: the index is built once from a fixed list of claims and never changes; a new set
+//! of claims means a new `Matcher`.
+
+use super::mentions::{self, Money};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A claim the graph already holds.
+#[derive(Debug, Clone, Default)]
+pub struct KnownClaim {
+    pub key: String,
+    pub text: String,
+    pub quotes: Vec<String>,
+    pub status: String,
+    pub claimant: String,
+}
+
+/// One way a restatement differs from the claim as known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// `amount`, `number`, `date`, `name`, `qualifier` or `status`.
+    pub kind: &'static str,
+    /// The wording in the new text.
+    pub here: String,
+    /// The wording (or status) the claim is known with.
+    pub known: String,
+}
+
+/// A known claim a sentence likely restates.
+#[derive(Debug, Clone, Serialize)]
+pub struct Match {
+    pub claim: String,
+    pub score: f64,
+    pub differences: Vec<Difference>,
+}
+
+pub struct Matcher {
+    claims: Vec<KnownClaim>,
+    /// Token → (claim, weight) with weights already TF-IDF and normalised per claim.
+    postings: HashMap<String, Vec<(u32, f32)>>,
+    idf: HashMap<String, f32>,
+}
+
+const STOP: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "on",
+    "at",
+    "for",
+    "by",
+    "with",
+    "from",
+    "that",
+    "which",
+    "who",
+    "whom",
+    "this",
+    "these",
+    "those",
+    "it",
+    "its",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "as",
+    "after",
+    "before",
+    "into",
+    "than",
+    "their",
+    "his",
+    "her",
+    "they",
+    "he",
+    "she",
+    "we",
+    "our",
+    "not",
+    "but",
+    "so",
+    "said",
+    "says",
+    "according",
+    "also",
+    "would",
+    "will",
+    "can",
+    "could",
+    "about",
+    "over",
+    "more",
+    "some",
+];
+
+/// The words of `text` as matching tokens.
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter_map(|w| {
+            let w = w
+                .trim_matches(|c| c == '\'' || c == '’')
+                .trim_end_matches("'s")
+                .trim_end_matches("’s")
+                .to_lowercase();
+            (!w.is_empty() && !STOP.contains(&w.as_str())).then(|| stem(&w))
+        })
+        .collect();
+    out.extend(
+        mentions::money(text)
+            .into_iter()
+            .map(|m| format!("#{}{}", m.currency, m.amount)),
+    );
+    out
+}
+
+fn stem(word: &str) -> String {
+    for suffix in ["ing", "ed", "es", "s"] {
+        if let Some(stripped) = word.strip_suffix(suffix) {
+            if stripped.chars().count() >= 4 {
+                return stripped.to_owned();
+            }
+        }
+    }
+    word.to_owned()
+}
+
+fn counts(tokens: &[String]) -> HashMap<&str, f32> {
+    let mut counts = HashMap::new();
+    for t in tokens {
+        *counts.entry(t.as_str()).or_insert(0.0) += 1.0;
+    }
+    counts
+}
+
+impl Matcher {
+    pub fn new(claims: Vec<KnownClaim>) -> Self {
+        let documents: Vec<Vec<String>> = claims
+            .iter()
+            .map(|c| {
+                let mut t = tokens(&c.text);
+                for q in &c.quotes {
+                    t.extend(tokens(q));
+                }
+                t
+            })
+            .collect();
+        let mut df: HashMap<&str, f32> = HashMap::new();
+        for doc in &documents {
+            for token in counts(doc).keys() {
+                *df.entry(token).or_insert(0.0) += 1.0;
+            }
+        }
+        let n = documents.len().max(1) as f32;
+        let idf: HashMap<String, f32> = df
+            .iter()
+            .map(|(t, d)| ((*t).to_owned(), (1.0 + n / d).ln()))
+            .collect();
+        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        for (index, doc) in documents.iter().enumerate() {
+            let weights: Vec<(&str, f32)> = counts(doc)
+                .into_iter()
+                .map(|(t, c)| (t, (1.0 + c.ln()) * idf[t]))
+                .collect();
+            let norm = weights
+                .iter()
+                .map(|(_, w)| w * w)
+                .sum::<f32>()
+                .sqrt()
+                .max(1e-6);
+            for (t, w) in weights {
+                postings
+                    .entry(t.to_owned())
+                    .or_default()
+                    .push((index as u32, w / norm));
+            }
+        }
+        Self {
+            claims,
+            postings,
+            idf,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.claims.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.claims.is_empty()
+    }
+
+    pub fn claim(&self, key: &str) -> Option<&KnownClaim> {
+        self.claims.iter().find(|c| c.key == key)
+    }
+
+    /// The `limit` known claims `text` most likely restates, best first, with the differences
+    /// from each. `status` is the status the text asserts it with, if known.
+    pub fn best(&self, text: &str, status: Option<&str>, limit: usize) -> Vec<Match> {
+        let query = tokens(text);
+        let weights: Vec<(&str, f32)> = counts(&query)
+            .into_iter()
+            .filter_map(|(t, c)| self.idf.get(t).map(|idf| (t, (1.0 + c.ln()) * idf)))
+            .collect();
+        let norm = weights
+            .iter()
+            .map(|(_, w)| w * w)
+            .sum::<f32>()
+            .sqrt()
+            .max(1e-6);
+        let mut scores: HashMap<u32, f32> = HashMap::new();
+        for (t, w) in &weights {
+            for (claim, weight) in &self.postings[*t] {
+                *scores.entry(*claim).or_insert(0.0) += w / norm * weight;
+            }
+        }
+        let mut ranked: Vec<(u32, f32)> = scores.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+            .into_iter()
+            .take(limit)
+            .map(|(index, score)| {
+                let claim = &self.claims[index as usize];
+                Match {
+                    claim: claim.key.clone(),
+                    score: (f64::from(score) * 1000.0).round() / 1000.0,
+                    differences: differences(text, status, claim),
+                }
+            })
+            .collect()
+    }
+}
+
+/// How `text` (asserted as `status`) differs from `claim`: compared with the claim's quote
+/// closest to it.
+pub fn differences(text: &str, status: Option<&str>, claim: &KnownClaim) -> Vec<Difference> {
+    let ours = tokens(text);
+    let closest = claim
+        .quotes
+        .iter()
+        .chain(std::iter::once(&claim.text))
+        .max_by_key(|q| tokens(q).iter().filter(|t| ours.contains(t)).count())
+        .map_or("", String::as_str);
+    let mut out = Vec::new();
+    let (here_money, known_money) = (mentions::money(text), mentions::money(closest));
+    let wording = |s: &str, m: &Money| s[m.span.clone()].trim().to_owned();
+    for ours in &here_money {
+        if let Some(theirs) = known_money.iter().find(|t| t.currency == ours.currency) {
+            if theirs.amount != ours.amount || theirs.qualifier != ours.qualifier {
+                out.push(Difference {
+                    kind: "amount",
+                    here: wording(text, ours),
+                    known: wording(closest, theirs),
+                });
+            }
+        }
+    }
+    let today = (9999, 12, 31);
+    let (here_dates, known_dates) = (
+        mentions::dates(text, today, None),
+        mentions::dates(closest, today, None),
+    );
+    let here_numbers = mentions::numbers(text, &here_money, &here_dates);
+    let known_numbers = mentions::numbers(closest, &known_money, &known_dates);
+    for ours in &here_numbers {
+        if let Some(theirs) = known_numbers.iter().find(|t| t.percent == ours.percent) {
+            if theirs.value != ours.value || theirs.qualifier != ours.qualifier {
+                out.push(Difference {
+                    kind: "number",
+                    here: text[ours.span.clone()].trim().to_owned(),
+                    known: closest[theirs.span.clone()].trim().to_owned(),
+                });
+            }
+        }
+    }
+    for ours in here_dates.iter().filter(|d| !d.relative) {
+        let same = known_dates.iter().any(|t| {
+            t.resolved.starts_with(&ours.resolved) || ours.resolved.starts_with(&t.resolved)
+        });
+        if let (false, Some(theirs)) = (same, known_dates.iter().find(|t| !t.relative)) {
+            out.push(Difference {
+                kind: "date",
+                here: text[ours.span.clone()].to_owned(),
+                known: closest[theirs.span.clone()].to_owned(),
+            });
+        }
+    }
+    out.extend(word_differences(text, closest));
+    if let Some(status) = status {
+        let hardened = claim.status == "Alleged" && !matches!(status, "Alleged" | "Denied");
+        let softened = claim.status != status && status == "Denied";
+        if hardened || softened {
+            out.push(Difference {
+                kind: "status",
+                here: status.to_owned(),
+                known: claim.status.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Names one letter apart (`US` / `UC`) and qualifiers before the same word (`nearly a decade`
+/// / `more than a decade`).
+fn word_differences(here: &str, known: &str) -> Vec<Difference> {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let (ours, theirs) = (words(here), words(known));
+    let mut out = Vec::new();
+    for w in ours.iter().filter(|w| !theirs.contains(w)) {
+        if w.len() < 2 || !w.starts_with(char::is_uppercase) {
+            continue;
+        }
+        if let Some(t) = theirs
+            .iter()
+            .find(|t| !ours.contains(t) && t.len() == w.len() && one_apart(w, t))
+        {
+            out.push(Difference {
+                kind: "name",
+                here: w.clone(),
+                known: t.clone(),
+            });
+        }
+    }
+    const HEDGES: &[&str] = &[
+        "nearly",
+        "almost",
+        "over",
+        "more than",
+        "at least",
+        "about",
+        "up to",
+        "as many as",
+        "less than",
+        "fewer than",
+        "around",
+        "roughly",
+    ];
+    let lower_here = here.to_lowercase();
+    let lower_known = known.to_lowercase();
+    for head in [
+        "decade", "year", "month", "week", "years", "decades", "months",
+    ] {
+        let before = |s: &str| -> Option<String> {
+            HEDGES
+                .iter()
+                .find(|h| {
+                    s.contains(&format!("{h} a {head}")) || s.contains(&format!("{h} {head}"))
+                })
+                .map(|h| (*h).to_owned())
+        };
+        if let (Some(a), Some(b)) = (before(&lower_here), before(&lower_known)) {
+            if a != b {
+                out.push(Difference {
+                    kind: "qualifier",
+                    here: format!("{a} a {head}"),
+                    known: format!("{b} a {head}"),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn one_apart(a: &str, b: &str) -> bool {
+    a.chars().zip(b.chars()).filter(|(x, y)| x != y).count() == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(key: &str, quote: &str, status: &str) -> KnownClaim {
+        KnownClaim {
+            key: key.into(),
+            text: String::new(),
+            quotes: vec![quote.into()],
+            status: status.into(),
+            claimant: "x".into(),
+        }
+    }
+
+    #[test]
+    fn the_restated_claim_ranks_first_with_its_differences_named() {
+        let matcher = Matcher::new(vec![
+            claim(
+                "paid",
+                "which Netflix paid over $100 million for",
+                "Alleged",
+            ),
+            claim(
+                "fine",
+                "In 2022, Ireland fined Meta €265 million",
+                "PublicRecord",
+            ),
+            claim(
+                "filed",
+                "filed by two UC citizens, Maximilian Klein and Sarah Grabert",
+                "PublicRecord",
+            ),
+        ]);
+        let found = matcher.best(
+            "Netflix paid $150 million for the access",
+            Some("Reported"),
+            3,
+        );
+        assert_eq!(found[0].claim, "paid");
+        let kinds: Vec<(&str, &str, &str)> = found[0]
+            .differences
+            .iter()
+            .map(|d| (d.kind, d.here.as_str(), d.known.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("amount", "$150 million", "over $100 million"),
+                ("status", "Reported", "Alleged")
+            ]
+        );
+        let found = matcher.best("the suit was filed by two US citizens", None, 1);
+        assert_eq!(found[0].claim, "filed");
+        assert_eq!(found[0].differences[0].kind, "name");
+        assert_eq!(
+            (
+                found[0].differences[0].here.as_str(),
+                found[0].differences[0].known.as_str()
+            ),
+            ("US", "UC")
+        );
+    }
+
+    #[test]
+    fn nothing_in_common_means_no_match() {
+        let matcher = Matcher::new(vec![claim("a", "Netflix paid", "Alleged")]);
+        assert!(matcher.best("the weather was fine", None, 3).is_empty());
+    }
+}
