@@ -10,6 +10,7 @@ mod cli;
 mod clients;
 mod common;
 mod crash;
+mod drafting;
 mod export;
 mod faults;
 mod graph_store;
