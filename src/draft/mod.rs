@@ -10,12 +10,14 @@
 //! - a candidate's quote is a verbatim span of the archived text, anchored by `claims::anchor`
 //!   (never re-typed, so it always anchors);
 //! - drafting is deterministic: the same article and the same known claims give the same draft;
-//! - nothing here writes a file or touches the store: callers decide where a draft goes.
+//! - nothing here writes to the store (`known` reads it); only `files` writes, and only the
+//!   archived text and the draft: callers decide where a draft goes.
 
 pub mod cues;
 pub mod evaluate;
 pub mod files;
 pub mod html;
+pub mod known;
 pub mod matcher;
 pub mod mentions;
 pub mod sheet;

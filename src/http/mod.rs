@@ -6,6 +6,7 @@
 mod admin;
 mod audit;
 pub mod auth;
+mod drafts;
 mod error;
 mod export;
 mod graph_store;
@@ -69,6 +70,8 @@ pub struct AppState {
     query_slots: limits::QuerySlots,
     /// The `--max-lookups` slots, taken by [`blocking`].
     lookup_slots: limits::LookupSlots,
+    /// What drafting and matching know of the store, rebuilt after writes.
+    known: Arc<drafts::KnownCache>,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             query_slots: limits::QuerySlots::new(limits.max_queries, limits.max_queued_queries),
             lookup_slots: limits::LookupSlots::new(limits.max_lookups),
             limits: Arc::new(limits),
+            known: Arc::default(),
         }
     }
 }
@@ -119,6 +123,8 @@ pub fn app(state: AppState) -> Router {
         .route("/export/nanopubs", get(export::nanopubs))
         .route("/.well-known/void", get(export::void))
         .routes(routes!(admin::backup))
+        .routes(routes!(drafts::create))
+        .routes(routes!(drafts::find))
         .split_for_parts();
     let api = Arc::new(api);
     router

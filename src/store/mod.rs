@@ -115,6 +115,9 @@ pub struct ClaimStore {
     /// The product's own queries (`queries/api/*.rq`), each parsed once: a page or a provenance
     /// lookup runs them per request, some per graph found.
     parsed: Mutex<HashMap<String, Query>>,
+    /// Writes made since the store was opened (committed or not): what is derived from the
+    /// store (the drafting matcher) is rebuilt when this moves.
+    writes: AtomicU64,
 }
 
 /// How many distinct query texts [`ClaimStore::select`] keeps parsed (the product has about 20;
@@ -169,6 +172,7 @@ impl ClaimStore {
             metrics: QueryMetrics::default(),
             audit,
             parsed: Mutex::default(),
+            writes: AtomicU64::new(0),
         })
     }
 
@@ -179,6 +183,12 @@ impl ClaimStore {
 
     pub fn metrics(&self) -> &QueryMetrics {
         &self.metrics
+    }
+
+    /// How many writes this store has seen since it was opened: equal numbers mean nothing has
+    /// been written in between.
+    pub fn generation(&self) -> u64 {
+        self.writes.load(Ordering::SeqCst)
     }
 
     /// The base IRI every IRI the project mints sits under, ending in `/`.

@@ -203,6 +203,9 @@ impl ClaimStore {
         touched: Touched,
         write: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
+        // Counted before the write, so a reader that saw the old generation rebuilds after it.
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let actor = crate::audit::current_actor();
         let activity = self.audit.start(
             &actor,

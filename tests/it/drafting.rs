@@ -327,3 +327,212 @@ fn bad_input_is_refused_naming_the_problem_and_nothing_is_written() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
     assert!(draft(&data, &good, "k-once", &["--force"]).status.success());
 }
+
+mod http {
+    use super::{FIXTURES, UPSTREAM};
+    use crate::common::{repo, Options, TestServer, TOKEN};
+    use serde_json::{json, Value};
+
+    async fn seeded() -> TestServer {
+        TestServer::start(Options {
+            data_dirs: vec![repo().join("data"), repo().join("ontology")],
+            ..Options::default()
+        })
+        .await
+    }
+
+    fn article() -> String {
+        std::fs::read_to_string(
+            repo()
+                .join(FIXTURES)
+                .join("texts/repost-netflix-changed.txt"),
+        )
+        .unwrap()
+    }
+
+    async fn post_draft(
+        server: &TestServer,
+        body: Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = server.client.post(server.url("drafts")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn post_match(server: &TestServer, body: Value) -> (u16, Value) {
+        let response = server
+            .client
+            .post(server.url("match"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn drafts_need_a_writer_and_come_as_json_or_a_sheet() {
+        let server = seeded().await;
+        let body = json!({
+            "text": article(), "key": "ledger-http", "publisher": "The Daily Ledger",
+            "date": "2024-04-04", "reposts": UPSTREAM,
+        });
+        assert_eq!(post_draft(&server, body.clone(), None).await.status(), 401);
+        let response = post_draft(&server, body.clone(), Some(TOKEN)).await;
+        assert_eq!(response.status(), 200);
+        let draft: Value = response.json().await.unwrap();
+        let candidates = draft["candidates"].as_array().unwrap();
+        assert!(candidates.len() >= 10, "{draft}");
+        assert!(candidates
+            .iter()
+            .any(|c| c["restates"] == "netflix-paid-over-100-million"));
+        // Offsets count code points in the text returned.
+        let text: Vec<char> = draft["text"].as_str().unwrap().chars().collect();
+        for c in candidates {
+            let (start, end) = (
+                c["start"].as_u64().unwrap() as usize,
+                c["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(
+                text[start..end].iter().collect::<String>(),
+                c["quote"].as_str().unwrap()
+            );
+        }
+        // The same draft as a claim sheet.
+        let sheet = server
+            .client
+            .post(server.url("drafts"))
+            .bearer_auth(TOKEN)
+            .header("Accept", "application/toml")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sheet.status(), 200);
+        let sheet: toml::Table = sheet.text().await.unwrap().parse().unwrap();
+        assert_eq!(sheet["sources"][0]["key"].as_str(), Some("ledger-http"));
+        assert!(!sheet["appearances"].as_array().unwrap().is_empty());
+        // Multipart, with the article as a file.
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "article",
+                reqwest::multipart::Part::bytes(article().into_bytes()).file_name("a.txt"),
+            )
+            .text("key", "ledger-form")
+            .text("publisher", "The Daily Ledger")
+            .text("date", "2024-04-04");
+        let response = server
+            .client
+            .post(server.url("drafts"))
+            .bearer_auth(TOKEN)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        // Described in the API description.
+        let api: Value = server
+            .client
+            .get(server.url("openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(api["paths"]["/drafts"]["post"].is_object());
+        assert!(api["paths"]["/match"]["post"].is_object());
+    }
+
+    #[tokio::test]
+    async fn bad_drafts_are_400_naming_the_field() {
+        let server = seeded().await;
+        let base =
+            json!({"text": article(), "key": "k-http", "publisher": "P", "date": "2024-04-04"});
+        let with = |field: &str, value: Value| {
+            let mut body = base.clone();
+            body[field] = value;
+            body
+        };
+        for (body, expected) in [
+            (with("key", json!("zerohedge")), "already in use"),
+            (with("date", json!("April 4")), "is not a date"),
+            (
+                with("reposts", json!("nope")),
+                "\"nope\" is not a source key",
+            ),
+            (with("text", json!("")), "empty"),
+            (with("kind", json!("Tweet")), "is not a source type"),
+            (
+                json!({"key": "k", "publisher": "P", "date": "2024-04-04"}),
+                "exactly one of `text` or `html`",
+            ),
+            (with("colour", json!("red")), "unknown field `colour`"),
+        ] {
+            let response = post_draft(&server, body, Some(TOKEN)).await;
+            assert_eq!(response.status(), 400);
+            let error: Value = response.json().await.unwrap();
+            let message = error["message"].as_str().unwrap();
+            assert!(
+                message.contains(expected),
+                "expected {expected:?} in {message}"
+            );
+        }
+        let huge = with("html", json!("x".repeat(2 * 1024 * 1024)));
+        let mut huge = huge;
+        huge.as_object_mut().unwrap().remove("text");
+        assert_eq!(post_draft(&server, huge, Some(TOKEN)).await.status(), 413);
+    }
+
+    #[tokio::test]
+    async fn match_names_the_restated_claim_and_follows_writes() {
+        let server = seeded().await;
+        let (status, found) = post_match(
+            &server,
+            json!({"text": "Netflix paid $150 million for that access.", "status": "Reported"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(
+            found["matches"][0]["claim"],
+            "netflix-paid-over-100-million"
+        );
+        assert_eq!(found["restates"], "netflix-paid-over-100-million");
+        let kinds: Vec<&str> = found["matches"][0]["differences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, vec!["amount", "status"]);
+        for (body, expected) in [
+            (json!({"text": " "}), "`text` is empty"),
+            (json!({"text": "x", "limit": 0}), "`limit` is 0"),
+            (
+                json!({"text": "x", "status": "Rumoured"}),
+                "not a claim status",
+            ),
+            (json!({"sentence": "x"}), "unknown field"),
+        ] {
+            let (status, body) = post_match(&server, body).await;
+            assert_eq!(status, 400);
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains(expected), "{expected}: {message}");
+        }
+        // A claim written after the first match is matched next time.
+        let update = server
+            .update(
+                "PREFIX schema: <http://schema.org/> INSERT DATA { GRAPH <graphs/extra> { \
+                 <claims/zebra-crossing> a schema:Claim ; schema:text \"Zebras crossed the \
+                 motorway near Tilbury at dawn.\" } }",
+            )
+            .await;
+        assert!(update.status().is_success());
+        let (_, found) = post_match(&server, json!({"text": "zebras crossed the motorway"})).await;
+        assert_eq!(found["matches"][0]["claim"], "zebra-crossing", "{found}");
+    }
+}
