@@ -728,8 +728,9 @@ fn draft(args: DraftArgs) -> Result<()> {
         .filter(|c| c.restates.is_some())
         .count();
     eprintln!(
-        "drafted {} candidates ({restating} restating known claims) in {elapsed:.0?}: {}\narchived the text as {}",
+        "drafted {} candidates ({restating} restating known claims) in {:.1} ms: {}\narchived the text as {}",
         draft.candidates.len(),
+        elapsed.as_secs_f64() * 1000.0,
         sheet_path.display(),
         text_path.display()
     );

@@ -88,7 +88,8 @@ fn compiled() -> &'static [(Regex, &'static Rule)] {
         RULES
             .iter()
             .map(|rule| {
-                let regex = Regex::new(&format!("(?i){}", rule.pattern)).expect("a valid pattern");
+                let regex =
+                    crate::draft::regex(&format!("(?i){}", rule.pattern)).expect("a valid pattern");
                 (regex, rule)
             })
             .collect()
@@ -155,7 +156,7 @@ pub fn legal_context(text: &str) -> bool {
     static LEGAL: OnceLock<Regex> = OnceLock::new();
     LEGAL
         .get_or_init(|| {
-            Regex::new(r"(?i)\b(?:lawsuit|suit|plaintiffs?|complaint|filing|court|prosecut\w*|indictment|class.action|defendants?|petition)\b")
+            crate::draft::regex(r"(?i)\b(?:lawsuit|suit|plaintiffs?|complaint|filing|court|prosecut\w*|indictment|class.action|defendants?|petition)\b")
                 .expect("a valid pattern")
         })
         .is_match(text)

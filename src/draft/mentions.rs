@@ -23,9 +23,10 @@ pub struct KnownEntity {
 pub struct Gazetteer {
     /// Alias → entity index; an alias two entities share is dropped (it names neither).
     aliases: HashMap<String, usize>,
+    by_first_word: ByFirstWord,
     /// Role names matched in any case (`the fire service` for "Halvermouth regional fire
     /// service"), lower-case; shared ones dropped likewise.
-    roles: HashMap<String, usize>,
+    roles_by_first_word: ByFirstWord,
     pub entities: Vec<KnownEntity>,
 }
 
@@ -97,9 +98,11 @@ impl Gazetteer {
                 role_counts.entry(role).or_default().push(index);
             }
         }
+        let (aliases, roles) = (unique(counts), unique(role_counts));
         Self {
-            aliases: unique(counts),
-            roles: unique(role_counts),
+            by_first_word: by_first_word(&aliases),
+            roles_by_first_word: by_first_word(&roles),
+            aliases,
             entities,
         }
     }
@@ -112,58 +115,80 @@ impl Gazetteer {
             .or_else(|| self.entities.iter().find(|e| e.key == name))
     }
 
-    /// Known entities mentioned in `text`: longest alias first, mentions never overlapping.
+    /// Known entities mentioned in `text`, left to right, the longest alias at each word, never
+    /// overlapping; role names after names. Cost: a hash lookup per word of `text`, however many
+    /// entities are known.
     pub fn find(&self, text: &str) -> Vec<(Range<usize>, usize)> {
-        let mut found: Vec<(Range<usize>, usize)> = Vec::new();
-        let mut names: Vec<(&String, &usize)> = self.aliases.iter().collect();
-        names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
-        for (alias, &index) in names {
-            let mut from = 0;
-            while let Some(at) = text[from..].find(alias.as_str()) {
-                let start = from + at;
-                let end = start + alias.len();
-                from = end;
-                let before_ok = text[..start]
-                    .chars()
-                    .next_back()
-                    .is_none_or(|c| !c.is_alphanumeric());
-                let after_ok = text[end..]
+        let mut found = scan(text, &self.by_first_word);
+        let lower = text.to_lowercase();
+        if lower.len() == text.len() {
+            for (range, index) in scan(&lower, &self.roles_by_first_word) {
+                if !found
+                    .iter()
+                    .any(|(r, _)| r.start < range.end && range.start < r.end)
+                {
+                    found.push((range, index));
+                }
+            }
+            found.sort_by_key(|(r, _)| r.start);
+        }
+        found
+    }
+}
+
+/// Aliases grouped by their first word, longest first in each group.
+type ByFirstWord = HashMap<String, Vec<(String, usize)>>;
+
+fn by_first_word(aliases: &HashMap<String, usize>) -> ByFirstWord {
+    let mut out: ByFirstWord = HashMap::new();
+    for (alias, &index) in aliases {
+        out.entry(first_word(alias).to_owned())
+            .or_default()
+            .push((alias.clone(), index));
+    }
+    for group in out.values_mut() {
+        group.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+    }
+    out
+}
+
+fn first_word(s: &str) -> &str {
+    let end = s
+        .char_indices()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(s.len(), |(i, _)| i);
+    &s[..end]
+}
+
+/// Every alias of `groups` found in `text` starting at a word's start and ending at a word's end.
+fn scan(text: &str, groups: &ByFirstWord) -> Vec<(Range<usize>, usize)> {
+    let mut found = Vec::new();
+    let mut previous: Option<char> = None;
+    let mut skip_to = 0;
+    for (start, c) in text.char_indices() {
+        let word_start = c.is_alphanumeric() && previous.is_none_or(|p| !p.is_alphanumeric());
+        previous = Some(c);
+        if !word_start || start < skip_to {
+            continue;
+        }
+        let Some(group) = groups.get(first_word(&text[start..])) else {
+            continue;
+        };
+        for (alias, index) in group {
+            let end = start + alias.len();
+            let bounded = text[start..].starts_with(alias.as_str())
+                && text[end..]
                     .chars()
                     .next()
                     .is_none_or(|c| !c.is_alphanumeric());
-                if before_ok
-                    && after_ok
-                    && !found.iter().any(|(r, _)| r.start < end && start < r.end)
-                {
-                    found.push((start..end, index));
-                }
+            if bounded {
+                found.push((start..end, *index));
+                skip_to = end;
+                break;
             }
         }
-        let lower = text.to_lowercase();
-        if lower.len() == text.len() {
-            for (role, &index) in &self.roles {
-                let mut from = 0;
-                while let Some(at) = lower[from..].find(role.as_str()) {
-                    let start = from + at;
-                    let end = start + role.len();
-                    from = end;
-                    let bounded = lower[..start]
-                        .chars()
-                        .next_back()
-                        .is_none_or(|c| !c.is_alphanumeric())
-                        && lower[end..]
-                            .chars()
-                            .next()
-                            .is_none_or(|c| !c.is_alphanumeric());
-                    if bounded && !found.iter().any(|(r, _)| r.start < end && start < r.end) {
-                        found.push((start..end, index));
-                    }
-                }
-            }
-        }
-        found.sort_by_key(|(r, _)| r.start);
-        found
     }
+    found
 }
 
 /// The role an organisation is called by (`fire service`, `police`, `transport ministry`): the
@@ -253,7 +278,7 @@ fn aliases(entity: &KnownEntity) -> Vec<String> {
 pub fn unknown_names(text: &str, known: &[(Range<usize>, usize)]) -> Vec<Range<usize>> {
     static NAME: OnceLock<Regex> = OnceLock::new();
     let regex = NAME.get_or_init(|| {
-        Regex::new(r"\b(?:(?:Mr|Mrs|Ms|Dr|Prof)\.\s)?[A-Z][\w’'-]*\.?(?:\s(?:(?:of|de|van|von|and|&|al|the)\s)?[A-Z][\w’'-]*\.?)*")
+        crate::draft::regex(r"\b(?:(?:Mr|Mrs|Ms|Dr|Prof)\.\s)?[A-Z][\w’'-]*\.?(?:\s(?:(?:of|de|van|von|and|&|al|the)\s)?[A-Z][\w’'-]*\.?)*")
             .expect("a valid pattern")
     });
     let mut out = Vec::new();
@@ -448,7 +473,7 @@ const MAGNITUDE: &str = r"(?:\s?(million|billion|trillion|thousand|m|bn|k)\b)?";
 fn money_regex() -> &'static Regex {
     static MONEY: OnceLock<Regex> = OnceLock::new();
     MONEY.get_or_init(|| {
-        Regex::new(&format!(
+        crate::draft::regex(&format!(
             r"(?i){QUALIFIER}(?:(US\$|\$|€|£|¥)\s?(\d[\d,]*(?:\.\d+)?){MAGNITUDE}|(\d[\d,]*(?:\.\d+)?){MAGNITUDE}\s(dollars|euros|pounds|usd|eur|gbp))"
         ))
         .expect("a valid pattern")
@@ -458,7 +483,7 @@ fn money_regex() -> &'static Regex {
 fn number_regex() -> &'static Regex {
     static NUMBER: OnceLock<Regex> = OnceLock::new();
     NUMBER.get_or_init(|| {
-        Regex::new(&format!(
+        crate::draft::regex(&format!(
             r"(?i){QUALIFIER}(?:(\d[\d,]*(?:\.\d+)?){MAGNITUDE}\s?(%|percent|per cent)?|(half a|a quarter of a|a third of a)\s(million|billion))"
         ))
         .expect("a valid pattern")
@@ -599,7 +624,7 @@ pub fn dates(text: &str, today: Day, last_year: Option<i32>) -> Vec<Date> {
     static DATE: OnceLock<Regex> = OnceLock::new();
     let month = r"(January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)";
     let regex = DATE.get_or_init(|| {
-        Regex::new(&format!(
+        crate::draft::regex(&format!(
             r"\b(?:(\d{{4}})-(\d{{2}})-(\d{{2}})|{month}\s(\d{{1,2}})(?:st|nd|rd|th)?(?:,\s(\d{{4}}))?|(\d{{1,2}})\s{month}(?:\s(\d{{4}}))?|{month}\s(\d{{4}})|(?i:(last|this|next)\s){month}|(?i:(last|this|next|that same|the same|the previous|the following)\s(year|month))|(?:in|since|by|until|from|of|between|and)\s((?:19|20)\d{{2}})|((?:19|20)\d{{2}}))\b"
         ))
         .expect("a valid pattern")
