@@ -139,7 +139,7 @@ pub fn all(clause: &str, sentence: &str) -> Vec<Cue> {
 }
 
 /// Whether most words are capitalised (a headline in title case).
-fn is_title_case(text: &str) -> bool {
+pub fn is_title_case(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     let capitalised = words
         .iter()

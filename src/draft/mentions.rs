@@ -504,7 +504,7 @@ fn parse_number(digits: &str) -> Option<f64> {
     digits.replace(',', "").parse().ok()
 }
 
-fn decimal(value: f64) -> String {
+pub fn decimal(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e18 {
         format!("{}", value as i64)
     } else {

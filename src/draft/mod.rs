@@ -142,6 +142,52 @@ pub struct Time {
     pub datatype: &'static str,
 }
 
+/// A sum of money or a number as worded and as normalised.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quantity {
+    pub wording: String,
+    /// A decimal number (`100000000`).
+    pub value: String,
+    /// ISO 4217 for money, `percent`, or empty for a count.
+    pub unit: String,
+    /// `over`, `nearly`, `as many as`… when the text qualifies it.
+    pub qualifier: Option<String>,
+}
+
+/// What a candidate states in figures.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Figures {
+    pub dates: Vec<Time>,
+    pub money: Vec<Quantity>,
+    pub numbers: Vec<Quantity>,
+}
+
+impl Figures {
+    /// One line for a reader: `$150 million = 150000000 USD; 2013 = 2013`.
+    pub fn summary(&self) -> String {
+        let quantity = |q: &Quantity| {
+            let qualified = q
+                .qualifier
+                .as_deref()
+                .map_or(String::new(), |x| format!(" ({x})"));
+            format!("{} = {} {}{qualified}", q.wording, q.value, q.unit)
+                .trim_end()
+                .to_owned()
+        };
+        self.money
+            .iter()
+            .map(quantity)
+            .chain(self.numbers.iter().map(quantity))
+            .chain(
+                self.dates
+                    .iter()
+                    .map(|d| format!("{} = {}", d.wording, d.resolved)),
+            )
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// One proposed claim (or appearance of a known claim).
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
@@ -161,6 +207,8 @@ pub struct Candidate {
     /// Entity keys it mentions (known or new).
     pub about: Vec<String>,
     pub times: Vec<Time>,
+    /// Dates (absolute), sums of money and other numbers, normalised, wording kept.
+    pub figures: Figures,
     pub confidence: f64,
     pub matches: Vec<Match>,
     /// The known claim it restates, when the best match scores at least [`RESTATES`].
@@ -315,7 +363,12 @@ impl Drafter<'_> {
                 let money = mentions::money(clause_text);
                 let numbers = mentions::numbers(clause_text, &money, &dates);
                 let known_mentions = self.known.gazetteer.find(clause_text);
-                let unknown = mentions::unknown_names(clause_text, &known_mentions);
+                // In a headline in title case every word is capitalised: no new names from it.
+                let unknown = if cues::is_title_case(sentence_text) {
+                    Vec::new()
+                } else {
+                    mentions::unknown_names(clause_text, &known_mentions)
+                };
                 let attribution_clause = cues::is_attribution(clause_text);
                 // Under an allegation ("According to the indictment, Mr. Pell told investors
                 // …"), what people are said to have said is part of the allegation.
@@ -406,15 +459,33 @@ impl Drafter<'_> {
                 about.retain(|k| *k != claimant);
                 let mut seen = BTreeSet::new();
                 about.retain(|k| seen.insert(k.clone()));
-                let times = dates
-                    .iter()
-                    .filter(|d| d.relative)
-                    .map(|d| Time {
-                        wording: clause_text[d.span.clone()].to_owned(),
-                        resolved: d.resolved.clone(),
-                        datatype: d.datatype,
-                    })
-                    .collect();
+                let time = |d: &mentions::Date| Time {
+                    wording: clause_text[d.span.clone()].to_owned(),
+                    resolved: d.resolved.clone(),
+                    datatype: d.datatype,
+                };
+                let times = dates.iter().filter(|d| d.relative).map(time).collect();
+                let figures = Figures {
+                    dates: dates.iter().filter(|d| !d.relative).map(time).collect(),
+                    money: money
+                        .iter()
+                        .map(|m| Quantity {
+                            wording: clause_text[m.span.clone()].trim().to_owned(),
+                            value: m.amount.clone(),
+                            unit: m.currency.to_owned(),
+                            qualifier: m.qualifier.clone(),
+                        })
+                        .collect(),
+                    numbers: numbers
+                        .iter()
+                        .map(|n| Quantity {
+                            wording: clause_text[n.span.clone()].trim().to_owned(),
+                            value: mentions::decimal(n.value),
+                            unit: if n.percent { "percent" } else { "" }.to_owned(),
+                            qualifier: n.qualifier.clone(),
+                        })
+                        .collect(),
+                };
                 let mut confidence: f64 = match (&cue, inherited) {
                     (Some(_), false) => 0.75,
                     (_, true) if cue_words.is_some() => 0.6,
@@ -442,6 +513,7 @@ impl Drafter<'_> {
                     claimant,
                     about,
                     times,
+                    figures,
                     confidence: (confidence.min(0.95) * 100.0).round() / 100.0,
                     matches,
                     restates,

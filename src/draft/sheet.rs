@@ -170,6 +170,10 @@ fn draft_table(out: &mut String, section: &str, c: &Candidate, open: &[String]) 
     }
     let _ = writeln!(out, "confidence = {}", c.confidence);
     let _ = writeln!(out, "sentence = {}", s(&c.sentence));
+    let figures = c.figures.summary();
+    if !figures.is_empty() {
+        let _ = writeln!(out, "note = {}", s(&format!("figures: {figures}")));
+    }
     if !open.is_empty() {
         let _ = writeln!(out, "open = {}", list(open));
     }
