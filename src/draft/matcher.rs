@@ -166,6 +166,22 @@ fn counts(tokens: &[String]) -> HashMap<&str, f32> {
     counts
 }
 
+/// The TF-IDF weights of `tokens` (log term frequency), scaled to unit length; tokens `idf`
+/// does not know are left out.
+fn unit_weights(tokens: &[String], idf: impl Fn(&str) -> Option<f32>) -> Vec<(&str, f32)> {
+    let weights: Vec<(&str, f32)> = counts(tokens)
+        .into_iter()
+        .filter_map(|(t, c)| idf(t).map(|idf| (t, (1.0 + c.ln()) * idf)))
+        .collect();
+    let norm = weights
+        .iter()
+        .map(|(_, w)| w * w)
+        .sum::<f32>()
+        .sqrt()
+        .max(1e-6);
+    weights.into_iter().map(|(t, w)| (t, w / norm)).collect()
+}
+
 impl Matcher {
     pub fn new(claims: Vec<KnownClaim>) -> Self {
         let documents: Vec<Vec<String>> = claims
@@ -191,21 +207,11 @@ impl Matcher {
             .collect();
         let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
         for (index, doc) in documents.iter().enumerate() {
-            let weights: Vec<(&str, f32)> = counts(doc)
-                .into_iter()
-                .map(|(t, c)| (t, (1.0 + c.ln()) * idf[t]))
-                .collect();
-            let norm = weights
-                .iter()
-                .map(|(_, w)| w * w)
-                .sum::<f32>()
-                .sqrt()
-                .max(1e-6);
-            for (t, w) in weights {
+            for (t, w) in unit_weights(doc, |t| idf.get(t).copied()) {
                 postings
                     .entry(t.to_owned())
                     .or_default()
-                    .push((index as u32, w / norm));
+                    .push((index as u32, w));
             }
         }
         Self {
@@ -231,16 +237,7 @@ impl Matcher {
     /// from each. `status` is the status the text asserts it with, if known.
     pub fn best(&self, text: &str, status: Option<&str>, limit: usize) -> Vec<Match> {
         let query = tokens(text);
-        let weights: Vec<(&str, f32)> = counts(&query)
-            .into_iter()
-            .filter_map(|(t, c)| self.idf.get(t).map(|idf| (t, (1.0 + c.ln()) * idf)))
-            .collect();
-        let norm = weights
-            .iter()
-            .map(|(_, w)| w * w)
-            .sum::<f32>()
-            .sqrt()
-            .max(1e-6);
+        let weights = unit_weights(&query, |t| self.idf.get(t).copied());
         // Scores in a dense array per thread (a hash map's inserts were most of a match's time
         // at 100,000 claims); only the claims touched are read back and reset.
         let ranked = SCRATCH.with(|scratch| {
@@ -255,7 +252,7 @@ impl Matcher {
                     if *slot == 0.0 {
                         touched.push(claim);
                     }
-                    *slot += w / norm * weight;
+                    *slot += w * weight;
                 }
             }
             let mut best: Vec<(u32, f32)> = Vec::with_capacity(limit + 1);

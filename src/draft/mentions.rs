@@ -301,8 +301,8 @@ pub fn unknown_names(text: &str, known: &[(Range<usize>, usize)]) -> Vec<Range<u
             || known
                 .iter()
                 .any(|(r, _)| r.start < range.end && range.start < r.end)
-            || (words.len() == 1 && (first_in_sentence || COMMON.contains(&words[0])))
-            || words.iter().all(|w| COMMON.contains(w))
+            || (words.len() == 1 && (first_in_sentence || common(words[0])))
+            || words.iter().all(|w| common(w))
             || s.len() < 3
         {
             continue;
@@ -354,18 +354,6 @@ const COMMON: &[&str] = &[
     "Friday",
     "Saturday",
     "Sunday",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
     "Full",
     "Within",
     "That",
@@ -380,6 +368,11 @@ const COMMON: &[&str] = &[
     "UK",
     "EU",
 ];
+
+/// A capitalised word that is no name on its own: a function word, a weekday, a month.
+fn common(word: &str) -> bool {
+    COMMON.contains(&word) || month_number(word).is_some_and(|_| word.len() > 3)
+}
 
 /// A guess at a new name's type, from its words.
 pub fn guess_kind(name: &str) -> &'static str {

@@ -408,6 +408,13 @@ mod tests {
         sentences(text).into_iter().map(|s| &text[s.span]).collect()
     }
 
+    fn split_clauses(text: &str) -> Vec<&str> {
+        clauses(text, 0..text.len())
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
+    }
+
     #[test]
     fn abbreviations_initials_and_numbers_do_not_end_sentences() {
         let text = "Mr. Okafor of Acme Inc. said the U.S. plant made 3.5 million units. \
@@ -460,12 +467,8 @@ mod tests {
     fn clauses_split_attributions_and_relative_clauses() {
         let text = "According to court documents filed last April, the firms agreed a deal, \
                     which Acme paid over $100 million for.";
-        let parts: Vec<&str> = clauses(text, 0..text.len())
-            .into_iter()
-            .map(|r| &text[r])
-            .collect();
         assert_eq!(
-            parts,
+            split_clauses(text),
             vec![
                 "According to court documents filed last April",
                 "the firms agreed a deal",
@@ -478,12 +481,8 @@ mod tests {
     fn an_appositive_with_a_relative_clause_is_a_clause_and_credits_are_dropped() {
         let text = "Meta agreed to pay $725million to settle a case related to Cambridge \
                     Analytica, the British company that was exposed in 2018. -Daily Mail";
-        let parts: Vec<&str> = clauses(text, 0..text.len())
-            .into_iter()
-            .map(|r| &text[r])
-            .collect();
         assert_eq!(
-            parts,
+            split_clauses(text),
             vec![
                 "Meta agreed to pay $725million to settle a case related to",
                 "Cambridge Analytica, the British company that was exposed in 2018."

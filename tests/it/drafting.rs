@@ -141,13 +141,7 @@ async fn a_restating_article_becomes_new_appearances_that_show_in_provenance() {
     assert_eq!(paid["status"].as_str(), Some("Reported"));
 
     // As drafted, check names every candidate still to review, located.
-    let check = run(&[
-        "check",
-        "--data",
-        data.to_str().unwrap(),
-        seed_sheet_in(&data).as_str(),
-        path.to_str().unwrap(),
-    ]);
+    let check = check_with_seed(&data, &path);
     assert!(!check.status.success());
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert!(stderr.contains(&format!("{}:", path.display())), "{stderr}");
@@ -163,13 +157,7 @@ async fn a_restating_article_becomes_new_appearances_that_show_in_provenance() {
     let sheet_path = data.join(format!("claims/{key}.toml"));
     std::fs::write(&sheet_path, toml::to_string(&accepted).unwrap()).unwrap();
     std::fs::remove_file(&path).unwrap();
-    let check = run(&[
-        "check",
-        "--data",
-        data.to_str().unwrap(),
-        seed_sheet_in(&data).as_str(),
-        sheet_path.to_str().unwrap(),
-    ]);
+    let check = check_with_seed(&data, &sheet_path);
     assert!(
         check.status.success(),
         "{}",
@@ -208,10 +196,11 @@ async fn a_restating_article_becomes_new_appearances_that_show_in_provenance() {
     server.terminate();
 }
 
-fn seed_sheet_in(data: &Path) -> String {
-    data.join("claims/zerohedge-2024-04-02.toml")
-        .display()
-        .to_string()
+/// `claimgraph check` of the seed sheet and `sheet` in the data directory `data`.
+fn check_with_seed(data: &Path, sheet: &Path) -> std::process::Output {
+    let seed = data.join("claims/zerohedge-2024-04-02.toml");
+    let paths = [data, seed.as_path(), sheet].map(|p| p.to_str().unwrap().to_owned());
+    run(&["check", "--data", &paths[0], &paths[1], &paths[2]])
 }
 
 #[test]
