@@ -217,13 +217,40 @@ pub fn write(
             )));
         }
     }
-    let sheet = super::sheet::to_toml(draft);
     write_whole(&text_path, text.as_bytes())?;
+    let relative = sheet_path
+        .parent()
+        .and_then(|dir| relative_path(dir, &text_path))
+        .unwrap_or_else(|| text_path.display().to_string());
+    let sheet = super::sheet::to_toml_with_text(draft, &relative);
     if let Err(error) = write_whole(&sheet_path, sheet.as_bytes()) {
         let _ = std::fs::remove_file(&text_path);
         return Err(error);
     }
     Ok((text_path, sheet_path))
+}
+
+/// `to` as a path relative to the directory `from` (both made absolute), with `/` separators.
+fn relative_path(from: &Path, to: &Path) -> Option<String> {
+    std::fs::create_dir_all(from).ok()?;
+    let (from, to) = (from.canonicalize().ok()?, to.canonicalize().ok()?);
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = from.components().count() - common;
+    let downs: Vec<String> = to
+        .components()
+        .skip(common)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(
+        std::iter::repeat_n("..".to_owned(), ups)
+            .chain(downs)
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }
 
 /// Writes a file aside and renames it, so that a reader never sees half of it.

@@ -18,6 +18,11 @@ fn list(values: &[String]) -> String {
 
 /// The draft as a sheet stored at `data/drafts/KEY.toml` (its text at `data/texts/KEY.txt`).
 pub fn to_toml(draft: &Draft) -> String {
+    to_toml_with_text(draft, &format!("../texts/{}.txt", draft.source.key))
+}
+
+/// [`to_toml`] for a sheet stored elsewhere: `text` is the archived text's path relative to it.
+pub fn to_toml_with_text(draft: &Draft, text: &str) -> String {
     let mut out = String::new();
     let source = &draft.source;
     let _ = writeln!(
@@ -45,7 +50,7 @@ pub fn to_toml(draft: &Draft) -> String {
     if let Some(url) = &source.url {
         let _ = writeln!(out, "url = {}", s(url));
     }
-    let _ = writeln!(out, "text = {}", s(&format!("../texts/{}.txt", source.key)));
+    let _ = writeln!(out, "text = {}", s(text));
     let _ = writeln!(out, "text_sha256 = {}", s(&source.text_sha256));
     match &source.upstream {
         Some((Upstream::Reposts, key)) => {
