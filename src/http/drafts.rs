@@ -14,26 +14,122 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use std::sync::{Arc, Mutex};
+use crate::ClaimStore;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
-/// The known claims and entities, as of one store generation.
+/// The known claims and entities, as of one store generation, shared by every request.
+///
+/// Built from the store on first use, on a thread of its own (at a million claims it takes
+/// longer than a request may: a request waits for it up to the query time limit, then gets 503
+/// and `Retry-After`). After a write, a store that was built in under a second is rebuilt at
+/// once, so answers follow the write; a larger one keeps answering from the previous build
+/// while a new one is made.
 #[derive(Default)]
-pub struct KnownCache(Mutex<Option<(u64, Arc<Known>)>>);
+pub struct KnownCache {
+    inner: Mutex<Built>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct Built {
+    known: Option<(u64, Arc<Known>)>,
+    building: bool,
+    /// How long the last build took.
+    took: Duration,
+    /// Why the last build failed, for the requests that waited for it.
+    failed: Option<String>,
+}
+
+/// Builds this fast are redone inside the request that finds them stale.
+const QUICK_BUILD: Duration = Duration::from_secs(1);
 
 impl KnownCache {
-    /// What the store knows now (built on a blocking thread by the caller).
-    fn get(&self, store: &crate::ClaimStore) -> crate::Result<Arc<Known>> {
-        // Held while building, so concurrent requests after a write build once.
-        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+    /// What the store knows now (or, for a large store just written to, a moment ago).
+    fn get(self: &Arc<Self>, store: &Arc<ClaimStore>, wait: Duration) -> Result<Arc<Known>, ApiError> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let generation = store.generation();
-        if let Some((built, known)) = cached.as_ref() {
+        if let Some((built, known)) = &inner.known {
             if *built == generation {
                 return Ok(known.clone());
             }
+            if inner.took >= QUICK_BUILD {
+                let stale = known.clone();
+                if !inner.building {
+                    self.build(store.clone(), &mut inner);
+                }
+                return Ok(stale);
+            }
+            drop(inner);
+            let started = Instant::now();
+            let known = Arc::new(draft::known::known_in_store(store)?);
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner.known = Some((generation, known.clone()));
+            inner.took = started.elapsed();
+            return Ok(known);
         }
-        let known = Arc::new(draft::known::known_in_store(store)?);
-        *cached = Some((generation, known.clone()));
-        Ok(known)
+        if !inner.building {
+            self.build(store.clone(), &mut inner);
+        }
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some((_, known)) = &inner.known {
+                return Ok(known.clone());
+            }
+            if !inner.building {
+                let why = inner.failed.clone().unwrap_or_default();
+                return Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("reading the store's claims for matching failed: {why}"),
+                ));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the matcher is still being built from the store's claims (once after \
+                     start, a minute or two at a million claims): retry shortly",
+                )
+                .with_header(header::RETRY_AFTER, "10"));
+            }
+            inner = self
+                .ready
+                .wait_timeout(inner, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Starts a build on a thread of its own: no request's time limit or cancellation applies.
+    fn build(self: &Arc<Self>, store: Arc<ClaimStore>, inner: &mut Built) {
+        inner.building = true;
+        let cache = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("claimgraph-matcher".into())
+            .spawn(move || {
+                let generation = store.generation();
+                let started = Instant::now();
+                let outcome = draft::known::known_in_store(&store);
+                let mut inner = cache.inner.lock().unwrap_or_else(|e| e.into_inner());
+                inner.building = false;
+                match outcome {
+                    Ok(known) => {
+                        inner.known = Some((generation, Arc::new(known)));
+                        inner.took = started.elapsed();
+                        inner.failed = None;
+                        tracing::info!(seconds = inner.took.as_secs_f64(), "matcher built");
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "building the matcher failed");
+                        inner.failed = Some(error.to_string());
+                    }
+                }
+                cache.ready.notify_all();
+            });
+        if let Err(error) = spawned {
+            inner.building = false;
+            inner.failed = Some(format!("cannot start a thread: {error}"));
+        }
     }
 }
 
@@ -88,6 +184,9 @@ pub struct DraftRequest {
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token is not a writer's", body = ErrorBody),
         (status = 413, description = "The body is over --max-body-bytes", body = ErrorBody),
+        (status = 503, description = "The matcher is still being built from the store's claims \
+            (the first use after start, on a large store): retry after `Retry-After` seconds",
+            body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -117,10 +216,15 @@ pub async fn create(
     let (toml, _) = pick(None, accept, &offers)?;
     let store = state.store.clone();
     let cache = state.known.clone();
+    // Shorter than the time limit, so a wait that runs out says why (503), not "timed out".
+    let wait = state
+        .limits
+        .query_timeout
+        .map_or(Duration::from_secs(30), |t| t.mul_f64(0.9));
     let (draft, text) = super::blocking(&state, move || {
         let (name, bytes) = article;
         let text = files::article_text(&name, &bytes)?;
-        let known = cache.get(&store)?;
+        let known = cache.get(&store, wait)?;
         let draft = files::draft_article(text.clone(), &options, &known)?;
         Ok((draft, text))
     })
@@ -258,6 +362,9 @@ pub struct MatchResponse {
         (status = 400, description = "Not a JSON object with `text`; `text` empty; `limit` not \
             in 1..=20; `status` not a claim status (the message names the field)",
             body = ErrorBody),
+        (status = 503, description = "The matcher is still being built from the store's claims \
+            (the first use after start, on a large store): retry after `Retry-After` seconds",
+            body = ErrorBody),
     )
 )]
 pub async fn find(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
@@ -286,8 +393,13 @@ pub async fn find(State(state): State<AppState>, request: Request) -> Result<Res
     }
     let store = state.store.clone();
     let cache = state.known.clone();
+    // Shorter than the time limit, so a wait that runs out says why (503), not "timed out".
+    let wait = state
+        .limits
+        .query_timeout
+        .map_or(Duration::from_secs(30), |t| t.mul_f64(0.9));
     let matches = super::blocking(&state, move || {
-        let known = cache.get(&store)?;
+        let known = cache.get(&store, wait)?;
         Ok(known
             .matcher
             .best(&request.text, request.status.as_deref(), limit))
