@@ -49,6 +49,11 @@ pub struct Matcher {
     idf: HashMap<String, f32>,
 }
 
+/// From this many claims on, a match shortlists by the words most claims do not share.
+const COMMON_WORDS_FROM: usize = 10_000;
+/// How many claims the rarer words shortlist for scoring with every word.
+const SHORTLIST: usize = 20;
+
 thread_local! {
     /// A match's scores by claim index, and the claims it touched.
     static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<u32>)> = Default::default();
@@ -229,6 +234,20 @@ impl Matcher {
         self.claims.is_empty()
     }
 
+    /// The cosine of `query` (unit weights) and the claim at `index`, with every word.
+    fn score(&self, index: u32, query: &[(&str, f32)]) -> f32 {
+        let claim = &self.claims[index as usize];
+        let mut document = tokens(&claim.text);
+        for quote in &claim.quotes {
+            document.extend(tokens(quote));
+        }
+        let weights = unit_weights(&document, |t| self.idf.get(t).copied());
+        query
+            .iter()
+            .filter_map(|(t, w)| weights.iter().find(|(d, _)| d == t).map(|(_, v)| w * v))
+            .sum()
+    }
+
     pub fn claim(&self, key: &str) -> Option<&KnownClaim> {
         self.claims.iter().find(|c| c.key == key)
     }
@@ -237,7 +256,24 @@ impl Matcher {
     /// from each. `status` is the status the text asserts it with, if known.
     pub fn best(&self, text: &str, status: Option<&str>, limit: usize) -> Vec<Match> {
         let query = tokens(text);
-        let weights = unit_weights(&query, |t| self.idf.get(t).copied());
+        let all = unit_weights(&query, |t| self.idf.get(t).copied());
+        let mut weights = all.clone();
+        // In a large store, reading the postings of the words most claims share was most of a
+        // match's time at a million claims. The claims worth scoring are found by the rarer
+        // words alone (while two remain), and the best of them are then scored with every word.
+        let claims = self.claims.len();
+        if claims >= COMMON_WORDS_FROM {
+            let common = |t: &str| self.postings[t].len() > claims / 10;
+            if weights.iter().filter(|(t, _)| !common(t)).count() >= 2 {
+                weights.retain(|(t, _)| !common(t));
+            }
+        }
+        let shortlisted = weights.len() < all.len();
+        let wanted = if shortlisted {
+            limit.max(SHORTLIST)
+        } else {
+            limit
+        };
         // Scores in a dense array per thread (a hash map's inserts were most of a match's time
         // at 100,000 claims); only the claims touched are read back and reset.
         let ranked = SCRATCH.with(|scratch| {
@@ -255,20 +291,23 @@ impl Matcher {
                     *slot += w * weight;
                 }
             }
-            let mut best: Vec<(u32, f32)> = Vec::with_capacity(limit + 1);
+            let mut best: Vec<(u32, f32)> = Vec::with_capacity(wanted + 1);
             for &claim in touched.iter() {
                 let score = std::mem::take(&mut scores[claim as usize]);
-                let better =
-                    |other: &(u32, f32)| score > other.1 || score == other.1 && claim < other.0;
-                if best.len() < limit || best.last().is_some_and(better) {
-                    let at = best.iter().position(better).unwrap_or(best.len());
-                    best.insert(at, (claim, score));
-                    best.truncate(limit);
-                }
+                insert_ranked(&mut best, (claim, score), wanted);
             }
             touched.clear();
             best
         });
+        let ranked = if shortlisted {
+            let mut rescored = Vec::with_capacity(limit + 1);
+            for (claim, _) in ranked {
+                insert_ranked(&mut rescored, (claim, self.score(claim, &all)), limit);
+            }
+            rescored
+        } else {
+            ranked
+        };
         ranked
             .into_iter()
             .map(|(index, score)| {
@@ -280,6 +319,18 @@ impl Matcher {
                 }
             })
             .collect()
+    }
+}
+
+/// Inserts `entry` into `ranked` (best first: higher score, then lower index), keeping at most
+/// `limit` entries.
+fn insert_ranked(ranked: &mut Vec<(u32, f32)>, entry: (u32, f32), limit: usize) {
+    let (claim, score) = entry;
+    let better = |other: &(u32, f32)| score > other.1 || score == other.1 && claim < other.0;
+    if ranked.len() < limit || ranked.last().is_some_and(better) {
+        let at = ranked.iter().position(better).unwrap_or(ranked.len());
+        ranked.insert(at, entry);
+        ranked.truncate(limit);
     }
 }
 
@@ -493,6 +544,28 @@ mod tests {
             ),
             ("US", "UC")
         );
+    }
+
+    #[test]
+    fn a_large_store_shortlists_by_rare_words_and_scores_with_all() {
+        let claims: Vec<KnownClaim> = (0..COMMON_WORDS_FROM + 2_000)
+            .map(|n| {
+                claim(
+                    &format!("c{n}"),
+                    &format!("widget report alpha{n} beta{n}"),
+                    "Reported",
+                )
+            })
+            .collect();
+        let matcher = Matcher::new(claims);
+        let found = matcher.best("the widget report on alpha5000 and beta5000", None, 3);
+        assert_eq!(found[0].claim, "c5000");
+        // The score is the cosine with every word, common ones included.
+        let query = tokens("the widget report on alpha5000 and beta5000");
+        let all = unit_weights(&query, |t| matcher.idf.get(t).copied());
+        let exact = (f64::from(matcher.score(5000, &all)) * 1000.0).round() / 1000.0;
+        assert_eq!(found[0].score, exact);
+        assert!(exact > 0.9, "{exact}");
     }
 
     #[test]
