@@ -10,11 +10,11 @@ use super::auth::Need;
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::draft::{self, files, matcher::Match, Known};
+use crate::ClaimStore;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use crate::ClaimStore;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,7 +46,11 @@ const QUICK_BUILD: Duration = Duration::from_secs(1);
 
 impl KnownCache {
     /// What the store knows now (or, for a large store just written to, a moment ago).
-    fn get(self: &Arc<Self>, store: &Arc<ClaimStore>, wait: Duration) -> Result<Arc<Known>, ApiError> {
+    fn get(
+        self: &Arc<Self>,
+        store: &Arc<ClaimStore>,
+        wait: Duration,
+    ) -> Result<Arc<Known>, ApiError> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let generation = store.generation();
         if let Some((built, known)) = &inner.known {
