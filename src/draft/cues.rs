@@ -151,6 +151,18 @@ pub fn is_title_case(text: &str) -> bool {
     words.len() >= 3 && capitalised * 10 >= words.len() * 7
 }
 
+/// Whether a clause goes on with the ruling of the sentence before it: "She granted a separate
+/// request …", "He also ordered …" (a pronoun or the judge, then a ruling verb).
+pub fn continues_ruling(clause: &str) -> bool {
+    static RULING: OnceLock<Regex> = OnceLock::new();
+    RULING
+        .get_or_init(|| {
+            crate::draft::regex(r"^(?:He|She|The judge|The court|The panel)\s+(?:also\s+)?(?:granted|denied|rejected|ruled|ordered|dismissed|barred|refused|sentenced|upheld|allowed|struck)\b")
+                .expect("a valid pattern")
+        })
+        .is_match(clause.trim_start())
+}
+
 /// Whether the words speak of a lawsuit, a prosecution or a court.
 pub fn legal_context(text: &str) -> bool {
     static LEGAL: OnceLock<Regex> = OnceLock::new();
@@ -218,6 +230,15 @@ mod tests {
             status("In August 2013, Facebook provided Netflix with access"),
             None
         );
+    }
+
+    #[test]
+    fn a_pronoun_and_a_ruling_verb_continue_a_ruling() {
+        assert!(continues_ruling(
+            "She granted a separate request by the defence"
+        ));
+        assert!(continues_ruling("He also ordered the company to pay costs"));
+        assert!(!continues_ruling("She said the request was late"));
     }
 
     #[test]

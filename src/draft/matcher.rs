@@ -136,11 +136,14 @@ pub fn tokens(text: &str) -> Vec<String> {
             (!w.is_empty() && !STOP.contains(&w.as_str())).then(|| stem(&w))
         })
         .collect();
-    out.extend(
-        mentions::money(text)
-            .into_iter()
-            .map(|m| format!("#{}{}", m.currency, m.amount)),
-    );
+    // Money has digits; most texts have none, and the regex is the costly part.
+    if text.bytes().any(|b| b.is_ascii_digit()) {
+        out.extend(
+            mentions::money(text)
+                .into_iter()
+                .map(|m| format!("#{}{}", m.currency, m.amount)),
+        );
+    }
     out
 }
 
@@ -224,14 +227,6 @@ impl Matcher {
             postings,
             idf,
         }
-    }
-
-    pub fn len(&self) -> usize {
-        self.claims.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.claims.is_empty()
     }
 
     /// The cosine of `query` (unit weights) and the claim at `index`, with every word.

@@ -29,7 +29,7 @@ use cues::{Cue, Speaker};
 use matcher::{KnownClaim, Match, Matcher};
 use mentions::{Day, Gazetteer, KnownEntity};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::ops::Range;
 
 /// A best match at least this good makes a candidate a new appearance of that claim.
@@ -303,6 +303,8 @@ impl Drafter<'_> {
         // Whether the paragraph attributes something to someone new, which ends a carried
         // allegation. An outlet credited at the end (`…, the Daily Mail reports`) only relays.
         let mut reattributed = false;
+        // Whether the last sentence reported a ruling: "She granted …" then goes on with it.
+        let mut ruling = false;
         for sentence in &sentences {
             if sentence.paragraph != paragraph {
                 if reattributed {
@@ -379,7 +381,22 @@ impl Drafter<'_> {
                         c.speaker == Speaker::NamedOutlet && sentence_attribution.is_some();
                     !under_allegation && !credited
                 });
-                let (status, claimant, cue_words, inherited) = if attribution_clause {
+                let continues_ruling = ruling && cues::continues_ruling(clause_text);
+                let (status, claimant, cue_words, inherited) = if continues_ruling {
+                    let court = self.last_court.clone().or_else(|| self.court_in_article());
+                    (
+                        "Adjudicated",
+                        court.unwrap_or_else(|| self.publisher.clone()),
+                        Some(
+                            clause_text
+                                .split_whitespace()
+                                .take(2)
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                        ),
+                        false,
+                    )
+                } else if attribution_clause {
                     (
                         self.own_status(),
                         outlet.clone().unwrap_or_else(|| self.publisher.clone()),
@@ -526,6 +543,9 @@ impl Drafter<'_> {
                     }
                 }
             }
+            ruling = out.last().is_some_and(|c: &Candidate| {
+                c.sentence == sentence_text && c.status == "Adjudicated"
+            });
             // A credit line ("… exposed. -Daily Mail") closes the credited passage.
             if has_credit(sentence_text) {
                 outlet = None;
@@ -955,13 +975,4 @@ pub fn slug(name: &str) -> String {
         .collect::<String>()
         .trim_end_matches('-')
         .to_owned()
-}
-
-/// Groups candidates by what they propose: new claims, and appearances of each known claim.
-pub fn by_claim(draft: &Draft) -> BTreeMap<Option<&str>, Vec<&Candidate>> {
-    let mut out: BTreeMap<Option<&str>, Vec<&Candidate>> = BTreeMap::new();
-    for c in &draft.candidates {
-        out.entry(c.restates.as_deref()).or_default().push(c);
-    }
-    out
 }
