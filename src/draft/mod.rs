@@ -594,7 +594,11 @@ impl Drafter<'_> {
             }
             Speaker::Named => {
                 // What a prosecutor says in court is the prosecution's allegation.
-                let window = &clause[cue.span.start.saturating_sub(60)..cue.span.start];
+                let mut from = cue.span.start.saturating_sub(60);
+                while !clause.is_char_boundary(from) {
+                    from += 1;
+                }
+                let window = &clause[from..cue.span.start];
                 if cue.status == "Stated"
                     && (window.contains("rosecutor") || window.contains("Attorney "))
                     && !window.contains("defen")
@@ -975,4 +979,57 @@ pub fn slug(name: &str) -> String {
         .collect::<String>()
         .trim_end_matches('-')
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> Known {
+        Known::new(Vec::new(), Vec::new(), Vec::new(), BTreeSet::new())
+    }
+
+    fn article(text: &str) -> Article {
+        Article {
+            key: "a".into(),
+            text: text.into(),
+            publisher: "Newsdesk".into(),
+            date: (2025, 3, 1),
+            title: None,
+            url: None,
+            kind: "NewsArticle".into(),
+            upstream: None,
+        }
+    }
+
+    /// Byte offsets never split a character, wherever the multi-byte ones fall: every cue, name
+    /// and number of the fixture articles, with each kind of quote and dash around it.
+    #[test]
+    fn multi_byte_text_anywhere_never_splits_a_character() {
+        let sentence = "The defeated mayor of Brennock has asked the High Court to overturn last \
+                        Thursday’s election, alleging that 1,132 postal votes were wrongly \
+                        rejected, a prosecutor’s aide said.";
+        assert!(draft(&article(sentence), &known()).is_ok());
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/drafting/texts");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for variant in [
+                text.clone(),
+                text.replace('\'', "’").replace('"', "”"),
+                text.replace(' ', "\u{a0}"),
+                text.replace(", ", "，").replace(" — ", "—"),
+            ] {
+                let drafted = draft(&article(&variant), &known());
+                for c in drafted.iter().flat_map(|d| &d.candidates) {
+                    let quote: String = variant
+                        .chars()
+                        .skip(c.start)
+                        .take(c.end - c.start)
+                        .collect();
+                    assert_eq!(quote, c.quote);
+                }
+            }
+        }
+    }
 }

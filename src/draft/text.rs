@@ -276,22 +276,30 @@ pub fn clauses(text: &str, sentence: Range<usize>) -> Vec<Range<usize>> {
                     // Cut before the appositive's head noun phrase: the clause keeps the noun
                     // it describes (`Cambridge Analytica, the British company that …`).
                     let head_start = lower[..at]
-                        .rfind(|c: char| !(c.is_alphanumeric() || c == ' ' || c == '\''))
-                        .map_or(0, |p| p + 1);
+                        .char_indices()
+                        .rev()
+                        .find(|(_, c)| !(c.is_alphanumeric() || *c == ' ' || *c == '\''))
+                        .map_or(0, |(p, c)| p + c.len_utf8());
+                    // Words of the head with their offsets; the cut goes before the run of
+                    // capitalised words that ends it (the name).
                     let head = &s[head_start..at];
-                    let words: Vec<&str> = head.split_whitespace().collect();
-                    let capitalised = words
+                    let words: Vec<(usize, &str)> = head
+                        .split(' ')
+                        .scan(0, |offset, w| {
+                            let start = *offset;
+                            *offset += w.len() + 1;
+                            Some((start, w))
+                        })
+                        .filter(|(_, w)| !w.is_empty())
+                        .collect();
+                    let name_start = words
                         .iter()
                         .rev()
-                        .take_while(|w| w.starts_with(char::is_uppercase))
-                        .count();
-                    if capitalised > 0 {
-                        let name_len: usize = words[words.len() - capitalised..]
-                            .iter()
-                            .map(|w| w.len() + 1)
-                            .sum::<usize>()
-                            - 1;
-                        cuts.push(at - name_len);
+                        .take_while(|(_, w)| w.starts_with(char::is_uppercase))
+                        .last()
+                        .map(|(offset, _)| head_start + offset);
+                    if let Some(cut) = name_start {
+                        cuts.push(cut);
                     }
                 }
                 from = at + article.len();
