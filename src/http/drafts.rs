@@ -25,10 +25,17 @@ use std::time::{Duration, Instant};
 /// and `Retry-After`). After a write, a store that was built in under a second is rebuilt at
 /// once, so answers follow the write; a larger one keeps answering from the previous build
 /// while a new one is made.
-#[derive(Default)]
 pub struct KnownCache {
     inner: Mutex<Built>,
     ready: Condvar,
+    /// Reads what the store knows (`known_in_store`; a test gives a slow or failing one).
+    read: fn(&ClaimStore) -> crate::Result<Known>,
+}
+
+impl Default for KnownCache {
+    fn default() -> Self {
+        Self::reading_with(draft::known::known_in_store)
+    }
 }
 
 #[derive(Default)]
@@ -45,6 +52,14 @@ struct Built {
 const QUICK_BUILD: Duration = Duration::from_secs(1);
 
 impl KnownCache {
+    fn reading_with(read: fn(&ClaimStore) -> crate::Result<Known>) -> Self {
+        Self {
+            inner: Mutex::default(),
+            ready: Condvar::new(),
+            read,
+        }
+    }
+
     /// What the store knows now (or, for a large store just written to, a moment ago).
     fn get(
         self: &Arc<Self>,
@@ -66,7 +81,7 @@ impl KnownCache {
             }
             drop(inner);
             let started = Instant::now();
-            let known = Arc::new(draft::known::known_in_store(store)?);
+            let known = Arc::new((self.read)(store)?);
             let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
             inner.known = Some((generation, known.clone()));
             inner.took = started.elapsed();
@@ -113,7 +128,7 @@ impl KnownCache {
             .spawn(move || {
                 let generation = store.generation();
                 let started = Instant::now();
-                let outcome = draft::known::known_in_store(&store);
+                let outcome = (cache.read)(&store);
                 let mut inner = cache.inner.lock().unwrap_or_else(|e| e.into_inner());
                 inner.building = false;
                 match outcome {
@@ -411,4 +426,97 @@ pub async fn find(State(state): State<AppState>, request: Request) -> Result<Res
     .await?;
     let restates = draft::restated(&matches);
     Ok(Json(MatchResponse { matches, restates }).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Arc<ClaimStore>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ClaimStore::open(&dir.path().join("store"), "http://example.org/").unwrap();
+        (dir, Arc::new(store))
+    }
+
+    fn slow(store: &ClaimStore) -> crate::Result<Known> {
+        std::thread::sleep(Duration::from_millis(400));
+        draft::known::known_in_store(store)
+    }
+
+    fn failing(_: &ClaimStore) -> crate::Result<Known> {
+        Err(crate::Error::Invalid("the disk is on fire".into()))
+    }
+
+    fn wait_built(cache: &Arc<KnownCache>, store: &Arc<ClaimStore>) -> Arc<Known> {
+        for _ in 0..100 {
+            if let Ok(known) = cache.get(store, Duration::from_millis(50)) {
+                return known;
+            }
+        }
+        panic!("the matcher was never built");
+    }
+
+    #[test]
+    fn a_build_longer_than_the_wait_is_503_then_serves() {
+        let (_dir, store) = store();
+        let cache = Arc::new(KnownCache::reading_with(slow));
+        let early = cache.get(&store, Duration::from_millis(20)).err().unwrap();
+        assert_eq!(early.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(early
+            .headers
+            .iter()
+            .any(|(name, _)| name == header::RETRY_AFTER));
+        // One build, in the background; once done it answers at once.
+        let built = wait_built(&cache, &store);
+        let again = cache.get(&store, Duration::from_millis(1)).unwrap();
+        assert!(Arc::ptr_eq(&built, &again));
+    }
+
+    #[test]
+    fn a_failed_build_is_500_naming_why_and_is_tried_again() {
+        let (_dir, store) = store();
+        let cache = Arc::new(KnownCache::reading_with(failing));
+        let error = cache.get(&store, Duration::from_secs(5)).err().unwrap();
+        assert_eq!(error.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            error.message.contains("the disk is on fire"),
+            "{}",
+            error.message
+        );
+        let again = cache.get(&store, Duration::from_secs(5)).err().unwrap();
+        assert!(again.message.contains("the disk is on fire"));
+    }
+
+    #[test]
+    fn after_a_write_a_slow_build_answers_from_the_previous_one_meanwhile() {
+        let (_dir, store) = store();
+        let cache = Arc::new(KnownCache::reading_with(slow));
+        let first = wait_built(&cache, &store);
+        // Pretend the build was slow (the threshold for rebuilding in the background).
+        cache.inner.lock().unwrap().took = QUICK_BUILD;
+        store
+            .write(|t| {
+                t.insert(oxigraph::model::QuadRef::new(
+                    oxigraph::model::NamedNodeRef::new_unchecked("http://example.org/s"),
+                    oxigraph::model::NamedNodeRef::new_unchecked("http://example.org/p"),
+                    oxigraph::model::NamedNodeRef::new_unchecked("http://example.org/o"),
+                    oxigraph::model::NamedNodeRef::new_unchecked("http://example.org/g"),
+                ));
+                Ok(())
+            })
+            .unwrap();
+        let stale = cache.get(&store, Duration::from_millis(1)).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &stale),
+            "the previous build answers while one is made"
+        );
+        for _ in 0..100 {
+            let now = cache.get(&store, Duration::from_millis(1)).unwrap();
+            if !Arc::ptr_eq(&first, &now) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the matcher was not rebuilt after the write");
+    }
 }
