@@ -362,26 +362,6 @@ const FILLER: &[&str] = &[
     "The full text of the exhibits has not been made public.",
 ];
 
-fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        let c = match c {
-            'á' | 'à' | 'ä' => 'a',
-            'é' | 'è' | 'ë' => 'e',
-            'í' => 'i',
-            'ó' | 'ö' => 'o',
-            'ú' | 'ü' => 'u',
-            c => c,
-        };
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_owned()
-}
-
 impl World {
     fn new(claims: usize, rng: &mut Rng) -> Self {
         let root = (claims as f64).sqrt();
@@ -389,7 +369,7 @@ impl World {
         let case_count = ((root / 2.0) as usize).max(8);
         let mut entities = Vec::new();
         let push = |entities: &mut Vec<Entity>, kind, name: String, description, extra| {
-            let key = format!("e{:06}-{}", entities.len(), slug(&name));
+            let key = format!("e{:06}-{}", entities.len(), crate::claims::slug(&name));
             entities.push(Entity {
                 key,
                 kind,
@@ -991,7 +971,7 @@ fn generate_story(
             ),
             _ => format!("{sn} {proposition} {on}{plain_when}."),
         };
-        let key = format!("c{index:08}-{}", slug(&sn));
+        let key = format!("c{index:08}-{}", crate::claims::slug(&sn));
         b.claims.push(Claim {
             key,
             text,

@@ -20,7 +20,7 @@ mod validate;
 pub use validate::{CLAIM_FIELDS, RELATIONS, SHEET_APPEARANCE_FIELDS, SHEET_PREFIXES, STATUSES};
 
 pub use compile::{compile, CompiledSheet};
-pub use validate::{check, Checked};
+pub use validate::{check, is_slug, Checked};
 
 use crate::error::{Error, Result};
 use sheet::{Sheet, SheetFile};
@@ -121,6 +121,29 @@ pub fn prepare_sheets(
 }
 
 /// The sheets (`*.toml`) under `dir`, recursively, in a stable order.
+/// A key slug made from `text`: lower-case ASCII letters and digits, accented vowels without
+/// their accents, every other run of characters one hyphen (what [`is_slug`] accepts, if not
+/// empty).
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = match c {
+            'á' | 'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
 pub fn find_sheets(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut sheets = crate::ledger::files_under(dir)?;
     sheets.retain(|path| path.extension().is_some_and(|e| e == "toml"));

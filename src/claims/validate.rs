@@ -785,7 +785,8 @@ fn is_decimal(value: &str) -> bool {
         && !fraction.is_empty()
 }
 
-fn is_slug(key: &str) -> bool {
+/// Whether `key` is a valid key: lower-case ASCII letters, digits and inner hyphens.
+pub fn is_slug(key: &str) -> bool {
     !key.is_empty()
         && !key.starts_with('-')
         && !key.ends_with('-')

@@ -90,27 +90,16 @@ pub fn parse_date(value: &str) -> Result<(i32, u32, u32)> {
     Ok((y, m, d))
 }
 
-/// The claim sheets of a data directory (`claims/` and any other `.toml` but `drafts/`).
+/// The claim sheets of a data directory: its `.toml` files, drafts left out.
 pub fn sheets_under(data: &Path) -> Result<Vec<Sheet>> {
-    let drafts = data.join("drafts");
-    let paths: Vec<PathBuf> = crate::ledger::files_under(data)?
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "toml") && !p.starts_with(&drafts))
-        .collect();
+    let mut paths = crate::loader::data_files(data)?;
+    paths.retain(|p| p.extension().is_some_and(|e| e == "toml"));
     crate::claims::read_sheets(&paths).map_err(Error::Multiple)
-}
-
-fn valid_key(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !key.starts_with('-')
 }
 
 /// Checks the options against what is known and drafts `text`.
 pub fn draft_article(text: String, options: &Options, known: &super::Known) -> Result<Draft> {
-    if !valid_key(&options.key) {
+    if !crate::claims::is_slug(&options.key) {
         return Err(Error::Invalid(format!(
             "--key {:?} is not a key: use lower-case letters, digits and hyphens",
             options.key
@@ -206,7 +195,10 @@ pub fn write(
     let key = &draft.source.key;
     let text_path = data.join("texts").join(format!("{key}.txt"));
     let sheet_path = out.map_or_else(
-        || data.join("drafts").join(format!("{key}.toml")),
+        || {
+            data.join(crate::loader::DRAFTS_DIR)
+                .join(format!("{key}.toml"))
+        },
         Path::to_owned,
     );
     for path in [&text_path, &sheet_path] {

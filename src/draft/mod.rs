@@ -787,7 +787,7 @@ impl Drafter<'_> {
         if let Some(e) = self.new_entities.iter().find(|e| e.name == name) {
             return e.key.clone();
         }
-        let key = self.fresh_key(&slug(name));
+        let key = self.fresh_key(&crate::claims::slug(name));
         self.new_entities.push(NewEntity {
             key: key.clone(),
             kind: kind.to_owned(),
@@ -805,7 +805,10 @@ impl Drafter<'_> {
         }) {
             return e.key.clone();
         }
-        let key = self.fresh_key(&slug(&format!("{} {wording}", money.currency)));
+        let key = self.fresh_key(&crate::claims::slug(&format!(
+            "{} {wording}",
+            money.currency
+        )));
         self.new_entities.push(NewEntity {
             key: key.clone(),
             kind: "MonetaryAmount".into(),
@@ -841,10 +844,12 @@ impl Drafter<'_> {
             .take(5)
             .map(str::to_lowercase)
             .collect();
-        self.fresh_key(&slug(&words.join(" ")))
+        self.fresh_key(&crate::claims::slug(&words.join(" ")))
     }
 
     fn fresh_key(&mut self, base: &str) -> String {
+        // A long name makes a key too long to read: its first 60 characters will do.
+        let base = base[..base.len().min(60)].trim_end_matches('-');
         let base = if base.is_empty() { "item" } else { base };
         let mut key = base.to_owned();
         let mut n = 2;
@@ -942,43 +947,6 @@ fn code_points(text: &str, range: Range<usize>) -> (usize, usize, Option<u32>) {
 /// that was a third of a draft's time. The cue words and numbers are ASCII.
 pub(crate) fn regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
     regex::Regex::new(&pattern.replace(r"\b", r"(?-u:\b)"))
-}
-
-/// A key slug: lower-case ASCII letters, digits and hyphens.
-pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        let c = match c {
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'á' | 'à' | 'â' | 'ä' => 'a',
-            'ó' | 'ò' | 'ô' | 'ö' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            '€' => {
-                out.push_str("eur");
-                continue;
-            }
-            '$' => {
-                continue;
-            }
-            '£' => {
-                out.push_str("gbp");
-                continue;
-            }
-            c => c,
-        };
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-')
-        .chars()
-        .take(60)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_owned()
 }
 
 #[cfg(test)]

@@ -261,6 +261,17 @@ pub async fn create(
     Ok(Json(body).into_response())
 }
 
+/// The request's body (within `--max-body-bytes`) as JSON: 400 saying what it must be.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    request: Request,
+    expected: &str,
+) -> Result<T, ApiError> {
+    let body = super::limits::read_body(request.into_body(), state.limits.max_body_bytes).await?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body must be {expected}: {e}")))
+}
+
 /// Reads a JSON or multipart draft request: the fields, and the article's name and bytes.
 async fn read_request(
     state: &AppState,
@@ -272,14 +283,13 @@ async fn read_request(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !multipart {
-        let body =
-            super::limits::read_body(request.into_body(), state.limits.max_body_bytes).await?;
-        let mut fields: DraftRequest = serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request(format!(
-                "the body must be a JSON object with `text` or `html`, `key`, `publisher` and \
-                 `date` (or multipart/form-data): {e}"
-            ))
-        })?;
+        let mut fields: DraftRequest = json_body(
+            state,
+            request,
+            "a JSON object with `text` or `html`, `key`, `publisher` and `date` (or \
+             multipart/form-data)",
+        )
+        .await?;
         let article = match (fields.text.take(), fields.html.take()) {
             (Some(text), None) => ("text".to_owned(), text.into_bytes()),
             (None, Some(html)) => ("html".to_owned(), html.into_bytes()),
@@ -387,12 +397,12 @@ pub struct MatchResponse {
     )
 )]
 pub async fn find(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
-    let body = super::limits::read_body(request.into_body(), state.limits.max_body_bytes).await?;
-    let request: MatchRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "the body must be a JSON object with `text` (and optionally `status`, `limit`): {e}"
-        ))
-    })?;
+    let request: MatchRequest = json_body(
+        &state,
+        request,
+        "a JSON object with `text` (and optionally `status`, `limit`)",
+    )
+    .await?;
     if request.text.trim().is_empty() {
         return Err(ApiError::bad_request("`text` is empty"));
     }
