@@ -14,7 +14,7 @@
 
 Invariants: the corpus, stores and wrk script are bench.py's (`claimgraph gen --seed 1`, each
 tool's bulk loader, bench/wrk/mix.lua); every answer's status is counted; results go to
-target/bench/drafting-N.json and between BENCHMARKS.md's `bench:drafting-N` markers.
+target/bench/drafting-N.json and between the `bench:drafting-N` markers of docs/drafting.md.
 """
 
 import argparse
@@ -231,11 +231,11 @@ def fill(claims, r):
         f"| server memory after the run (RSS) | {r['claimgraph_rss_mib']:,} MiB | — |",
         f"| the claim a changed sentence was made from ranked first | {r['match_top1'] * 100:.1f}% | — |",
     ]
-    path = ROOT / "BENCHMARKS.md"
+    path = ROOT / "docs/drafting.md"
     begin, end = f"<!-- bench:drafting-{claims}:begin -->", f"<!-- bench:drafting-{claims}:end -->"
     doc = path.read_text()
     if begin not in doc:
-        b.say(f"BENCHMARKS.md has no {begin} marker; table not written")
+        b.say(f"docs/drafting.md has no {begin} marker; table not written")
         print("\n".join(rows))
         return
     head, rest = doc.split(begin, 1)
