@@ -160,6 +160,11 @@ impl AuditLog {
         Ok(log)
     }
 
+    /// The sequence number the next write will be recorded under.
+    pub(crate) fn next_sequence(&self) -> u64 {
+        self.next.load(Ordering::SeqCst)
+    }
+
     /// The Oxigraph store of the trail, for SPARQL queries by admins and dumps.
     pub fn store(&self) -> &oxigraph::store::Store {
         &self.store

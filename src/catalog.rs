@@ -7,15 +7,13 @@
 use crate::error::{Error, Result};
 use crate::store::ClaimStore;
 use crate::vocab::{CG_ARCHIVED_TEXT, CG_ASSERTION, CG_TEXT_SHA256, SCHEMA_ABOUT};
-use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use utoipa::ToSchema;
 
-const CLAIMS: &str = include_str!("../queries/api/catalog-claims.rq");
-const CLAIMS_ABOUT: &str = include_str!("../queries/api/catalog-claims-about.rq");
 const CLAIM: &str = include_str!("../queries/api/catalog-claim.rq");
 const APPEARANCES: &str = include_str!("../queries/api/catalog-appearances.rq");
 const REVIEWS: &str = include_str!("../queries/api/catalog-reviews.rq");
@@ -42,13 +40,22 @@ pub struct Link {
 pub struct ClaimFilter {
     pub status: Option<NamedNode>,
     pub source: Option<NamedNode>,
+    pub outlet: Option<NamedNode>,
     pub entity: Option<NamedNode>,
     pub claimant: Option<NamedNode>,
-    /// Looked for, case-insensitively, in the claim's text and its quotes.
+    /// A review's verdict label (any case).
+    pub rating: Option<String>,
+    /// Dates (`YYYY-MM-DD`, inclusive) of the documents a claim appears in.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Words, phrases, prefixes: ranked full-text search (see [`crate::index::search`]).
     pub search: Option<String>,
-    /// The IRI of the last claim of the previous page.
+    /// The cursor of the previous page (`next_after`).
     pub after: Option<String>,
     pub limit: usize,
+    /// Facets to count (from [`crate::index::search::FACETS`]) and values per facet.
+    pub facets: Vec<String>,
+    pub facet_limit: usize,
 }
 
 /// The filters of a request for claims (`/claims?status=…&source=…`) as they were given: empty
@@ -59,15 +66,26 @@ pub struct FilterValues<'a> {
     pub status: Option<&'a str>,
     /// A source document's key or IRI.
     pub source: Option<&'a str>,
+    /// A publisher's key or IRI.
+    pub outlet: Option<&'a str>,
     /// An entity's key or IRI (what the claim is about).
     pub entity: Option<&'a str>,
     /// The claimant's key or IRI.
     pub claimant: Option<&'a str>,
+    pub rating: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
     pub search: Option<&'a str>,
-    /// The cursor: the IRI of the last claim of the previous page.
+    /// The cursor of the previous page.
     pub after: Option<&'a str>,
     pub limit: Option<usize>,
+    /// Comma-separated facet names.
+    pub facets: Option<&'a str>,
+    pub facet_limit: Option<usize>,
 }
+
+/// How many values a facet lists when the request does not say.
+pub const DEFAULT_FACET_VALUES: usize = 10;
 
 /// How many claims a page holds when the request does not say.
 pub const DEFAULT_PAGE: usize = 50;
@@ -87,13 +105,36 @@ impl ClaimFilter {
         Ok(Self {
             status: given(values.status).map(status_iri).transpose()?,
             source: key_or_iri("sources", "source", values.source)?,
+            outlet: key_or_iri("entities", "outlet", values.outlet)?,
             entity: key_or_iri("entities", "entity", values.entity)?,
             claimant: key_or_iri("entities", "claimant", values.claimant)?,
+            rating: given(values.rating).map(str::to_owned),
+            from: given(values.from).map(str::to_owned),
+            to: given(values.to).map(str::to_owned),
             search: values
                 .search
                 .filter(|q| !q.trim().is_empty())
                 .map(str::to_owned),
             after: values.after.filter(|a| !a.is_empty()).map(str::to_owned),
+            facets: given(values.facets)
+                .map(|f| {
+                    f.split(',')
+                        .map(str::trim)
+                        .filter(|f| !f.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            facet_limit: match values.facet_limit {
+                Some(n) if n == 0 || n > crate::index::search::MAX_FACET_VALUES => {
+                    return Err(Error::Invalid(format!(
+                        "facet_limit={n} is not between 1 and {}",
+                        crate::index::search::MAX_FACET_VALUES
+                    )))
+                }
+                Some(n) => n,
+                None => DEFAULT_FACET_VALUES,
+            },
             limit: match values.limit {
                 Some(0) => return Err(Error::Invalid("limit must be at least 1".into())),
                 Some(n) if n > MAX_PAGE => {
@@ -152,6 +193,9 @@ pub struct ClaimSummary {
     pub status: String,
     pub claimant: Link,
     pub primary_source: Option<String>,
+    /// Relevance to the search's words (BM25), when it had words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
 }
 
 /// One page of claims; `next_after` is the cursor of the next page, if there is one.
@@ -159,6 +203,27 @@ pub struct ClaimSummary {
 pub struct ClaimPage {
     pub claims: Vec<ClaimSummary>,
     pub next_after: Option<String>,
+    /// How many claims match in all.
+    pub total: usize,
+    /// The counts of each facet asked for, over every claim that matches.
+    pub facets: Vec<Facet>,
+}
+
+/// The values of one facet among the claims that match, most frequent first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Facet {
+    /// `status`, `claimant`, `source`, `outlet`, `entity` or `rating`.
+    pub name: String,
+    pub values: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FacetValue {
+    /// The value as a filter takes it: a status's name, an IRI, a verdict.
+    pub value: String,
+    /// Its name, for IRIs that have one.
+    pub label: Option<String>,
+    pub count: u64,
 }
 
 /// Everything the store says about one claim.
@@ -257,80 +322,71 @@ pub fn key_of(store: &ClaimStore, kind: &str, iri: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The claims matching `filter`, in IRI order, from `filter.after` on.
+/// The claims matching `filter`, from the claims index: ranked by relevance when it has words,
+/// else in IRI order; from `filter.after` on; with the facet counts it asks for.
 pub fn list_claims(store: &ClaimStore, filter: &ClaimFilter) -> Result<ClaimPage> {
-    let mut bindings: Vec<(&str, Term)> = Vec::new();
-    let named = [
-        ("wantStatus", &filter.status),
-        ("wantSource", &filter.source),
-        ("wantClaimant", &filter.claimant),
-    ];
-    for (name, value) in named {
-        if let Some(value) = value {
-            bindings.push((name, value.clone().into()));
-        }
-    }
-    if let Some(search) = &filter.search {
-        bindings.push((
-            "search",
-            Literal::new_simple_literal(search.to_lowercase()).into(),
-        ));
-    }
-    let limit = filter.limit.clamp(1, MAX_PAGE);
-    let rows = match &filter.entity {
-        // The entity drives: its claims, in IRI order from the cursor, each checked against the
-        // other filters by a lookup bound to it.
-        Some(entity) => {
-            let mut candidates: Vec<String> = store
-                .select_with(CLAIMS_ABOUT, &[("entity", entity.clone().into())])?
-                .iter()
-                .filter_map(|row| iri(&row[0]))
-                .collect();
-            candidates.sort();
-            candidates.dedup();
-            let from = match &filter.after {
-                Some(after) => candidates.partition_point(|c| c.as_str() <= after.as_str()),
-                None => 0,
-            };
-            let mut rows = Vec::new();
-            for candidate in &candidates[from..] {
-                if rows.len() > limit {
-                    break;
-                }
-                let mut bound = bindings.clone();
-                bound.push(("claim", NamedNode::new_unchecked(candidate.clone()).into()));
-                rows.extend(store.select_rows(CLAIMS, &bound, 1)?);
-            }
-            rows
-        }
-        None => {
-            if let Some(after) = &filter.after {
-                bindings.push(("after", Literal::new_simple_literal(after).into()));
-            }
-            store.select_rows(CLAIMS, &bindings, limit + 1)?
-        }
+    let iri = |node: &Option<NamedNode>| node.as_ref().map(|n| n.as_str().to_owned());
+    let search = crate::index::search::Search {
+        q: filter.search.clone(),
+        status: filter
+            .status
+            .as_ref()
+            .map(|s| local_name(s.as_str()).to_owned()),
+        claimant: iri(&filter.claimant),
+        source: iri(&filter.source),
+        outlet: iri(&filter.outlet),
+        entity: iri(&filter.entity),
+        rating: filter.rating.clone(),
+        from: filter.from.clone(),
+        to: filter.to.clone(),
+        after: filter.after.clone(),
+        limit: filter.limit.clamp(1, MAX_PAGE),
+        facets: filter.facets.clone(),
+        facet_limit: filter.facet_limit,
     };
-    let more = rows.len() > limit;
-    let claims: Vec<ClaimSummary> = rows
+    let found = store.index().search(&search)?;
+    let claims = found
+        .hits
         .into_iter()
-        .take(limit)
-        .map(|row| {
-            let claim = iri_or_empty(&row[0]);
-            ClaimSummary {
-                text: text(&row[1]).unwrap_or_default(),
-                status: local_name(&iri_or_empty(&row[2])).to_owned(),
-                claimant: Link {
-                    iri: iri(&row[3]).unwrap_or_default(),
-                    label: text(&row[4]),
-                },
-                primary_source: iri(&row[5]),
-                id: key_of(store, "claims", &claim),
-                iri: claim,
-            }
+        .map(|hit| ClaimSummary {
+            id: key_of(store, "claims", &hit.claim),
+            text: hit.text,
+            status: hit.status,
+            claimant: Link {
+                iri: hit.claimant.unwrap_or_default(),
+                label: hit.claimant_name,
+            },
+            primary_source: hit.primary,
+            score: hit.score,
+            iri: hit.claim,
         })
         .collect();
-    let next_after = more.then(|| claims.last().map(|c| c.iri.clone())).flatten();
-    Ok(ClaimPage { claims, next_after })
+    let mut facets = Vec::with_capacity(found.facets.len());
+    for (name, values) in found.facets {
+        let mut listed = Vec::with_capacity(values.len());
+        for (value, count) in values {
+            let label = if value.contains(':') {
+                link(store, &value)?.label
+            } else {
+                None
+            };
+            listed.push(FacetValue {
+                value,
+                label,
+                count,
+            });
+        }
+        facets.push(Facet {
+            name,
+            values: listed,
+        });
+    }
+    Ok(ClaimPage {
+        claims,
+        next_after: found.next_after,
+        total: found.total,
+        facets,
+    })
 }
 
 /// One claim in full; `NotFound` if the store has no `schema:Claim` with this IRI.

@@ -19,6 +19,9 @@ pub enum Error {
     /// could not finish): 500, and logged.
     #[error("{0}")]
     Internal(String),
+    /// Something the answer needs is not ready (the claims index being rebuilt): 503, try again.
+    #[error("{0}")]
+    Unavailable(String),
     /// The thing asked for does not exist; the message names it.
     #[error("{0}")]
     NotFound(String),

@@ -19,7 +19,7 @@ use crate::formats::RdfSyntax;
 use crate::ledger::{
     files_under, percent_encode, read_records, remove_record, write_record, Recorded,
 };
-use crate::store::ClaimStore;
+use crate::store::{ClaimStore, Touched};
 use oxigraph::io::{RdfFormat, RdfParseError};
 use oxigraph::model::{GraphName, NamedNode, Quad};
 use sha2::{Digest, Sha256};
@@ -277,7 +277,50 @@ pub fn sync_dirs(store: &ClaimStore, dirs: &[PathBuf]) -> Result<SyncReport> {
         return Ok(report);
     }
 
-    store.write(|transaction| {
+    // RDF files are parsed before the write, so that it names every graph it fills: the audit
+    // trail records them, and the claims index reads again only what they changed.
+    let mut parsed_files: BTreeMap<&String, (Vec<Quad>, BTreeSet<NamedNode>)> = BTreeMap::new();
+    for key in &changed {
+        if sheets.contains_key(*key) {
+            continue;
+        }
+        let file = &files[*key];
+        let default_graph = file.default_graph(store)?;
+        let mut graphs = BTreeSet::new();
+        let mut quads = Vec::new();
+        for quad in file.quads(store, &default_graph, file.open(|_| ())?)? {
+            let quad = quad?;
+            if let GraphName::NamedNode(g) = &quad.graph_name {
+                graphs.insert(g.clone());
+            }
+            quads.push(quad);
+        }
+        parsed_files.insert(*key, (quads, graphs));
+    }
+    let mut old_graphs = vec![meta_graph.clone()];
+    let mut new_graphs = vec![meta_graph.clone()];
+    for key in changed.iter().chain(&removed) {
+        if let Some(record) = recorded.get(*key) {
+            old_graphs.extend(record.graphs.iter().cloned());
+        }
+    }
+    for key in &changed {
+        match sheets.get(*key) {
+            Some(sheet) => new_graphs.extend(sheet.graphs.iter().cloned()),
+            None => new_graphs.extend(parsed_files[*key].1.iter().cloned()),
+        }
+    }
+    let mut default_graph_written = false;
+    for (quads, _) in parsed_files.values() {
+        default_graph_written |= quads.iter().any(|q| q.graph_name.is_default_graph());
+    }
+    let touched = if default_graph_written {
+        // A file filling the default graph: not a named graph the trail can list.
+        Touched::everything()
+    } else {
+        Touched::replacing(&old_graphs, &new_graphs)
+    };
+    store.write_touching(touched, |transaction| {
         // First drop everything the outdated records filled, then load: a graph may move from
         // one file to another.
         for key in changed.iter().chain(&removed) {
@@ -298,19 +341,13 @@ pub fn sync_dirs(store: &ClaimStore, dirs: &[PathBuf]) -> Result<SyncReport> {
                     graphs: sheet.graphs.iter().cloned().collect(),
                 }
             } else {
-                let file = &files[*key];
-                let default_graph = file.default_graph(store)?;
-                let mut graphs = BTreeSet::new();
-                for quad in file.quads(store, &default_graph, file.open(|_| ())?)? {
-                    let quad = quad?;
-                    if let GraphName::NamedNode(g) = &quad.graph_name {
-                        graphs.insert(g.clone());
-                    }
-                    transaction.insert(&quad);
+                let (quads, graphs) = &parsed_files[*key];
+                for quad in quads {
+                    transaction.insert(quad);
                 }
                 Recorded {
                     sha256: current[*key].clone(),
-                    graphs,
+                    graphs: graphs.clone(),
                 }
             };
             write_record(transaction, store, &meta_graph, key, &record)?;

@@ -125,6 +125,18 @@ enum Command {
     /// command opens the store, so stop the server first; a running server backs itself up
     /// online with POST /admin/backup?dir=DIR (admin token).
     Backup(BackupArgs),
+    /// Rebuild the claims index (`<store>/index`: search, facets, matching) from the store.
+    ///
+    /// Never needed in normal use: every write updates the index before it returns, and a store
+    /// whose index does not follow its last write (a crash between the two, a copied store, a
+    /// corrupt index) is reindexed when opened. The store must not be in use by a running server.
+    Reindex(ReindexArgs),
+}
+
+#[derive(Args)]
+struct ReindexArgs {
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(Args)]
@@ -432,6 +444,7 @@ fn main() -> ExitCode {
         Command::Gen(args) => synthesise(args),
         Command::HashToken(args) => hash_token(args),
         Command::Backup(args) => backup(args),
+        Command::Reindex(args) => reindex(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -854,6 +867,23 @@ fn backup(args: BackupArgs) -> Result<()> {
         summary.bytes,
         summary.elapsed,
         args.dir.display()
+    );
+    Ok(())
+}
+
+fn reindex(args: ReindexArgs) -> Result<()> {
+    let store = args.store.open()?;
+    let started = std::time::Instant::now();
+    eprintln!("reindexing the claims of {}", args.store.store.display());
+    let claims = store.reindex()?;
+    eprintln!(
+        "indexed {claims} claims in {:.1?} into {}",
+        started.elapsed(),
+        store
+            .index()
+            .dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default()
     );
     Ok(())
 }

@@ -128,6 +128,21 @@ pub const SCHEMA_HEADLINE: &str = schema!("headline");
 pub const CG_ASSERTION: &str = cg!("assertion");
 pub const CG_ARCHIVED_TEXT: &str = cg!("archivedText");
 pub const CG_TEXT_SHA256: &str = cg!("textSha256");
+pub const CG_STATUS: &str = cg!("status");
+pub const CG_DATE_FILED: &str = cg!("dateFiled");
+pub const SCHEMA_CLAIM: &str = schema!("Claim");
+pub const SCHEMA_TEXT: &str = schema!("text");
+pub const SCHEMA_AUTHOR: &str = schema!("author");
+pub const SCHEMA_APPEARANCE: &str = schema!("appearance");
+pub const SCHEMA_PUBLISHER: &str = schema!("publisher");
+pub const SCHEMA_DATE_PUBLISHED: &str = schema!("datePublished");
+pub const SCHEMA_ALTERNATE_NAME: &str = schema!("alternateName");
+pub const SCHEMA_ITEM_REVIEWED: &str = schema!("itemReviewed");
+pub const SCHEMA_REVIEW_RATING: &str = schema!("reviewRating");
+pub const OA_HAS_SOURCE: &str = oa!("hasSource");
+pub const OA_HAS_SELECTOR: &str = oa!("hasSelector");
+pub const OA_EXACT: &str = oa!("exact");
+pub const PROV_HAD_PRIMARY_SOURCE: &str = prov!("hadPrimarySource");
 
 /// The kinds of document a claim sheet may name, with the IRIs they stand for.
 pub const SOURCE_TYPES: &[(&str, &str)] = &[

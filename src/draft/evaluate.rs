@@ -311,7 +311,11 @@ pub fn evaluate(sheets: &[Sheet], index: usize) -> Result<Figures> {
 /// appearance of a known claim, that claim's (with the status it hardened to, which the draft
 /// records on the appearance).
 fn proposed(c: &super::Candidate, known: &Known) -> (String, String) {
-    let Some(claim) = c.restates.as_deref().and_then(|k| known.matcher.claim(k)) else {
+    let claim = c
+        .restates
+        .as_deref()
+        .and_then(|k| known.matcher.claim(k).ok().flatten());
+    let Some(claim) = claim else {
         return (c.status.to_owned(), c.claimant.clone());
     };
     let hardened = c

@@ -1,20 +1,20 @@
-//! What the store knows, for drafting on the server (`POST /drafts`, `POST /match`): its claims
-//! with their quotes, its named things, its documents — read with `queries/api/draft-*.rq`.
+//! What the store knows, for drafting on the server (`POST /drafts`): its named things and its
+//! documents, read with `queries/api/draft-*.rq`, its claims' keys, and its claims through the
+//! claims index.
 //!
 //! Invariant: read-only; keys are the IRIs' paths under the store's base (`claims/KEY`,
 //! `entities/KEY`, `sources/KEY`), so a store and the sheets it was built from give the same
 //! `Known`.
 
-use super::matcher::KnownClaim;
+use super::matcher::Claims;
 use super::mentions::KnownEntity;
 use super::{Known, KnownSource};
 use crate::error::Result;
 use crate::store::ClaimStore;
-use crate::vocab::{CG, ENTITY_TYPES};
-use oxigraph::model::Term;
+use crate::vocab::ENTITY_TYPES;
+use oxigraph::model::{NamedNode, NamedOrBlankNode, Term};
 use std::collections::{BTreeMap, BTreeSet};
 
-const CLAIMS: &str = include_str!("../../queries/api/draft-claims.rq");
 const ENTITIES: &str = include_str!("../../queries/api/draft-entities.rq");
 const SOURCES: &str = include_str!("../../queries/api/draft-sources.rq");
 
@@ -42,41 +42,20 @@ pub fn known_in_store(store: &ClaimStore) -> Result<Known> {
         format!("{base}sources/"),
     );
     let mut keys = BTreeSet::new();
-    let mut claims: BTreeMap<String, KnownClaim> = BTreeMap::new();
-    for row in store.select(CLAIMS)? {
-        let Some(claim) = key(row[0].as_ref(), &claims_at) else {
-            continue;
-        };
-        // `claims/KEY#appearance-…` and the like are not claims of their own.
-        if claim.contains(['#', '/']) {
-            continue;
-        }
-        let entry = claims
-            .entry(claim.to_owned())
-            .or_insert_with(|| KnownClaim {
-                key: claim.to_owned(),
-                ..KnownClaim::default()
-            });
-        if let Some(text) = literal(row[1].as_ref()) {
-            entry.text = text.to_owned();
-        }
-        if let Some(Term::NamedNode(status)) = row[2].as_ref() {
-            entry.status = status
-                .as_str()
-                .strip_prefix(CG)
-                .unwrap_or_default()
-                .to_owned();
-        }
-        if let Some(claimant) = key(row[3].as_ref(), &entities_at) {
-            entry.claimant = claimant.to_owned();
-        }
-        if let Some(exact) = literal(row[4].as_ref()) {
-            if !entry.quotes.iter().any(|q| q == exact) {
-                entry.quotes.push(exact.to_owned());
+    // Claims are matched through the claims index; only their keys are read here, so new keys
+    // never collide with them.
+    let claim_type: Term = NamedNode::new_unchecked(crate::vocab::SCHEMA_CLAIM).into();
+    let rdf_type = NamedNode::new_unchecked(crate::vocab::RDF_TYPE);
+    for quad in store.quads_matching(None, Some(&rdf_type), Some(&claim_type), None) {
+        if let NamedOrBlankNode::NamedNode(claim) = quad?.subject {
+            // `claims/KEY#appearance-…` and the like are not claims of their own.
+            if let Some(key) = claim.as_str().strip_prefix(&claims_at) {
+                if !key.contains(['#', '/']) {
+                    keys.insert(key.to_owned());
+                }
             }
         }
     }
-    keys.extend(claims.keys().cloned());
     let mut entities: BTreeMap<String, KnownEntity> = BTreeMap::new();
     for row in store.select(ENTITIES)? {
         let (Some(entity), Some(name)) =
@@ -120,9 +99,9 @@ pub fn known_in_store(store: &ClaimStore) -> Result<Known> {
         }
     }
     keys.extend(sources.keys().cloned());
-    Ok(Known::new(
+    Ok(Known::with_claims(
         entities.into_values().collect(),
-        claims.into_values().collect(),
+        Claims::Index(store.index().matcher(base)),
         sources.into_values().collect(),
         keys,
     ))

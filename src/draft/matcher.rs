@@ -10,6 +10,7 @@
 //! of claims means a new `Matcher`.
 
 use super::mentions::{self, Money};
+use crate::error::Result;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -231,16 +232,9 @@ impl Matcher {
 
     /// The cosine of `query` (unit weights) and the claim at `index`, with every word.
     fn score(&self, index: u32, query: &[(&str, f32)]) -> f32 {
-        let claim = &self.claims[index as usize];
-        let mut document = tokens(&claim.text);
-        for quote in &claim.quotes {
-            document.extend(tokens(quote));
-        }
-        let weights = unit_weights(&document, |t| self.idf.get(t).copied());
-        query
-            .iter()
-            .filter_map(|(t, w)| weights.iter().find(|(d, _)| d == t).map(|(_, v)| w * v))
-            .sum()
+        cosine(&self.claims[index as usize], query, |t| {
+            self.idf.get(t).copied()
+        })
     }
 
     pub fn claim(&self, key: &str) -> Option<&KnownClaim> {
@@ -314,6 +308,66 @@ impl Matcher {
                 }
             })
             .collect()
+    }
+}
+
+/// The cosine of `query` (unit weights) and `claim`'s text and quotes, with every word.
+fn cosine(claim: &KnownClaim, query: &[(&str, f32)], idf: impl Fn(&str) -> Option<f32>) -> f32 {
+    let mut document = tokens(&claim.text);
+    for quote in &claim.quotes {
+        document.extend(tokens(quote));
+    }
+    let weights = unit_weights(&document, idf);
+    query
+        .iter()
+        .filter_map(|(t, w)| weights.iter().find(|(d, _)| d == t).map(|(_, v)| w * v))
+        .sum()
+}
+
+/// Where a match looks for known claims: the claims of the data's sheets, in memory
+/// (`claimgraph draft`), or the store's claims index (the server).
+pub enum Claims {
+    Sheets(Matcher),
+    Index(crate::index::search::IndexMatcher),
+}
+
+impl Claims {
+    /// The `limit` known claims `text` most likely restates, best first, with the differences
+    /// from each; scored alike whichever the claims come from (cosine of TF-IDF weights, the
+    /// index giving the candidates and the words' document frequencies).
+    pub fn best(&self, text: &str, status: Option<&str>, limit: usize) -> Result<Vec<Match>> {
+        let index = match self {
+            Claims::Sheets(matcher) => return Ok(matcher.best(text, status, limit)),
+            Claims::Index(index) => index,
+        };
+        let query = tokens(text);
+        let candidates = index.candidates(&query, limit.max(SHORTLIST))?;
+        let idf = |t: &str| candidates.idf(t);
+        let weights = unit_weights(&query, idf);
+        let mut ranked = Vec::with_capacity(limit + 1);
+        for (i, claim) in candidates.claims.iter().enumerate() {
+            insert_ranked(&mut ranked, (i as u32, cosine(claim, &weights, idf)), limit);
+        }
+        Ok(ranked
+            .into_iter()
+            .filter(|(_, score)| *score > 0.0)
+            .map(|(i, score)| {
+                let claim = &candidates.claims[i as usize];
+                Match {
+                    claim: claim.key.clone(),
+                    score: (f64::from(score) * 1000.0).round() / 1000.0,
+                    differences: differences(text, status, claim),
+                }
+            })
+            .collect())
+    }
+
+    /// The known claim with this key.
+    pub fn claim(&self, key: &str) -> Result<Option<KnownClaim>> {
+        match self {
+            Claims::Sheets(matcher) => Ok(matcher.claim(key).cloned()),
+            Claims::Index(index) => index.claim(key),
+        }
     }
 }
 

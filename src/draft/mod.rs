@@ -26,7 +26,7 @@ pub mod text;
 use crate::claims::anchor;
 use crate::error::{Error, Result};
 use cues::{Cue, Speaker};
-use matcher::{KnownClaim, Match, Matcher};
+use matcher::{Claims, KnownClaim, Match, Matcher};
 use mentions::{Day, Gazetteer, KnownEntity};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -78,7 +78,7 @@ pub struct KnownSource {
 /// What the graph already knows: the entities to link, the claims to match.
 pub struct Known {
     pub gazetteer: Gazetteer,
-    pub matcher: Matcher,
+    pub matcher: Claims,
     pub sources: Vec<KnownSource>,
     /// Every key in use (sources, entities, claims, reviews), so new keys never collide.
     pub keys: BTreeSet<String>,
@@ -91,9 +91,24 @@ impl Known {
         sources: Vec<KnownSource>,
         keys: BTreeSet<String>,
     ) -> Self {
+        Self::with_claims(
+            entities,
+            Claims::Sheets(Matcher::new(claims)),
+            sources,
+            keys,
+        )
+    }
+
+    /// What the graph knows, its claims found through `claims`.
+    pub fn with_claims(
+        entities: Vec<KnownEntity>,
+        claims: Claims,
+        sources: Vec<KnownSource>,
+        keys: BTreeSet<String>,
+    ) -> Self {
         Self {
             gazetteer: Gazetteer::new(entities),
-            matcher: Matcher::new(claims),
+            matcher: claims,
             sources,
             keys,
         }
@@ -231,7 +246,7 @@ pub fn draft(article: &Article, known: &Known) -> Result<Draft> {
         last_court: None,
     };
     drafter.publisher = drafter.entity_for(&article.publisher, "NewsMediaOrganization");
-    let candidates = drafter.candidates();
+    let candidates = drafter.candidates()?;
     if candidates.is_empty() {
         return Err(Error::Invalid(
             "no check-worthy sentence found in the article (no reporting verb, attribution, \
@@ -289,7 +304,7 @@ impl Drafter<'_> {
         }
     }
 
-    fn candidates(&mut self) -> Vec<Candidate> {
+    fn candidates(&mut self) -> Result<Vec<Candidate>> {
         let text = &self.article.text;
         let sentences = text::sentences(text);
         let paragraphs = text::paragraphs(text);
@@ -515,7 +530,7 @@ impl Drafter<'_> {
                     confidence += 0.05;
                 }
                 let (start, end, occurrence) = code_points(text, clause.clone());
-                let matches = self.known.matcher.best(clause_text, Some(status), 3);
+                let matches = self.known.matcher.best(clause_text, Some(status), 3)?;
                 let restates = restated(&matches);
                 let key = self.claim_key(clause_text);
                 out.push(Candidate {
@@ -551,7 +566,7 @@ impl Drafter<'_> {
                 outlet = None;
             }
         }
-        out
+        Ok(out)
     }
 
     /// The people and organisations last mentioned, for `she said` and `a company spokesman`.

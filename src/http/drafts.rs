@@ -421,17 +421,10 @@ pub async fn find(State(state): State<AppState>, request: Request) -> Result<Res
         }
     }
     let store = state.store.clone();
-    let cache = state.known.clone();
-    // Shorter than the time limit, so a wait that runs out says why (503), not "timed out".
-    let wait = state
-        .limits
-        .query_timeout
-        .map_or(Duration::from_secs(30), |t| t.mul_f64(0.9));
+    // Straight from the claims index, which every write keeps up to date.
     let matches = super::blocking(&state, move || {
-        let known = cache.get(&store, wait)?;
-        Ok(known
-            .matcher
-            .best(&request.text, request.status.as_deref(), limit))
+        let claims = draft::matcher::Claims::Index(store.index().matcher(store.base()));
+        Ok(claims.best(&request.text, request.status.as_deref(), limit)?)
     })
     .await?;
     let restates = draft::restated(&matches);

@@ -56,6 +56,7 @@ impl From<Error> for ApiError {
                 _ => StatusCode::BAD_REQUEST,
             },
             Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Storage(_) | Error::Io { .. } | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

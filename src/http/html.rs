@@ -167,6 +167,28 @@ pub fn home(base: &str, claims: usize, quads: usize) -> Markup {
 }
 
 pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &str) -> Markup {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(filters.as_bytes())
+        .into_owned()
+        .collect();
+    let given = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    // A facet value's link: the same search narrowed to it (replacing a value of the same kind).
+    let narrowed = |name: &str, value: &str| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (n, v) in &pairs {
+            if n != name {
+                query.append_pair(n, v);
+            }
+        }
+        query.append_pair(name, value);
+        format!("/claims?{}", query.finish())
+    };
+    let q = given("q").unwrap_or_default();
+    let status = given("status").unwrap_or_default();
     page(
         "Claims",
         &[Alternate {
@@ -178,16 +200,44 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
         }],
         html! {
             h1 { "Claims" }
-            form action="/claims" method="get" {
-                input type="search" name="q" placeholder="words in the claim or its quotes" aria-label="search";
+            form action="/claims" method="get" role="search" {
+                input type="search" name="q" value=(q) placeholder="words, \"a phrase\", prefix*, -not" aria-label="search the claims";
                 " "
                 select name="status" aria-label="status" {
                     option value="" { "any status" }
-                    @for status in crate::claims::STATUSES {
-                        option value=(status) { (status) }
+                    @for s in crate::claims::STATUSES {
+                        option value=(s) selected[status.eq_ignore_ascii_case(s)] { (s) }
                     }
                 }
-                " " button type="submit" { "Filter" }
+                @for (name, value) in &pairs {
+                    @if !matches!(name.as_str(), "q" | "status" | "facets" | "limit" | "facet_limit") {
+                        input type="hidden" name=(name) value=(value);
+                    }
+                }
+                " " button type="submit" { "Search" }
+                @if !pairs.is_empty() { " " a href="/claims" { "Clear" } }
+            }
+            p.count { (page_.total) @if page_.total == 1 { " claim" } @else { " claims" } }
+            @if !page_.facets.is_empty() {
+                nav.facets aria-label="narrow the claims" {
+                    @for facet in &page_.facets {
+                        @if !facet.values.is_empty() {
+                            section {
+                                h2 { (facet.name) }
+                                ul {
+                                    @for value in &facet.values {
+                                        li {
+                                            a href=(narrowed(&facet.name, &value.value)) {
+                                                (value.label.as_deref().unwrap_or(&value.value))
+                                            }
+                                            " " span.n { (value.count) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
             @if page_.claims.is_empty() { p { "No claim matches." } }
             table {

@@ -40,12 +40,27 @@ pub struct ClaimsParams {
     entity: Option<String>,
     /// Who asserts the claim: an entity key or IRI.
     claimant: Option<String>,
-    /// Words looked for (case-insensitively) in the claim's text and its quotes.
+    /// The outlet that published a document the claim appears in: an entity key or IRI.
+    outlet: Option<String>,
+    /// A review's verdict (`False`, `Misleading`…; any case).
+    rating: Option<String>,
+    /// Documents the claim appears in published (or filed) on or after this date (YYYY-MM-DD).
+    from: Option<String>,
+    /// … on or before this date (YYYY-MM-DD).
+    to: Option<String>,
+    /// Ranked full-text search of the claim's text, quotes, claimant, entities, outlets and
+    /// verdicts: words (all must match; case and accents aside), `"exact phrases"`, `prefix*`,
+    /// `-excluded`. With words, claims come best first; without, in IRI order.
     q: Option<String>,
     /// The cursor from the previous page's `next` link.
     after: Option<String>,
     /// Claims per page, 1 to 500 (default 50).
     limit: Option<usize>,
+    /// Facets to count over every matching claim, comma-separated: status, claimant, source,
+    /// outlet, entity, rating.
+    facets: Option<String>,
+    /// Values listed per facet, 1 to 100 (default 10).
+    facet_limit: Option<usize>,
     /// `json` or `html`, overriding `Accept`.
     format: Option<String>,
 }
@@ -56,6 +71,11 @@ pub struct ClaimList {
     pub claims: Vec<ClaimSummary>,
     /// The URL of the next page (same filters), absent on the last page.
     pub next: Option<String>,
+    /// How many claims match in all.
+    pub total: usize,
+    /// The counts asked for with `facets=`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub facets: Vec<catalog::Facet>,
 }
 
 /// `?format=` on a resource.
@@ -235,11 +255,21 @@ pub async fn list_claims(
         &FilterValues {
             status: params.status.as_deref(),
             source: params.source.as_deref(),
+            outlet: params.outlet.as_deref(),
             entity: params.entity.as_deref(),
             claimant: params.claimant.as_deref(),
+            rating: params.rating.as_deref(),
+            from: params.from.as_deref(),
+            to: params.to.as_deref(),
             search: params.q.as_deref(),
             after: params.after.as_deref(),
             limit: params.limit,
+            // A page for people always shows the counts it can narrow by.
+            facets: match (html, params.facets.as_deref()) {
+                (true, None) => Some("status,claimant,outlet,entity,rating"),
+                (_, facets) => facets,
+            },
+            facet_limit: params.facet_limit,
         },
     )?;
     let store = state.store.clone();
@@ -260,6 +290,8 @@ pub async fn list_claims(
         axum::Json(ClaimList {
             claims: page.claims,
             next,
+            total: page.total,
+            facets: page.facets,
         })
         .into_response()
     };
@@ -276,16 +308,23 @@ fn filter_query(params: &ClaimsParams) -> String {
     for (name, value) in [
         ("status", &params.status),
         ("source", &params.source),
+        ("outlet", &params.outlet),
         ("entity", &params.entity),
         ("claimant", &params.claimant),
+        ("rating", &params.rating),
+        ("from", &params.from),
+        ("to", &params.to),
         ("q", &params.q),
+        ("facets", &params.facets),
     ] {
         if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
             query.append_pair(name, value);
         }
     }
-    if let Some(limit) = params.limit {
-        query.append_pair("limit", &limit.to_string());
+    for (name, value) in [("limit", params.limit), ("facet_limit", params.facet_limit)] {
+        if let Some(value) = value {
+            query.append_pair(name, &value.to_string());
+        }
     }
     query.finish()
 }

@@ -18,6 +18,7 @@
 
 use crate::audit::{AuditLog, Outcome};
 use crate::error::{Error, Result};
+use crate::index::{ClaimIndex, INDEX_DIR};
 use bytes::Bytes;
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::Variable;
@@ -118,6 +119,8 @@ pub struct ClaimStore {
     /// Writes made since the store was opened (committed or not): what is derived from the
     /// store (the drafting matcher) is rebuilt when this moves.
     writes: AtomicU64,
+    /// The claims index in `<store>/index`, updated by every write before it returns.
+    index: ClaimIndex,
 }
 
 /// How many distinct query texts [`ClaimStore::select`] keeps parsed (the product has about 20;
@@ -164,7 +167,8 @@ impl ClaimStore {
         // Inside the store's directory (RocksDB ignores a directory it did not make), so that
         // the trail moves, is backed up and is removed with the store.
         let audit = AuditLog::open(&path.join(AUDIT_DIR), base)?;
-        Ok(Self {
+        let (index, following) = ClaimIndex::open(&path.join(INDEX_DIR))?;
+        let store = Self {
             store,
             dir,
             base: base.to_owned(),
@@ -173,7 +177,32 @@ impl ClaimStore {
             audit,
             parsed: Mutex::default(),
             writes: AtomicU64::new(0),
-        })
+            index,
+        };
+        let next = store.audit.next_sequence();
+        if following != Some(next) {
+            if following.is_some() || !store.store.is_empty()? {
+                tracing::warn!(
+                    index = ?following,
+                    store = next,
+                    "the claims index does not follow the store's last write: rebuilding it"
+                );
+            }
+            store.index.rebuild(&store, next)?;
+        }
+        Ok(store)
+    }
+
+    /// The claims index.
+    pub fn index(&self) -> &ClaimIndex {
+        &self.index
+    }
+
+    /// Rebuilds the claims index from the store (`claimgraph reindex`), serialised with writes.
+    /// Returns how many claims it holds.
+    pub fn reindex(&self) -> Result<u64> {
+        let _guard = self.lock_writer();
+        self.index.rebuild(self, self.audit.next_sequence())
     }
 
     /// The audit trail of this store's writes.

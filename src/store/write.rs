@@ -34,7 +34,8 @@ pub struct Touched {
 }
 
 impl Touched {
-    fn everything() -> Self {
+    /// A write that may touch any graph: the whole store is counted, and the claims index rebuilt.
+    pub fn everything() -> Self {
         Self {
             anywhere: true,
             ..Self::default()
@@ -138,6 +139,22 @@ impl Touched {
     }
 }
 
+/// The quads of the graphs a write touches, as far as they are known.
+pub(super) enum Quads {
+    Known(std::collections::HashSet<Quad>),
+    /// The write may touch any graph: only the store's size is counted.
+    Unknown(u64),
+}
+
+impl Quads {
+    fn count(&self) -> u64 {
+        match self {
+            Quads::Known(quads) => quads.len() as u64,
+            Quads::Unknown(count) => *count,
+        }
+    }
+}
+
 impl ClaimStore {
     /// Executes an update in one transaction; the store is unchanged if it fails.
     ///
@@ -198,6 +215,9 @@ impl ClaimStore {
     /// Runs one write (the writer lock held) between its two audit records: `started`,
     /// committed before the write can commit (if it cannot be, nothing is written), then the
     /// outcome with the quads added and removed, counted in the touched graphs before and after.
+    /// The claims index follows before this returns: the documents of the claims the quads
+    /// added and removed concern are read again (after a write to graphs known only as it ran,
+    /// every document is).
     pub(super) fn recorded<T>(
         &self,
         touched: Touched,
@@ -212,31 +232,41 @@ impl ClaimStore {
             &Touched::iris(&touched.used),
             &Touched::iris(&touched.generated),
         )?;
+        let next_write = self.audit.next_sequence();
         let outcome = self
-            .count_touched(&touched)
+            .touched_quads(&touched)
             .and_then(|before| write().map(|value| (before, value)));
         let (record, outcome) = match outcome {
-            Ok((before, value)) => match self.count_touched(&touched) {
-                Ok(after) => (
-                    if touched.replaces {
-                        Outcome::Committed {
-                            added: after,
-                            removed: before,
-                        }
-                    } else {
-                        Outcome::Committed {
-                            added: after.saturating_sub(before),
-                            removed: before.saturating_sub(after),
-                        }
-                    },
-                    Ok(value),
-                ),
-                Err(error) => (
-                    Outcome::Failed(format!("committed, but not counted: {error}")),
-                    Ok(value),
-                ),
+            Ok((before, value)) => match self.touched_quads(&touched) {
+                Ok(after) => {
+                    let (added, removed) = (after.count(), before.count());
+                    self.follow_in_index(&before, &after, next_write);
+                    (
+                        if touched.replaces {
+                            Outcome::Committed { added, removed }
+                        } else {
+                            Outcome::Committed {
+                                added: added.saturating_sub(removed),
+                                removed: removed.saturating_sub(added),
+                            }
+                        },
+                        Ok(value),
+                    )
+                }
+                Err(error) => {
+                    self.follow_in_index(&Quads::Unknown(0), &Quads::Unknown(0), next_write);
+                    (
+                        Outcome::Failed(format!("committed, but not counted: {error}")),
+                        Ok(value),
+                    )
+                }
             },
-            Err(error) => (Outcome::Failed(error.to_string()), Err(error)),
+            Err(error) => {
+                if let Err(error) = self.index.unchanged(next_write) {
+                    tracing::error!(%error, "cannot record a failed write in the claims index");
+                }
+                (Outcome::Failed(error.to_string()), Err(error))
+            }
         };
         if let Err(error) = self.audit.finish(&activity, &record) {
             // The change stands (or failed) either way; the record stays `started`, and the next
@@ -246,25 +276,43 @@ impl ClaimStore {
         outcome
     }
 
-    /// Quads in the touched graphs (the whole store when they are not all known).
-    pub(super) fn count_touched(&self, touched: &Touched) -> Result<u64> {
+    /// Brings the claims index up to a committed write: the documents the changed quads concern
+    /// when both sides are known, else all of them. A failure is logged (the write stands), the
+    /// index refuses searches, and a rebuild is tried at once.
+    fn follow_in_index(&self, before: &Quads, after: &Quads, next_write: u64) {
+        let followed = match (before, after) {
+            (Quads::Known(before), Quads::Known(after)) => {
+                let diff: Vec<&Quad> = before.symmetric_difference(after).collect();
+                self.index.follow(self, &diff, next_write).map(|_| ())
+            }
+            _ => self.index.rebuild(self, next_write).map(|_| ()),
+        };
+        if let Err(error) = followed {
+            tracing::error!(%error, "the claims index could not follow a write: rebuilding it");
+            if let Err(error) = self.index.rebuild(self, next_write) {
+                tracing::error!(%error, "the claims index cannot be rebuilt; searches are refused");
+            }
+        }
+    }
+
+    /// The quads of the touched graphs (unknown when the write may touch any graph).
+    pub(super) fn touched_quads(&self, touched: &Touched) -> Result<Quads> {
         if touched.anywhere {
-            return Ok(self.store.len()? as u64);
+            return Ok(Quads::Unknown(self.store.len()? as u64));
         }
         let mut graphs: Vec<&GraphName> = touched.used.iter().chain(&touched.generated).collect();
         graphs.sort_by_key(|g| g.to_string());
         graphs.dedup();
-        let mut count = 0;
+        let mut quads = std::collections::HashSet::new();
         for graph in graphs {
             for quad in self
                 .store
                 .quads_for_pattern(None, None, None, Some(graph.as_ref()))
             {
-                quad?;
-                count += 1;
+                quads.insert(quad?);
             }
         }
-        Ok(count)
+        Ok(Quads::Known(quads))
     }
 
     pub(super) fn lock_writer(&self) -> std::sync::MutexGuard<'_, ()> {

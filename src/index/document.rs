@@ -1,0 +1,373 @@
+//! A claim's search document, read from the store with pattern reads (no SPARQL to plan: a
+//! rebuild reads a million claims, an incremental update a few).
+//!
+//! Invariant: read-only; `refs` names every resource and graph the document was read from, so a
+//! change to any of them finds the documents to read again.
+
+use crate::error::Result;
+use crate::store::ClaimStore;
+use crate::vocab;
+use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
+use std::collections::HashMap;
+
+/// Everything the index holds about one claim.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimDocument {
+    pub claim: String,
+    /// The proposition in plain words.
+    pub text: String,
+    /// Every quote of the claim (`oa:exact`), in the order read.
+    pub quotes: Vec<String>,
+    /// Words found with the claim: its claimant's, entities', outlets' and documents' names,
+    /// the literals of its content (amounts, numbers, dates), its reviews' verdicts.
+    pub context: Vec<String>,
+    /// The local name of its `cg:status` (`Alleged`…).
+    pub status: String,
+    pub claimant: Option<String>,
+    pub claimant_name: Option<String>,
+    /// Documents it appears in, and its primary source.
+    pub sources: Vec<String>,
+    /// The publishers of those documents.
+    pub outlets: Vec<String>,
+    /// The things its content and `schema:about` name.
+    pub entities: Vec<String>,
+    /// Its reviews' verdicts (`schema:alternateName` of each rating), lower-cased.
+    pub ratings: Vec<String>,
+    /// Publication (or filing) dates of the documents it appears in, `YYYY-MM-DD`.
+    pub dates: Vec<String>,
+    pub primary: Option<String>,
+    /// Its assertion graph.
+    pub assertion: Option<String>,
+    /// Every resource (and graph) read to make this document.
+    pub refs: Vec<String>,
+}
+
+/// What one node says that documents repeat (an entity's names, a document's outlet): read once
+/// per batch of documents.
+#[derive(Debug, Clone, Default)]
+struct Node {
+    names: Vec<String>,
+    publisher: Option<Term>,
+    dates: Vec<String>,
+}
+
+/// Reads claims' documents, remembering shared nodes for the batch.
+pub struct Reader<'a> {
+    store: &'a ClaimStore,
+    nodes: HashMap<Term, Node>,
+    p: Predicates,
+}
+
+struct Predicates {
+    text: NamedNode,
+    status: NamedNode,
+    author: NamedNode,
+    appearance: NamedNode,
+    primary: NamedNode,
+    assertion: NamedNode,
+    about: NamedNode,
+    name: NamedNode,
+    alternate_name: NamedNode,
+    headline: NamedNode,
+    publisher: NamedNode,
+    date_published: NamedNode,
+    date_filed: NamedNode,
+    has_source: NamedNode,
+    has_selector: NamedNode,
+    exact: NamedNode,
+    item_reviewed: NamedNode,
+    review_rating: NamedNode,
+    rdf_type: NamedNode,
+    claim_type: Term,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(store: &'a ClaimStore) -> Self {
+        let n = NamedNode::new_unchecked;
+        Self {
+            store,
+            nodes: HashMap::new(),
+            p: Predicates {
+                text: n(vocab::SCHEMA_TEXT),
+                status: n(vocab::CG_STATUS),
+                author: n(vocab::SCHEMA_AUTHOR),
+                appearance: n(vocab::SCHEMA_APPEARANCE),
+                primary: n(vocab::PROV_HAD_PRIMARY_SOURCE),
+                assertion: n(vocab::CG_ASSERTION),
+                about: n(vocab::SCHEMA_ABOUT),
+                name: n(vocab::SCHEMA_NAME),
+                alternate_name: n(vocab::SCHEMA_ALTERNATE_NAME),
+                headline: n(vocab::SCHEMA_HEADLINE),
+                publisher: n(vocab::SCHEMA_PUBLISHER),
+                date_published: n(vocab::SCHEMA_DATE_PUBLISHED),
+                date_filed: n(vocab::CG_DATE_FILED),
+                has_source: n(vocab::OA_HAS_SOURCE),
+                has_selector: n(vocab::OA_HAS_SELECTOR),
+                exact: n(vocab::OA_EXACT),
+                item_reviewed: n(vocab::SCHEMA_ITEM_REVIEWED),
+                review_rating: n(vocab::SCHEMA_REVIEW_RATING),
+                rdf_type: n(vocab::RDF_TYPE),
+                claim_type: n(vocab::SCHEMA_CLAIM).into(),
+            },
+        }
+    }
+
+    /// Every claim of the store (`a schema:Claim`), once each.
+    pub fn all_claims(&self) -> impl Iterator<Item = Result<NamedOrBlankNode>> + use<'_> {
+        let mut last: Option<NamedOrBlankNode> = None;
+        self.store
+            .quads_matching(None, Some(&self.p.rdf_type), Some(&self.p.claim_type), None)
+            .filter_map(move |quad| match quad {
+                Ok(quad) if last.as_ref() == Some(&quad.subject) => None,
+                Ok(quad) => {
+                    last = Some(quad.subject.clone());
+                    Some(Ok(quad.subject))
+                }
+                Err(e) => Some(Err(e)),
+            })
+    }
+
+    /// Whether `node` is a claim in the store now.
+    pub fn is_claim(&self, node: &NamedOrBlankNode) -> Result<bool> {
+        Ok(self
+            .store
+            .quads_matching(
+                Some(node),
+                Some(&self.p.rdf_type),
+                Some(&self.p.claim_type),
+                None,
+            )
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
+    /// Whether `graph` is some claim's assertion graph in the store now.
+    pub fn is_assertion_graph(&self, graph: &NamedNode) -> Result<bool> {
+        Ok(self
+            .store
+            .quads_matching(
+                None,
+                Some(&self.p.assertion),
+                Some(&graph.clone().into()),
+                None,
+            )
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
+    fn about(&self, node: &NamedOrBlankNode) -> Result<Vec<Quad>> {
+        self.store
+            .quads_matching(Some(node), None, None, None)
+            .collect()
+    }
+
+    /// What a shared node says (names, publisher, dates), read once per reader.
+    fn node(&mut self, term: &Term) -> Result<&Node> {
+        if !self.nodes.contains_key(term) {
+            let mut node = Node::default();
+            if let Some(subject) = as_subject(term) {
+                for quad in self.about(&subject)? {
+                    let p = &quad.predicate;
+                    if *p == self.p.name || *p == self.p.alternate_name || *p == self.p.headline {
+                        if let Term::Literal(l) = &quad.object {
+                            node.names.push(l.value().to_owned());
+                        }
+                    } else if *p == self.p.publisher {
+                        node.publisher = Some(quad.object.clone());
+                    } else if *p == self.p.date_published || *p == self.p.date_filed {
+                        if let Term::Literal(l) = &quad.object {
+                            node.dates.push(l.value().chars().take(10).collect());
+                        }
+                    }
+                }
+            }
+            // A batch reading a whole store keeps at most this many nodes.
+            if self.nodes.len() > 200_000 {
+                self.nodes.clear();
+            }
+            self.nodes.insert(term.clone(), node);
+        }
+        Ok(&self.nodes[term])
+    }
+
+    /// The document of `claim`, or `None` if the store has no such claim.
+    pub fn read(&mut self, claim: &NamedOrBlankNode) -> Result<Option<ClaimDocument>> {
+        if !self.is_claim(claim)? {
+            return Ok(None);
+        }
+        let mut doc = ClaimDocument {
+            claim: subject_string(claim),
+            ..ClaimDocument::default()
+        };
+        let mut appearances = Vec::new();
+        let mut entities: Vec<Term> = Vec::new();
+        let mut claimant = None;
+        for quad in self.about(claim)? {
+            let (p, o) = (&quad.predicate, &quad.object);
+            if *p == self.p.text {
+                if let Term::Literal(l) = o {
+                    doc.text = l.value().to_owned();
+                }
+            } else if *p == self.p.status {
+                let status = term_string(o);
+                doc.status = status.strip_prefix(vocab::CG).unwrap_or(&status).to_owned();
+            } else if *p == self.p.author {
+                claimant = Some(o.clone());
+            } else if *p == self.p.appearance {
+                appearances.push(o.clone());
+            } else if *p == self.p.primary {
+                doc.primary = Some(term_string(o));
+                doc.sources.push(term_string(o));
+            } else if *p == self.p.assertion {
+                doc.assertion = Some(term_string(o));
+            } else if *p == self.p.about {
+                entities.push(o.clone());
+            }
+        }
+        if let Some(claimant) = claimant {
+            let names = self.node(&claimant)?.names.clone();
+            doc.claimant_name = names.first().cloned();
+            doc.context.extend(names);
+            doc.refs.push(term_string(&claimant));
+            doc.claimant = Some(term_string(&claimant));
+        }
+        if let Some(graph) = &doc.assertion {
+            doc.refs.push(graph.clone());
+            if let Ok(graph) = NamedNode::new(graph.as_str()) {
+                let quads: Vec<Quad> = self
+                    .store
+                    .quads_matching(None, None, None, Some(&graph.into()))
+                    .collect::<Result<_>>()?;
+                for quad in quads {
+                    entities.push(quad.subject.clone().into());
+                    match &quad.object {
+                        Term::Literal(l) => doc.context.push(l.value().to_owned()),
+                        // A class is not something the claim is about.
+                        _ if quad.predicate == self.p.rdf_type => {}
+                        other => entities.push(other.clone()),
+                    }
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        entities.retain(|e| seen.insert(e.clone()));
+        for entity in entities {
+            let names = self.node(&entity)?.names.clone();
+            // Nodes of the content without a name (an amount, a time) are read for their
+            // literals, which the content graph already gave.
+            if matches!(entity, Term::NamedNode(_)) {
+                doc.entities.push(term_string(&entity));
+            }
+            doc.refs.push(term_string(&entity));
+            doc.context.extend(names);
+        }
+        for appearance in appearances {
+            doc.refs.push(term_string(&appearance));
+            let Some(subject) = as_subject(&appearance) else {
+                continue;
+            };
+            for quad in self.about(&subject)? {
+                if quad.predicate == self.p.has_source {
+                    let document = quad.object.clone();
+                    let node = self.node(&document)?.clone();
+                    doc.sources.push(term_string(&document));
+                    doc.refs.push(term_string(&document));
+                    doc.dates.extend(node.dates);
+                    doc.context.extend(node.names);
+                    if let Some(publisher) = node.publisher {
+                        doc.context.extend(self.node(&publisher)?.names.clone());
+                        let publisher = term_string(&publisher);
+                        doc.refs.push(publisher.clone());
+                        doc.outlets.push(publisher);
+                    }
+                } else if quad.predicate == self.p.has_selector {
+                    doc.refs.push(term_string(&quad.object));
+                    if let Some(selector) = as_subject(&quad.object) {
+                        for q in self.store.quads_matching(
+                            Some(&selector),
+                            Some(&self.p.exact),
+                            None,
+                            None,
+                        ) {
+                            if let Term::Literal(l) = q?.object {
+                                doc.quotes.push(l.value().to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let claim_term: Term = claim.clone().into();
+        let reviews: Vec<Quad> = self
+            .store
+            .quads_matching(None, Some(&self.p.item_reviewed), Some(&claim_term), None)
+            .collect::<Result<_>>()?;
+        for review in reviews {
+            doc.refs.push(subject_string(&review.subject));
+            for rating in self.store.quads_matching(
+                Some(&review.subject),
+                Some(&self.p.review_rating),
+                None,
+                None,
+            ) {
+                let rating = rating?.object;
+                doc.refs.push(term_string(&rating));
+                let Some(rating) = as_subject(&rating) else {
+                    continue;
+                };
+                for label in self.store.quads_matching(
+                    Some(&rating),
+                    Some(&self.p.alternate_name),
+                    None,
+                    None,
+                ) {
+                    if let Term::Literal(l) = label?.object {
+                        doc.ratings.push(l.value().to_lowercase());
+                        doc.context.push(l.value().to_owned());
+                    }
+                }
+            }
+        }
+        for list in [
+            &mut doc.sources,
+            &mut doc.outlets,
+            &mut doc.entities,
+            &mut doc.ratings,
+            &mut doc.dates,
+            &mut doc.refs,
+        ] {
+            list.sort();
+            list.dedup();
+        }
+        doc.quotes.dedup();
+        Ok(Some(doc))
+    }
+}
+
+fn as_subject(term: &Term) -> Option<NamedOrBlankNode> {
+    match term {
+        Term::NamedNode(n) => Some(n.clone().into()),
+        Term::BlankNode(b) => Some(b.clone().into()),
+        _ => None,
+    }
+}
+
+/// An IRI as itself, a blank node as `_:id`, a literal as its value.
+pub fn term_string(term: &Term) -> String {
+    match term {
+        Term::NamedNode(n) => n.as_str().to_owned(),
+        Term::BlankNode(b) => format!("_:{}", b.as_str()),
+        Term::Literal(l) => l.value().to_owned(),
+        #[allow(unreachable_patterns)]
+        other => other.to_string(),
+    }
+}
+
+pub fn subject_string(node: &NamedOrBlankNode) -> String {
+    match node {
+        NamedOrBlankNode::NamedNode(n) => n.as_str().to_owned(),
+        NamedOrBlankNode::BlankNode(b) => format!("_:{}", b.as_str()),
+    }
+}

@@ -1,0 +1,496 @@
+//! The claims index beside the store: one tantivy document per claim (its words, quotes, names,
+//! status, claimant, sources, outlets, entities, verdicts, dates), for ranked search, facet
+//! counts and matching. `document` reads a claim's document from the store; `search` answers
+//! `GET /claims` and `/match` from the index.
+//!
+//! Invariants:
+//! - derived data: it lives in `<store>/index` and can always be rebuilt from the store
+//!   (`claimgraph reindex`, or by itself at open);
+//! - written only by the store's writer, under its lock, after each write: the documents that
+//!   write changed are read again before the write returns. Its commit records the audit
+//!   sequence it follows; at open, an index that does not follow the store's last write (a
+//!   crash between the two, a copy, an older binary's store, a corrupt or other-version index)
+//!   is rebuilt, with a log line, before anything reads it.
+
+mod document;
+pub mod search;
+
+pub use document::ClaimDocument;
+use document::{subject_string, Reader};
+
+use crate::error::{Error, Result};
+use crate::store::ClaimStore;
+use oxigraph::model::{BlankNode, GraphName, NamedNode, NamedOrBlankNode, Quad, Term};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use tantivy::query::TermQuery;
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, STORED,
+    STRING,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+    WhitespaceTokenizer,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term as IndexTerm};
+
+/// The index's directory inside the store's.
+pub const INDEX_DIR: &str = "index";
+
+/// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
+const VERSION: u32 = 1;
+
+/// Memory the index writer may buffer before it writes a segment.
+const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+
+/// The fields of a claim's document.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields {
+    pub claim: Field,
+    /// A hash of the claim's IRI: the tiebreak of equal scores, so pages are stable.
+    pub id: Field,
+    pub text: Field,
+    /// Quotes and every name and literal found with the claim.
+    pub body: Field,
+    /// The matcher's tokens of the text and quotes (`draft::matcher::tokens`).
+    pub words: Field,
+    pub quote: Field,
+    pub status: Field,
+    pub claimant: Field,
+    pub claimant_name: Field,
+    pub source: Field,
+    pub outlet: Field,
+    pub entity: Field,
+    pub rating: Field,
+    /// Dates as the number `YYYYMMDD`.
+    pub date: Field,
+    pub primary: Field,
+    pub assertion: Field,
+    pub refs: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let words = |tokenizer: &str, positions: bool| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(if positions {
+                    IndexRecordOption::WithFreqsAndPositions
+                } else {
+                    IndexRecordOption::WithFreqs
+                }),
+        )
+    };
+    let fields = Fields {
+        claim: b.add_text_field("claim", STRING | STORED | FAST),
+        id: b.add_u64_field("id", NumericOptions::default().set_fast()),
+        text: b.add_text_field("text", words(ANALYZER, true).set_stored()),
+        body: b.add_text_field("body", words(ANALYZER, true)),
+        words: b.add_text_field("words", words("whitespace", false)),
+        quote: b.add_text_field("quote", STORED),
+        status: b.add_text_field("status", STRING | STORED | FAST),
+        claimant: b.add_text_field("claimant", STRING | STORED | FAST),
+        claimant_name: b.add_text_field("claimant_name", STORED),
+        source: b.add_text_field("source", STRING | FAST),
+        outlet: b.add_text_field("outlet", STRING | FAST),
+        entity: b.add_text_field("entity", STRING | FAST),
+        rating: b.add_text_field("rating", STRING | FAST),
+        date: b.add_u64_field("date", NumericOptions::default().set_indexed().set_fast()),
+        primary: b.add_text_field("primary", STORED),
+        assertion: b.add_text_field("assertion", STRING),
+        refs: b.add_text_field("refs", STRING),
+    };
+    (b.build(), fields)
+}
+
+/// The analyzer of the searched words: split at anything not a letter or digit, lower-cased,
+/// accents folded (`Müller` is found by `muller`).
+pub(crate) const ANALYZER: &str = "claimgraph";
+
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(60))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// What the index's commit records: its version and the audit sequence of the next write.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    version: u32,
+    next_write: u64,
+}
+
+pub struct ClaimIndex {
+    index: Index,
+    pub(crate) reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    pub(crate) fields: Fields,
+    dir: Option<PathBuf>,
+    /// Set when a write's documents could not be updated: searches are refused (never answered
+    /// from an index that misses a write) until a rebuild succeeds.
+    broken: AtomicBool,
+}
+
+impl ClaimIndex {
+    /// Opens the index in `dir` (creating it if absent; one that cannot be opened, or of another
+    /// version, is replaced by an empty one). Returns it with the audit sequence its last commit
+    /// followed, if it is whole.
+    pub fn open(dir: &Path) -> Result<(Self, Option<u64>)> {
+        let (schema, fields) = schema();
+        let opened = if dir.join("meta.json").exists() {
+            match Index::open_in_dir(dir) {
+                Ok(index) if index.schema() == schema => Some(index),
+                Ok(_) => {
+                    tracing::warn!(dir = %dir.display(), "the claims index has another schema: rebuilding it");
+                    None
+                }
+                Err(error) => {
+                    tracing::warn!(dir = %dir.display(), %error, "the claims index cannot be opened: rebuilding it");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let index = match opened {
+            Some(index) => index,
+            None => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(dir).map_err(|e| {
+                        Error::io(format!("cannot remove the index {}", dir.display()), e)
+                    })?;
+                }
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::io(format!("cannot create the index {}", dir.display()), e)
+                })?;
+                Index::create_in_dir(dir, schema).map_err(index_error)?
+            }
+        };
+        let following = index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| serde_json::from_str::<Payload>(&p).ok())
+            .filter(|p| p.version == VERSION)
+            .map(|p| p.next_write);
+        Ok((Self::with(index, fields, Some(dir.to_owned()))?, following))
+    }
+
+    /// An index in memory (for stores without a directory of their own: tests).
+    pub fn in_memory() -> Result<Self> {
+        let (schema, fields) = schema();
+        Self::with(Index::create_in_ram(schema), fields, None)
+    }
+
+    fn with(index: Index, fields: Fields, dir: Option<PathBuf>) -> Result<Self> {
+        index.tokenizers().register(ANALYZER, analyzer());
+        index.tokenizers().register(
+            "whitespace",
+            TextAnalyzer::from(WhitespaceTokenizer::default()),
+        );
+        let writer = index
+            .writer_with_num_threads(1, WRITER_MEMORY)
+            .map_err(index_error)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(index_error)?;
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            dir,
+            broken: AtomicBool::new(false),
+        })
+    }
+
+    /// Where the index lives, if on disk.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    pub(crate) fn searcher(&self) -> Result<tantivy::Searcher> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(Error::Unavailable(
+                "the claims index missed a write and is being rebuilt; try again shortly".into(),
+            ));
+        }
+        Ok(self.reader.searcher())
+    }
+
+    /// How many claims the index holds.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces every document by one read from `store`, and commits as following the write
+    /// `next_write`. Called under the store's writer lock (or before anything else uses the
+    /// store).
+    pub(crate) fn rebuild(&self, store: &ClaimStore, next_write: u64) -> Result<u64> {
+        let started = std::time::Instant::now();
+        let mut writer = self.writer();
+        let result = (|| {
+            writer.delete_all_documents().map_err(index_error)?;
+            let mut reader = Reader::new(store);
+            let claims: Vec<NamedOrBlankNode> = reader.all_claims().collect::<Result<_>>()?;
+            let total = claims.len();
+            for (n, claim) in claims.iter().enumerate() {
+                if let Some(doc) = reader.read(claim)? {
+                    writer
+                        .add_document(self.tantivy_document(&doc))
+                        .map_err(index_error)?;
+                }
+                if (n + 1) % 100_000 == 0 {
+                    tracing::info!(claims = n + 1, of = total, "indexing claims");
+                }
+            }
+            commit(&mut writer, next_write)?;
+            Ok(total as u64)
+        })();
+        match &result {
+            Ok(total) => {
+                self.reload()?;
+                self.broken.store(false, Ordering::SeqCst);
+                tracing::info!(
+                    claims = total,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "claims index built"
+                );
+            }
+            Err(_) => {
+                let _ = writer.rollback();
+                self.broken.store(true, Ordering::SeqCst);
+            }
+        }
+        result
+    }
+
+    /// Updates the documents a write changed: `diff` holds the quads it added or removed (all
+    /// of them, in the graphs it touched). Commits as following the write `next_write`.
+    pub(crate) fn follow(
+        &self,
+        store: &ClaimStore,
+        diff: &[&Quad],
+        next_write: u64,
+    ) -> Result<usize> {
+        let mut writer = self.writer();
+        let result = (|| {
+            let affected = self.affected(store, diff)?;
+            let mut reader = Reader::new(store);
+            for claim in &affected {
+                writer.delete_term(IndexTerm::from_field_text(
+                    self.fields.claim,
+                    &subject_string(claim),
+                ));
+                if let Some(doc) = reader.read(claim)? {
+                    writer
+                        .add_document(self.tantivy_document(&doc))
+                        .map_err(index_error)?;
+                }
+            }
+            commit(&mut writer, next_write)?;
+            Ok(affected.len())
+        })();
+        match &result {
+            Ok(_) => self.reload()?,
+            Err(_) => {
+                let _ = writer.rollback();
+                self.broken.store(true, Ordering::SeqCst);
+            }
+        }
+        result
+    }
+
+    /// Records that the write `next_write` changed nothing (it failed): the index still follows
+    /// the store.
+    pub(crate) fn unchanged(&self, next_write: u64) -> Result<()> {
+        commit(&mut self.writer(), next_write)
+    }
+
+    fn reload(&self) -> Result<()> {
+        self.reader.reload().map_err(index_error)
+    }
+
+    /// The claims whose documents `diff` may change: claims among its subjects and objects,
+    /// claims whose documents were read from a subject it describes anew, or from a graph it
+    /// changes. (Subjects of an assertion graph are what a claim says, not descriptions of
+    /// them: a claim naming a company does not make every claim about it out of date.)
+    fn affected(&self, store: &ClaimStore, diff: &[&Quad]) -> Result<Vec<NamedOrBlankNode>> {
+        let reader = Reader::new(store);
+        let searcher = self.reader.searcher();
+        // Deleted documents count until their segment merges: a claim or reference found here
+        // may no longer be indexed, which costs one needless read, never a missed document.
+        let indexed = |field: Field, value: &str| -> Result<bool> {
+            let term = IndexTerm::from_field_text(field, value);
+            Ok(searcher.doc_freq(&term).map_err(index_error)? > 0)
+        };
+        let mut assertion_graphs: HashSet<&NamedNode> = HashSet::new();
+        let mut graphs: HashSet<&NamedNode> = HashSet::new();
+        for quad in diff {
+            if let GraphName::NamedNode(g) = &quad.graph_name {
+                graphs.insert(g);
+            }
+        }
+        for graph in &graphs {
+            if reader.is_assertion_graph(graph)? || indexed(self.fields.assertion, graph.as_str())?
+            {
+                assertion_graphs.insert(graph);
+            }
+        }
+        let mut refs: HashSet<String> = graphs.iter().map(|g| g.as_str().to_owned()).collect();
+        let mut candidates: HashSet<NamedOrBlankNode> = HashSet::new();
+        for quad in diff {
+            let in_assertion =
+                matches!(&quad.graph_name, GraphName::NamedNode(g) if assertion_graphs.contains(g));
+            if !in_assertion {
+                refs.insert(subject_string(&quad.subject));
+            }
+            candidates.insert(quad.subject.clone());
+            match &quad.object {
+                Term::NamedNode(n) => {
+                    candidates.insert(n.clone().into());
+                }
+                Term::BlankNode(b) => {
+                    candidates.insert(b.clone().into());
+                }
+                _ => {}
+            }
+        }
+        let mut affected: HashSet<NamedOrBlankNode> = HashSet::new();
+        for candidate in candidates {
+            if indexed(self.fields.claim, &subject_string(&candidate))?
+                || reader.is_claim(&candidate)?
+            {
+                affected.insert(candidate);
+            }
+        }
+        for r in &refs {
+            let query = TermQuery::new(
+                IndexTerm::from_field_text(self.fields.refs, r),
+                IndexRecordOption::Basic,
+            );
+            let docs = searcher
+                .search(&query, &tantivy::collector::DocSetCollector)
+                .map_err(index_error)?;
+            for address in docs {
+                let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+                if let Some(claim) = search::stored_text(&doc, self.fields.claim) {
+                    affected.insert(parse_subject(&claim));
+                }
+            }
+        }
+        let mut affected: Vec<NamedOrBlankNode> = affected.into_iter().collect();
+        affected.sort_by_key(subject_string);
+        Ok(affected)
+    }
+
+    fn tantivy_document(&self, doc: &ClaimDocument) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_text(f.claim, &doc.claim);
+        d.add_u64(f.id, id_of(&doc.claim));
+        d.add_text(f.text, &doc.text);
+        for quote in &doc.quotes {
+            d.add_text(f.body, quote);
+            d.add_text(f.quote, quote);
+        }
+        for words in &doc.context {
+            d.add_text(f.body, words);
+        }
+        let mut tokens = crate::draft::matcher::tokens(&doc.text);
+        for quote in &doc.quotes {
+            tokens.extend(crate::draft::matcher::tokens(quote));
+        }
+        d.add_text(f.words, tokens.join(" "));
+        d.add_text(f.status, &doc.status);
+        if let Some(claimant) = &doc.claimant {
+            d.add_text(f.claimant, claimant);
+        }
+        if let Some(name) = &doc.claimant_name {
+            d.add_text(f.claimant_name, name);
+        }
+        for (field, values) in [
+            (f.source, &doc.sources),
+            (f.outlet, &doc.outlets),
+            (f.entity, &doc.entities),
+            (f.rating, &doc.ratings),
+            (f.refs, &doc.refs),
+        ] {
+            for value in values {
+                d.add_text(field, value);
+            }
+        }
+        for date in &doc.dates {
+            if let Some(n) = date_number(date) {
+                d.add_u64(f.date, n);
+            }
+        }
+        if let Some(primary) = &doc.primary {
+            d.add_text(f.primary, primary);
+        }
+        if let Some(assertion) = &doc.assertion {
+            d.add_text(f.assertion, assertion);
+        }
+        d
+    }
+}
+
+fn commit(writer: &mut IndexWriter, next_write: u64) -> Result<()> {
+    let payload = serde_json::to_string(&Payload {
+        version: VERSION,
+        next_write,
+    })
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let mut prepared = writer.prepare_commit().map_err(index_error)?;
+    prepared.set_payload(&payload);
+    prepared.commit().map_err(index_error)?;
+    Ok(())
+}
+
+/// `YYYY-MM-DD` (or a longer date-time) as the number `YYYYMMDD`.
+pub(crate) fn date_number(date: &str) -> Option<u64> {
+    let bytes = date.as_bytes();
+    if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let digits = |s: &str| s.parse::<u64>().ok();
+    let (y, m, d) = (
+        digits(&date[0..4])?,
+        digits(&date[5..7])?,
+        digits(&date[8..10])?,
+    );
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some(y * 10_000 + m * 100 + d)
+}
+
+/// A stable 64-bit hash of a claim's IRI (FNV-1a: the same in every process and version).
+pub(crate) fn id_of(claim: &str) -> u64 {
+    claim.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn parse_subject(value: &str) -> NamedOrBlankNode {
+    match value.strip_prefix("_:") {
+        Some(id) => BlankNode::new_unchecked(id).into(),
+        None => NamedNode::new_unchecked(value).into(),
+    }
+}
+
+pub(crate) fn index_error(error: tantivy::TantivyError) -> Error {
+    Error::Internal(format!("claims index: {error}"))
+}

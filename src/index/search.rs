@@ -1,0 +1,650 @@
+//! Answering from the index: ranked search with filters, facet counts and stable cursors
+//! (`GET /claims`), and the candidates of a match (`/match`, `POST /drafts`).
+//!
+//! Invariant: read-only; a request that cannot be answered exactly (an unknown facet, a cursor of
+//! another search) is an `Error::Invalid` naming it, never a partial answer.
+
+use super::{date_number, index_error, ClaimIndex, ANALYZER};
+use crate::draft::matcher::KnownClaim;
+use crate::error::{Error, Result};
+use std::ops::Bound;
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::agg_result::AggregationResults;
+use tantivy::aggregation::{AggregationCollector, AggregationLimitsGuard};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
+    RegexQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+
+/// What `facets=` may name, with the field each counts.
+pub const FACETS: &[&str] = &["status", "claimant", "source", "outlet", "entity", "rating"];
+
+/// The most values one facet lists.
+pub const MAX_FACET_VALUES: usize = 100;
+
+/// A search of the claims.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// Words, `"phrases"`, `prefix*`, `-excluded`: all must match (case and accents aside).
+    pub q: Option<String>,
+    /// A status's local name (`Alleged`).
+    pub status: Option<String>,
+    /// IRIs.
+    pub claimant: Option<String>,
+    pub source: Option<String>,
+    pub outlet: Option<String>,
+    pub entity: Option<String>,
+    /// A verdict label, any case.
+    pub rating: Option<String>,
+    /// Dates of the documents a claim appears in, inclusive, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The cursor a previous page gave (`next_after`).
+    pub after: Option<String>,
+    pub limit: usize,
+    /// Facets to count (names from [`FACETS`]) and how many values each lists.
+    pub facets: Vec<String>,
+    pub facet_limit: usize,
+}
+
+/// One claim found.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub claim: String,
+    pub text: String,
+    pub status: String,
+    pub claimant: Option<String>,
+    pub claimant_name: Option<String>,
+    pub primary: Option<String>,
+    /// BM25 relevance, when the search had words.
+    pub score: Option<f32>,
+}
+
+/// A page of a search.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub hits: Vec<Hit>,
+    /// The cursor of the next page, if there is one.
+    pub next_after: Option<String>,
+    /// How many claims match in all.
+    pub total: usize,
+    /// For each facet asked for: its values with their counts, most first.
+    pub facets: Vec<FacetCounts>,
+}
+
+/// A facet's name and its values with their counts, most first.
+pub type FacetCounts = (String, Vec<(String, u64)>);
+
+impl ClaimIndex {
+    /// One page of `search`.
+    pub fn search(&self, search: &Search) -> Result<Found> {
+        let searcher = self.searcher()?;
+        let f = &self.fields;
+        for facet in &search.facets {
+            if !FACETS.contains(&facet.as_str()) {
+                return Err(Error::Invalid(format!(
+                    "facets={facet:?} is not a facet; use any of {}",
+                    FACETS.join(", ")
+                )));
+            }
+        }
+        let words = match &search.q {
+            Some(q) => self.words_query(q)?,
+            None => None,
+        };
+        let filters = self.filters(search)?;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let ranked = words.is_some();
+        if let Some(words) = words {
+            clauses.push((Occur::Must, words));
+        }
+        for filter in filters {
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
+        }
+        let matching: Box<dyn Query> = if clauses.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let limit = search.limit.max(1);
+        let (addresses, next_after) = if ranked {
+            let after = search.after.as_deref().map(ranked_cursor).transpose()?;
+            let top = TopDocs::with_limit(limit + 1).tweak_score(
+                move |segment: &tantivy::SegmentReader| {
+                    let ids = segment.fast_fields().u64("id").ok();
+                    move |doc, score: f32| {
+                        let id = ids.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+                        let key = (score, u64::MAX - id);
+                        match after {
+                            Some(after) if key >= after => (f32::NEG_INFINITY, 0),
+                            _ => key,
+                        }
+                    }
+                },
+            );
+            let mut found: Vec<((f32, u64), DocAddress)> =
+                searcher.search(&matching, &top).map_err(index_error)?;
+            found.retain(|((score, _), _)| *score != f32::NEG_INFINITY);
+            let next = (found.len() > limit).then(|| {
+                let ((score, id), _) = found[limit - 1];
+                format!("r{:08x}.{:016x}", score.to_bits(), id)
+            });
+            found.truncate(limit);
+            (
+                found
+                    .into_iter()
+                    .map(|((score, _), a)| (a, Some(score)))
+                    .collect::<Vec<_>>(),
+                next,
+            )
+        } else {
+            // Without words, claims come in IRI order, from the cursor (the last IRI) on.
+            let page_query: Box<dyn Query> = match &search.after {
+                Some(after) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, matching.box_clone()),
+                    (
+                        Occur::Must,
+                        Box::new(RangeQuery::new(
+                            Bound::Excluded(Term::from_field_text(f.claim, after)),
+                            Bound::Unbounded,
+                        )),
+                    ),
+                ])),
+                None => matching.box_clone(),
+            };
+            let top =
+                TopDocs::with_limit(limit + 1).order_by_string_fast_field("claim", Order::Asc);
+            let mut found: Vec<(String, DocAddress)> =
+                searcher.search(&page_query, &top).map_err(index_error)?;
+            let next = (found.len() > limit).then(|| found[limit - 1].0.clone());
+            found.truncate(limit);
+            (found.into_iter().map(|(_, a)| (a, None)).collect(), next)
+        };
+        let mut hits = Vec::with_capacity(addresses.len());
+        for (address, score) in addresses {
+            let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+            hits.push(Hit {
+                claim: stored_text(&doc, f.claim).unwrap_or_default(),
+                text: stored_text(&doc, f.text).unwrap_or_default(),
+                status: stored_text(&doc, f.status).unwrap_or_default(),
+                claimant: stored_text(&doc, f.claimant),
+                claimant_name: stored_text(&doc, f.claimant_name),
+                primary: stored_text(&doc, f.primary),
+                score,
+            });
+        }
+        let (total, facets) = self.count(&searcher, &*matching, search)?;
+        Ok(Found {
+            hits,
+            next_after,
+            total,
+            facets,
+        })
+    }
+
+    /// How many claims `query` matches, and the facet counts `search` asks for.
+    fn count(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        search: &Search,
+    ) -> Result<(usize, Vec<FacetCounts>)> {
+        if search.facets.is_empty() {
+            return Ok((
+                searcher.search(query, &Count).map_err(index_error)?,
+                Vec::new(),
+            ));
+        }
+        let size = search.facet_limit.clamp(1, MAX_FACET_VALUES);
+        let request: serde_json::Map<String, serde_json::Value> = search
+            .facets
+            .iter()
+            .map(|name| {
+                (
+                    name.clone(),
+                    serde_json::json!({ "terms": { "field": name, "size": size } }),
+                )
+            })
+            .collect();
+        let aggregations: Aggregations = serde_json::from_value(request.into())
+            .map_err(|e| Error::Internal(format!("facet request: {e}")))?;
+        let collector =
+            AggregationCollector::from_aggs(aggregations, AggregationLimitsGuard::default());
+        let (total, results): (usize, AggregationResults) = searcher
+            .search(query, &(Count, collector))
+            .map_err(index_error)?;
+        let results = serde_json::to_value(&results)
+            .map_err(|e| Error::Internal(format!("facet counts: {e}")))?;
+        let facets = search
+            .facets
+            .iter()
+            .map(|name| {
+                let buckets = results[name]["buckets"]
+                    .as_array()
+                    .map(|buckets| {
+                        buckets
+                            .iter()
+                            .filter_map(|b| {
+                                Some((b["key"].as_str()?.to_owned(), b["doc_count"].as_u64()?))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (name.clone(), buckets)
+            })
+            .collect();
+        Ok((total, facets))
+    }
+
+    /// The filters of `search` as queries that must match.
+    fn filters(&self, search: &Search) -> Result<Vec<Box<dyn Query>>> {
+        let f = &self.fields;
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        let rating = search.rating.as_ref().map(|r| r.to_lowercase());
+        for (field, value) in [
+            (f.status, search.status.as_ref()),
+            (f.claimant, search.claimant.as_ref()),
+            (f.source, search.source.as_ref()),
+            (f.outlet, search.outlet.as_ref()),
+            (f.entity, search.entity.as_ref()),
+            (f.rating, rating.as_ref()),
+        ] {
+            if let Some(value) = value {
+                filters.push(Box::new(TermQuery::new(
+                    Term::from_field_text(field, value),
+                    IndexRecordOption::Basic,
+                )));
+            }
+        }
+        let date = |name: &str, value: &Option<String>| -> Result<Option<u64>> {
+            value
+                .as_deref()
+                .map(|v| {
+                    date_number(v).filter(|_| v.len() == 10).ok_or_else(|| {
+                        Error::Invalid(format!("{name}={v:?} is not a date (YYYY-MM-DD)"))
+                    })
+                })
+                .transpose()
+        };
+        let (from, to) = (date("from", &search.from)?, date("to", &search.to)?);
+        if from.is_some() || to.is_some() {
+            let bound = |v: Option<u64>| match v {
+                Some(v) => Bound::Included(Term::from_field_u64(f.date, v)),
+                None => Bound::Unbounded,
+            };
+            filters.push(Box::new(RangeQuery::new(bound(from), bound(to))));
+        }
+        Ok(filters)
+    }
+
+    /// The words of `q` as a query all of whose parts must match: words (in the text, weighted
+    /// twice, or in the quotes, names and literals), `"phrases"`, `prefix*`, `-excluded`. An
+    /// unbalanced quote is read as if absent; operators of other engines are words.
+    fn words_query(&self, q: &str) -> Result<Option<Box<dyn Query>>> {
+        let f = &self.fields;
+        let mut analyzer = self
+            .index
+            .tokenizers()
+            .get(ANALYZER)
+            .ok_or_else(|| Error::Internal("the claims analyzer is not registered".into()))?;
+        let mut analyze = |text: &str| -> Vec<String> {
+            let mut stream = analyzer.token_stream(text);
+            let mut out = Vec::new();
+            while let Some(token) = stream.next() {
+                out.push(token.text.clone());
+            }
+            out
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let both = |make: &dyn Fn(Field) -> Box<dyn Query>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(vec![
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(make(f.text), 2.0)) as Box<dyn Query>,
+                ),
+                (Occur::Should, make(f.body)),
+            ]))
+        };
+        let phrase = |tokens: &[String]| -> Box<dyn Query> {
+            if tokens.len() == 1 {
+                let t = tokens[0].clone();
+                both(&move |field| {
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, &t),
+                        IndexRecordOption::WithFreqs,
+                    ))
+                })
+            } else {
+                let tokens = tokens.to_vec();
+                both(&move |field| {
+                    Box::new(PhraseQuery::new(
+                        tokens
+                            .iter()
+                            .map(|t| Term::from_field_text(field, t))
+                            .collect(),
+                    ))
+                })
+            }
+        };
+        for part in split_query(q) {
+            match part {
+                Part::Words { text, excluded } => {
+                    let tokens = analyze(&text);
+                    if tokens.is_empty() {
+                        continue;
+                    }
+                    let occur = if excluded {
+                        Occur::MustNot
+                    } else {
+                        Occur::Must
+                    };
+                    clauses.push((occur, phrase(&tokens)));
+                }
+                Part::Prefix(text) => {
+                    let mut tokens = analyze(&text);
+                    let Some(last) = tokens.pop() else { continue };
+                    // Analysed tokens are letters and digits only: nothing to escape.
+                    let pattern = format!("{last}.*");
+                    let prefix = |field: Field| -> Result<Box<dyn Query>> {
+                        Ok(Box::new(
+                            RegexQuery::from_pattern(&pattern, field).map_err(index_error)?,
+                        ))
+                    };
+                    let mut both_prefix: Vec<(Occur, Box<dyn Query>)> = vec![
+                        (Occur::Should, prefix(f.text)?),
+                        (Occur::Should, prefix(f.body)?),
+                    ];
+                    if !tokens.is_empty() {
+                        // `"big tech*"`-like: the leading words must match too.
+                        both_prefix = vec![
+                            (Occur::Must, phrase(&tokens)),
+                            (Occur::Must, Box::new(BooleanQuery::new(both_prefix))),
+                        ];
+                    }
+                    clauses.push((Occur::Must, Box::new(BooleanQuery::new(both_prefix))));
+                }
+            }
+        }
+        if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+            if clauses.is_empty() {
+                return Ok(None);
+            }
+            clauses.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
+            ));
+        }
+        Ok(Some(Box::new(BooleanQuery::new(clauses))))
+    }
+}
+
+/// The index as the drafting matcher sees it: candidates and statistics, keyed like sheets
+/// (`KEY` for `<base>claims/KEY`). Holds no store, only the index's reader.
+#[derive(Clone)]
+pub struct IndexMatcher {
+    reader: tantivy::IndexReader,
+    fields: super::Fields,
+    claims_at: String,
+    entities_at: String,
+}
+
+impl ClaimIndex {
+    /// A matcher over this index, for a store whose base IRI is `base`.
+    pub fn matcher(&self, base: &str) -> IndexMatcher {
+        IndexMatcher {
+            reader: self.reader.clone(),
+            fields: self.fields,
+            claims_at: format!("{base}claims/"),
+            entities_at: format!("{base}entities/"),
+        }
+    }
+}
+
+impl IndexMatcher {
+    fn known(&self, doc: &TantivyDocument) -> KnownClaim {
+        let f = &self.fields;
+        let claim = stored_text(doc, f.claim).unwrap_or_default();
+        let claimant = stored_text(doc, f.claimant).unwrap_or_default();
+        KnownClaim {
+            key: claim
+                .strip_prefix(&self.claims_at)
+                .map_or(claim.clone(), str::to_owned),
+            text: stored_text(doc, f.text).unwrap_or_default(),
+            quotes: stored_texts(doc, f.quote),
+            status: stored_text(doc, f.status).unwrap_or_default(),
+            claimant: claimant
+                .strip_prefix(&self.entities_at)
+                .map_or(claimant.clone(), str::to_owned),
+        }
+    }
+
+    /// The claims most worth comparing with a sentence whose matcher tokens are `tokens`, best
+    /// first by BM25 (at most `limit`), with the number of claims and each token's document
+    /// frequency for the matcher's own scoring.
+    pub fn candidates(&self, tokens: &[String], limit: usize) -> Result<Candidates> {
+        let searcher = self.reader.searcher();
+        let f = &self.fields;
+        let total = searcher.num_docs();
+        let mut distinct: Vec<&String> = tokens.iter().collect();
+        distinct.sort();
+        distinct.dedup();
+        let mut frequencies = std::collections::HashMap::with_capacity(distinct.len());
+        for token in distinct {
+            let term = Term::from_field_text(f.words, token);
+            frequencies.insert(
+                token.clone(),
+                searcher.doc_freq(&term).map_err(index_error)?,
+            );
+        }
+        // Words most claims share find nothing worth ranking: while two rarer ones remain, the
+        // candidates are found by those alone (the matcher then scores every word).
+        let present: Vec<&String> = frequencies
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(t, _)| t)
+            .collect();
+        let rare: Vec<&String> = present
+            .iter()
+            .copied()
+            .filter(|t| frequencies[*t] <= (total / 10).max(1))
+            .collect();
+        let searched = if total >= 10_000 && rare.len() >= 2 {
+            rare
+        } else {
+            present
+        };
+        let mut claims = Vec::new();
+        if !searched.is_empty() {
+            let query = BooleanQuery::new(
+                searched
+                    .iter()
+                    .map(|t| {
+                        (
+                            Occur::Should,
+                            Box::new(TermQuery::new(
+                                Term::from_field_text(f.words, t),
+                                IndexRecordOption::WithFreqs,
+                            )) as Box<dyn Query>,
+                        )
+                    })
+                    .collect(),
+            );
+            let found = searcher
+                .search(&query, &TopDocs::with_limit(limit.max(1)))
+                .map_err(index_error)?;
+            for (_, address) in found {
+                let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+                claims.push(self.known(&doc));
+            }
+        }
+        Ok(Candidates {
+            claims,
+            total,
+            frequencies,
+        })
+    }
+
+    /// The claim with this key, as the matcher knows claims.
+    pub fn claim(&self, key: &str) -> Result<Option<KnownClaim>> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.claim, &format!("{}{key}", self.claims_at)),
+            IndexRecordOption::Basic,
+        );
+        let found = searcher
+            .search(&query, &TopDocs::with_limit(1))
+            .map_err(index_error)?;
+        match found.first() {
+            Some((_, address)) => {
+                let doc: TantivyDocument = searcher.doc(*address).map_err(index_error)?;
+                Ok(Some(self.known(&doc)))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// What the index offers a match: the candidates, and the statistics to weigh words by.
+pub struct Candidates {
+    pub claims: Vec<KnownClaim>,
+    pub total: u64,
+    pub frequencies: std::collections::HashMap<String, u64>,
+}
+
+impl Candidates {
+    /// The matcher's inverse document frequency of `token` over the whole index.
+    pub fn idf(&self, token: &str) -> Option<f32> {
+        let df = *self.frequencies.get(token)?;
+        (df > 0).then(|| (1.0 + self.total.max(1) as f32 / df as f32).ln())
+    }
+}
+
+/// One part of a search's words.
+#[derive(Debug, PartialEq)]
+enum Part {
+    /// A word or a quoted phrase (its words in order), possibly excluded with `-`.
+    Words { text: String, excluded: bool },
+    /// `word*` or `"some words*"`: the last word is a prefix.
+    Prefix(String),
+}
+
+/// Splits a search into words, phrases and prefixes. Never fails: an unbalanced quote is read
+/// as if absent, and other engines' operators (`AND`, `(`, `:`) are words.
+fn split_query(q: &str) -> Vec<Part> {
+    let q = if q.matches('"').count() % 2 == 0 {
+        q.to_owned()
+    } else {
+        q.replace('"', " ")
+    };
+    let mut parts = Vec::new();
+    let mut rest = q.trim_start();
+    while !rest.is_empty() {
+        let (excluded, body) = match rest.strip_prefix('-') {
+            Some(b) if !b.is_empty() && !b.starts_with(char::is_whitespace) => (true, b),
+            _ => (false, rest),
+        };
+        let (text, tail, quoted) = match body.strip_prefix('"') {
+            Some(inner) => {
+                let end = inner.find('"').unwrap_or(inner.len());
+                (&inner[..end], inner.get(end + 1..).unwrap_or(""), true)
+            }
+            None => {
+                let end = body
+                    .find(|c: char| c.is_whitespace() || c == '"')
+                    .unwrap_or(body.len());
+                (&body[..end], &body[end..], false)
+            }
+        };
+        let (text, prefix, tail) = match (quoted, tail.strip_prefix('*'), text.strip_suffix('*')) {
+            (true, Some(tail), _) => (text, true, tail),
+            (_, _, Some(text)) => (text, true, tail),
+            _ => (text, false, tail),
+        };
+        parts.push(if prefix && !excluded {
+            Part::Prefix(text.to_owned())
+        } else {
+            Part::Words {
+                text: text.to_owned(),
+                excluded,
+            }
+        });
+        rest = tail.trim_start();
+    }
+    parts
+}
+
+/// A cursor of a ranked search: the ranking key (score, then `u64::MAX - id`) of the last claim
+/// of the previous page.
+fn ranked_cursor(after: &str) -> Result<(f32, u64)> {
+    let invalid = || {
+        Error::Invalid(format!(
+            "after={after:?} is not a cursor of this search: pass the next_after of its previous page"
+        ))
+    };
+    let (score, id) = after
+        .strip_prefix('r')
+        .and_then(|c| c.split_once('.'))
+        .ok_or_else(invalid)?;
+    let score = f32::from_bits(u32::from_str_radix(score, 16).map_err(|_| invalid())?);
+    let id = u64::from_str_radix(id, 16).map_err(|_| invalid())?;
+    Ok((score, id))
+}
+
+pub(crate) fn stored_text(doc: &TantivyDocument, field: Field) -> Option<String> {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+}
+
+fn stored_texts(doc: &TantivyDocument, field: Field) -> Vec<String> {
+    doc.get_all(field)
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_split_into_words_phrases_and_prefixes() {
+        let words = |t: &str| Part::Words {
+            text: t.into(),
+            excluded: false,
+        };
+        assert_eq!(
+            split_query(r#"meta "secret project" ghost* -netflix"#),
+            vec![
+                words("meta"),
+                words("secret project"),
+                Part::Prefix("ghost".into()),
+                Part::Words {
+                    text: "netflix".into(),
+                    excluded: true
+                }
+            ]
+        );
+        // An unbalanced quote is read as if absent.
+        assert_eq!(
+            split_query(r#"meta "secret project"#),
+            vec![words("meta"), words("secret"), words("project")]
+        );
+        assert_eq!(
+            split_query(r#""big tech*""#),
+            vec![Part::Prefix("big tech".into())]
+        );
+        assert_eq!(
+            split_query("AND OR ( ) :"),
+            vec![
+                words("AND"),
+                words("OR"),
+                words("("),
+                words(")"),
+                words(":")
+            ]
+        );
+    }
+}

@@ -1,0 +1,435 @@
+//! The claims index: ranked search, phrases, prefixes, accents, facet counts that equal SPARQL's,
+//! stable cursors, bad input as 400 — and the index following every write path (data sync,
+//! SPARQL Update, Graph Store, `ingest`), repaired when it misses a write.
+
+use crate::common::{copy_dir, ok_stderr, repo, Options, TestServer, TOKEN};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+async fn seeded() -> TestServer {
+    TestServer::start(Options {
+        data_dirs: vec![repo().join("data"), repo().join("ontology")],
+        ..Options::default()
+    })
+    .await
+}
+
+async fn get(server: &TestServer, path: &str) -> (u16, Value) {
+    let response = server
+        .client
+        .get(server.url(path))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn found(server: &TestServer, path: &str) -> Value {
+    let (status, body) = get(server, path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+/// The keys of the claims of one page, in order.
+fn keys(page: &Value) -> Vec<String> {
+    page["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Every claim of a search, following `next` links: none twice.
+async fn every_page(server: &TestServer, path: &str) -> Vec<String> {
+    let mut path = path.to_owned();
+    let mut all = Vec::new();
+    for _ in 0..1000 {
+        let page = found(server, &path).await;
+        all.extend(keys(&page));
+        match page["next"].as_str() {
+            Some(next) => path = next.to_owned(),
+            None => break,
+        }
+    }
+    let distinct: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        all.len(),
+        "pages of {path} overlap: {all:?}"
+    );
+    all
+}
+
+const PREFIXES: &str =
+    "PREFIX schema: <http://schema.org/> PREFIX cg: <https://w3id.org/claimgraph/ns#> ";
+
+#[tokio::test]
+async fn words_phrases_and_prefixes_find_the_claims_best_first() {
+    let server = seeded().await;
+    // All words must match; the claim that says them in its own text comes first.
+    let page = found(&server, "/claims?q=netflix+paid+million").await;
+    assert_eq!(keys(&page)[0], "netflix-paid-over-100-million", "{page}");
+    assert!(page["claims"][0]["score"].as_f64().unwrap() > 0.0);
+    // Case and accents aside: the Irish fine is in euros, written "€265 million"; "Commission".
+    let page = found(&server, "/claims?q=COMMISSION+fined").await;
+    assert_eq!(page["total"], 1, "{page}");
+    // A phrase must appear as written; its words apart do not match.
+    let phrase = found(&server, "/claims?q=%22bespoke+access%22").await;
+    let apart = found(&server, "/claims?q=%22access+bespoke%22").await;
+    assert!(phrase["total"].as_u64().unwrap() >= 1, "{phrase}");
+    assert_eq!(apart["total"], 0, "{apart}");
+    // A prefix; an excluded word.
+    let prefix = every_page(&server, "/claims?q=cambridg*&limit=2").await;
+    let words = every_page(&server, "/claims?q=cambridge").await;
+    assert_eq!(
+        prefix.iter().collect::<BTreeSet<_>>(),
+        words.iter().collect::<BTreeSet<_>>()
+    );
+    assert!(words.len() >= 3, "{words:?}");
+    let without = every_page(&server, "/claims?q=cambridge+-bosworth").await;
+    assert!(without.len() < words.len() && !without.is_empty());
+    // Quotes, names and outlets are searched too: the claimant's name finds its claims.
+    let by_name = every_page(&server, "/claims?q=schroepfer").await;
+    assert!(by_name.len() >= 2, "{by_name:?}");
+
+    // Paging a ranked search: the same claims as one page, in the same order.
+    let one = keys(&found(&server, "/claims?q=netflix+facebook&limit=100").await);
+    let paged = every_page(&server, "/claims?q=netflix+facebook&limit=3").await;
+    assert_eq!(one, paged);
+    assert!(one.len() > 6);
+}
+
+#[tokio::test]
+async fn facet_counts_equal_what_sparql_counts() {
+    let server = seeded().await;
+    let page = found(
+        &server,
+        "/claims?facets=status,claimant&limit=1&facet_limit=100",
+    )
+    .await;
+    let counted = |facet: &str| -> BTreeMap<String, u64> {
+        page["facets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == facet)
+            .unwrap()["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["value"].as_str().unwrap().to_owned(),
+                    v["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let by_sparql = |results: Value, strip: &str| -> BTreeMap<String, u64> {
+        results["results"]["bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["v"]["value"]
+                        .as_str()
+                        .unwrap()
+                        .trim_start_matches(strip)
+                        .to_owned(),
+                    b["n"]["value"].as_str().unwrap().parse().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let statuses = server
+        .select(&format!(
+            "{PREFIXES} SELECT ?v (COUNT(DISTINCT ?c) AS ?n) {{ ?c a schema:Claim ; cg:status ?v }} GROUP BY ?v"
+        ))
+        .await;
+    assert_eq!(
+        counted("status"),
+        by_sparql(statuses, "https://w3id.org/claimgraph/ns#")
+    );
+    let claimants = server
+        .select(&format!(
+            "{PREFIXES} SELECT ?v (COUNT(DISTINCT ?c) AS ?n) {{ ?c a schema:Claim ; schema:author ?v }} GROUP BY ?v"
+        ))
+        .await;
+    assert_eq!(counted("claimant"), by_sparql(claimants, ""));
+    assert_eq!(page["total"], 23);
+    // Facet values carry their names, and counts follow the filters.
+    let alleged = found(&server, "/claims?status=alleged&facets=claimant").await;
+    let values = alleged["facets"][0]["values"].as_array().unwrap();
+    let sum: u64 = values.iter().map(|v| v["count"].as_u64().unwrap()).sum();
+    assert_eq!(sum, alleged["total"].as_u64().unwrap());
+    assert!(values.iter().all(|v| v["label"].is_string()), "{values:?}");
+}
+
+#[tokio::test]
+async fn bad_searches_are_400_naming_the_problem_or_searched_literally() {
+    let server = seeded().await;
+    // Unbalanced quotes and other engines' operators are words, never a 500.
+    for q in [
+        "%22netflix",
+        "netflix+AND+(meta",
+        "%3A%3A%3A",
+        "*",
+        "-",
+        "%22%22",
+        "a*b*c",
+    ] {
+        let (status, body) = get(&server, &format!("/claims?q={q}")).await;
+        assert_eq!(status, 200, "q={q}: {body}");
+    }
+    for (query, named) in [
+        ("facets=status,colour", "colour"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("facet_limit=0", "facet_limit"),
+        ("from=yesterday", "from"),
+        ("to=2024-13-45", "to"),
+        ("q=netflix&after=garbage", "after"),
+        ("status=rumoured", "status"),
+    ] {
+        let (status, body) = get(&server, &format!("/claims?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains(named), "{query}: {message}");
+    }
+}
+
+/// A claim written through SPARQL Update: its description and content in graphs of their own.
+fn claim_update(base: &str, key: &str, text: &str, entity_name: &str) -> String {
+    format!(
+        "PREFIX schema: <http://schema.org/> PREFIX cg: <https://w3id.org/claimgraph/ns#>
+         INSERT DATA {{
+           GRAPH <{base}graphs/claims/{key}> {{
+             <{base}claims/{key}> a schema:Claim ; schema:text \"{text}\" ; cg:status cg:Alleged ;
+               schema:author <{base}entities/{key}-claimant> ; cg:assertion <{base}graphs/assertions/{key}> .
+           }}
+           GRAPH <{base}graphs/entities/{key}> {{
+             <{base}entities/{key}-claimant> a schema:Person ; schema:name \"{entity_name}\" .
+           }}
+           GRAPH <{base}graphs/assertions/{key}> {{
+             <{base}entities/{key}-claimant> schema:knows <{base}entities/{key}-other> .
+           }}
+         }}"
+    )
+}
+
+#[tokio::test]
+async fn the_index_follows_sparql_updates_graph_store_writes_and_data_sync() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = scratch.path().join("data");
+    copy_dir(&repo().join("data"), &data);
+    let server = TestServer::start(Options {
+        data_dirs: vec![data.clone()],
+        ..Options::default()
+    })
+    .await;
+    let base = server.base.clone();
+    let total = |page: &Value| page["total"].as_u64().unwrap();
+
+    // SPARQL Update: found by its words and its claimant's name as soon as the update answers.
+    let response = server
+        .update(&claim_update(
+            &base,
+            "zeppelin-fleet",
+            "A fleet of zeppelins was ordered.",
+            "Ottoline Quarrier",
+        ))
+        .await;
+    assert!(response.status().is_success());
+    assert_eq!(
+        keys(&found(&server, "/claims?q=zeppelins").await),
+        ["zeppelin-fleet"]
+    );
+    assert_eq!(total(&found(&server, "/claims?q=quarrier").await), 1);
+    // Renaming the claimant (a graph other than the claim's) changes what finds the claim.
+    let response = server
+        .update(&format!(
+            "PREFIX schema: <http://schema.org/>
+             DELETE DATA {{ GRAPH <{base}graphs/entities/zeppelin-fleet> {{ <{base}entities/zeppelin-fleet-claimant> schema:name \"Ottoline Quarrier\" }} }} ;
+             INSERT DATA {{ GRAPH <{base}graphs/entities/zeppelin-fleet> {{ <{base}entities/zeppelin-fleet-claimant> schema:name \"Ottoline Vantablack\" }} }}"
+        ))
+        .await;
+    assert!(response.status().is_success());
+    assert_eq!(total(&found(&server, "/claims?q=quarrier").await), 0);
+    assert_eq!(
+        keys(&found(&server, "/claims?q=vantablack").await),
+        ["zeppelin-fleet"]
+    );
+    // An update whose graphs are only known as it runs (GRAPH ?g): the whole index is rebuilt.
+    let response = server
+        .update(&format!(
+            "PREFIX schema: <http://schema.org/> PREFIX cg: <https://w3id.org/claimgraph/ns#>
+             DELETE {{ GRAPH ?g {{ <{base}claims/zeppelin-fleet> cg:status cg:Alleged }} }}
+             INSERT {{ GRAPH ?g {{ <{base}claims/zeppelin-fleet> cg:status cg:Denied }} }}
+             WHERE {{ GRAPH ?g {{ <{base}claims/zeppelin-fleet> cg:status cg:Alleged }} }}"
+        ))
+        .await;
+    assert!(response.status().is_success());
+    let page = found(&server, "/claims?q=zeppelins").await;
+    assert_eq!(page["claims"][0]["status"], "Denied", "{page}");
+
+    // Graph Store: replacing the claim's graph without it, then removing its content graph.
+    let put = server
+        .client
+        .put(server.url(&format!("store?graph={base}graphs/claims/zeppelin-fleet")))
+        .bearer_auth(TOKEN)
+        .header("Content-Type", "text/turtle")
+        .body(format!("<{base}claims/zeppelin-fleet-2> a <http://schema.org/Claim> ; <http://schema.org/text> \"Airships, again.\" ."))
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+    assert_eq!(total(&found(&server, "/claims?q=zeppelins").await), 0);
+    assert_eq!(
+        keys(&found(&server, "/claims?q=airships").await),
+        ["zeppelin-fleet-2"]
+    );
+    let delete = server
+        .client
+        .delete(server.url(&format!("store?graph={base}graphs/claims/zeppelin-fleet")))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(delete.status().is_success());
+    assert_eq!(total(&found(&server, "/claims?q=airships").await), 0);
+
+    // Data sync: a sheet's claim reworded on disk, picked up by SIGHUP's sync path.
+    let sheet = data.join("claims/zerohedge-2024-04-02.toml");
+    let text = std::fs::read_to_string(&sheet).unwrap();
+    let reworded = text.replace(
+        "Netflix paid Facebook more than $100 million for its bespoke access to user data.",
+        "Netflix paid Facebook more than $100 million for its bespoke access to dirigible data.",
+    );
+    assert_ne!(text, reworded);
+    std::fs::write(&sheet, reworded).unwrap();
+    assert_eq!(total(&found(&server, "/claims?q=dirigible").await), 0);
+    // The start-up sync reloads the changed sheet (a running server's SIGHUP runs the same).
+    let server = server
+        .restart(Options {
+            data_dirs: vec![data],
+            ..Options::default()
+        })
+        .await;
+    assert_eq!(
+        keys(&found(&server, "/claims?q=dirigible").await),
+        ["netflix-paid-over-100-million"]
+    );
+}
+
+/// Claims in the store (typed `schema:Claim`) and in its index, when opened in this process.
+fn store_and_index_claims(store: &std::path::Path, base: &str) -> (u64, u64) {
+    let opened = claimgraph::ClaimStore::open(store, base)
+        .unwrap_or_else(|e| panic!("{} does not open: {e}", store.display()));
+    let rows = opened
+        .select("SELECT (COUNT(DISTINCT ?c) AS ?n) { ?c a <http://schema.org/Claim> }")
+        .unwrap();
+    let Some(oxigraph::model::Term::Literal(n)) = &rows[0][0] else {
+        panic!("no count")
+    };
+    (n.value().parse().unwrap(), opened.index().len())
+}
+
+fn s(path: &std::path::Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn an_index_that_missed_a_write_or_is_corrupt_is_rebuilt_when_the_store_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let data = repo().join("data");
+    let base = claimgraph::DEFAULT_BASE;
+    let seed = data.join("claims/zerohedge-2024-04-02.toml");
+    let corpus = dir.path().join("corpus");
+    ok_stderr(&["gen", "--claims", "40", "--seed", "3", "--out", s(&corpus)]);
+    ok_stderr(&["ingest", "--store", s(&store), "--data", s(&data), s(&seed)]);
+    assert_eq!(store_and_index_claims(&store, base), (23, 23));
+    // What a crash between the store's commit and the index's leaves: an index one write behind.
+    let before = dir.path().join("index-before");
+    copy_dir(&store.join("index"), &before);
+    let mut sheets: Vec<String> = std::fs::read_dir(corpus.join("claims"))
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .collect();
+    sheets.sort();
+    let mut args = vec!["ingest", "--store", s(&store), "--data", s(&corpus)];
+    args.extend(sheets.iter().map(String::as_str));
+    ok_stderr(&args);
+    assert_eq!(store_and_index_claims(&store, base), (63, 63));
+    std::fs::remove_dir_all(store.join("index")).unwrap();
+    copy_dir(&before, &store.join("index"));
+    assert_eq!(store_and_index_claims(&store, base), (63, 63));
+
+    // A corrupt index (its metadata overwritten) and a missing one are rebuilt alike.
+    std::fs::write(store.join("index/meta.json"), b"{ not json").unwrap();
+    assert_eq!(store_and_index_claims(&store, base), (63, 63));
+    std::fs::remove_dir_all(store.join("index")).unwrap();
+    let (_, log) = crate::common::ok(&["reindex", "--store", s(&store)]);
+    assert!(log.contains("indexed 63 claims"), "{log}");
+    assert_eq!(store_and_index_claims(&store, base), (63, 63));
+}
+
+#[tokio::test]
+async fn a_server_killed_while_writing_reopens_with_an_index_that_follows_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut command = crate::common::claimgraph();
+    command.args([
+        "serve",
+        "--store",
+        s(&store),
+        "--bind",
+        "127.0.0.1:0",
+        "--write-token",
+        TOKEN,
+    ]);
+    let server = crate::common::ServeProcess::spawn(command);
+    let base = server.url.clone();
+    let client = reqwest::Client::new();
+    // Writes one after another until the kill; each a claim of its own.
+    let writer = {
+        let (client, base) = (client.clone(), base.clone());
+        tokio::spawn(async move {
+            for n in 0.. {
+                let key = format!("killed-{n}");
+                let sent = client
+                    .post(format!("{base}sparql"))
+                    .bearer_auth(TOKEN)
+                    .header("Content-Type", "application/sparql-update")
+                    .body(claim_update(
+                        &base,
+                        &key,
+                        &format!("Claim number w{n}x."),
+                        "Some One",
+                    ))
+                    .send()
+                    .await;
+                if sent.is_err() {
+                    return n;
+                }
+            }
+            unreachable!()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let mut server = server;
+    server.child.kill().unwrap(); // SIGKILL: no destructor, no flush
+    server.child.wait().unwrap();
+    let sent = writer.await.unwrap();
+    assert!(sent > 3, "only {sent} writes were made before the kill");
+    let (in_store, in_index) = store_and_index_claims(&store, &base);
+    assert!(in_store >= 3, "{in_store}");
+    assert_eq!(
+        in_store, in_index,
+        "the reopened index does not follow the store"
+    );
+}
