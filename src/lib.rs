@@ -15,6 +15,7 @@ pub mod index;
 pub mod ledger;
 pub mod loader;
 pub mod provenance;
+pub mod questions;
 pub mod service_description;
 pub mod store;
 pub mod synth;

@@ -427,7 +427,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CLAIMGRAPH_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -872,10 +872,15 @@ fn backup(args: BackupArgs) -> Result<()> {
 }
 
 fn reindex(args: ReindexArgs) -> Result<()> {
-    let store = args.store.open()?;
     let started = std::time::Instant::now();
     eprintln!("reindexing the claims of {}", args.store.store.display());
-    let claims = store.reindex()?;
+    let store = args.store.open()?;
+    // An index that did not follow the store has just been rebuilt by opening it.
+    let claims = if store.index_rebuilt_at_open() {
+        store.index().len()
+    } else {
+        store.reindex()?
+    };
     eprintln!(
         "indexed {claims} claims in {:.1?} into {}",
         started.elapsed(),

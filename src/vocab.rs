@@ -142,7 +142,10 @@ pub const SCHEMA_REVIEW_RATING: &str = schema!("reviewRating");
 pub const OA_HAS_SOURCE: &str = oa!("hasSource");
 pub const OA_HAS_SELECTOR: &str = oa!("hasSelector");
 pub const OA_EXACT: &str = oa!("exact");
+pub const OA_START: &str = oa!("start");
+pub const OA_END: &str = oa!("end");
 pub const PROV_HAD_PRIMARY_SOURCE: &str = prov!("hadPrimarySource");
+pub const PROV_WAS_DERIVED_FROM: &str = prov!("wasDerivedFrom");
 
 /// The kinds of document a claim sheet may name, with the IRIs they stand for.
 pub const SOURCE_TYPES: &[(&str, &str)] = &[

@@ -16,6 +16,7 @@ mod negotiate;
 mod openapi;
 mod pages;
 mod provenance;
+mod questions;
 pub(crate) mod sparql;
 
 pub use error::ApiError;
@@ -125,6 +126,8 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(admin::backup))
         .routes(routes!(drafts::create))
         .routes(routes!(drafts::find))
+        .routes(routes!(questions::list))
+        .routes(routes!(questions::answer))
         .split_for_parts();
     let api = Arc::new(api);
     router

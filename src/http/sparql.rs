@@ -221,6 +221,22 @@ fn no_query() -> ApiError {
     )
 }
 
+/// A query of the library (`/questions/NAME`) answered as `/sparql` answers it.
+pub(super) async fn run_main_query(
+    state: &AppState,
+    headers: &HeaderMap,
+    text: String,
+) -> Result<Response, ApiError> {
+    run_query(
+        Endpoint::Main,
+        state,
+        headers,
+        text,
+        DatasetParams::default(),
+    )
+    .await
+}
+
 async fn run_query(
     endpoint: Endpoint,
     state: &AppState,

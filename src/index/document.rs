@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::store::ClaimStore;
 use crate::vocab;
-use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
 use std::collections::HashMap;
 
 /// Everything the index holds about one claim.
@@ -21,8 +21,8 @@ pub struct ClaimDocument {
     /// Words found with the claim: its claimant's, entities', outlets' and documents' names,
     /// the literals of its content (amounts, numbers, dates), its reviews' verdicts.
     pub context: Vec<String>,
-    /// The local name of its `cg:status` (`Alleged`…).
-    pub status: String,
+    /// The local names of its `cg:status` (`Alleged`…); a status outside `cg:` by its IRI.
+    pub statuses: Vec<String>,
     pub claimant: Option<String>,
     pub claimant_name: Option<String>,
     /// Documents it appears in, and its primary source.
@@ -40,21 +40,65 @@ pub struct ClaimDocument {
     pub assertion: Option<String>,
     /// Every resource (and graph) read to make this document.
     pub refs: Vec<String>,
+    /// The statuses of the claims (itself included) whose assertion graphs hold a triple of its
+    /// own: what corroborates it.
+    pub shared_with: Vec<String>,
+    /// What the library's whole-store questions read of it.
+    pub record: Record,
+}
+
+/// A claim as the library's whole-store questions read it: RDF terms in N-Triples syntax, every
+/// value the store has (so answers keep SPARQL's rows, one per combination).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Record {
+    pub claim: String,
+    pub texts: Vec<String>,
+    pub statuses: Vec<String>,
+    /// `schema:name` of each `schema:author`.
+    pub claimant_names: Vec<String>,
+    pub primaries: Vec<String>,
+    pub assertions: Vec<String>,
+    pub appearances: Vec<AppearanceRecord>,
+}
+
+/// One `schema:appearance` of a claim: its documents (`oa:hasSource`) and, through any of its
+/// selectors, the quotes and offsets.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct AppearanceRecord {
+    pub appearance: String,
+    pub documents: Vec<String>,
+    pub exacts: Vec<String>,
+    pub starts: Vec<String>,
+    pub ends: Vec<String>,
 }
 
 /// What one node says that documents repeat (an entity's names, a document's outlet): read once
 /// per batch of documents.
 #[derive(Debug, Clone, Default)]
 struct Node {
-    names: Vec<String>,
+    /// `schema:name`.
+    names: Vec<Literal>,
+    /// `schema:alternateName`, `schema:headline`.
+    labels: Vec<String>,
     publisher: Option<Term>,
     dates: Vec<String>,
+}
+
+impl Node {
+    fn words(&self) -> impl Iterator<Item = String> + '_ {
+        self.names
+            .iter()
+            .map(|n| n.value().to_owned())
+            .chain(self.labels.iter().cloned())
+    }
 }
 
 /// Reads claims' documents, remembering shared nodes for the batch.
 pub struct Reader<'a> {
     store: &'a ClaimStore,
     nodes: HashMap<Term, Node>,
+    /// The statuses of the claims holding a content triple many claims hold.
+    shared: HashMap<Triple, Vec<String>>,
     p: Predicates,
 }
 
@@ -75,6 +119,8 @@ struct Predicates {
     has_source: NamedNode,
     has_selector: NamedNode,
     exact: NamedNode,
+    start: NamedNode,
+    end: NamedNode,
     item_reviewed: NamedNode,
     review_rating: NamedNode,
     rdf_type: NamedNode,
@@ -87,6 +133,7 @@ impl<'a> Reader<'a> {
         Self {
             store,
             nodes: HashMap::new(),
+            shared: HashMap::new(),
             p: Predicates {
                 text: n(vocab::SCHEMA_TEXT),
                 status: n(vocab::CG_STATUS),
@@ -104,6 +151,8 @@ impl<'a> Reader<'a> {
                 has_source: n(vocab::OA_HAS_SOURCE),
                 has_selector: n(vocab::OA_HAS_SELECTOR),
                 exact: n(vocab::OA_EXACT),
+                start: n(vocab::OA_START),
+                end: n(vocab::OA_END),
                 item_reviewed: n(vocab::SCHEMA_ITEM_REVIEWED),
                 review_rating: n(vocab::SCHEMA_REVIEW_RATING),
                 rdf_type: n(vocab::RDF_TYPE),
@@ -170,9 +219,13 @@ impl<'a> Reader<'a> {
             if let Some(subject) = as_subject(term) {
                 for quad in self.about(&subject)? {
                     let p = &quad.predicate;
-                    if *p == self.p.name || *p == self.p.alternate_name || *p == self.p.headline {
+                    if *p == self.p.name {
                         if let Term::Literal(l) = &quad.object {
-                            node.names.push(l.value().to_owned());
+                            node.names.push(l.clone());
+                        }
+                    } else if *p == self.p.alternate_name || *p == self.p.headline {
+                        if let Term::Literal(l) = &quad.object {
+                            node.labels.push(l.value().to_owned());
                         }
                     } else if *p == self.p.publisher {
                         node.publisher = Some(quad.object.clone());
@@ -201,103 +254,129 @@ impl<'a> Reader<'a> {
             claim: subject_string(claim),
             ..ClaimDocument::default()
         };
+        doc.record.claim = claim.to_string();
         let mut appearances = Vec::new();
         let mut entities: Vec<Term> = Vec::new();
-        let mut claimant = None;
+        let mut claimants = Vec::new();
+        let mut assertions = Vec::new();
         for quad in self.about(claim)? {
             let (p, o) = (&quad.predicate, &quad.object);
             if *p == self.p.text {
                 if let Term::Literal(l) = o {
-                    doc.text = l.value().to_owned();
+                    if doc.text.is_empty() {
+                        doc.text = l.value().to_owned();
+                    }
+                    doc.record.texts.push(o.to_string());
                 }
             } else if *p == self.p.status {
                 let status = term_string(o);
-                doc.status = status.strip_prefix(vocab::CG).unwrap_or(&status).to_owned();
+                doc.statuses.push(status_name(&status));
+                doc.record.statuses.push(o.to_string());
             } else if *p == self.p.author {
-                claimant = Some(o.clone());
+                claimants.push(o.clone());
             } else if *p == self.p.appearance {
                 appearances.push(o.clone());
             } else if *p == self.p.primary {
-                doc.primary = Some(term_string(o));
+                doc.primary.get_or_insert_with(|| term_string(o));
                 doc.sources.push(term_string(o));
+                doc.record.primaries.push(o.to_string());
             } else if *p == self.p.assertion {
-                doc.assertion = Some(term_string(o));
+                doc.assertion.get_or_insert_with(|| term_string(o));
+                doc.record.assertions.push(o.to_string());
+                if let Term::NamedNode(graph) = o {
+                    assertions.push(graph.clone());
+                }
             } else if *p == self.p.about {
                 entities.push(o.clone());
             }
         }
-        if let Some(claimant) = claimant {
-            let names = self.node(&claimant)?.names.clone();
-            doc.claimant_name = names.first().cloned();
-            doc.context.extend(names);
+        for claimant in claimants {
+            let node = self.node(&claimant)?;
+            let names: Vec<Literal> = node.names.clone();
+            let words: Vec<String> = node.words().collect();
+            if doc.claimant.is_none() {
+                doc.claimant = Some(term_string(&claimant));
+                doc.claimant_name = names.first().map(|n| n.value().to_owned());
+            }
+            doc.record
+                .claimant_names
+                .extend(names.iter().map(ToString::to_string));
+            doc.context.extend(words);
             doc.refs.push(term_string(&claimant));
-            doc.claimant = Some(term_string(&claimant));
         }
-        if let Some(graph) = &doc.assertion {
-            doc.refs.push(graph.clone());
-            if let Ok(graph) = NamedNode::new(graph.as_str()) {
-                let quads: Vec<Quad> = self
-                    .store
-                    .quads_matching(None, None, None, Some(&graph.into()))
-                    .collect::<Result<_>>()?;
-                for quad in quads {
-                    entities.push(quad.subject.clone().into());
-                    match &quad.object {
-                        Term::Literal(l) => doc.context.push(l.value().to_owned()),
-                        // A class is not something the claim is about.
-                        _ if quad.predicate == self.p.rdf_type => {}
-                        other => entities.push(other.clone()),
-                    }
+        for graph in &assertions {
+            doc.refs.push(graph.as_str().to_owned());
+            let quads: Vec<Quad> = self
+                .store
+                .quads_matching(None, None, None, Some(&graph.clone().into()))
+                .collect::<Result<_>>()?;
+            for quad in quads {
+                entities.push(quad.subject.clone().into());
+                match &quad.object {
+                    Term::Literal(l) => doc.context.push(l.value().to_owned()),
+                    // A class is not something the claim is about.
+                    _ if quad.predicate == self.p.rdf_type => {}
+                    other => entities.push(other.clone()),
                 }
+                let statuses = self.holders(&Triple::from(quad))?;
+                doc.shared_with.extend(statuses);
             }
         }
         let mut seen = std::collections::HashSet::new();
         entities.retain(|e| seen.insert(e.clone()));
         for entity in entities {
-            let names = self.node(&entity)?.names.clone();
+            let words: Vec<String> = self.node(&entity)?.words().collect();
             // Nodes of the content without a name (an amount, a time) are read for their
             // literals, which the content graph already gave.
             if matches!(entity, Term::NamedNode(_)) {
                 doc.entities.push(term_string(&entity));
             }
             doc.refs.push(term_string(&entity));
-            doc.context.extend(names);
+            doc.context.extend(words);
         }
         for appearance in appearances {
             doc.refs.push(term_string(&appearance));
-            let Some(subject) = as_subject(&appearance) else {
-                continue;
+            let mut record = AppearanceRecord {
+                appearance: appearance.to_string(),
+                ..AppearanceRecord::default()
             };
-            for quad in self.about(&subject)? {
-                if quad.predicate == self.p.has_source {
-                    let document = quad.object.clone();
-                    let node = self.node(&document)?.clone();
-                    doc.sources.push(term_string(&document));
-                    doc.refs.push(term_string(&document));
-                    doc.dates.extend(node.dates);
-                    doc.context.extend(node.names);
-                    if let Some(publisher) = node.publisher {
-                        doc.context.extend(self.node(&publisher)?.names.clone());
-                        let publisher = term_string(&publisher);
-                        doc.refs.push(publisher.clone());
-                        doc.outlets.push(publisher);
-                    }
-                } else if quad.predicate == self.p.has_selector {
-                    doc.refs.push(term_string(&quad.object));
-                    if let Some(selector) = as_subject(&quad.object) {
-                        for q in self.store.quads_matching(
-                            Some(&selector),
-                            Some(&self.p.exact),
-                            None,
-                            None,
-                        ) {
-                            if let Term::Literal(l) = q?.object {
-                                doc.quotes.push(l.value().to_owned());
+            if let Some(subject) = as_subject(&appearance) {
+                for quad in self.about(&subject)? {
+                    if quad.predicate == self.p.has_source {
+                        let document = quad.object.clone();
+                        record.documents.push(document.to_string());
+                        let node = self.node(&document)?.clone();
+                        doc.sources.push(term_string(&document));
+                        doc.refs.push(term_string(&document));
+                        doc.dates.extend(node.dates.iter().cloned());
+                        doc.context.extend(node.words());
+                        if let Some(publisher) = node.publisher {
+                            doc.context.extend(self.node(&publisher)?.words());
+                            let publisher = term_string(&publisher);
+                            doc.refs.push(publisher.clone());
+                            doc.outlets.push(publisher);
+                        }
+                    } else if quad.predicate == self.p.has_selector {
+                        doc.refs.push(term_string(&quad.object));
+                        let Some(selector) = as_subject(&quad.object) else {
+                            continue;
+                        };
+                        for q in self.about(&selector)? {
+                            if q.predicate == self.p.exact {
+                                if let Term::Literal(l) = &q.object {
+                                    doc.quotes.push(l.value().to_owned());
+                                }
+                                record.exacts.push(q.object.to_string());
+                            } else if q.predicate == self.p.start {
+                                record.starts.push(q.object.to_string());
+                            } else if q.predicate == self.p.end {
+                                record.ends.push(q.object.to_string());
                             }
                         }
                     }
                 }
             }
+            doc.record.appearances.push(record);
         }
         let claim_term: Term = claim.clone().into();
         let reviews: Vec<Quad> = self
@@ -337,13 +416,94 @@ impl<'a> Reader<'a> {
             &mut doc.ratings,
             &mut doc.dates,
             &mut doc.refs,
+            &mut doc.shared_with,
         ] {
             list.sort();
             list.dedup();
         }
         doc.quotes.dedup();
+        // Rows come in the order the questions sort them: by appearance.
+        doc.record
+            .appearances
+            .sort_by(|a, b| a.appearance.cmp(&b.appearance));
         Ok(Some(doc))
     }
+
+    /// The statuses of the claims whose assertion graphs hold `triple`.
+    fn holders(&mut self, triple: &Triple) -> Result<Vec<String>> {
+        if let Some(statuses) = self.shared.get(triple) {
+            return Ok(statuses.clone());
+        }
+        let mut statuses = Vec::new();
+        let mut graphs = 0;
+        for claim in self.claims_holding(triple)? {
+            graphs += 1;
+            for quad in self
+                .store
+                .quads_matching(Some(&claim), Some(&self.p.status), None, None)
+            {
+                statuses.push(status_name(&term_string(&quad?.object)));
+            }
+        }
+        statuses.sort();
+        statuses.dedup();
+        // Only triples many claims share are worth remembering (and cost reading again).
+        if graphs > 8 {
+            if self.shared.len() > 100_000 {
+                self.shared.clear();
+            }
+            self.shared.insert(triple.clone(), statuses.clone());
+        }
+        Ok(statuses)
+    }
+
+    /// The claims whose assertion graphs hold `triple`.
+    pub fn claims_holding(&self, triple: &Triple) -> Result<Vec<NamedOrBlankNode>> {
+        let mut claims = Vec::new();
+        for quad in self.store.quads_matching(
+            Some(&triple.subject),
+            Some(&triple.predicate),
+            Some(&triple.object),
+            None,
+        ) {
+            let GraphName::NamedNode(graph) = quad?.graph_name else {
+                continue;
+            };
+            let graph: Term = graph.into();
+            for owner in
+                self.store
+                    .quads_matching(None, Some(&self.p.assertion), Some(&graph), None)
+            {
+                claims.push(owner?.subject);
+            }
+        }
+        Ok(claims)
+    }
+
+    /// The claims whose assertion graphs share a triple with those of `claim` (itself included).
+    pub fn sharing(&self, claim: &NamedOrBlankNode) -> Result<Vec<NamedOrBlankNode>> {
+        let mut found = Vec::new();
+        for assertion in self
+            .store
+            .quads_matching(Some(claim), Some(&self.p.assertion), None, None)
+        {
+            let Term::NamedNode(graph) = assertion?.object else {
+                continue;
+            };
+            for quad in self
+                .store
+                .quads_matching(None, None, None, Some(&graph.into()))
+            {
+                found.extend(self.claims_holding(&Triple::from(quad?))?);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// A status's local name in `cg:`, or its IRI.
+fn status_name(status: &str) -> String {
+    status.strip_prefix(vocab::CG).unwrap_or(status).to_owned()
 }
 
 fn as_subject(term: &Term) -> Option<NamedOrBlankNode> {

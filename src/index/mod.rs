@@ -12,7 +12,7 @@
 //!   crash between the two, a copy, an older binary's store, a corrupt or other-version index)
 //!   is rebuilt, with a log line, before anything reads it.
 
-mod document;
+pub mod document;
 pub mod search;
 
 pub use document::ClaimDocument;
@@ -20,7 +20,7 @@ use document::{subject_string, Reader};
 
 use crate::error::{Error, Result};
 use crate::store::ClaimStore;
-use oxigraph::model::{BlankNode, GraphName, NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::model::{BlankNode, GraphName, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,6 +69,10 @@ pub(crate) struct Fields {
     pub primary: Field,
     pub assertion: Field,
     pub refs: Field,
+    /// The statuses of the claims sharing a content triple with it (itself included).
+    pub shared_with: Field,
+    /// The claim's [`document::Record`] as JSON, for the library's whole-store questions.
+    pub record: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -102,6 +106,8 @@ fn schema() -> (Schema, Fields) {
         primary: b.add_text_field("primary", STORED),
         assertion: b.add_text_field("assertion", STRING),
         refs: b.add_text_field("refs", STRING),
+        shared_with: b.add_text_field("shared_with", STRING),
+        record: b.add_text_field("record", STORED),
     };
     (b.build(), fields)
 }
@@ -247,7 +253,10 @@ impl ClaimIndex {
         let result = (|| {
             writer.delete_all_documents().map_err(index_error)?;
             let mut reader = Reader::new(store);
-            let claims: Vec<NamedOrBlankNode> = reader.all_claims().collect::<Result<_>>()?;
+            let mut claims: Vec<NamedOrBlankNode> = reader.all_claims().collect::<Result<_>>()?;
+            // Added in IRI order, documents are stored in it: the questions that read every
+            // claim in that order (`questions`) then read the store of documents in sequence.
+            claims.sort_by_cached_key(subject_string);
             let total = claims.len();
             for (n, claim) in claims.iter().enumerate() {
                 if let Some(doc) = reader.read(claim)? {
@@ -394,6 +403,18 @@ impl ClaimIndex {
                 }
             }
         }
+        // What corroborates a claim is read from the claims sharing its content: theirs change
+        // with its content or status, and with the content a write removed.
+        let mut sharers = Vec::new();
+        for claim in &affected {
+            sharers.extend(reader.sharing(claim)?);
+        }
+        for quad in diff {
+            if matches!(&quad.graph_name, GraphName::NamedNode(g) if assertion_graphs.contains(g)) {
+                sharers.extend(reader.claims_holding(&Triple::from((*quad).clone()))?);
+            }
+        }
+        affected.extend(sharers);
         let mut affected: Vec<NamedOrBlankNode> = affected.into_iter().collect();
         affected.sort_by_key(subject_string);
         Ok(affected)
@@ -417,7 +438,15 @@ impl ClaimIndex {
             tokens.extend(crate::draft::matcher::tokens(quote));
         }
         d.add_text(f.words, tokens.join(" "));
-        d.add_text(f.status, &doc.status);
+        for status in &doc.statuses {
+            d.add_text(f.status, status);
+        }
+        for status in &doc.shared_with {
+            d.add_text(f.shared_with, status);
+        }
+        if let Ok(record) = serde_json::to_string(&doc.record) {
+            d.add_text(f.record, record);
+        }
         if let Some(claimant) = &doc.claimant {
             d.add_text(f.claimant, claimant);
         }

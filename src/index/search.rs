@@ -381,6 +381,133 @@ impl ClaimIndex {
     }
 }
 
+/// Which claims [`ClaimIndex::each_record`] visits.
+#[derive(Debug, Clone, Copy)]
+pub enum Only {
+    /// Alleged claims no adjudicated, settled or public-record claim shares a content triple
+    /// with (`queries/claims-resting-on-allegations.rq`).
+    RestingOnAllegations,
+}
+
+impl ClaimIndex {
+    /// How many claims have each status (a claim with two is counted under both).
+    pub fn status_counts(&self) -> Result<Vec<(String, u64)>> {
+        let searcher = self.searcher()?;
+        let aggregations: Aggregations = serde_json::from_value(serde_json::json!({
+            "status": { "terms": { "field": "status", "size": 65_000 } }
+        }))
+        .map_err(|e| Error::Internal(format!("status counts: {e}")))?;
+        let collector =
+            AggregationCollector::from_aggs(aggregations, AggregationLimitsGuard::default());
+        let results: AggregationResults = searcher
+            .search(&AllQuery, &collector)
+            .map_err(index_error)?;
+        let results = serde_json::to_value(&results)
+            .map_err(|e| Error::Internal(format!("status counts: {e}")))?;
+        Ok(results["status"]["buckets"]
+            .as_array()
+            .map(|buckets| {
+                buckets
+                    .iter()
+                    .filter_map(|b| Some((b["key"].as_str()?.to_owned(), b["doc_count"].as_u64()?)))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Calls `f` with the record of every claim (or of those `only` names), in the order of
+    /// their IRIs, reading the index's claim dictionaries side by side: the first comes at once,
+    /// and nothing is sorted or collected.
+    pub fn each_record(
+        &self,
+        only: Option<Only>,
+        mut f: impl FnMut(&super::document::Record) -> Result<()>,
+    ) -> Result<()> {
+        let searcher = self.searcher()?;
+        let fields = &self.fields;
+        let wanted: Option<std::collections::HashSet<DocAddress>> = match only {
+            None => None,
+            Some(Only::RestingOnAllegations) => {
+                let term = |field: Field, value: &str| -> Box<dyn Query> {
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, value),
+                        IndexRecordOption::Basic,
+                    ))
+                };
+                let mut clauses = vec![(Occur::Must, term(fields.status, "Alleged"))];
+                for strong in ["Adjudicated", "Settled", "PublicRecord"] {
+                    clauses.push((Occur::MustNot, term(fields.shared_with, strong)));
+                }
+                let query = BooleanQuery::new(clauses);
+                Some(
+                    searcher
+                        .search(&query, &tantivy::collector::DocSetCollector)
+                        .map_err(index_error)?,
+                )
+            }
+        };
+        // One cursor per segment over its sorted dictionary of claim IRIs.
+        struct Cursor<'s> {
+            segment: u32,
+            terms: tantivy::termdict::TermStreamer<'s>,
+            index: std::sync::Arc<tantivy::InvertedIndexReader>,
+            reader: &'s tantivy::SegmentReader,
+            current: Option<Vec<u8>>,
+        }
+        let mut indexes = Vec::new();
+        for reader in searcher.segment_readers() {
+            indexes.push(reader.inverted_index(fields.claim).map_err(index_error)?);
+        }
+        let mut cursors = Vec::new();
+        for (segment, (reader, index)) in
+            searcher.segment_readers().iter().zip(&indexes).enumerate()
+        {
+            let mut terms = index.terms().stream().map_err(|e| index_error(e.into()))?;
+            let current = terms.advance().then(|| terms.key().to_vec());
+            cursors.push(Cursor {
+                segment: segment as u32,
+                terms,
+                index: index.clone(),
+                reader,
+                current,
+            });
+        }
+        loop {
+            let Some(next) = cursors
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.current.as_ref().map(|k| (i, k)))
+                .min_by(|a, b| a.1.cmp(b.1))
+                .map(|(i, _)| i)
+            else {
+                return Ok(());
+            };
+            let cursor = &mut cursors[next];
+            let info = cursor.terms.value().clone();
+            let mut postings = cursor
+                .index
+                .read_postings_from_terminfo(&info, IndexRecordOption::Basic)
+                .map_err(|e| index_error(e.into()))?;
+            cursor.current = cursor.terms.advance().then(|| cursor.terms.key().to_vec());
+            use tantivy::DocSet;
+            let mut doc = postings.doc();
+            while doc != tantivy::TERMINATED {
+                let address = DocAddress::new(cursor.segment, doc);
+                let alive = !cursor.reader.is_deleted(doc);
+                if alive && wanted.as_ref().is_none_or(|w| w.contains(&address)) {
+                    let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+                    let json = stored_text(&stored, fields.record).unwrap_or_default();
+                    let record = serde_json::from_str(&json).map_err(|e| {
+                        Error::Internal(format!("the claims index holds a bad record: {e}"))
+                    })?;
+                    f(&record)?;
+                }
+                doc = postings.advance();
+            }
+        }
+    }
+}
+
 /// The index as the drafting matcher sees it: candidates and statistics, keyed like sheets
 /// (`KEY` for `<base>claims/KEY`). Holds no store, only the index's reader.
 #[derive(Clone)]

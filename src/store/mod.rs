@@ -121,6 +121,8 @@ pub struct ClaimStore {
     writes: AtomicU64,
     /// The claims index in `<store>/index`, updated by every write before it returns.
     index: ClaimIndex,
+    /// Whether opening the store rebuilt the index (it did not follow the store's last write).
+    index_rebuilt: bool,
 }
 
 /// How many distinct query texts [`ClaimStore::select`] keeps parsed (the product has about 20;
@@ -168,7 +170,7 @@ impl ClaimStore {
         // the trail moves, is backed up and is removed with the store.
         let audit = AuditLog::open(&path.join(AUDIT_DIR), base)?;
         let (index, following) = ClaimIndex::open(&path.join(INDEX_DIR))?;
-        let store = Self {
+        let mut store = Self {
             store,
             dir,
             base: base.to_owned(),
@@ -178,6 +180,7 @@ impl ClaimStore {
             parsed: Mutex::default(),
             writes: AtomicU64::new(0),
             index,
+            index_rebuilt: false,
         };
         let next = store.audit.next_sequence();
         if following != Some(next) {
@@ -189,8 +192,14 @@ impl ClaimStore {
                 );
             }
             store.index.rebuild(&store, next)?;
+            store.index_rebuilt = true;
         }
         Ok(store)
+    }
+
+    /// Whether opening the store rebuilt its claims index.
+    pub fn index_rebuilt_at_open(&self) -> bool {
+        self.index_rebuilt
     }
 
     /// The claims index.

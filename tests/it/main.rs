@@ -18,6 +18,7 @@ mod limits;
 mod linked_data;
 mod provenance;
 mod queries;
+mod questions;
 mod search;
 mod sparql;
 mod synth;

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Search, facets, matching and the whole-store questions, measured: `./dev bench --search
+[--claims N]`.
+
+1. The claims index: `claimgraph reindex` of the corpus store (time, size on disk).
+2. `GET /claims?q=WORD&facets=status,claimant`, facet counts alone (`/claims?facets=…&limit=1`,
+   with or without a status filter) and `POST /match` of a changed sentence, 32 clients (wrk),
+   against `claimgraph serve` on the corpus; beside them, the search done the obvious way in
+   SPARQL (claims whose text CONTAINS the word, 50 of them) on `oxigraph serve` over the same
+   N-Quads.
+3. Search quality on the corpus and on the seed: the claim a query was made from is in the top
+   3, for queries made of its own words (`/claims?q=`) and for paraphrases (`/match`): some
+   words swapped for synonyms from a fixed list of common news words (SYNONYMS below, not
+   chosen from the corpus), the first number changed, the first word dropped.
+
+Invariants: the corpus and stores are drafting.py's (`claimgraph gen --seed 1`, each tool's bulk
+loader); every answer's status is counted; results go to target/bench/search-N.json and
+between the `bench:search-N` markers of docs/search.md.
+"""
+
+import argparse
+import json
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench as b  # noqa: E402
+
+ROOT = b.ROOT
+
+# Common news words and a synonym each: general English, written before looking at any corpus.
+SYNONYMS = {
+    "said": "stated", "says": "states", "paid": "gave", "company": "firm", "shared": "passed",
+    "records": "files", "role": "part", "bought": "acquired", "sold": "offloaded",
+    "agreed": "consented", "received": "got", "million": "mn", "hid": "concealed",
+    "knew": "was aware of", "began": "started", "ended": "stopped", "signed": "inked",
+    "data": "information", "users": "customers", "customers": "clients", "money": "funds",
+    "report": "account", "lawsuit": "suit", "court": "tribunal", "judge": "justice",
+    "secret": "covert", "deal": "agreement", "agreement": "deal", "worked": "collaborated",
+    "funded": "financed", "approved": "cleared", "denied": "rejected", "claimed": "asserted",
+    "large": "big", "small": "little", "with": "alongside", "from": "since", "had": "held",
+    "access": "entry", "private": "personal", "messages": "texts", "fined": "penalised",
+    "misled": "deceived", "regulators": "watchdogs", "investors": "backers",
+}
+
+
+def paraphrase(text, rng):
+    words = text.split()
+    if len(words) > 6:
+        words = words[1:]
+    for i, w in enumerate(words):
+        core = w.strip(".,;:'\"()").lower()
+        if core in SYNONYMS and rng.random() < 0.7:
+            words[i] = w.lower().replace(core, SYNONYMS[core])
+    text = " ".join(words)
+    return re.sub(r"\d+", lambda m: str(int(m.group(0)) + 1), text, count=1)
+
+
+def corpus_claims(corpus, count, seed=1):
+    rng = random.Random(seed)
+    batches = sorted((corpus / "claims").glob("batch-*.toml"))
+    picked = []
+    for path in rng.sample(batches, min(10, len(batches))):
+        sheet = tomllib.loads(path.read_text())
+        picked += rng.sample(sheet["claims"], min(count // 10 + 1, len(sheet["claims"])))
+    return [(c["key"], c["text"]) for c in picked[:count]]
+
+
+def seed_claims():
+    sheet = tomllib.loads((ROOT / "data/claims/zerohedge-2024-04-02.toml").read_text())
+    return [(c["key"], c["text"]) for c in sheet["claims"]]
+
+
+def get_json(url, body=None):
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        body = json.dumps(body).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=600) as r:
+        return json.loads(r.read())
+
+
+def quality(url, claims, seed=2):
+    """Top-3 rates: own words through /claims?q=, paraphrases through /match."""
+    rng = random.Random(seed)
+    own = para = 0
+    for key, text in claims:
+        words = " ".join(re.findall(r"[A-Za-z0-9]+", text))
+        found = get_json(f"{url}/claims?" + urllib.parse.urlencode({"q": words, "limit": 3}))
+        own += key in [c["id"] for c in found["claims"]]
+        found = get_json(f"{url}/match", {"text": paraphrase(text, rng), "limit": 3})
+        para += key in [m["claim"] for m in found["matches"]]
+    return {"queries": len(claims), "own_words_top3": round(own / len(claims), 3),
+            "paraphrase_top3": round(para / len(claims), 3)}
+
+
+def du(path):
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--claimgraph", required=True)
+    ap.add_argument("--oxigraph", required=True)
+    ap.add_argument("--claims", type=int, default=100_000)
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--connections", type=int, default=32)
+    args = ap.parse_args()
+    cg, oxi = Path(args.claimgraph), Path(args.oxigraph)
+    work = ROOT / "target/bench"
+    work.mkdir(parents=True, exist_ok=True)
+    results = {"machine": b.machine(), "claims": args.claims, "connections": args.connections}
+    corpus, _ = b.generate(cg, args.claims, work)
+    cg_store, ox_store = work / f"draft-cg.db-{args.claims}", work / f"draft-ox.db-{args.claims}"
+    loaded = work / f"draft-stores-{args.claims}.loaded"
+    if not loaded.exists():
+        for d in (cg_store, ox_store):
+            shutil.rmtree(d, ignore_errors=True)
+        nq = corpus / "corpus.nq"
+        b.timed([cg, "load", "--store", cg_store, nq], stdout=subprocess.DEVNULL)
+        b.timed([oxi, "load", "--location", ox_store, "--file", nq], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+        loaded.write_text("loaded\n")
+
+    # 1. The index, built from the store.
+    r = subprocess.run([str(cg), "reindex", "--store", str(cg_store)], capture_output=True, text=True,
+                       env={"CLAIMGRAPH_LOG": "warn", "PATH": "/usr/bin:/bin"})
+    if r.returncode:
+        raise SystemExit(f"reindex failed: {r.stderr}")
+    m = re.search(r"indexed (\d+) claims in ([\d.]+)(m?s)", r.stderr)
+    seconds = float(m.group(2)) / (1000 if m.group(3) == "ms" else 1)
+    results["index"] = {"claims": int(m.group(1)), "build_seconds": round(seconds, 1),
+                        "mib": round(du(cg_store / "index") / 2**20, 1)}
+    b.say(f"index: {results['index']}")
+
+    picked = corpus_claims(corpus, 300)
+    rng = random.Random(3)
+    words = [rng.choice([w for w in re.findall(r"[A-Za-z]{4,}", t)] or ["claim"]).lower() for _, t in picked]
+    search_lines = [("search", "GET", "/claims?" + urllib.parse.urlencode(
+        {"q": w, "facets": "status,claimant", "limit": 20}), "application/json", "", "") for w in words]
+    statuses = ["", "Alleged", "Reported", "Stated", "Denied", "Adjudicated"]
+    facet_lines = [("facets", "GET", "/claims?" + urllib.parse.urlencode(
+        {k: v for k, v in {"status": s, "facets": "status,claimant", "limit": 1}.items() if v}),
+        "application/json", "", "") for s in statuses]
+    match_lines = [("match", "POST", "/match", "application/json", "application/json",
+                    json.dumps({"text": paraphrase(t, rng)}, ensure_ascii=False)) for _, t in picked]
+    contains_lines = [("contains", "GET", "/query?query=" + urllib.parse.quote(
+        "SELECT ?claim ?text WHERE { ?claim a <http://schema.org/Claim> ; <http://schema.org/text> ?text . "
+        f'FILTER(CONTAINS(LCASE(?text), "{w}")) }} LIMIT 50'), b.SPARQL_JSON, "", "") for w in words]
+    keys_file = work / f"keys-{args.claims}.txt"
+    if not keys_file.exists():
+        b.write_keys(keys_file, b.scan_corpus(corpus)[1])
+    empty = work / "empty"
+    empty.mkdir(exist_ok=True)
+    conns = args.connections
+
+    port = b.free_port()
+    cgs = b.Server("claimgraph", [cg, "serve", "--store", cg_store, "--data", empty, "--ontology", empty,
+                                  "--bind", f"127.0.0.1:{port}", "--reload-interval", 0,
+                                  "--write-token", b.TOKEN, "--max-queries", 64],
+                   port, "/sparql", "/healthz", work / "claimgraph-search.log")
+    try:
+        results["corpus_quality"] = quality(cgs.url, corpus_claims(corpus, 200, seed=7))
+        b.say(f"quality on the corpus: {results['corpus_quality']}")
+        results["search"] = b.wrk(cgs, search_lines, keys_file, conns, args.seconds, work, "search")
+        results["facets"] = b.wrk(cgs, facet_lines, keys_file, conns, args.seconds, work, "facets")
+        results["match"] = b.wrk(cgs, match_lines, keys_file, conns, args.seconds, work, "match")
+        results["claimgraph_rss_mib"] = round(b.rss(cgs.proc.pid)[0] / 1024, 1)
+    finally:
+        cgs.stop()
+
+    port = b.free_port()
+    oxs = b.Server("oxigraph", [oxi, "serve", "--location", ox_store, "--bind", f"127.0.0.1:{port}",
+                                "--union-default-graph"],
+                   port, "/query", "/query?query=ASK%7B%7D", work / "oxigraph-search.log")
+    try:
+        results["contains"] = b.wrk(oxs, contains_lines, keys_file, conns, args.seconds, work, "contains")
+    finally:
+        oxs.stop()
+
+    # Quality on the seed: a server of its own on the seed's data.
+    seed_store = work / "search-seed.db"
+    shutil.rmtree(seed_store, ignore_errors=True)
+    port = b.free_port()
+    seed = b.Server("claimgraph-seed", [cg, "serve", "--store", seed_store, "--data", ROOT / "data",
+                                        "--ontology", ROOT / "ontology", "--bind", f"127.0.0.1:{port}"],
+                    port, "/sparql", "/healthz", work / "claimgraph-search-seed.log")
+    try:
+        results["seed_quality"] = quality(seed.url, seed_claims())
+        b.say(f"quality on the seed: {results['seed_quality']}")
+    finally:
+        seed.stop()
+    out = work / f"search-{args.claims}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    fill(args.claims, results)
+    b.say(f"wrote {out}")
+
+
+def cell(r):
+    if r["requests"] < 100:
+        return f"{r['requests']} answered in {r['seconds']:.0f} s"
+    return f"{r['per_second']:,.0f}/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
+
+
+def fill(claims, r):
+    i, c = r["index"], r["contains"]
+    rows = [
+        f"| at {claims:,} claims, {r['connections']} clients | claimgraph | Oxigraph server |",
+        "|---|---:|---:|",
+        f"| `/claims?q=WORD&facets=status,claimant` | {cell(r['search'])} | {cell(c)} "
+        "(SPARQL `CONTAINS`, 50 claims, no counts) |",
+        f"| facet counts alone (`facets=status,claimant&limit=1`) | {cell(r['facets'])} | — |",
+        f"| `POST /match` of a changed sentence | {cell(r['match'])} | — |",
+        "| errors (non-2xx, socket): search, facets, match / CONTAINS | "
+        + ", ".join(f"{r[k]['non_2xx']}+{r[k]['socket_errors']}" for k in ("search", "facets", "match"))
+        + f" | {c['non_2xx']}+{c['socket_errors']} |",
+        f"| index build (`claimgraph reindex`), size on disk | {i['build_seconds']} s, {i['mib']:,} MiB | — |",
+        f"| server memory after the run (RSS) | {r['claimgraph_rss_mib']:,} MiB | — |",
+        f"| top 3 holds the claim: own words (`q=`), paraphrase (`/match`); corpus, {r['corpus_quality']['queries']} queries "
+        f"| {r['corpus_quality']['own_words_top3'] * 100:.1f}%, {r['corpus_quality']['paraphrase_top3'] * 100:.1f}% | — |",
+        f"| … on the seed, {r['seed_quality']['queries']} queries "
+        f"| {r['seed_quality']['own_words_top3'] * 100:.1f}%, {r['seed_quality']['paraphrase_top3'] * 100:.1f}% | — |",
+    ]
+    path = ROOT / "docs/search.md"
+    begin, end = f"<!-- bench:search-{claims}:begin -->", f"<!-- bench:search-{claims}:end -->"
+    doc = path.read_text() if path.exists() else ""
+    if begin not in doc:
+        b.say(f"docs/search.md has no {begin} marker; table not written")
+        print("\n".join(rows))
+        return
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(head + begin + "\n" + "\n".join(rows) + "\n" + end + tail)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--render"]:
+        for n in sys.argv[2:]:
+            fill(int(n), json.loads((ROOT / f"target/bench/search-{n}.json").read_text()))
+    else:
+        main()

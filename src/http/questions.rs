@@ -1,0 +1,105 @@
+//! `/questions`: the fact-checker's library of questions (`queries/*.rq`) and their answers, the
+//! whole-store ones from the claims index (`crate::questions`), the others from their SPARQL,
+//! exactly as `/sparql` answers it.
+
+use super::error::ApiError;
+use super::negotiate::{self, Offer};
+use super::sparql::with_charset;
+use super::AppState;
+use crate::formats::RESULTS_SYNTAXES;
+use crate::questions::{self, Question};
+use crate::store::QueryBounds;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// One question of the library.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuestionEntry {
+    pub name: &'static str,
+    /// The question in words.
+    pub question: String,
+    /// Where its answer is: `/questions/NAME`, in any SPARQL results format.
+    pub answer: String,
+    /// Whether that answer is read from the claims index (else the SPARQL is evaluated).
+    pub from_index: bool,
+    /// The SPARQL that asks it, for any SPARQL client.
+    pub sparql: &'static str,
+}
+
+/// `GET /questions`: the library of questions.
+#[utoipa::path(get, path = "/questions",
+    responses((status = 200, description = "The questions, with where their answers are", body = [QuestionEntry])),
+    tag = "questions")]
+pub async fn list() -> Response {
+    let entries: Vec<QuestionEntry> = questions::LIBRARY
+        .iter()
+        .map(|q| QuestionEntry {
+            name: q.name,
+            question: q.title(),
+            answer: format!("/questions/{}", q.name),
+            from_index: q.from_index,
+            sparql: q.sparql,
+        })
+        .collect();
+    axum::Json(entries).into_response()
+}
+
+/// `GET /questions/{name}`: the answer to one question, streamed in the SPARQL results format
+/// `Accept` asks for (JSON by default).
+#[utoipa::path(get, path = "/questions/{name}",
+    params(("name" = String, Path, description = "The question's name (its file in queries/)")),
+    responses(
+        (status = 200, description = "SPARQL results: the rows its query gives"),
+        (status = 404, description = "No such question", body = super::error::ErrorBody),
+        (status = 406, description = "No acceptable results format", body = super::error::ErrorBody),
+    ),
+    tag = "questions")]
+pub async fn answer(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let question: &'static Question = Question::find(&name).ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("no question is named {name:?}: GET /questions lists them"),
+        )
+    })?;
+    if !question.from_index {
+        return super::sparql::run_main_query(&state, &headers, question.sparql.to_owned()).await;
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let offers: Vec<Offer<_>> = RESULTS_SYNTAXES
+        .iter()
+        .map(|s| Offer::new(s.name, s.media_types, s.format))
+        .collect();
+    let (format, media_type) = negotiate::pick(None, accept, &offers)?;
+    let timeout = state.limits.query_timeout;
+    let slot = state.query_slots.acquire(timeout).await?;
+    let bounds = QueryBounds {
+        deadline: timeout.map(|t| std::time::Instant::now() + t),
+        slot: Some(slot),
+        max_rows: state.limits.max_result_rows,
+        max_bytes: state.limits.max_result_bytes,
+    };
+    let max_rows = bounds.max_rows;
+    let store = Arc::clone(&state.store);
+    let stream = state
+        .store
+        .stream_bounded(bounds, move |_, cancel| {
+            Ok(move |out: &mut dyn std::io::Write| {
+                questions::answer_from_index(&store, question, format, &cancel, max_rows, out)
+            })
+        })
+        .await
+        .map_err(|e| super::limits::query_error(e, timeout))?;
+    Ok(Response::builder()
+        .header(header::CONTENT_TYPE, with_charset(media_type))
+        .header(header::VARY, "Accept")
+        .extension(super::auth::CrossOriginRead)
+        .body(super::streamed_body(stream))
+        .expect("static headers are valid"))
+}

@@ -1,0 +1,469 @@
+//! The fact-checker's library of questions (`queries/*.rq`). Each stays plain SPARQL for any
+//! client; the whole-store ones that Oxigraph answers slowly at scale (counting, or sorting,
+//! every claim) are also answered from the claims index, with the same rows: `/questions/NAME`
+//! serves the index's answer where there is one, the SPARQL's otherwise.
+//!
+//! Invariants: an answer from the index has the query's variables and, as a multiset, its rows
+//! (tests compare the two on a generated corpus), in the order its `ORDER BY` asks; rows are
+//! written as they are found, so the first arrives before the last is read.
+
+use crate::error::{Error, Result};
+use crate::index::document::AppearanceRecord;
+use crate::store::ClaimStore;
+use crate::vocab;
+use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Variable};
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use oxigraph::sparql::CancellationToken;
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+
+/// A question of the library.
+#[derive(Debug, Clone, Copy)]
+pub struct Question {
+    pub name: &'static str,
+    pub sparql: &'static str,
+    /// Whether `/questions/NAME` answers it from the claims index.
+    pub from_index: bool,
+}
+
+macro_rules! question {
+    ($name:literal, $from_index:literal) => {
+        Question {
+            name: $name,
+            sparql: include_str!(concat!("../queries/", $name, ".rq")),
+            from_index: $from_index,
+        }
+    };
+}
+
+/// Every question of `queries/`, by name.
+pub const LIBRARY: &[Question] = &[
+    question!("appearances", true),
+    question!("asserted-about-netflix", false),
+    question!("assertion-hashes", false),
+    question!("claim-chains", true),
+    question!("claims-by-status", true),
+    question!("claims-resting-on-allegations", true),
+    question!("claims-without-primary-source", false),
+    question!("denials", false),
+    question!("documents", false),
+    question!("money-amounts", false),
+    question!("reviews", false),
+    question!("source-chains", false),
+];
+
+impl Question {
+    pub fn find(name: &str) -> Option<&'static Question> {
+        LIBRARY.iter().find(|q| q.name == name)
+    }
+
+    /// The question in words: the `# Question:` comment it starts with.
+    pub fn title(&self) -> String {
+        let mut words = Vec::new();
+        for line in self.sparql.lines() {
+            let Some(comment) = line.strip_prefix('#') else {
+                break;
+            };
+            let comment = comment.trim();
+            if comment.starts_with('(') && !words.is_empty() {
+                break;
+            }
+            words.push(comment.strip_prefix("Question:").unwrap_or(comment).trim());
+        }
+        words.join(" ")
+    }
+}
+
+/// Writes the answer to `question` from the claims index, as `format` results, to `out`; past
+/// `max_rows` rows it fails with a [`crate::store::ResultCap`] (never a truncated answer).
+/// `Error::NotFound` if the index does not answer it (its SPARQL does).
+pub fn answer_from_index(
+    store: &ClaimStore,
+    question: &Question,
+    format: QueryResultsFormat,
+    cancel: &CancellationToken,
+    max_rows: Option<u64>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::io("writing an answer", e);
+    let variables: Vec<Variable> = match question.name {
+        "claims-by-status" => vars(&["status", "label", "claims"]),
+        "claims-resting-on-allegations" => vars(&["claim", "claimant", "primary", "text"]),
+        "claim-chains" => vars(&["claim", "document", "primary", "hops"]),
+        "appearances" => vars(&[
+            "claim",
+            "appearance",
+            "document",
+            "exact",
+            "start",
+            "end",
+            "text",
+            "textSha256",
+        ]),
+        other => {
+            return Err(Error::NotFound(format!(
+                "the question {other:?} is answered by its SPARQL, not from the index"
+            )))
+        }
+    };
+    let mut writer = QueryResultsSerializer::from_format(format)
+        .serialize_solutions_to_writer(crate::store::WriteBuffer::new(out), variables.clone())
+        .map_err(io)?;
+    let mut rows = 0u64;
+    let mut row = |values: &[Option<Term>]| -> Result<()> {
+        if cancel.is_cancelled() {
+            return Err(Error::Evaluation(
+                oxigraph::sparql::QueryEvaluationError::Cancelled,
+            ));
+        }
+        rows += 1;
+        if let Some(max) = max_rows.filter(|max| rows > *max) {
+            return Err(io(std::io::Error::other(crate::store::ResultCap(format!(
+                "the answer has more than {max} rows, the limit of this server \
+                 (--max-result-rows)"
+            )))));
+        }
+        writer
+            .serialize(
+                variables
+                    .iter()
+                    .zip(values)
+                    .filter_map(|(v, t)| t.as_ref().map(|t| (v.as_ref(), t.as_ref()))),
+            )
+            .map_err(io)
+    };
+    match question.name {
+        "claims-by-status" => claims_by_status(store, &mut row)?,
+        "claims-resting-on-allegations" => resting_on_allegations(store, &mut row)?,
+        "claim-chains" => claim_chains(store, &mut row)?,
+        _ => appearances(store, &mut row)?,
+    }
+    writer.finish().map_err(io)?.into_inner().map_err(io)?;
+    Ok(())
+}
+
+fn vars(names: &[&str]) -> Vec<Variable> {
+    names.iter().map(|n| Variable::new_unchecked(*n)).collect()
+}
+
+fn term(text: &str) -> Result<Term> {
+    text.parse()
+        .map_err(|e| Error::Internal(format!("the claims index holds a bad term {text}: {e}")))
+}
+
+fn terms(texts: &[String]) -> Result<Vec<Term>> {
+    texts.iter().map(|t| term(t)).collect()
+}
+
+/// The values of a `OPTIONAL { … }` with one variable: each value, or one unbound row.
+fn optional(values: Vec<Term>) -> Vec<Option<Term>> {
+    if values.is_empty() {
+        vec![None]
+    } else {
+        values.into_iter().map(Some).collect()
+    }
+}
+
+/// `claims-by-status`: the index's counts by status, with each status's English labels.
+fn claims_by_status(
+    store: &ClaimStore,
+    row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>,
+) -> Result<()> {
+    let mut counts: Vec<(NamedNode, u64)> = store
+        .index()
+        .status_counts()?
+        .into_iter()
+        .filter_map(|(status, n)| {
+            let iri = if status.contains(':') {
+                status
+            } else {
+                format!("{}{status}", vocab::CG)
+            };
+            NamedNode::new(iri).ok().map(|iri| (iri, n))
+        })
+        .collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_str().cmp(b.0.as_str())));
+    let pref_label = NamedNode::new_unchecked(vocab::SKOS_PREF_LABEL);
+    for (status, n) in counts {
+        let subject: NamedOrBlankNode = status.clone().into();
+        let mut labels = Vec::new();
+        for quad in store.quads_matching(Some(&subject), Some(&pref_label), None, None) {
+            if let Term::Literal(l) = quad?.object {
+                if l.language()
+                    .is_some_and(|lang| lang.eq_ignore_ascii_case("en"))
+                {
+                    labels.push(Term::from(l));
+                }
+            }
+        }
+        labels.sort_by_key(ToString::to_string);
+        labels.dedup();
+        let count: Term = Literal::from(n as i64).into();
+        for label in optional(labels) {
+            row(&[Some(status.clone().into()), label, Some(count.clone())])?;
+        }
+    }
+    Ok(())
+}
+
+/// `claims-resting-on-allegations`: alleged claims no adjudicated, settled or public-record claim
+/// shares a content triple with, in claim order.
+fn resting_on_allegations(
+    store: &ClaimStore,
+    row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>,
+) -> Result<()> {
+    store.index().each_record(
+        Some(crate::index::search::Only::RestingOnAllegations),
+        |record| {
+            // The query asks for a content graph, a text and a claimant's name.
+            if record.assertions.is_empty() {
+                return Ok(());
+            }
+            let claim = term(&record.claim)?;
+            let names = terms(&record.claimant_names)?;
+            let texts = terms(&record.texts)?;
+            let primaries = optional(terms(&record.primaries)?);
+            for name in &names {
+                for primary in &primaries {
+                    for text in &texts {
+                        row(&[
+                            Some(claim.clone()),
+                            Some(name.clone()),
+                            primary.clone(),
+                            Some(text.clone()),
+                        ])?;
+                    }
+                }
+            }
+            Ok(())
+        },
+    )
+}
+
+/// `claim-chains`: for each claim, each document it appears in that derives (in zero or more
+/// steps) from each of its primary sources, with the number of documents on the way.
+fn claim_chains(
+    store: &ClaimStore,
+    row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>,
+) -> Result<()> {
+    let mut chains = Chains::new(store);
+    store.index().each_record(None, |record| {
+        if record.primaries.is_empty() {
+            return Ok(());
+        }
+        let claim = term(&record.claim)?;
+        let mut documents: Vec<&String> = record
+            .appearances
+            .iter()
+            .flat_map(|a| &a.documents)
+            .collect();
+        documents.sort();
+        documents.dedup();
+        let mut primaries: Vec<&String> = record.primaries.iter().collect();
+        primaries.sort();
+        primaries.dedup();
+        for document in documents {
+            for primary in &primaries {
+                let (document, primary) = (term(document)?, term(primary)?);
+                if let Some(hops) = chains.hops(&document, &primary)? {
+                    row(&[
+                        Some(claim.clone()),
+                        Some(document.clone()),
+                        Some(primary),
+                        Some(Literal::from(hops as i64).into()),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Derivation chains (`prov:wasDerivedFrom`), read from the store once per pair of documents.
+struct Chains<'a> {
+    store: &'a ClaimStore,
+    derived_from: NamedNode,
+    /// What each document derives from directly.
+    upstream: HashMap<Term, Vec<Term>>,
+    hops: HashMap<(Term, Term), Option<u64>>,
+}
+
+impl<'a> Chains<'a> {
+    fn new(store: &'a ClaimStore) -> Self {
+        Self {
+            store,
+            derived_from: NamedNode::new_unchecked(vocab::PROV_WAS_DERIVED_FROM),
+            upstream: HashMap::new(),
+            hops: HashMap::new(),
+        }
+    }
+
+    fn upstream(&mut self, node: &Term) -> Result<Vec<Term>> {
+        if let Some(found) = self.upstream.get(node) {
+            return Ok(found.clone());
+        }
+        let mut found = Vec::new();
+        if let Some(subject) = subject(node) {
+            for quad in
+                self.store
+                    .quads_matching(Some(&subject), Some(&self.derived_from), None, None)
+            {
+                found.push(quad?.object);
+            }
+        }
+        found.sort_by_key(ToString::to_string);
+        found.dedup();
+        if self.upstream.len() > 1_000_000 {
+            self.upstream.clear();
+        }
+        self.upstream.insert(node.clone(), found.clone());
+        Ok(found)
+    }
+
+    /// Every node `from` reaches in zero or more steps.
+    fn reach(&mut self, from: &Term) -> Result<HashSet<Term>> {
+        let mut seen = HashSet::from([from.clone()]);
+        let mut todo = vec![from.clone()];
+        while let Some(node) = todo.pop() {
+            for next in self.upstream(&node)? {
+                if seen.insert(next.clone()) {
+                    todo.push(next);
+                }
+            }
+        }
+        Ok(seen)
+    }
+
+    /// `None` if `document` does not derive from `primary`; else how many nodes lie on its
+    /// paths to it, `primary` excluded (`COUNT(DISTINCT ?step)` of the query).
+    fn hops(&mut self, document: &Term, primary: &Term) -> Result<Option<u64>> {
+        let key = (document.clone(), primary.clone());
+        if let Some(hops) = self.hops.get(&key) {
+            return Ok(*hops);
+        }
+        let reached = self.reach(document)?;
+        let hops = if reached.contains(primary) {
+            let mut steps = 0;
+            for step in &reached {
+                // `?step prov:wasDerivedFrom+ ?primary`: one step at least.
+                let mut reaches = false;
+                for next in self.upstream(step)? {
+                    if self.reach(&next)?.contains(primary) {
+                        reaches = true;
+                        break;
+                    }
+                }
+                steps += u64::from(reaches);
+            }
+            Some(steps)
+        } else {
+            None
+        };
+        if self.hops.len() > 1_000_000 {
+            self.hops.clear();
+        }
+        self.hops.insert(key, hops);
+        Ok(hops)
+    }
+}
+
+/// `appearances`: every appearance of every claim, with its quote, offsets and archived text,
+/// by claim and appearance.
+fn appearances(
+    store: &ClaimStore,
+    row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>,
+) -> Result<()> {
+    let mut texts = ArchivedTexts::new(store);
+    store.index().each_record(None, |record| {
+        let claim = term(&record.claim)?;
+        let mut ordered: Vec<&AppearanceRecord> = record.appearances.iter().collect();
+        // SPARQL orders blank nodes before IRIs.
+        ordered.sort_by_key(|a| (!a.appearance.starts_with("_:"), a.appearance.as_str()));
+        for appearance in ordered {
+            let node = term(&appearance.appearance)?;
+            let exacts = optional(terms(&appearance.exacts)?);
+            let starts = optional(terms(&appearance.starts)?);
+            let ends = optional(terms(&appearance.ends)?);
+            for document in terms(&appearance.documents)? {
+                let (archived, hashes) = texts.of(&document)?;
+                for exact in &exacts {
+                    for start in &starts {
+                        for end in &ends {
+                            for text in &archived {
+                                for hash in &hashes {
+                                    row(&[
+                                        Some(claim.clone()),
+                                        Some(node.clone()),
+                                        Some(document.clone()),
+                                        exact.clone(),
+                                        start.clone(),
+                                        end.clone(),
+                                        text.clone(),
+                                        hash.clone(),
+                                    ])?;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+type Optionals = (Vec<Option<Term>>, Vec<Option<Term>>);
+
+/// A document's archived texts and their hashes, read once per document.
+struct ArchivedTexts<'a> {
+    store: &'a ClaimStore,
+    text: NamedNode,
+    sha: NamedNode,
+    known: HashMap<Term, Optionals>,
+}
+
+impl<'a> ArchivedTexts<'a> {
+    fn new(store: &'a ClaimStore) -> Self {
+        Self {
+            store,
+            text: NamedNode::new_unchecked(vocab::CG_ARCHIVED_TEXT),
+            sha: NamedNode::new_unchecked(vocab::CG_TEXT_SHA256),
+            known: HashMap::new(),
+        }
+    }
+
+    fn of(&mut self, document: &Term) -> Result<Optionals> {
+        if let Some(found) = self.known.get(document) {
+            return Ok(found.clone());
+        }
+        let (mut texts, mut hashes) = (Vec::new(), Vec::new());
+        if let Some(subject) = subject(document) {
+            for quad in self.store.quads_matching(Some(&subject), None, None, None) {
+                let quad = quad?;
+                if quad.predicate == self.text {
+                    texts.push(quad.object);
+                } else if quad.predicate == self.sha {
+                    hashes.push(quad.object);
+                }
+            }
+        }
+        for list in [&mut texts, &mut hashes] {
+            list.sort_by_key(ToString::to_string);
+            list.dedup();
+        }
+        let found = (optional(texts), optional(hashes));
+        if self.known.len() > 1_000_000 {
+            self.known.clear();
+        }
+        self.known.insert(document.clone(), found.clone());
+        Ok(found)
+    }
+}
+
+fn subject(term: &Term) -> Option<NamedOrBlankNode> {
+    match term {
+        Term::NamedNode(n) => Some(n.clone().into()),
+        Term::BlankNode(b) => Some(b.clone().into()),
+        _ => None,
+    }
+}

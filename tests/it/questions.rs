@@ -1,0 +1,180 @@
+//! The library's whole-store questions answered from the claims index (`/questions/NAME`) give
+//! exactly the rows their SPARQL gives, in the order it asks, on a generated corpus of 10,000
+//! claims (and on the seed); the others are answered by their SPARQL.
+
+use crate::common::{ok_stderr, repo, Options, TestServer};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A row as its sorted `variable=term` pairs (terms as the JSON results give them).
+fn rows(results: &Value) -> Vec<String> {
+    results["results"]["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let mut pairs: Vec<String> = b
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            pairs.sort();
+            pairs.join(" ")
+        })
+        .collect()
+}
+
+fn value(row: &Value, var: &str) -> String {
+    row[var]["value"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn answers(server: &TestServer, name: &str) -> (Value, Value) {
+    let from_index: Value = server
+        .client
+        .get(server.url(&format!("questions/{name}")))
+        .header("Accept", "application/sparql-results+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sparql = std::fs::read_to_string(repo().join(format!("queries/{name}.rq"))).unwrap();
+    (from_index, server.select(&sparql).await)
+}
+
+/// The same rows as a multiset, and the same sequence of `ORDER BY` keys.
+fn assert_same(name: &str, index: &Value, sparql: &Value, order: &[&str]) {
+    assert_eq!(
+        index["head"]["vars"], sparql["head"]["vars"],
+        "{name}: variables"
+    );
+    let (mut a, mut b) = (rows(index), rows(sparql));
+    assert!(!b.is_empty(), "{name}: the SPARQL finds nothing to compare");
+    let keys = |r: &Value| -> Vec<Vec<String>> {
+        r["results"]["bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| order.iter().map(|v| value(row, v)).collect())
+            .collect()
+    };
+    assert_eq!(keys(index), keys(sparql), "{name}: rows out of order");
+    a.sort();
+    b.sort();
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "{name}: {} rows from the index, {} from SPARQL",
+        a.len(),
+        b.len()
+    );
+    assert_eq!(a, b, "{name}: different rows");
+}
+
+#[tokio::test]
+async fn whole_store_questions_from_the_index_equal_their_sparql_on_10000_claims() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let store = dir.path().join("store");
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    ok_stderr(&[
+        "gen",
+        "--claims",
+        "10000",
+        "--seed",
+        "4",
+        "--out",
+        &s(&corpus),
+    ]);
+    ok_stderr(&["load", "--store", &s(&store), &s(&corpus.join("corpus.nq"))]);
+    let server = TestServer::start_with_store(dir, store, Options::default()).await;
+    let (index, sparql) = answers(&server, "claims-by-status").await;
+    // Equal counts may come in any order of labels; the ORDER BY is by count, then status.
+    assert_same("claims-by-status", &index, &sparql, &["claims", "status"]);
+    let total: u64 = rows_of(&index)
+        .iter()
+        .map(|r| value(r, "claims").parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 10_000);
+    let (index, sparql) = answers(&server, "claims-resting-on-allegations").await;
+    assert_same("claims-resting-on-allegations", &index, &sparql, &["claim"]);
+    let (index, sparql) = answers(&server, "claim-chains").await;
+    assert_same("claim-chains", &index, &sparql, &["claim"]);
+    let hops: BTreeMap<String, usize> = rows_of(&index).iter().fold(BTreeMap::new(), |mut m, r| {
+        *m.entry(value(r, "hops")).or_default() += 1;
+        m
+    });
+    assert!(hops.len() >= 2, "chains of one length only: {hops:?}");
+    let (index, sparql) = answers(&server, "appearances").await;
+    assert_same("appearances", &index, &sparql, &["claim", "appearance"]);
+}
+
+fn rows_of(results: &Value) -> Vec<Value> {
+    results["results"]["bindings"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_library_is_listed_and_every_question_answers_on_the_seed() {
+    let server = TestServer::start(Options {
+        data_dirs: vec![repo().join("data"), repo().join("ontology")],
+        ..Options::default()
+    })
+    .await;
+    let list: Value = server
+        .client
+        .get(server.url("questions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(
+        list.len(),
+        std::fs::read_dir(repo().join("queries"))
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "rq"))
+            .count()
+    );
+    for entry in list {
+        let name = entry["name"].as_str().unwrap();
+        assert!(!entry["question"].as_str().unwrap().is_empty(), "{name}");
+        let (answered, sparql) = answers(&server, name).await;
+        // On the seed, a base other than the default: the library's relative IRIs resolve
+        // against it both ways.
+        let (mut a, mut b) = (rows(&answered), rows(&sparql));
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{name}");
+        // CSV and TSV too, by negotiation.
+        let csv = server
+            .client
+            .get(server.url(&format!("questions/{name}")))
+            .header("Accept", "text/csv")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status(), 200);
+        assert!(csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+    }
+    let missing = server
+        .client
+        .get(server.url("questions/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("nope"));
+}
