@@ -9,9 +9,10 @@
    SPARQL (claims whose text CONTAINS the word, 50 of them) on `oxigraph serve` over the same
    N-Quads.
 3. Search quality on the corpus and on the seed: the claim a query was made from is in the top
-   3, for queries made of its own words (`/claims?q=`) and for paraphrases (`/match`): some
-   words swapped for synonyms from a fixed list of common news words (SYNONYMS below, not
-   chosen from the corpus), the first number changed, the first word dropped.
+   3, for queries made of its own words (the quote of its first appearance, through
+   `/claims?q=`) and for paraphrases of them (`/match`): some words swapped for synonyms from a
+   fixed list of common news words (SYNONYMS below, not chosen from the corpus), the first
+   number changed, the first word dropped.
 
 Invariants: the corpus and stores are drafting.py's (`claimgraph gen --seed 1`, each tool's bulk
 loader); every answer's status is counted; results go to target/bench/search-N.json and
@@ -72,12 +73,19 @@ def corpus_claims(corpus, count, seed=1):
     for path in rng.sample(batches, min(10, len(batches))):
         sheet = tomllib.loads(path.read_text())
         picked += rng.sample(sheet["claims"], min(count // 10 + 1, len(sheet["claims"])))
-    return [(c["key"], c["text"]) for c in picked[:count]]
+    return [(c["key"], own_words(c)) for c in picked[:count]]
+
+
+def own_words(claim):
+    """A claim's own words as a reader meets them: the quote of its first appearance (a
+    generated corpus repeats propositions, so two claims can share a text, never a quote)."""
+    quotes = [a["quote"] for a in claim.get("appearances", []) if a.get("quote")]
+    return quotes[0] if quotes else claim["text"]
 
 
 def seed_claims():
     sheet = tomllib.loads((ROOT / "data/claims/zerohedge-2024-04-02.toml").read_text())
-    return [(c["key"], c["text"]) for c in sheet["claims"]]
+    return [(c["key"], own_words(c)) for c in sheet["claims"]]
 
 
 def get_json(url, body=None):
@@ -103,6 +111,54 @@ def quality(url, claims, seed=2):
             "paraphrase_top3": round(para / len(claims), 3)}
 
 
+def timed_answer(url, accept, timeout):
+    """(seconds to the first body bytes, seconds in all, rows) of one GET, or None on time-out."""
+    import http.client
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    started = time.monotonic()
+    try:
+        conn.request("GET", u.path + ("?" + u.query if u.query else ""), headers={"Accept": accept})
+        r = conn.getresponse()
+        if r.status != 200:
+            raise SystemExit(f"{url}: {r.status} {r.read()[:300]!r}")
+        first = r.read1(65536)
+        ttfb = time.monotonic() - started
+        lines = first.count(b"\n")
+        while chunk := r.read1(1 << 20):
+            lines += chunk.count(b"\n")
+        return ttfb, time.monotonic() - started, max(lines - 1, 0)
+    except TimeoutError:
+        return None
+    finally:
+        conn.close()
+
+
+def questions(url, query_url, names, sparql, timeout):
+    """Each library question, timed: median of 3 when quick, else once."""
+    out = {}
+    for name in names:
+        target = url(name) if sparql is None else query_url + "?query=" + urllib.parse.quote(sparql[name])
+        runs = []
+        for _ in range(3):
+            r = timed_answer(target, "text/tab-separated-values", timeout)
+            if r is None:
+                runs = None
+                break
+            runs.append(r)
+            if r[1] > 5:
+                break
+        if runs is None:
+            out[name] = {"timed_out_after_s": timeout}
+        else:
+            runs.sort(key=lambda r: r[1])
+            ttfb, total, rows = runs[len(runs) // 2]
+            out[name] = {"first_bytes_ms": round(ttfb * 1000, 1), "total_ms": round(total * 1000, 1),
+                         "rows": rows, "rows_per_s": round(rows / total) if total else None}
+        b.say(f"{name}: {out[name]}")
+    return out
+
+
 def du(path):
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
@@ -114,6 +170,8 @@ def main():
     ap.add_argument("--claims", type=int, default=100_000)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--question-timeout", type=int, default=300,
+                    help="seconds one answer of a library question may take")
     args = ap.parse_args()
     cg, oxi = Path(args.claimgraph), Path(args.oxigraph)
     work = ROOT / "target/bench"
@@ -162,11 +220,15 @@ def main():
     empty = work / "empty"
     empty.mkdir(exist_ok=True)
     conns = args.connections
+    library = {p.stem: p.read_text() for p in sorted((ROOT / "queries").glob("*.rq"))}
+    names = list(library)
 
     port = b.free_port()
     cgs = b.Server("claimgraph", [cg, "serve", "--store", cg_store, "--data", empty, "--ontology", empty,
                                   "--bind", f"127.0.0.1:{port}", "--reload-interval", 0,
-                                  "--write-token", b.TOKEN, "--max-queries", 64],
+                                  "--write-token", b.TOKEN, "--max-queries", 64, "--query-timeout", 0,
+                                  # Whole-store answers run past the defaults' caps, as on Oxigraph's server.
+                                  "--max-result-rows", 0, "--max-result-bytes", 0],
                    port, "/sparql", "/healthz", work / "claimgraph-search.log")
     try:
         results["corpus_quality"] = quality(cgs.url, corpus_claims(corpus, 200, seed=7))
@@ -175,6 +237,8 @@ def main():
         results["facets"] = b.wrk(cgs, facet_lines, keys_file, conns, args.seconds, work, "facets")
         results["match"] = b.wrk(cgs, match_lines, keys_file, conns, args.seconds, work, "match")
         results["claimgraph_rss_mib"] = round(b.rss(cgs.proc.pid)[0] / 1024, 1)
+        results["questions"] = {"claimgraph": questions(lambda n: f"{cgs.url}/questions/{n}", None, names, None,
+                                                        args.question_timeout)}
     finally:
         cgs.stop()
 
@@ -184,6 +248,8 @@ def main():
                    port, "/query", "/query?query=ASK%7B%7D", work / "oxigraph-search.log")
     try:
         results["contains"] = b.wrk(oxs, contains_lines, keys_file, conns, args.seconds, work, "contains")
+        results["questions"]["oxigraph"] = questions(None, oxs.url + "/query", names, library,
+                                                     args.question_timeout)
     finally:
         oxs.stop()
 
@@ -230,6 +296,19 @@ def fill(claims, r):
         f"| … on the seed, {r['seed_quality']['queries']} queries "
         f"| {r['seed_quality']['own_words_top3'] * 100:.1f}%, {r['seed_quality']['paraphrase_top3'] * 100:.1f}% | — |",
     ]
+    q = r.get("questions", {})
+    if q:
+        rows += ["", f"| question, whole store, {claims:,} claims | claimgraph `/questions/NAME`: first bytes, all, rows/s "
+                 "| Oxigraph server (its SPARQL): first bytes, all, rows/s | rows |", "|---|---:|---:|---:|"]
+        def qcell(x):
+            if "timed_out_after_s" in x:
+                return f"over {x['timed_out_after_s']} s"
+            return f"{x['first_bytes_ms']:,.0f} ms, {x['total_ms']:,.0f} ms, {x['rows_per_s'] or 0:,}/s"
+        for name, c in q["claimgraph"].items():
+            o = q.get("oxigraph", {}).get(name, {})
+            count = c.get("rows", o.get("rows"))
+            rows.append(f"| {name} | {qcell(c)} | {qcell(o) if o else '—'} | "
+                        f"{'—' if count is None else format(count, ',')} |")
     path = ROOT / "docs/search.md"
     begin, end = f"<!-- bench:search-{claims}:begin -->", f"<!-- bench:search-{claims}:end -->"
     doc = path.read_text() if path.exists() else ""

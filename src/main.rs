@@ -39,7 +39,8 @@ enum Command {
     /// /claims/{id} (claims API, pages), /claims/{id}/provenance and /provenance (where a claim or
     /// a triple comes from), every IRI under --base (linked data), /export, /export/claimreview,
     /// /export/nanopubs, /.well-known/void, /ns (the vocabulary), /drafts and /match (drafting
-    /// claims from an article, matching a sentence to known claims), /openapi.json, /healthz,
+    /// claims from an article, matching a sentence to known claims), /questions (the library of
+    /// questions and their answers), /openapi.json, /healthz,
     /// /metrics, / (home page), /audit and /audit/sparql (the audit trail of writes, for admins).
     ///
     /// On start the RDF files and claim sheets under --data and --ontology are loaded into the

@@ -40,11 +40,11 @@ macro_rules! question {
 pub const LIBRARY: &[Question] = &[
     question!("appearances", true),
     question!("asserted-about-netflix", false),
-    question!("assertion-hashes", false),
+    question!("assertion-hashes", true),
     question!("claim-chains", true),
     question!("claims-by-status", true),
     question!("claims-resting-on-allegations", true),
-    question!("claims-without-primary-source", false),
+    question!("claims-without-primary-source", true),
     question!("denials", false),
     question!("documents", false),
     question!("money-amounts", false),
@@ -89,6 +89,8 @@ pub fn answer_from_index(
     let variables: Vec<Variable> = match question.name {
         "claims-by-status" => vars(&["status", "label", "claims"]),
         "claims-resting-on-allegations" => vars(&["claim", "claimant", "primary", "text"]),
+        "assertion-hashes" => vars(&["claim", "assertion", "hash"]),
+        "claims-without-primary-source" => vars(&["claim", "text"]),
         "claim-chains" => vars(&["claim", "document", "primary", "hops"]),
         "appearances" => vars(&[
             "claim",
@@ -136,6 +138,8 @@ pub fn answer_from_index(
         "claims-by-status" => claims_by_status(store, &mut row)?,
         "claims-resting-on-allegations" => resting_on_allegations(store, &mut row)?,
         "claim-chains" => claim_chains(store, &mut row)?,
+        "assertion-hashes" => assertion_hashes(store, &mut row)?,
+        "claims-without-primary-source" => without_primary_source(store, &mut row)?,
         _ => appearances(store, &mut row)?,
     }
     writer.finish().map_err(io)?.into_inner().map_err(io)?;
@@ -234,6 +238,39 @@ fn resting_on_allegations(
                         ])?;
                     }
                 }
+            }
+            Ok(())
+        },
+    )
+}
+
+/// `assertion-hashes`: every claim with its assertion graphs and recorded hashes.
+fn assertion_hashes(
+    store: &ClaimStore,
+    row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>,
+) -> Result<()> {
+    store.index().each_record(None, |record| {
+        let claim = term(&record.claim)?;
+        for assertion in optional(terms(&record.assertions)?) {
+            for hash in optional(terms(&record.hashes)?) {
+                row(&[Some(claim.clone()), assertion.clone(), hash])?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `claims-without-primary-source`: claims with a text and no primary source.
+fn without_primary_source(
+    store: &ClaimStore,
+    row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>,
+) -> Result<()> {
+    store.index().each_record(
+        Some(crate::index::search::Only::WithoutPrimarySource),
+        |record| {
+            let claim = term(&record.claim)?;
+            for text in terms(&record.texts)? {
+                row(&[Some(claim.clone()), Some(text)])?;
             }
             Ok(())
         },

@@ -126,6 +126,7 @@ pub const SCHEMA_ABOUT: &str = schema!("about");
 pub const SCHEMA_NAME: &str = schema!("name");
 pub const SCHEMA_HEADLINE: &str = schema!("headline");
 pub const CG_ASSERTION: &str = cg!("assertion");
+pub const CG_ASSERTION_HASH: &str = cg!("assertionHash");
 pub const CG_ARCHIVED_TEXT: &str = cg!("archivedText");
 pub const CG_TEXT_SHA256: &str = cg!("textSha256");
 pub const CG_STATUS: &str = cg!("status");

@@ -18,7 +18,11 @@ text-align:left;vertical-align:top}th{width:14rem;font-weight:600}.status{displa
 padding:0 .5rem;border-radius:.7rem;background:#eef;font-size:.9rem}.context{background:#f7f7f7;\
 padding:.7rem;white-space:pre-wrap;border-left:3px solid #ccc}mark{background:#ffe08a}\
 nav{font-size:.9rem;margin-bottom:1rem}code{font-size:.85rem;word-break:break-all}\
-.formats a{margin-right:.6rem}.chain li{margin:.3rem 0}";
+.formats a{margin-right:.6rem}.chain li{margin:.3rem 0}\
+.search{display:grid;grid-template-columns:14rem 1fr;gap:1.5rem;align-items:start}\
+.facets h2{font-size:1rem;margin:.8rem 0 .2rem;text-transform:capitalize}\
+.facets ul{list-style:none;padding:0;margin:0}.facets li{margin:.15rem 0}.n{color:#666;font-size:.85rem}\
+@media(max-width:40rem){.search{display:block}}";
 
 /// The Content-Security-Policy of every HTML page and SVG picture: nothing may load or run but
 /// the page's own stylesheet (allowed by its hash, so no other inline style or script is),
@@ -218,11 +222,11 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
                 @if !pairs.is_empty() { " " a href="/claims" { "Clear" } }
             }
             p.count { (page_.total) @if page_.total == 1 { " claim" } @else { " claims" } }
-            @if !page_.facets.is_empty() {
-                nav.facets aria-label="narrow the claims" {
-                    @for facet in &page_.facets {
-                        @if !facet.values.is_empty() {
-                            section {
+            div.search {
+                @if !page_.facets.is_empty() {
+                    nav.facets aria-label="narrow the claims" {
+                        @for facet in &page_.facets {
+                            @if !facet.values.is_empty() {
                                 h2 { (facet.name) }
                                 ul {
                                     @for value in &facet.values {
@@ -238,14 +242,16 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
                         }
                     }
                 }
-            }
-            @if page_.claims.is_empty() { p { "No claim matches." } }
-            table {
-                @for claim in &page_.claims {
-                    tr {
-                        td { (iri_link(base, &claim.iri, "", html! { (claim.text) })) }
-                        td { span.status { (claim.status) } }
-                        td { (link_to(base, &claim.claimant)) }
+                div {
+                    @if page_.claims.is_empty() { p { "No claim matches." } }
+                    table {
+                        @for claim in &page_.claims {
+                            tr {
+                                td { (iri_link(base, &claim.iri, "", html! { (claim.text) })) }
+                                td { span.status { (claim.status) } }
+                                td { (link_to(base, &claim.claimant)) }
+                            }
+                        }
                     }
                 }
             }

@@ -40,11 +40,62 @@ pub struct ClaimDocument {
     pub assertion: Option<String>,
     /// Every resource (and graph) read to make this document.
     pub refs: Vec<String>,
-    /// The statuses of the claims (itself included) whose assertion graphs hold a triple of its
-    /// own: what corroborates it.
+    /// The corroborating statuses ([`CORROBORATING`]) of the claims (itself included) whose
+    /// assertion graphs hold a triple of its own.
     pub shared_with: Vec<String>,
     /// What the library's whole-store questions read of it.
     pub record: Record,
+}
+
+/// The statuses that corroborate a claim sharing content with it
+/// (`queries/claims-resting-on-allegations.rq`).
+pub const CORROBORATING: &[&str] = &["Adjudicated", "Settled", "PublicRecord"];
+
+/// What a rebuild reads once for every claim instead of once per claim.
+#[derive(Default)]
+pub struct Whole {
+    /// The content triples of the claims with a corroborating status, with those statuses.
+    corroborated: HashMap<Triple, Vec<String>>,
+    /// The reviews of each claim (`schema:itemReviewed`).
+    reviews: HashMap<Term, Vec<NamedOrBlankNode>>,
+}
+
+impl Whole {
+    pub fn read(store: &ClaimStore) -> Result<Self> {
+        let reader = Reader::new(store, None);
+        let mut whole = Self::default();
+        for status in CORROBORATING {
+            let concept: Term = NamedNode::new_unchecked(format!("{}{status}", vocab::CG)).into();
+            for quad in store.quads_matching(None, Some(&reader.p.status), Some(&concept), None) {
+                let claim = quad?.subject;
+                for assertion in
+                    store.quads_matching(Some(&claim), Some(&reader.p.assertion), None, None)
+                {
+                    let Term::NamedNode(graph) = assertion?.object else {
+                        continue;
+                    };
+                    for content in store.quads_matching(None, None, None, Some(&graph.into())) {
+                        let statuses = whole
+                            .corroborated
+                            .entry(Triple::from(content?))
+                            .or_default();
+                        if !statuses.iter().any(|s| s == status) {
+                            statuses.push((*status).to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        for quad in store.quads_matching(None, Some(&reader.p.item_reviewed), None, None) {
+            let quad = quad?;
+            whole
+                .reviews
+                .entry(quad.object)
+                .or_default()
+                .push(quad.subject);
+        }
+        Ok(whole)
+    }
 }
 
 /// A claim as the library's whole-store questions read it: RDF terms in N-Triples syntax, every
@@ -58,6 +109,8 @@ pub struct Record {
     pub claimant_names: Vec<String>,
     pub primaries: Vec<String>,
     pub assertions: Vec<String>,
+    /// `cg:assertionHash`.
+    pub hashes: Vec<String>,
     pub appearances: Vec<AppearanceRecord>,
 }
 
@@ -96,6 +149,8 @@ impl Node {
 /// Reads claims' documents, remembering shared nodes for the batch.
 pub struct Reader<'a> {
     store: &'a ClaimStore,
+    /// During a rebuild, what was read once for every claim.
+    whole: Option<&'a Whole>,
     nodes: HashMap<Term, Node>,
     /// The statuses of the claims holding a content triple many claims hold.
     shared: HashMap<Triple, Vec<String>>,
@@ -109,6 +164,7 @@ struct Predicates {
     appearance: NamedNode,
     primary: NamedNode,
     assertion: NamedNode,
+    assertion_hash: NamedNode,
     about: NamedNode,
     name: NamedNode,
     alternate_name: NamedNode,
@@ -128,10 +184,11 @@ struct Predicates {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(store: &'a ClaimStore) -> Self {
+    pub fn new(store: &'a ClaimStore, whole: Option<&'a Whole>) -> Self {
         let n = NamedNode::new_unchecked;
         Self {
             store,
+            whole,
             nodes: HashMap::new(),
             shared: HashMap::new(),
             p: Predicates {
@@ -141,6 +198,7 @@ impl<'a> Reader<'a> {
                 appearance: n(vocab::SCHEMA_APPEARANCE),
                 primary: n(vocab::PROV_HAD_PRIMARY_SOURCE),
                 assertion: n(vocab::CG_ASSERTION),
+                assertion_hash: n(vocab::CG_ASSERTION_HASH),
                 about: n(vocab::SCHEMA_ABOUT),
                 name: n(vocab::SCHEMA_NAME),
                 alternate_name: n(vocab::SCHEMA_ALTERNATE_NAME),
@@ -245,9 +303,9 @@ impl<'a> Reader<'a> {
         Ok(&self.nodes[term])
     }
 
-    /// The document of `claim`, or `None` if the store has no such claim.
-    pub fn read(&mut self, claim: &NamedOrBlankNode) -> Result<Option<ClaimDocument>> {
-        if !self.is_claim(claim)? {
+    /// The document of `claim`, or `None` if the store has no such claim (`known`: it is one).
+    pub fn read(&mut self, claim: &NamedOrBlankNode, known: bool) -> Result<Option<ClaimDocument>> {
+        if !known && !self.is_claim(claim)? {
             return Ok(None);
         }
         let mut doc = ClaimDocument {
@@ -288,6 +346,8 @@ impl<'a> Reader<'a> {
                 }
             } else if *p == self.p.about {
                 entities.push(o.clone());
+            } else if *p == self.p.assertion_hash {
+                doc.record.hashes.push(o.to_string());
             }
         }
         for claimant in claimants {
@@ -379,18 +439,20 @@ impl<'a> Reader<'a> {
             doc.record.appearances.push(record);
         }
         let claim_term: Term = claim.clone().into();
-        let reviews: Vec<Quad> = self
-            .store
-            .quads_matching(None, Some(&self.p.item_reviewed), Some(&claim_term), None)
-            .collect::<Result<_>>()?;
+        let reviews: Vec<NamedOrBlankNode> = match self.whole {
+            Some(whole) => whole.reviews.get(&claim_term).cloned().unwrap_or_default(),
+            None => self
+                .store
+                .quads_matching(None, Some(&self.p.item_reviewed), Some(&claim_term), None)
+                .map(|q| q.map(|q| q.subject))
+                .collect::<Result<_>>()?,
+        };
         for review in reviews {
-            doc.refs.push(subject_string(&review.subject));
-            for rating in self.store.quads_matching(
-                Some(&review.subject),
-                Some(&self.p.review_rating),
-                None,
-                None,
-            ) {
+            doc.refs.push(subject_string(&review));
+            for rating in
+                self.store
+                    .quads_matching(Some(&review), Some(&self.p.review_rating), None, None)
+            {
                 let rating = rating?.object;
                 doc.refs.push(term_string(&rating));
                 let Some(rating) = as_subject(&rating) else {
@@ -429,8 +491,11 @@ impl<'a> Reader<'a> {
         Ok(Some(doc))
     }
 
-    /// The statuses of the claims whose assertion graphs hold `triple`.
+    /// The corroborating statuses of the claims whose assertion graphs hold `triple`.
     fn holders(&mut self, triple: &Triple) -> Result<Vec<String>> {
+        if let Some(whole) = self.whole {
+            return Ok(whole.corroborated.get(triple).cloned().unwrap_or_default());
+        }
         if let Some(statuses) = self.shared.get(triple) {
             return Ok(statuses.clone());
         }
@@ -442,7 +507,10 @@ impl<'a> Reader<'a> {
                 .store
                 .quads_matching(Some(&claim), Some(&self.p.status), None, None)
             {
-                statuses.push(status_name(&term_string(&quad?.object)));
+                let status = status_name(&term_string(&quad?.object));
+                if CORROBORATING.contains(&status.as_str()) {
+                    statuses.push(status);
+                }
             }
         }
         statuses.sort();

@@ -16,7 +16,7 @@ pub mod document;
 pub mod search;
 
 pub use document::ClaimDocument;
-use document::{subject_string, Reader};
+use document::{subject_string, Reader, Whole};
 
 use crate::error::{Error, Result};
 use crate::store::ClaimStore;
@@ -41,6 +41,10 @@ pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
 const VERSION: u32 = 1;
+
+/// Claims read by one thread at a time in a rebuild, and the threads reading.
+const REBUILD_CHUNK: usize = 500;
+const REBUILD_THREADS: usize = 2;
 
 /// Memory the index writer may buffer before it writes a segment.
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
@@ -73,6 +77,8 @@ pub(crate) struct Fields {
     pub shared_with: Field,
     /// The claim's [`document::Record`] as JSON, for the library's whole-store questions.
     pub record: Field,
+    /// What the claim has that questions ask about: `primary` (a primary source).
+    pub has: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -108,6 +114,7 @@ fn schema() -> (Schema, Fields) {
         refs: b.add_text_field("refs", STRING),
         shared_with: b.add_text_field("shared_with", STRING),
         record: b.add_text_field("record", STORED),
+        has: b.add_text_field("has", STRING),
     };
     (b.build(), fields)
 }
@@ -140,6 +147,8 @@ pub struct ClaimIndex {
     /// Set when a write's documents could not be updated: searches are refused (never answered
     /// from an index that misses a write) until a rebuild succeeds.
     broken: AtomicBool,
+    /// Counts of recent searches, for this version of the index.
+    counts: Mutex<search::CountsCache>,
 }
 
 impl ClaimIndex {
@@ -214,6 +223,7 @@ impl ClaimIndex {
             fields,
             dir,
             broken: AtomicBool::new(false),
+            counts: Mutex::default(),
         })
     }
 
@@ -252,22 +262,62 @@ impl ClaimIndex {
         let mut writer = self.writer();
         let result = (|| {
             writer.delete_all_documents().map_err(index_error)?;
-            let mut reader = Reader::new(store);
-            let mut claims: Vec<NamedOrBlankNode> = reader.all_claims().collect::<Result<_>>()?;
+            let whole = Whole::read(store)?;
+            let mut claims: Vec<NamedOrBlankNode> = Reader::new(store, None)
+                .all_claims()
+                .collect::<Result<_>>()?;
             // Added in IRI order, documents are stored in it: the questions that read every
             // claim in that order (`questions`) then read the store of documents in sequence.
             claims.sort_by_cached_key(subject_string);
             let total = claims.len();
-            for (n, claim) in claims.iter().enumerate() {
-                if let Some(doc) = reader.read(claim)? {
-                    writer
-                        .add_document(self.tantivy_document(&doc))
-                        .map_err(index_error)?;
+            // Reading is most of the work, and each claim's reads wait on RocksDB: chunks are
+            // read on threads of their own and added here in order.
+            let chunks: Vec<&[NamedOrBlankNode]> = claims.chunks(REBUILD_CHUNK).collect();
+            let next_chunk = std::sync::atomic::AtomicUsize::new(0);
+            let (sender, receiver) = std::sync::mpsc::sync_channel(REBUILD_THREADS * 2);
+            std::thread::scope(|scope| -> Result<()> {
+                for _ in 0..REBUILD_THREADS {
+                    let (sender, chunks, next_chunk, whole) =
+                        (sender.clone(), &chunks, &next_chunk, &whole);
+                    scope.spawn(move || {
+                        let mut reader = Reader::new(store, Some(whole));
+                        loop {
+                            let n = next_chunk.fetch_add(1, Ordering::SeqCst);
+                            let Some(chunk) = chunks.get(n) else { return };
+                            let docs: Result<Vec<ClaimDocument>> = chunk
+                                .iter()
+                                .filter_map(|claim| reader.read(claim, true).transpose())
+                                .collect();
+                            let failed = docs.is_err();
+                            if sender.send((n, docs)).is_err() || failed {
+                                return;
+                            }
+                        }
+                    });
                 }
-                if (n + 1) % 100_000 == 0 {
-                    tracing::info!(claims = n + 1, of = total, "indexing claims");
+                drop(sender);
+                let mut waiting = std::collections::BTreeMap::new();
+                let mut next = 0;
+                for (n, docs) in receiver {
+                    waiting.insert(n, docs?);
+                    while let Some(docs) = waiting.remove(&next) {
+                        for doc in &docs {
+                            writer
+                                .add_document(self.tantivy_document(doc))
+                                .map_err(index_error)?;
+                        }
+                        next += 1;
+                        if next % (100_000 / REBUILD_CHUNK) == 0 {
+                            tracing::info!(
+                                claims = next * REBUILD_CHUNK,
+                                of = total,
+                                "indexing claims"
+                            );
+                        }
+                    }
                 }
-            }
+                Ok(())
+            })?;
             commit(&mut writer, next_write)?;
             Ok(total as u64)
         })();
@@ -300,13 +350,13 @@ impl ClaimIndex {
         let mut writer = self.writer();
         let result = (|| {
             let affected = self.affected(store, diff)?;
-            let mut reader = Reader::new(store);
+            let mut reader = Reader::new(store, None);
             for claim in &affected {
                 writer.delete_term(IndexTerm::from_field_text(
                     self.fields.claim,
                     &subject_string(claim),
                 ));
-                if let Some(doc) = reader.read(claim)? {
+                if let Some(doc) = reader.read(claim, false)? {
                     writer
                         .add_document(self.tantivy_document(&doc))
                         .map_err(index_error)?;
@@ -340,7 +390,7 @@ impl ClaimIndex {
     /// changes. (Subjects of an assertion graph are what a claim says, not descriptions of
     /// them: a claim naming a company does not make every claim about it out of date.)
     fn affected(&self, store: &ClaimStore, diff: &[&Quad]) -> Result<Vec<NamedOrBlankNode>> {
-        let reader = Reader::new(store);
+        let reader = Reader::new(store, None);
         let searcher = self.reader.searcher();
         // Deleted documents count until their segment merges: a claim or reference found here
         // may no longer be indexed, which costs one needless read, never a missed document.
@@ -471,6 +521,7 @@ impl ClaimIndex {
         }
         if let Some(primary) = &doc.primary {
             d.add_text(f.primary, primary);
+            d.add_text(f.has, "primary");
         }
         if let Some(assertion) = &doc.assertion {
             d.add_text(f.assertion, assertion);

@@ -75,6 +75,33 @@ pub struct Found {
     pub facets: Vec<FacetCounts>,
 }
 
+/// Counts already made (total and facets), for one version of the index: a write makes a new
+/// version, and the first request after it clears them.
+#[derive(Default)]
+pub(crate) struct CountsCache {
+    generation: u64,
+    entries: std::collections::HashMap<String, (usize, Vec<FacetCounts>)>,
+}
+
+/// How many distinct searches' counts are kept.
+const COUNTS_KEPT: usize = 1024;
+
+impl CountsCache {
+    fn get(&self, generation: u64, key: &str) -> Option<(usize, Vec<FacetCounts>)> {
+        (self.generation == generation)
+            .then(|| self.entries.get(key).cloned())
+            .flatten()
+    }
+
+    fn put(&mut self, generation: u64, key: String, counts: (usize, Vec<FacetCounts>)) {
+        if self.generation != generation || self.entries.len() >= COUNTS_KEPT {
+            self.entries.clear();
+            self.generation = generation;
+        }
+        self.entries.insert(key, counts);
+    }
+}
+
 /// A facet's name and its values with their counts, most first.
 pub type FacetCounts = (String, Vec<(String, u64)>);
 
@@ -176,7 +203,27 @@ impl ClaimIndex {
                 score,
             });
         }
-        let (total, facets) = self.count(&searcher, &*matching, search)?;
+        // Counting visits every claim that matches (all of them, without words): the counts are
+        // kept per version of the index, for the next request with the same words and filters.
+        let key = format!("{matching:?} {:?} {}", search.facets, search.facet_limit);
+        let generation = searcher.generation().generation_id();
+        let cached = self
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(generation, &key);
+        let (total, facets) = match cached {
+            Some(counts) => counts,
+            None => {
+                let counts = self.count(&searcher, &*matching, search)?;
+                self.counts.lock().unwrap_or_else(|e| e.into_inner()).put(
+                    generation,
+                    key,
+                    counts.clone(),
+                );
+                counts
+            }
+        };
         Ok(Found {
             hits,
             next_after,
@@ -387,6 +434,8 @@ pub enum Only {
     /// Alleged claims no adjudicated, settled or public-record claim shares a content triple
     /// with (`queries/claims-resting-on-allegations.rq`).
     RestingOnAllegations,
+    /// Claims without a primary source (`queries/claims-without-primary-source.rq`).
+    WithoutPrimarySource,
 }
 
 impl ClaimIndex {
@@ -435,10 +484,27 @@ impl ClaimIndex {
                     ))
                 };
                 let mut clauses = vec![(Occur::Must, term(fields.status, "Alleged"))];
-                for strong in ["Adjudicated", "Settled", "PublicRecord"] {
+                for strong in super::document::CORROBORATING {
                     clauses.push((Occur::MustNot, term(fields.shared_with, strong)));
                 }
                 let query = BooleanQuery::new(clauses);
+                Some(
+                    searcher
+                        .search(&query, &tantivy::collector::DocSetCollector)
+                        .map_err(index_error)?,
+                )
+            }
+            Some(Only::WithoutPrimarySource) => {
+                let query = BooleanQuery::new(vec![
+                    (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+                    (
+                        Occur::MustNot,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(fields.has, "primary"),
+                            IndexRecordOption::Basic,
+                        )),
+                    ),
+                ]);
                 Some(
                     searcher
                         .search(&query, &tantivy::collector::DocSetCollector)

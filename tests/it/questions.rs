@@ -1,4 +1,4 @@
-//! The library's whole-store questions answered from the claims index (`/questions/NAME`) give
+//! The library's questions answered from the claims index (`/questions/NAME`) give
 //! exactly the rows their SPARQL gives, in the order it asks, on a generated corpus of 10,000
 //! claims (and on the seed); the others are answered by their SPARQL.
 
@@ -109,6 +109,11 @@ async fn whole_store_questions_from_the_index_equal_their_sparql_on_10000_claims
     assert!(hops.len() >= 2, "chains of one length only: {hops:?}");
     let (index, sparql) = answers(&server, "appearances").await;
     assert_same("appearances", &index, &sparql, &["claim", "appearance"]);
+    let (index, sparql) = answers(&server, "assertion-hashes").await;
+    assert_same("assertion-hashes", &index, &sparql, &["claim"]);
+    // Every generated claim has a primary source: the answer is empty both ways.
+    let (index, sparql) = answers(&server, "claims-without-primary-source").await;
+    assert_eq!(rows(&index), rows(&sparql));
 }
 
 fn rows_of(results: &Value) -> Vec<Value> {
