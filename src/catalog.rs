@@ -366,7 +366,9 @@ pub fn list_claims(store: &ClaimStore, filter: &ClaimFilter) -> Result<ClaimPage
         let mut listed = Vec::with_capacity(values.len());
         for (value, count) in values {
             let label = if value.contains(':') {
-                link(store, &value)?.label
+                store
+                    .index()
+                    .facet_label(&value, || Ok(link(store, &value)?.label))?
             } else {
                 None
             };

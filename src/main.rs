@@ -885,11 +885,7 @@ fn reindex(args: ReindexArgs) -> Result<()> {
     eprintln!(
         "indexed {claims} claims in {:.1?} into {}",
         started.elapsed(),
-        store
-            .index()
-            .dir()
-            .map(|d| d.display().to_string())
-            .unwrap_or_default()
+        store.index().dir().display()
     );
     Ok(())
 }

@@ -180,7 +180,16 @@ fn counts(tokens: &[String]) -> HashMap<&str, f32> {
 fn unit_weights(tokens: &[String], idf: impl Fn(&str) -> Option<f32>) -> Vec<(&str, f32)> {
     let weights: Vec<(&str, f32)> = counts(tokens)
         .into_iter()
-        .filter_map(|(t, c)| idf(t).map(|idf| (t, (1.0 + c.ln()) * idf)))
+        .filter_map(|(t, c)| {
+            // A bare number is what a restatement most often changes (the differences name
+            // it), and a rare one would otherwise outweigh every word: it counts a quarter.
+            let figure = if t.bytes().all(|b| b.is_ascii_digit()) {
+                0.25
+            } else {
+                1.0
+            };
+            idf(t).map(|idf| (t, (1.0 + c.ln()) * idf * figure))
+        })
         .collect();
     let norm = weights
         .iter()

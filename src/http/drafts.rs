@@ -3,8 +3,9 @@
 //!
 //! Invariants: nothing here writes — a draft is returned, never stored, so a curator's editor or
 //! the workspace decides what becomes a sheet; drafting needs a writer's token (it is the first
-//! step of a write), matching is an open read; the matcher is rebuilt from the store only when
-//! the store has been written since it was built (`ClaimStore::generation`).
+//! step of a write), matching is an open read; both match through the claims index; what else
+//! drafting knows (entities, documents, keys in use) is read again only when the store has been
+//! written since (`ClaimStore::generation`).
 
 use super::auth::Need;
 use super::error::{ApiError, ErrorBody};
@@ -18,11 +19,12 @@ use axum::Json;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// The known claims and entities, as of one store generation, shared by every request.
+/// What drafting knows of the store (entities, documents, the keys in use; its claims are found
+/// through the claims index), as of one store generation, shared by every request.
 ///
-/// Built from the store on first use, on a thread of its own (at a million claims it takes
-/// longer than a request may: a request waits for it up to the query time limit, then gets 503
-/// and `Retry-After`). After a write, a store that was built in under a second is rebuilt at
+/// Read from the store on first use, on a thread of its own (on a large store it may take longer
+/// than a request may: a request waits for it up to the query time limit, then gets 503 and
+/// `Retry-After`). After a write, a store that was built in under a second is rebuilt at
 /// once, so answers follow the write; a larger one keeps answering from the previous build
 /// while a new one is made.
 pub struct KnownCache {
@@ -99,15 +101,15 @@ impl KnownCache {
                 let why = inner.failed.clone().unwrap_or_default();
                 return Err(ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("reading the store's claims for matching failed: {why}"),
+                    format!("reading what the store knows for drafting failed: {why}"),
                 ));
             }
             let now = Instant::now();
             if now >= deadline {
                 return Err(ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "the matcher is still being built from the store's claims (once after \
-                     start, a minute or two at a million claims): retry shortly",
+                    "what the store knows is still being read for drafting (once after start, \
+                     seconds on a large store): retry shortly",
                 )
                 .with_header(header::RETRY_AFTER, "10"));
             }
@@ -124,7 +126,7 @@ impl KnownCache {
         inner.building = true;
         let cache = self.clone();
         let spawned = std::thread::Builder::new()
-            .name("claimgraph-matcher".into())
+            .name("claimgraph-known".into())
             .spawn(move || {
                 let generation = store.generation();
                 let started = Instant::now();
@@ -136,10 +138,10 @@ impl KnownCache {
                         inner.known = Some((generation, Arc::new(known)));
                         inner.took = started.elapsed();
                         inner.failed = None;
-                        tracing::info!(seconds = inner.took.as_secs_f64(), "matcher built");
+                        tracing::info!(seconds = inner.took.as_secs_f64(), "read what drafting knows");
                     }
                     Err(error) => {
-                        tracing::error!(%error, "building the matcher failed");
+                        tracing::error!(%error, "reading what drafting knows failed");
                         inner.failed = Some(error.to_string());
                     }
                 }
@@ -203,7 +205,7 @@ pub struct DraftRequest {
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token is not a writer's", body = ErrorBody),
         (status = 413, description = "The body is over --max-body-bytes", body = ErrorBody),
-        (status = 503, description = "The matcher is still being built from the store's claims \
+        (status = 503, description = "What the store knows is still being read for drafting \
             (the first use after start, on a large store): retry after `Retry-After` seconds",
             body = ErrorBody),
     )
@@ -391,9 +393,8 @@ pub struct MatchResponse {
         (status = 400, description = "Not a JSON object with `text`; `text` empty; `limit` not \
             in 1..=20; `status` not a claim status (the message names the field)",
             body = ErrorBody),
-        (status = 503, description = "The matcher is still being built from the store's claims \
-            (the first use after start, on a large store): retry after `Retry-After` seconds",
-            body = ErrorBody),
+        (status = 503, description = "The claims index is being rebuilt (it missed a write): \
+            retry shortly", body = ErrorBody),
     )
 )]
 pub async fn find(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
@@ -456,7 +457,7 @@ mod tests {
                 return known;
             }
         }
-        panic!("the matcher was never built");
+        panic!("what drafting knows was never read");
     }
 
     #[test]
@@ -520,6 +521,6 @@ mod tests {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("the matcher was not rebuilt after the write");
+        panic!("what drafting knows was not read again after the write");
     }
 }

@@ -143,7 +143,7 @@ pub struct ClaimIndex {
     pub(crate) reader: IndexReader,
     writer: Mutex<IndexWriter>,
     pub(crate) fields: Fields,
-    dir: Option<PathBuf>,
+    dir: PathBuf,
     /// Set when a write's documents could not be updated: searches are refused (never answered
     /// from an index that misses a write) until a rebuild succeeds.
     broken: AtomicBool,
@@ -193,16 +193,10 @@ impl ClaimIndex {
             .and_then(|p| serde_json::from_str::<Payload>(&p).ok())
             .filter(|p| p.version == VERSION)
             .map(|p| p.next_write);
-        Ok((Self::with(index, fields, Some(dir.to_owned()))?, following))
+        Ok((Self::with(index, fields, dir.to_owned())?, following))
     }
 
-    /// An index in memory (for stores without a directory of their own: tests).
-    pub fn in_memory() -> Result<Self> {
-        let (schema, fields) = schema();
-        Self::with(Index::create_in_ram(schema), fields, None)
-    }
-
-    fn with(index: Index, fields: Fields, dir: Option<PathBuf>) -> Result<Self> {
+    fn with(index: Index, fields: Fields, dir: PathBuf) -> Result<Self> {
         index.tokenizers().register(ANALYZER, analyzer());
         index.tokenizers().register(
             "whitespace",
@@ -227,9 +221,9 @@ impl ClaimIndex {
         })
     }
 
-    /// Where the index lives, if on disk.
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
+    /// Where the index lives.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     pub(crate) fn searcher(&self) -> Result<tantivy::Searcher> {
@@ -412,30 +406,42 @@ impl ClaimIndex {
             }
         }
         let mut refs: HashSet<String> = graphs.iter().map(|g| g.as_str().to_owned()).collect();
-        let mut candidates: HashSet<NamedOrBlankNode> = HashSet::new();
+        // A claim's document reads the quads about it and the reviews naming it
+        // (`schema:itemReviewed`): the claims a write concerns directly are among their subjects
+        // (claims already indexed, or typed `schema:Claim` by the write) and those objects.
+        let rdf_type = NamedNode::new_unchecked(crate::vocab::RDF_TYPE);
+        let claim_type: Term = NamedNode::new_unchecked(crate::vocab::SCHEMA_CLAIM).into();
+        let reviewed = NamedNode::new_unchecked(crate::vocab::SCHEMA_ITEM_REVIEWED);
+        let mut subjects: HashSet<&NamedOrBlankNode> = HashSet::new();
+        let mut typed: HashSet<&NamedOrBlankNode> = HashSet::new();
+        let mut reviewed_claims: HashSet<NamedOrBlankNode> = HashSet::new();
         for quad in diff {
             let in_assertion =
                 matches!(&quad.graph_name, GraphName::NamedNode(g) if assertion_graphs.contains(g));
             if !in_assertion {
                 refs.insert(subject_string(&quad.subject));
             }
-            candidates.insert(quad.subject.clone());
-            match &quad.object {
-                Term::NamedNode(n) => {
-                    candidates.insert(n.clone().into());
-                }
-                Term::BlankNode(b) => {
-                    candidates.insert(b.clone().into());
-                }
-                _ => {}
+            subjects.insert(&quad.subject);
+            if quad.predicate == rdf_type && quad.object == claim_type {
+                typed.insert(&quad.subject);
+            }
+            if quad.predicate == reviewed {
+                match &quad.object {
+                    Term::NamedNode(n) => reviewed_claims.insert(n.clone().into()),
+                    Term::BlankNode(b) => reviewed_claims.insert(b.clone().into()),
+                    _ => false,
+                };
             }
         }
         let mut affected: HashSet<NamedOrBlankNode> = HashSet::new();
-        for candidate in candidates {
-            if indexed(self.fields.claim, &subject_string(&candidate))?
-                || reader.is_claim(&candidate)?
-            {
-                affected.insert(candidate);
+        for subject in subjects {
+            if typed.contains(subject) || indexed(self.fields.claim, &subject_string(subject))? {
+                affected.insert(subject.clone());
+            }
+        }
+        for claim in reviewed_claims {
+            if indexed(self.fields.claim, &subject_string(&claim))? || reader.is_claim(&claim)? {
+                affected.insert(claim);
             }
         }
         for r in &refs {

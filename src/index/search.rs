@@ -81,6 +81,8 @@ pub struct Found {
 pub(crate) struct CountsCache {
     generation: u64,
     entries: std::collections::HashMap<String, (usize, Vec<FacetCounts>)>,
+    /// The names of facet values (read from the store), for the same version.
+    labels: std::collections::HashMap<String, Option<String>>,
 }
 
 /// How many distinct searches' counts are kept.
@@ -94,11 +96,46 @@ impl CountsCache {
     }
 
     fn put(&mut self, generation: u64, key: String, counts: (usize, Vec<FacetCounts>)) {
-        if self.generation != generation || self.entries.len() >= COUNTS_KEPT {
+        self.renew(generation);
+        if self.entries.len() >= COUNTS_KEPT {
             self.entries.clear();
-            self.generation = generation;
         }
         self.entries.insert(key, counts);
+    }
+
+    fn renew(&mut self, generation: u64) {
+        if self.generation != generation {
+            self.entries.clear();
+            self.labels.clear();
+            self.generation = generation;
+        }
+    }
+}
+
+impl ClaimIndex {
+    /// The name of a facet value, read by `read` once per version of the index: a write that
+    /// renames a thing claims refer to reads their documents again, which makes a new version.
+    pub fn facet_label(
+        &self,
+        value: &str,
+        read: impl FnOnce() -> Result<Option<String>>,
+    ) -> Result<Option<String>> {
+        let generation = self.reader.searcher().generation().generation_id();
+        {
+            let mut cache = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+            cache.renew(generation);
+            if let Some(label) = cache.labels.get(value) {
+                return Ok(label.clone());
+            }
+        }
+        let label = read()?;
+        let mut cache = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        cache.renew(generation);
+        if cache.labels.len() >= COUNTS_KEPT * 8 {
+            cache.labels.clear();
+        }
+        cache.labels.insert(value.to_owned(), label.clone());
+        Ok(label)
     }
 }
 

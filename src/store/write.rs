@@ -239,15 +239,18 @@ impl ClaimStore {
         let (record, outcome) = match outcome {
             Ok((before, value)) => match self.touched_quads(&touched) {
                 Ok(after) => {
-                    let (added, removed) = (after.count(), before.count());
                     self.follow_in_index(&before, &after, next_write);
+                    let (before, after) = (before.count(), after.count());
                     (
                         if touched.replaces {
-                            Outcome::Committed { added, removed }
+                            Outcome::Committed {
+                                added: after,
+                                removed: before,
+                            }
                         } else {
                             Outcome::Committed {
-                                added: added.saturating_sub(removed),
-                                removed: removed.saturating_sub(added),
+                                added: after.saturating_sub(before),
+                                removed: before.saturating_sub(after),
                             }
                         },
                         Ok(value),
