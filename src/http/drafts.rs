@@ -138,7 +138,10 @@ impl KnownCache {
                         inner.known = Some((generation, Arc::new(known)));
                         inner.took = started.elapsed();
                         inner.failed = None;
-                        tracing::info!(seconds = inner.took.as_secs_f64(), "read what drafting knows");
+                        tracing::info!(
+                            seconds = inner.took.as_secs_f64(),
+                            "read what drafting knows"
+                        );
                     }
                     Err(error) => {
                         tracing::error!(%error, "reading what drafting knows failed");
