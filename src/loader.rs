@@ -318,7 +318,15 @@ pub fn sync_dirs(store: &ClaimStore, dirs: &[PathBuf]) -> Result<SyncReport> {
         // A file filling the default graph: not a named graph the trail can list.
         Touched::everything()
     } else {
-        Touched::replacing(&old_graphs, &new_graphs)
+        // Net counts, as before the graphs were named: the records graph keeps the records of
+        // the files that did not change.
+        let named = |list: Vec<NamedNode>| list.into_iter().map(GraphName::NamedNode).collect();
+        Touched {
+            used: named(old_graphs),
+            generated: named(new_graphs),
+            anywhere: false,
+            replaces: false,
+        }
     };
     store.write_touching(touched, |transaction| {
         // First drop everything the outdated records filled, then load: a graph may move from
