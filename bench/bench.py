@@ -544,6 +544,20 @@ def render(path):
     print(tables)
 
 
+def write_between_markers(path, name, rows):
+    """Puts `rows` between the `<!-- bench:NAME:begin -->` and `…:end -->` markers of `path`;
+    prints them instead if the markers are missing."""
+    begin, end = f"<!-- bench:{name}:begin -->", f"<!-- bench:{name}:end -->"
+    doc = path.read_text() if path.exists() else ""
+    if begin not in doc:
+        say(f"{path.name} has no {begin} marker; table not written")
+        print("\n".join(rows))
+        return
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(head + begin + "\n" + "\n".join(rows) + "\n" + end + tail)
+
+
 def fill_benchmarks_md(claims, results, tables):
     """Writes the tables of a full run (or of a saved results file: `--render`) into BENCHMARKS.md
     between its markers for this N, so the document's figures are exactly what the command

@@ -231,16 +231,7 @@ def fill(claims, r):
         f"| server memory after the run (RSS) | {r['claimgraph_rss_mib']:,} MiB | — |",
         f"| the claim a changed sentence was made from ranked first | {r['match_top1'] * 100:.1f}% | — |",
     ]
-    path = ROOT / "docs/drafting.md"
-    begin, end = f"<!-- bench:drafting-{claims}:begin -->", f"<!-- bench:drafting-{claims}:end -->"
-    doc = path.read_text()
-    if begin not in doc:
-        b.say(f"docs/drafting.md has no {begin} marker; table not written")
-        print("\n".join(rows))
-        return
-    head, rest = doc.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    path.write_text(head + begin + "\n" + "\n".join(rows) + "\n" + end + tail)
+    b.write_between_markers(ROOT / "docs/drafting.md", f"drafting-{claims}", rows)
 
 
 if __name__ == "__main__":

@@ -331,16 +331,7 @@ def fill(claims, r):
             count = c.get("rows", o.get("rows"))
             rows.append(f"| {name} | {qcell(c)} | {qcell(o) if o else '—'} | "
                         f"{'—' if count is None else format(count, ',')} |")
-    path = ROOT / "docs/search.md"
-    begin, end = f"<!-- bench:search-{claims}:begin -->", f"<!-- bench:search-{claims}:end -->"
-    doc = path.read_text() if path.exists() else ""
-    if begin not in doc:
-        b.say(f"docs/search.md has no {begin} marker; table not written")
-        print("\n".join(rows))
-        return
-    head, rest = doc.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    path.write_text(head + begin + "\n" + "\n".join(rows) + "\n" + end + tail)
+    b.write_between_markers(ROOT / "docs/search.md", f"search-{claims}", rows)
 
 
 if __name__ == "__main__":

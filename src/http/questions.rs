@@ -3,12 +3,8 @@
 //! exactly as `/sparql` answers it.
 
 use super::error::ApiError;
-use super::negotiate::{self, Offer};
-use super::sparql::with_charset;
 use super::AppState;
-use crate::formats::RESULTS_SYNTAXES;
 use crate::questions::{self, Question};
-use crate::store::QueryBounds;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -72,19 +68,9 @@ pub async fn answer(
         return super::sparql::run_main_query(&state, &headers, question.sparql.to_owned()).await;
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let offers: Vec<Offer<_>> = RESULTS_SYNTAXES
-        .iter()
-        .map(|s| Offer::new(s.name, s.media_types, s.format))
-        .collect();
-    let (format, media_type) = negotiate::pick(None, accept, &offers)?;
+    let (format, media_type) = super::sparql::negotiate_results_format(accept, false)?;
     let timeout = state.limits.query_timeout;
-    let slot = state.query_slots.acquire(timeout).await?;
-    let bounds = QueryBounds {
-        deadline: timeout.map(|t| std::time::Instant::now() + t),
-        slot: Some(slot),
-        max_rows: state.limits.max_result_rows,
-        max_bytes: state.limits.max_result_bytes,
-    };
+    let bounds = super::sparql::query_bounds(&state).await?;
     let max_rows = bounds.max_rows;
     let store = Arc::clone(&state.store);
     let stream = state
@@ -96,10 +82,5 @@ pub async fn answer(
         })
         .await
         .map_err(|e| super::limits::query_error(e, timeout))?;
-    Ok(Response::builder()
-        .header(header::CONTENT_TYPE, with_charset(media_type))
-        .header(header::VARY, "Accept")
-        .extension(super::auth::CrossOriginRead)
-        .body(super::streamed_body(stream))
-        .expect("static headers are valid"))
+    Ok(super::sparql::results_response(media_type, stream))
 }

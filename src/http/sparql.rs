@@ -257,14 +257,7 @@ async fn run_query(
     }
     let (format, media_type) = negotiate_results(&query, headers)?;
     let timeout = state.limits.query_timeout;
-    // The wait for a slot is not the query's time: once it runs, it has all of its limit.
-    let slot = state.query_slots.acquire(timeout).await?;
-    let bounds = QueryBounds {
-        deadline: timeout.map(|t| std::time::Instant::now() + t),
-        slot: Some(slot),
-        max_rows: state.limits.max_result_rows,
-        max_bytes: state.limits.max_result_bytes,
-    };
+    let bounds = query_bounds(state).await?;
     let stream = match endpoint {
         Endpoint::Main => {
             state
@@ -275,12 +268,30 @@ async fn run_query(
         Endpoint::Audit => state.store.stream_audit_query(query, format, bounds).await,
     }
     .map_err(|e| limits::query_error(e, timeout))?;
-    Ok(Response::builder()
+    Ok(results_response(media_type, stream))
+}
+
+/// The bounds of one query: a slot of `--max-queries` (the wait for it is not the query's time:
+/// once it runs, it has all of its limit), the time limit and the result caps.
+pub(super) async fn query_bounds(state: &AppState) -> Result<QueryBounds, ApiError> {
+    let timeout = state.limits.query_timeout;
+    let slot = state.query_slots.acquire(timeout).await?;
+    Ok(QueryBounds {
+        deadline: timeout.map(|t| std::time::Instant::now() + t),
+        slot: Some(slot),
+        max_rows: state.limits.max_result_rows,
+        max_bytes: state.limits.max_result_bytes,
+    })
+}
+
+/// A streamed answer in `media_type`, readable cross-origin.
+pub(super) fn results_response(media_type: &str, stream: crate::store::ResultStream) -> Response {
+    Response::builder()
         .header(header::CONTENT_TYPE, with_charset(media_type))
         .header(header::VARY, "Accept")
         .extension(CrossOriginRead)
         .body(super::streamed_body(stream))
-        .expect("static headers are valid"))
+        .expect("static headers are valid")
 }
 
 async fn run_update(
@@ -353,13 +364,8 @@ fn negotiate_results(
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     match query {
         Query::Select { .. } | Query::Ask { .. } => {
-            let boolean = matches!(query, Query::Ask { .. });
-            let offers: Vec<Offer<_>> = RESULTS_SYNTAXES
-                .iter()
-                .filter(|s| !boolean || s.supports_boolean)
-                .map(|s| Offer::new(s.name, s.media_types, s.format))
-                .collect();
-            let (format, media_type) = negotiate::pick(None, accept, &offers)?;
+            let (format, media_type) =
+                negotiate_results_format(accept, matches!(query, Query::Ask { .. }))?;
             Ok((OutputFormat::Results(format), media_type))
         }
         Query::Construct { .. } | Query::Describe { .. } => {
@@ -367,6 +373,19 @@ fn negotiate_results(
             Ok((OutputFormat::Rdf(syntax.format), media_type))
         }
     }
+}
+
+/// The results format the client's `Accept` prefers (for an ASK, among those with booleans).
+pub(super) fn negotiate_results_format(
+    accept: Option<&str>,
+    boolean: bool,
+) -> Result<(oxigraph::sparql::results::QueryResultsFormat, &'static str), ApiError> {
+    let offers: Vec<Offer<_>> = RESULTS_SYNTAXES
+        .iter()
+        .filter(|s| !boolean || s.supports_boolean)
+        .map(|s| Offer::new(s.name, s.media_types, s.format))
+        .collect();
+    negotiate::pick(None, accept, &offers)
 }
 
 /// The RDF format the client's `Accept` prefers.

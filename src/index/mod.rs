@@ -343,8 +343,8 @@ impl ClaimIndex {
     ) -> Result<usize> {
         let mut writer = self.writer();
         let result = (|| {
-            let affected = self.affected(store, diff)?;
             let mut reader = Reader::new(store, None);
+            let affected = self.affected(&reader, diff)?;
             for claim in &affected {
                 writer.delete_term(IndexTerm::from_field_text(
                     self.fields.claim,
@@ -383,8 +383,7 @@ impl ClaimIndex {
     /// claims whose documents were read from a subject it describes anew, or from a graph it
     /// changes. (Subjects of an assertion graph are what a claim says, not descriptions of
     /// them: a claim naming a company does not make every claim about it out of date.)
-    fn affected(&self, store: &ClaimStore, diff: &[&Quad]) -> Result<Vec<NamedOrBlankNode>> {
-        let reader = Reader::new(store, None);
+    fn affected(&self, reader: &Reader<'_>, diff: &[&Quad]) -> Result<Vec<NamedOrBlankNode>> {
         let searcher = self.reader.searcher();
         // Deleted documents count until their segment merges: a claim or reference found here
         // may no longer be indexed, which costs one needless read, never a missed document.

@@ -283,44 +283,7 @@ impl ClaimIndex {
             ));
         }
         let size = search.facet_limit.clamp(1, MAX_FACET_VALUES);
-        let request: serde_json::Map<String, serde_json::Value> = search
-            .facets
-            .iter()
-            .map(|name| {
-                (
-                    name.clone(),
-                    serde_json::json!({ "terms": { "field": name, "size": size } }),
-                )
-            })
-            .collect();
-        let aggregations: Aggregations = serde_json::from_value(request.into())
-            .map_err(|e| Error::Internal(format!("facet request: {e}")))?;
-        let collector =
-            AggregationCollector::from_aggs(aggregations, AggregationLimitsGuard::default());
-        let (total, results): (usize, AggregationResults) = searcher
-            .search(query, &(Count, collector))
-            .map_err(index_error)?;
-        let results = serde_json::to_value(&results)
-            .map_err(|e| Error::Internal(format!("facet counts: {e}")))?;
-        let facets = search
-            .facets
-            .iter()
-            .map(|name| {
-                let buckets = results[name]["buckets"]
-                    .as_array()
-                    .map(|buckets| {
-                        buckets
-                            .iter()
-                            .filter_map(|b| {
-                                Some((b["key"].as_str()?.to_owned(), b["doc_count"].as_u64()?))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (name.clone(), buckets)
-            })
-            .collect();
-        Ok((total, facets))
+        terms_counts(searcher, query, &search.facets, size)
     }
 
     /// The filters of `search` as queries that must match.
@@ -465,6 +428,53 @@ impl ClaimIndex {
     }
 }
 
+/// How many claims `query` matches, and the `size` most frequent values of each field in
+/// `fields` among them with their counts (claims, not values: a claim with two counts once
+/// under each).
+fn terms_counts(
+    searcher: &Searcher,
+    query: &dyn Query,
+    fields: &[String],
+    size: usize,
+) -> Result<(usize, Vec<FacetCounts>)> {
+    let request: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|name| {
+            (
+                name.clone(),
+                serde_json::json!({ "terms": { "field": name, "size": size } }),
+            )
+        })
+        .collect();
+    let aggregations: Aggregations = serde_json::from_value(request.into())
+        .map_err(|e| Error::Internal(format!("facet request: {e}")))?;
+    let collector =
+        AggregationCollector::from_aggs(aggregations, AggregationLimitsGuard::default());
+    let (total, results): (usize, AggregationResults) = searcher
+        .search(query, &(Count, collector))
+        .map_err(index_error)?;
+    let results = serde_json::to_value(&results)
+        .map_err(|e| Error::Internal(format!("facet counts: {e}")))?;
+    let counts = fields
+        .iter()
+        .map(|name| {
+            let buckets = results[name]["buckets"]
+                .as_array()
+                .map(|buckets| {
+                    buckets
+                        .iter()
+                        .filter_map(|b| {
+                            Some((b["key"].as_str()?.to_owned(), b["doc_count"].as_u64()?))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (name.clone(), buckets)
+        })
+        .collect();
+    Ok((total, counts))
+}
+
 /// Which claims [`ClaimIndex::each_record`] visits.
 #[derive(Debug, Clone, Copy)]
 pub enum Only {
@@ -479,26 +489,8 @@ impl ClaimIndex {
     /// How many claims have each status (a claim with two is counted under both).
     pub fn status_counts(&self) -> Result<Vec<(String, u64)>> {
         let searcher = self.searcher()?;
-        let aggregations: Aggregations = serde_json::from_value(serde_json::json!({
-            "status": { "terms": { "field": "status", "size": 65_000 } }
-        }))
-        .map_err(|e| Error::Internal(format!("status counts: {e}")))?;
-        let collector =
-            AggregationCollector::from_aggs(aggregations, AggregationLimitsGuard::default());
-        let results: AggregationResults = searcher
-            .search(&AllQuery, &collector)
-            .map_err(index_error)?;
-        let results = serde_json::to_value(&results)
-            .map_err(|e| Error::Internal(format!("status counts: {e}")))?;
-        Ok(results["status"]["buckets"]
-            .as_array()
-            .map(|buckets| {
-                buckets
-                    .iter()
-                    .filter_map(|b| Some((b["key"].as_str()?.to_owned(), b["doc_count"].as_u64()?)))
-                    .collect()
-            })
-            .unwrap_or_default())
+        let (_, mut facets) = terms_counts(&searcher, &AllQuery, &["status".to_owned()], 65_000)?;
+        Ok(facets.pop().map(|(_, values)| values).unwrap_or_default())
     }
 
     /// Calls `f` with the record of every claim (or of those `only` names), in the order of

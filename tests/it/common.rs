@@ -127,6 +127,22 @@ impl TestServer {
         }
     }
 
+    /// The status and JSON body (null if it is not JSON) of `GET path` with `Accept: accept`.
+    pub async fn get_json(&self, path: &str, accept: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("Accept", accept)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// A SELECT query's JSON results.
     pub async fn select(&self, query: &str) -> serde_json::Value {
         select_at(&self.client, &self.base, query).await

@@ -30,16 +30,13 @@ fn value(row: &Value, var: &str) -> String {
 }
 
 async fn answers(server: &TestServer, name: &str) -> (Value, Value) {
-    let from_index: Value = server
-        .client
-        .get(server.url(&format!("questions/{name}")))
-        .header("Accept", "application/sparql-results+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, from_index) = server
+        .get_json(
+            &format!("questions/{name}"),
+            "application/sparql-results+json",
+        )
+        .await;
+    assert_eq!(status, 200, "{name}: {from_index}");
     let sparql = std::fs::read_to_string(repo().join(format!("queries/{name}.rq"))).unwrap();
     (from_index, server.select(&sparql).await)
 }
@@ -127,15 +124,7 @@ async fn the_library_is_listed_and_every_question_answers_on_the_seed() {
         ..Options::default()
     })
     .await;
-    let list: Value = server
-        .client
-        .get(server.url("questions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = server.get_json("questions", "application/json").await;
     let list = list.as_array().unwrap();
     assert_eq!(
         list.len(),

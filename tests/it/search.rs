@@ -15,15 +15,7 @@ async fn seeded() -> TestServer {
 }
 
 async fn get(server: &TestServer, path: &str) -> (u16, Value) {
-    let response = server
-        .client
-        .get(server.url(path))
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    server.get_json(path, "application/json").await
 }
 
 async fn found(server: &TestServer, path: &str) -> Value {
