@@ -193,6 +193,10 @@ pub struct ClaimSummary {
     pub status: String,
     pub claimant: Link,
     pub primary_source: Option<String>,
+    /// Its first quote, as it appears in a document.
+    pub quote: Option<String>,
+    /// How many outlets published a document it appears in.
+    pub outlets: usize,
     /// Relevance to the search's words (BM25), when it had words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f32>,
@@ -357,6 +361,8 @@ pub fn list_claims(store: &ClaimStore, filter: &ClaimFilter) -> Result<ClaimPage
                 label: hit.claimant_name,
             },
             primary_source: hit.primary,
+            quote: hit.quote,
+            outlets: hit.outlets,
             score: hit.score,
             iri: hit.claim,
         })

@@ -40,8 +40,9 @@ enum Command {
     /// a triple comes from), every IRI under --base (linked data), /export, /export/claimreview,
     /// /export/nanopubs, /.well-known/void, /ns (the vocabulary), /drafts and /match (drafting
     /// claims from an article, matching a sentence to known claims), /questions (the library of
-    /// questions and their answers), /openapi.json, /healthz,
-    /// /metrics, / (home page), /audit and /audit/sparql (the audit trail of writes, for admins).
+    /// questions and their answers), /query (the query editor, YASGUI), /assets (the pages'
+    /// scripts), /openapi.json, /healthz, /metrics, / (home page), /audit and /audit/sparql (the
+    /// audit trail of writes, for admins).
     ///
     /// On start the RDF files and claim sheets under --data and --ontology are loaded into the
     /// store, and loaded again when they change (replacing exactly the graphs they filled before):

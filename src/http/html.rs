@@ -3,8 +3,10 @@
 //! Invariants: every page is built with maud, which escapes every interpolated string, so no
 //! text from the store (a claim saying `<script>`) can become markup; an IRI from the store
 //! becomes a link only through [`href`] (under the base, or `http`/`https`); pages are plain
-//! HTML5 with one stylesheet and no script, sent with a Content-Security-Policy that allows
-//! nothing else ([`security_headers`]); each links to its machine-readable representations.
+//! HTML5 with one stylesheet, sent with a Content-Security-Policy that allows nothing else
+//! ([`security_headers`]); the pages that need scripts (the query editor) load them from
+//! `/assets` only, under a policy of their own ([`scripted_response`]) that still runs no inline
+//! script; each page links to its machine-readable representations.
 
 use crate::catalog::{self, ClaimDetail, ClaimPage, Link, Mention, QuoteContext};
 use crate::provenance::ClaimProvenance;
@@ -21,8 +23,16 @@ nav{font-size:.9rem;margin-bottom:1rem}code{font-size:.85rem;word-break:break-al
 .formats a{margin-right:.6rem}.chain li{margin:.3rem 0}\
 .search{display:grid;grid-template-columns:14rem 1fr;gap:1.5rem;align-items:start}\
 .facets h2{font-size:1rem;margin:.8rem 0 .2rem;text-transform:capitalize}\
-.facets ul{list-style:none;padding:0;margin:0}.facets li{margin:.15rem 0}.n{color:#666;font-size:.85rem}\
-@media(max-width:40rem){.search{display:block}}";
+.facets ul{list-style:none;padding:0;margin:0}.facets li{margin:.15rem 0}.n{color:#595959;font-size:.85rem}\
+.results{list-style:none;padding:0;margin:0}.results li{border-top:1px solid #ddd;padding:.5rem 0}\
+.results p{margin:.1rem 0}.results .text{font-weight:600}.results blockquote{margin:.3rem 0 0 1rem;\
+color:#444;font-size:.9rem}.meta{font-size:.9rem}.active{list-style:none;padding:0;display:flex;\
+flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.searchbox input[type=search]{width:20rem;max-width:100%}\
+.s-alleged{background:#fde4bf}.s-reported{background:#dbe8ff}.s-stated,.s-quoted{background:#e8e8e8}\
+.s-denied{background:#fbd3d3}.s-adjudicated,.s-publicrecord{background:#d2f0d8}.s-settled{background:#d3eeea}\
+@media(max-width:40rem){.search{display:block}}body.wide{max-width:none}\
+.questions{display:flex;flex-wrap:wrap;gap:.4rem;list-style:none;padding:0}\
+.questions button{font:inherit;font-size:.9rem;padding:.2rem .6rem;cursor:pointer}";
 
 /// The Content-Security-Policy of every HTML page and SVG picture: nothing may load or run but
 /// the page's own stylesheet (allowed by its hash, so no other inline style or script is),
@@ -61,13 +71,36 @@ pub async fn security_headers(mut response: axum::response::Response) -> axum::r
             essence.eq_ignore_ascii_case("text/html")
                 || essence.eq_ignore_ascii_case("image/svg+xml")
         });
-    if active {
+    if active && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             content_security_policy().clone(),
         );
     }
     response
+}
+
+/// The policy of a page that runs scripts: scripts from this server only (`/assets`), never
+/// inline, never `eval`; requests (the editor's queries) to this server only, so a crafted link
+/// cannot make the page send anything elsewhere. YASGUI sets inline styles and adds a `<style>`
+/// element (its table's column resizer), hence `'unsafe-inline'` for styles, which cannot run
+/// anything.
+const SCRIPTED_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' \
+    'unsafe-inline'; connect-src 'self'; img-src 'self' data:; font-src 'self' data:; \
+    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// A page that runs scripts, with the [`SCRIPTED_POLICY`] (which [`security_headers`] keeps).
+pub fn scripted_response(markup: Markup) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, SCRIPTED_POLICY),
+        ],
+        markup.into_string(),
+    )
+        .into_response()
 }
 
 /// A representation other than HTML, for the "also as" links.
@@ -77,6 +110,19 @@ pub struct Alternate {
 }
 
 fn page(title: &str, alternates: &[Alternate], body: Markup) -> Markup {
+    page_with(title, alternates, &Scripts::default(), body)
+}
+
+/// What a page that runs scripts loads, from `/assets`.
+#[derive(Default)]
+struct Scripts {
+    stylesheets: &'static [&'static str],
+    scripts: &'static [&'static str],
+    /// The page takes the window's whole width (the editor).
+    wide: bool,
+}
+
+fn page_with(title: &str, alternates: &[Alternate], scripts: &Scripts, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -84,12 +130,19 @@ fn page(title: &str, alternates: &[Alternate], body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · claimgraph" }
+                link rel="icon" href=(super::assets::path("favicon.svg")) type="image/svg+xml";
                 style { (PreEscaped(STYLE)) }
+                @for stylesheet in scripts.stylesheets {
+                    link rel="stylesheet" href=(super::assets::path(stylesheet));
+                }
+                @for script in scripts.scripts {
+                    script src=(super::assets::path(script)) defer {}
+                }
             }
-            body {
+            body.wide[scripts.wide] {
                 nav {
                     a href="/" { "claimgraph" } " · " a href="/claims" { "claims" } " · "
-                    a href="/sparql" { "SPARQL" } " · " a href="/export" { "export" } " · "
+                    a href="/query" { "query" } " · " a href="/export" { "export" } " · "
                     a href="/openapi.json" { "API" }
                 }
                 (body)
@@ -147,6 +200,7 @@ pub fn home(base: &str, claims: usize, quads: usize) -> Markup {
             p { (claims) " claims, " (quads) " quads. Base IRI: " code { (base) } }
             ul {
                 li { a href="/claims" { "Browse the claims" } " (filter by status, source, entity, claimant, text)" }
+                li { a href="/query" { "Query editor" } " (YASGUI on the SPARQL endpoint, with ready-made questions)" }
                 li { a href="/sparql" { "SPARQL endpoint" } " (SPARQL 1.1 Protocol; a bare GET returns its service description)" }
                 li { a href="/store" { "Graph Store" } " (SPARQL 1.1 Graph Store HTTP Protocol)" }
                 li { a href="/export" { "Export" } " (N-Quads, TriG, Turtle, JSON-LD), "
@@ -157,12 +211,9 @@ pub fn home(base: &str, claims: usize, quads: usize) -> Markup {
                 li { a href="/openapi.json" { "API description" } " (OpenAPI 3.1)" }
             }
             h2 { "Ask the endpoint" }
-            form action="/sparql" method="get" {
-                textarea name="query" rows="8" cols="80" aria-label="SPARQL query" {
-                    (format!("PREFIX schema: <{}>\nPREFIX cg: <{}>\n\
-                     SELECT ?claim ?text ?status WHERE {{\n  ?claim a schema:Claim ; schema:text ?text ; cg:status ?status .\n}}\nLIMIT 25",
-                     crate::vocab::SCHEMA, crate::vocab::CG))
-                }
+            p { "In the " a href="/query" { "query editor" } " (with the ready-made questions), or here:" }
+            form action="/query" method="get" {
+                textarea name="query" rows="8" cols="80" aria-label="SPARQL query" { (sample_query()) }
                 br;
                 button type="submit" { "Run" }
             }
@@ -170,6 +221,95 @@ pub fn home(base: &str, claims: usize, quads: usize) -> Markup {
     )
 }
 
+/// The query a new editor shows: the claims, their text and status.
+fn sample_query() -> String {
+    format!(
+        "PREFIX schema: <{}>\nPREFIX cg: <{}>\n\
+         SELECT ?claim ?text ?status WHERE {{\n  ?claim a schema:Claim ; schema:text ?text ; cg:status ?status .\n}}\nLIMIT 25",
+        crate::vocab::SCHEMA,
+        crate::vocab::CG
+    )
+}
+
+/// A question of the library, as the query editor offers it.
+pub struct EditorQuestion<'a> {
+    pub name: &'a str,
+    pub title: String,
+    pub sparql: &'a str,
+}
+
+/// The query editor: YASGUI on `/sparql`, the library's questions as buttons that open them.
+pub fn query_editor(questions: &[EditorQuestion<'_>]) -> Markup {
+    page_with(
+        "Query",
+        &[],
+        &Scripts {
+            stylesheets: &["yasgui.min.css", "query.css"],
+            scripts: &["yasgui.min.js", "query.js"],
+            wide: true,
+        },
+        html! {
+            h1 { "Query the graph" }
+            p { "SPARQL 1.1 against " code { "/sparql" } ". Ready-made questions, each opened in a tab of its own and run:" }
+            ul.questions {
+                li { button type="button" #new-query { "+ New query" } }
+                @for question in questions {
+                    li {
+                        button type="button" data-question=(question.name) data-label=(label(question.name))
+                            data-sparql=(question.sparql) title=(question.title) { (label(question.name)) }
+                    }
+                }
+            }
+            div #yasgui data-endpoint="/sparql" data-query=(sample_query()) {}
+            noscript {
+                p { "The editor needs JavaScript. Without it, any SPARQL client can use "
+                    code { "/sparql" } ", and the answer to each question is at "
+                    code { "/questions/" em { "name" } } ", for each name in " a href="/questions" { "the list" } "." }
+            }
+        },
+    )
+}
+
+/// A question's name as a label: `claims-by-status` is "Claims by status".
+fn label(name: &str) -> String {
+    let words = name.replace('-', " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// What a facet or filter is called on the page.
+fn facet_title(name: &str) -> &str {
+    match name {
+        "source" => "document",
+        "entity" => "about",
+        "rating" => "review rating",
+        "from" => "from",
+        "to" => "until",
+        other => other,
+    }
+}
+
+/// A status as a badge, coloured by kind (what was alleged, denied, adjudicated…).
+fn status_badge(status: &str, label: Option<&str>) -> Markup {
+    let class = format!("status s-{}", status.to_ascii_lowercase());
+    html! { span class=(class) { (label.unwrap_or(status)) } }
+}
+
+/// The first `max` characters of `text`, with an ellipsis if it was longer.
+fn clipped(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
+        None => text.to_owned(),
+    }
+}
+
+/// The claims browser: a search box, the facets to narrow by with their counts, the filters in
+/// force (each removable), and a page of claims. Every state is a URL (`filters`, the request's
+/// query string without cursor and format), so a search can be bookmarked, shared and gone back
+/// to.
 pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &str) -> Markup {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(filters.as_bytes())
         .into_owned()
@@ -180,17 +320,38 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
     };
-    // A facet value's link: the same search narrowed to it (replacing a value of the same kind).
-    let narrowed = |name: &str, value: &str| {
+    // The same search with the parameter `name` set to `value`, or dropped (`None`).
+    let with = |name: &str, value: Option<&str>| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (n, v) in &pairs {
             if n != name {
                 query.append_pair(n, v);
             }
         }
-        query.append_pair(name, value);
+        if let Some(value) = value {
+            query.append_pair(name, value);
+        }
         format!("/claims?{}", query.finish())
     };
+    // A filter's value as the facets name it (an entity's name rather than its IRI).
+    let label_of = |name: &str, value: &str| {
+        page_
+            .facets
+            .iter()
+            .filter(|facet| facet.name == name)
+            .flat_map(|facet| &facet.values)
+            .find(|v| v.value == value)
+            .and_then(|v| v.label.clone())
+            .unwrap_or_else(|| value.to_owned())
+    };
+    const FILTERS: [&str; 8] = [
+        "status", "claimant", "outlet", "source", "entity", "rating", "from", "to",
+    ];
+    let active: Vec<(&str, String)> = FILTERS
+        .iter()
+        .filter_map(|name| given(name).map(|value| (*name, value)))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
     let q = given("q").unwrap_or_default();
     let status = given("status").unwrap_or_default();
     page(
@@ -204,8 +365,9 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
         }],
         html! {
             h1 { "Claims" }
-            form action="/claims" method="get" role="search" {
-                input type="search" name="q" value=(q) placeholder="words, \"a phrase\", prefix*, -not" aria-label="search the claims";
+            form.searchbox action="/claims" method="get" role="search" {
+                input type="search" name="q" value=(q) placeholder="words, \"a phrase\", prefix*, -not"
+                    aria-label="search the claims: their words, quotes, claimants, entities and outlets";
                 " "
                 select name="status" aria-label="status" {
                     option value="" { "any status" }
@@ -213,13 +375,27 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
                         option value=(s) selected[status.eq_ignore_ascii_case(s)] { (s) }
                     }
                 }
+                " "
+                label { "from " input type="date" name="from" value=(given("from").unwrap_or_default()); }
+                " "
+                label { "until " input type="date" name="to" value=(given("to").unwrap_or_default()); }
                 @for (name, value) in &pairs {
-                    @if !matches!(name.as_str(), "q" | "status" | "facets" | "limit" | "facet_limit") {
+                    @if !matches!(name.as_str(), "q" | "status" | "from" | "to") {
                         input type="hidden" name=(name) value=(value);
                     }
                 }
                 " " button type="submit" { "Search" }
-                @if !pairs.is_empty() { " " a href="/claims" { "Clear" } }
+            }
+            @if !active.is_empty() {
+                ul.active aria-label="filters in force" {
+                    @for (name, value) in &active {
+                        li {
+                            (facet_title(name)) ": " strong { (label_of(name, value)) } " "
+                            a href=(with(name, None)) aria-label={ "remove the filter " (facet_title(name)) } { "✕" }
+                        }
+                    }
+                    li { a href="/claims" { "Clear all" } }
+                }
             }
             p.count { (page_.total) @if page_.total == 1 { " claim" } @else { " claims" } }
             div.search {
@@ -227,16 +403,23 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
                     nav.facets aria-label="narrow the claims" {
                         @for facet in &page_.facets {
                             @if !facet.values.is_empty() {
-                                h2 { (facet.name) }
+                                section data-facet=(facet.name) {
+                                h2 { (facet_title(&facet.name)) }
                                 ul {
                                     @for value in &facet.values {
                                         li {
-                                            a href=(narrowed(&facet.name, &value.value)) {
-                                                (value.label.as_deref().unwrap_or(&value.value))
+                                            @let chosen = given(&facet.name).as_deref() == Some(value.value.as_str());
+                                            @if chosen {
+                                                strong { (value.label.as_deref().unwrap_or(&value.value)) }
+                                            } @else {
+                                                a href=(with(&facet.name, Some(&value.value))) {
+                                                    (value.label.as_deref().unwrap_or(&value.value))
+                                                }
                                             }
                                             " " span.n { (value.count) }
                                         }
                                     }
+                                }
                                 }
                             }
                         }
@@ -244,12 +427,22 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
                 }
                 div {
                     @if page_.claims.is_empty() { p { "No claim matches." } }
-                    table {
+                    ol.results {
                         @for claim in &page_.claims {
-                            tr {
-                                td { (iri_link(base, &claim.iri, "", html! { (claim.text) })) }
-                                td { span.status { (claim.status) } }
-                                td { (link_to(base, &claim.claimant)) }
+                            li {
+                                p.text { (iri_link(base, &claim.iri, "", html! { (claim.text) })) }
+                                p.meta {
+                                    (status_badge(&claim.status, None))
+                                    " " (link_to(base, &claim.claimant))
+                                    @match claim.outlets {
+                                        0 => {}
+                                        1 => { " · 1 outlet" }
+                                        n => { " · " (n) " outlets" }
+                                    }
+                                }
+                                @if let Some(quote) = &claim.quote {
+                                    blockquote { "“" (clipped(quote, 240)) "”" }
+                                }
                             }
                         }
                     }
@@ -276,7 +469,7 @@ pub fn claim(
             table {
                 tr { th { "Claimant" } td { (link_to(base, &claim.claimant)) } }
                 tr { th { "Status" } td {
-                    span.status { (iri_link(base, &claim.status_iri, "", html! { (claim.status_label.as_deref().unwrap_or(&claim.status)) })) }
+                    (iri_link(base, &claim.status_iri, "", status_badge(&claim.status, claim.status_label.as_deref())))
                 } }
                 @if let Some(primary) = &claim.primary_source {
                     tr { th { "Primary source" } td { (link_to(base, primary)) } }

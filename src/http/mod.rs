@@ -4,6 +4,7 @@
 //! `store`, and encode; blocking work never runs on the async runtime.
 
 mod admin;
+mod assets;
 mod audit;
 pub mod auth;
 mod drafts;
@@ -113,6 +114,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route("/", get(pages::home))
+        .route("/query", get(questions::editor))
+        .route("/assets/{name}", get(assets::serve))
         .routes(routes!(pages::list_claims))
         .routes(routes!(pages::get_claim))
         .routes(routes!(provenance::claim_provenance))

@@ -33,6 +33,27 @@ impl<T> Offer<T> {
     }
 }
 
+/// HTML's media types: what a browser navigating to a page names first.
+pub const HTML: &[&str] = &["text/html", "application/xhtml+xml"];
+
+/// Whether a request's `Accept` prefers HTML to every SPARQL results and RDF media type: a
+/// browser navigating (its `Accept` names HTML first, anything else through wildcards), not a
+/// SPARQL client. Routes that answer results send such a request to the query editor, so a
+/// person never gets raw XML.
+pub fn prefers_html(headers: &axum::http::HeaderMap) -> bool {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if accept.is_none_or(|accept| accept.trim().is_empty()) {
+        return false;
+    }
+    let mut offers: Vec<&[&str]> = crate::formats::RESULTS_SYNTAXES
+        .iter()
+        .map(|s| s.media_types)
+        .chain(RDF_SYNTAXES.iter().map(|s| s.media_types))
+        .collect();
+    offers.push(HTML);
+    choose(accept, &offers).is_some_and(|(index, _)| index == offers.len() - 1)
+}
+
 /// An RDF syntax as an offer: its name and file extensions, its media types.
 pub fn rdf_offer<T>(syntax: &'static RdfSyntax, value: T) -> Offer<T> {
     Offer {
@@ -249,6 +270,30 @@ mod tests {
         // An RDF syntax answers to its file extensions too.
         let rdf = rdf_offers();
         assert_eq!(pick(Some("TTL"), None, &rdf).unwrap().1, "text/turtle");
+    }
+
+    #[test]
+    fn browsers_prefer_html_and_clients_do_not() {
+        let with = |accept: &str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(header::ACCEPT, accept.parse().unwrap());
+            prefers_html(&headers)
+        };
+        // Chromium's and Firefox's navigations.
+        assert!(with("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"));
+        assert!(with(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        ));
+        for client in [
+            "*/*",
+            "application/sparql-results+json",
+            "application/sparql-results+xml, text/html;q=0.5",
+            "text/csv, text/html",
+            "text/turtle",
+        ] {
+            assert!(!with(client), "{client}");
+        }
+        assert!(!prefers_html(&axum::http::HeaderMap::new()));
     }
 
     #[test]

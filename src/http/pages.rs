@@ -95,7 +95,6 @@ enum Representation {
     Rdf(&'static RdfSyntax, &'static str),
 }
 
-const HTML: &[&str] = &["text/html", "application/xhtml+xml"];
 const JSON: &[&str] = &["application/json"];
 
 /// Picks the representation from `?format=` or else `Accept`. RDF (Turtle first) is the default,
@@ -115,7 +114,7 @@ fn representation(
         .iter()
         .map(|syntax| negotiate::rdf_offer(syntax, Kind::Rdf(syntax)))
         .collect();
-    offers.push(Offer::new("html", HTML, Kind::Html));
+    offers.push(Offer::new("html", negotiate::HTML, Kind::Html));
     if json {
         offers.push(Offer::new("json", JSON, Kind::Json));
     }
@@ -240,6 +239,7 @@ fn rdf_response(
 pub async fn list_claims(
     State(state): State<AppState>,
     headers: HeaderMap,
+    uri: Uri,
     params: Result<Query<ClaimsParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
@@ -247,9 +247,27 @@ pub async fn list_claims(
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let offers = [
         Offer::new("json", JSON, false),
-        Offer::new("html", HTML, true),
+        Offer::new("html", negotiate::HTML, true),
     ];
     let (html, _) = negotiate::pick(params.format.as_deref(), accept, &offers)?;
+    // The search form sends its empty fields too (`status=&from=`): a page for people is sent to
+    // the same search without them, so the URL it keeps and shares says only what was asked.
+    let raw = uri.query().unwrap_or("");
+    if html && form_urlencoded::parse(raw.as_bytes()).any(|(_, value)| value.is_empty()) {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+            if !value.is_empty() {
+                query.append_pair(&name, &value);
+            }
+        }
+        let query = query.finish();
+        let target = if query.is_empty() {
+            "/claims".to_owned()
+        } else {
+            format!("/claims?{query}")
+        };
+        return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response());
+    }
     let filter = ClaimFilter::parse(
         &base,
         &FilterValues {
@@ -266,7 +284,7 @@ pub async fn list_claims(
             limit: params.limit,
             // A page for people always shows the counts it can narrow by.
             facets: match (html, params.facets.as_deref()) {
-                (true, None) => Some("status,claimant,outlet,entity,rating"),
+                (true, None) => Some("status,claimant,outlet,source,entity,rating"),
                 (_, facets) => facets,
             },
             facet_limit: params.facet_limit,

@@ -1,6 +1,6 @@
 //! `/questions`: the fact-checker's library of questions (`queries/*.rq`) and their answers, the
 //! whole-store ones from the claims index (`crate::questions`), the others from their SPARQL,
-//! exactly as `/sparql` answers it.
+//! exactly as `/sparql` answers it; and `/query`, the query editor that offers them.
 
 use super::error::ApiError;
 use super::AppState;
@@ -64,6 +64,18 @@ pub async fn answer(
             format!("no question is named {name:?}: GET /questions lists them"),
         )
     })?;
+    if super::negotiate::prefers_html(&headers) {
+        // A browser: the editor runs the question and shows its answer as a table.
+        let target = format!("/query?question={}", question.name);
+        return Ok((
+            axum::http::StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, target),
+                (header::VARY, "Accept".to_owned()),
+            ],
+        )
+            .into_response());
+    }
     if !question.from_index {
         return super::sparql::run_main_query(&state, &headers, question.sparql.to_owned()).await;
     }
@@ -83,4 +95,17 @@ pub async fn answer(
         .await
         .map_err(|e| super::limits::query_error(e, timeout))?;
     Ok(super::sparql::results_response(media_type, stream))
+}
+
+/// `GET /query`: the query editor (YASGUI on `/sparql`), with the library's questions.
+pub async fn editor() -> Response {
+    let entries: Vec<super::html::EditorQuestion<'_>> = questions::LIBRARY
+        .iter()
+        .map(|q| super::html::EditorQuestion {
+            name: q.name,
+            title: q.title(),
+            sparql: q.sparql,
+        })
+        .collect();
+    super::html::scripted_response(super::html::query_editor(&entries))
 }

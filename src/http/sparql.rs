@@ -110,6 +110,11 @@ async fn perform(
             service_description(state, headers)
         }
         Operation::ServiceDescription => Err(no_query()),
+        Operation::Query { text, dataset }
+            if endpoint == Endpoint::Main && negotiate::prefers_html(headers) =>
+        {
+            Ok(to_editor(&text, &dataset))
+        }
         Operation::Query { text, dataset } => {
             run_query(endpoint, state, headers, text, dataset).await
         }
@@ -117,6 +122,28 @@ async fn perform(
             run_update(endpoint, state, headers, text, dataset).await
         }
     }
+}
+
+/// A browser's query (its `Accept` prefers HTML) goes to the query editor, which runs it and
+/// shows the results as a table: `303 See Other` to `/query` with the query and its dataset in
+/// the parameters YASGUI reads.
+fn to_editor(text: &str, dataset: &DatasetParams) -> Response {
+    let mut target = form_urlencoded::Serializer::for_suffix(String::from("/query?"), 7);
+    target.append_pair("query", text);
+    for graph in &dataset.default_graphs {
+        target.append_pair("defaultGraph", graph.as_str());
+    }
+    for graph in &dataset.named_graphs {
+        target.append_pair("namedGraph", graph.as_str());
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, target.finish()),
+            (header::VARY, "Accept".to_owned()),
+        ],
+    )
+        .into_response()
 }
 
 /// What a request to a SPARQL endpoint asks for, decoded from it as the SPARQL 1.1 Protocol

@@ -59,6 +59,10 @@ pub struct Hit {
     pub claimant: Option<String>,
     pub claimant_name: Option<String>,
     pub primary: Option<String>,
+    /// Its first quote (`oa:exact`), if it has one.
+    pub quote: Option<String>,
+    /// How many outlets published a document it appears in.
+    pub outlets: usize,
     /// BM25 relevance, when the search had words.
     pub score: Option<f32>,
 }
@@ -230,6 +234,12 @@ impl ClaimIndex {
         let mut hits = Vec::with_capacity(addresses.len());
         for (address, score) in addresses {
             let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+            let outlets = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .str("outlet")
+                .map_err(index_error)?
+                .map_or(0, |column| column.term_ords(address.doc_id).count());
             hits.push(Hit {
                 claim: stored_text(&doc, f.claim).unwrap_or_default(),
                 text: stored_text(&doc, f.text).unwrap_or_default(),
@@ -237,6 +247,8 @@ impl ClaimIndex {
                 claimant: stored_text(&doc, f.claimant),
                 claimant_name: stored_text(&doc, f.claimant_name),
                 primary: stored_text(&doc, f.primary),
+                quote: stored_text(&doc, f.quote),
+                outlets,
                 score,
             });
         }

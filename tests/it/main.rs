@@ -5,6 +5,7 @@
 mod abuse;
 mod appearances;
 mod auth;
+mod browser;
 mod claims;
 mod cli;
 mod clients;

@@ -1,0 +1,407 @@
+//! The pages in a real browser: headless Chromium (Debian's `chromium`) driven through WebDriver
+//! by `chromedriver` (Debian's `chromium-driver`), both installed by `./dev setup` and started
+//! here. Every page a test visits is checked for console errors and, with axe-core (npm, pinned in
+//! tests/clients/), for serious or critical accessibility violations. The browser can reach
+//! nothing but the test server (every other host name resolves to nothing), so a page that needs
+//! the network fails here.
+//!
+//! Screenshots of the key screens go to `target/screens/`, and to `docs/screens/` (shown in the
+//! README) when `CLAIMGRAPH_UPDATE_SCREENS=1`.
+
+use crate::common::{repo, Options, TestServer};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A headless Chromium session, and the `chromedriver` that drives it.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn installed(program: &str) -> std::path::PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|path| path.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!("{program} is not installed: run `./dev setup` (Debian: chromium, chromium-driver)")
+    })
+}
+
+impl Browser {
+    pub async fn start() -> Self {
+        let chromium = installed("chromium");
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let driver = Command::new(installed("chromedriver"))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let mut ready = false;
+        for _ in 0..200 {
+            if let Ok(response) = http.get(format!("{webdriver}/status")).send().await {
+                let status: Value = response.json().await.unwrap_or_default();
+                if status["value"]["ready"] == json!(true) {
+                    ready = true;
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(ready, "chromedriver did not start on port {port}");
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new",
+                    // Tests run as root in CI containers, where Chromium's sandbox cannot start.
+                    "--no-sandbox",
+                    "--disable-dev-shm-usage",
+                    "--disable-gpu",
+                    "--window-size=1280,1000",
+                    "--lang=en-GB",
+                    format!("--user-data-dir={}", profile.path().display()),
+                    // No network but the test server's address.
+                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+                ],
+            },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&webdriver)
+            .await
+            .unwrap_or_else(|e| panic!("no Chromium session from chromedriver: {e}"));
+        Self {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    /// The page's console messages of level SEVERE (errors, CSP violations, failed loads) since
+    /// the last call.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let log = self.client.issue_cmd(BrowserLog).await.unwrap();
+        log.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// axe-core's serious and critical violations on the page as it is now.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let path = repo().join("tests/clients/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run `./dev setup` (npm axe-core)",
+                path.display()
+            )
+        });
+        // A WebDriver script is not subject to the page's Content-Security-Policy.
+        self.client.execute(&axe, vec![]).await.unwrap();
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] }).then(
+                   (r) => done(r.violations.map((v) => ({
+                     id: v.id, impact: v.impact, help: v.help,
+                     nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+                   }))),
+                   (e) => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| {
+                format!(
+                    "{} ({}): {} at {}",
+                    v["id"], v["impact"], v["help"], v["nodes"]
+                )
+            })
+            .collect()
+    }
+
+    /// Checks the page as it is now: no console error, no serious accessibility violation.
+    pub async fn assert_clean(&self, what: &str) {
+        let errors = self.console_errors().await;
+        assert!(errors.is_empty(), "console errors on {what}: {errors:#?}");
+        let violations = self.accessibility_violations().await;
+        assert!(
+            violations.is_empty(),
+            "accessibility violations on {what}: {violations:#?}"
+        );
+    }
+
+    /// Saves a screenshot as `NAME.png` in target/screens/ (and docs/screens/ when
+    /// `CLAIMGRAPH_UPDATE_SCREENS=1`).
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let mut dirs = vec![repo().join("target/screens")];
+        if std::env::var("CLAIMGRAPH_UPDATE_SCREENS").as_deref() == Ok("1") {
+            dirs.push(repo().join("docs/screens"));
+        }
+        for dir in dirs {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+        }
+    }
+
+    /// Waits (up to 20 s) for an element to be there.
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        match self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => panic!(
+                "no {css} on the page ({e}); its console errors: {:#?}",
+                self.console_errors().await
+            ),
+        }
+    }
+
+    /// The text of every element `css` selects.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for element in self.client.find_all(Locator::Css(css)).await.unwrap() {
+            texts.push(element.text().await.unwrap());
+        }
+        texts
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // chromedriver takes its Chromium with it.
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// chromedriver's log of the page's console (`goog:loggingPrefs`), which WebDriver itself does
+/// not define.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or("")))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_owned()),
+        )
+    }
+}
+
+/// A server on the seed data (`data/`).
+async fn seed_server() -> TestServer {
+    TestServer::start(Options {
+        data_dirs: vec![repo().join("data")],
+        ..Options::default()
+    })
+    .await
+}
+
+/// The number of rows in YASGUI's results table, once it shows some.
+async fn yasr_rows(browser: &Browser) -> usize {
+    browser.wait_for(".yasr_results table tbody tr").await;
+    browser
+        .client
+        .find_all(Locator::Css(".yasr_results table tbody tr"))
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_query_editor_works_offline_and_runs_the_library() {
+    let server = seed_server().await;
+    let browser = Browser::start().await;
+    let statuses = server
+        .count(
+            "PREFIX cg: <https://w3id.org/claimgraph/ns#>
+             SELECT (COUNT(DISTINCT ?status) AS ?n) WHERE { ?claim cg:status ?status }",
+        )
+        .await;
+    assert!(statuses > 1);
+
+    browser.goto(&server.url("query")).await;
+    browser.wait_for(".yasqe .CodeMirror").await;
+    let button = browser
+        .wait_for("button[data-question='claims-by-status']")
+        .await;
+    button.click().await.unwrap();
+    assert_eq!(yasr_rows(&browser).await as u64, statuses);
+    browser.screenshot("query").await;
+    browser.assert_clean("the query editor").await;
+
+    // Everything the page loaded came from the server itself.
+    let origins = browser
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource').map((e) => new URL(e.name).origin)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let own = server.base.trim_end_matches('/');
+    for origin in origins.as_array().unwrap() {
+        assert_eq!(origin, own, "the editor loaded something from elsewhere");
+    }
+
+    // A query typed into the address bar ends in the editor, as a table: never as raw XML.
+    let query = "SELECT ?claim WHERE { ?claim a <http://schema.org/Claim> } LIMIT 3";
+    let url = format!(
+        "{}?{}",
+        server.url("sparql"),
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("query", query)
+            .finish()
+    );
+    browser.goto(&url).await;
+    let current = browser.client.current_url().await.unwrap();
+    assert_eq!(current.path(), "/query");
+    assert_eq!(yasr_rows(&browser).await, 3);
+    browser.assert_clean("a query sent to the editor").await;
+    browser.close().await;
+}
+
+/// The claims of the seed whose text, quotes or subjects' names contain `word`, with `status`
+/// and `claimant`: what the search box and two facets should narrow the list to.
+async fn claims_with(server: &TestServer, word: &str, status: &str, claimant: &str) -> Vec<String> {
+    let results = server
+        .select(&format!(
+            "PREFIX schema: <http://schema.org/>
+             PREFIX cg: <https://w3id.org/claimgraph/ns#>
+             PREFIX oa: <http://www.w3.org/ns/oa#>
+             SELECT DISTINCT ?claim WHERE {{
+               ?claim a schema:Claim ; cg:status cg:{status} ; schema:author <{claimant}> .
+               {{ ?claim schema:text ?said }}
+               UNION {{ ?claim schema:appearance/oa:hasSelector/oa:exact ?said }}
+               UNION {{ ?claim schema:about/schema:name ?said }}
+               FILTER(CONTAINS(LCASE(STR(?said)), \"{word}\"))
+             }} ORDER BY ?claim"
+        ))
+        .await;
+    results["results"]["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["claim"]["value"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The claims the page lists, as IRIs (their links' titles).
+async fn listed(browser: &Browser) -> Vec<String> {
+    let mut claims = Vec::new();
+    for link in browser
+        .client
+        .find_all(Locator::Css(".results li .text a"))
+        .await
+        .unwrap()
+    {
+        claims.push(link.attr("title").await.unwrap().unwrap());
+    }
+    claims.sort();
+    claims
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_and_two_facets_narrow_the_claims_and_the_url_keeps_them() {
+    let server = seed_server().await;
+    let browser = Browser::start().await;
+    browser.goto(&server.url("claims")).await;
+    browser.assert_clean("the claims page").await;
+
+    let search = browser.wait_for("input[name=q]").await;
+    search.send_keys("inbox").await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("form.searchbox button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("[data-facet=status] a").await;
+    browser
+        .client
+        .find(Locator::LinkText("Alleged"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for(".active").await;
+    let one_facet = browser.client.current_url().await.unwrap();
+    let claimant = browser.wait_for("[data-facet=claimant] a").await;
+    claimant.click().await.unwrap();
+    browser.wait_for("[data-facet=claimant] strong").await;
+
+    let url = browser.client.current_url().await.unwrap();
+    let params: std::collections::HashMap<String, String> =
+        url.query_pairs().into_owned().collect();
+    assert_eq!(params.get("q").map(String::as_str), Some("inbox"));
+    assert_eq!(params.get("status").map(String::as_str), Some("Alleged"));
+    let expected = claims_with(&server, "inbox", "Alleged", &params["claimant"]).await;
+    assert!(!expected.is_empty());
+    assert_eq!(listed(&browser).await, expected);
+    let count = browser.texts("p.count").await.join("");
+    assert_eq!(count, format!("{} claims", expected.len()));
+    browser.screenshot("claims").await;
+    browser.assert_clean("a narrowed search").await;
+
+    // The URL is the search: opened afresh it lists the same claims; back is one facet less.
+    // (The search form's empty fields are left out of it.)
+    assert_eq!(one_facet.query(), Some("q=inbox&status=Alleged"));
+    browser.goto(url.as_str()).await;
+    assert_eq!(listed(&browser).await, expected);
+    browser.client.back().await.unwrap();
+    assert_eq!(browser.client.current_url().await.unwrap(), one_facet);
+    assert!(listed(&browser).await.len() >= expected.len());
+    browser.close().await;
+}
