@@ -182,6 +182,21 @@ pub fn write(store: &ClaimStore, cancel: &CancellationToken, out: &mut dyn Write
     out.write_all(b"]}\n").map_err(io_error)
 }
 
+/// Writes the feed of the reviews of one claim (`reviews`, its reviews' IRIs).
+pub fn write_reviews(store: &ClaimStore, reviews: &[NamedNode], out: &mut dyn Write) -> Result<()> {
+    let feed = ClaimReviewFeed {
+        context: SCHEMA_CONTEXT.to_owned(),
+        graph: reviews
+            .iter()
+            .map(|review| describe_review(store, review))
+            .collect::<Result<_>>()?,
+    };
+    serde_json::to_writer(&mut *out, &feed)
+        .map_err(|e| Error::io("writing the ClaimReview feed", e.into()))?;
+    out.write_all(b"\n")
+        .map_err(|e| Error::io("writing the ClaimReview feed", e))
+}
+
 /// One review as a `ClaimReview`, from a handful of small bound queries.
 pub fn describe_review(store: &ClaimStore, review: &NamedNode) -> Result<ClaimReview> {
     let rows = super::rows(

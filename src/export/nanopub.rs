@@ -78,6 +78,44 @@ pub fn write(
     Ok(())
 }
 
+/// Writes the nanopublication of one claim in `syntax` (TriG or N-Quads); `Error::NotFound` if
+/// it has no assertion graph (no content to publish).
+pub fn write_claim(
+    store: &ClaimStore,
+    syntax: &RdfSyntax,
+    claim: &NamedNode,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let has_assertion = NamedNode::new_unchecked(format!("{CG}assertion"));
+    let subject = NamedOrBlankNode::from(claim.clone());
+    let mut assertions = Vec::new();
+    for quad in store.quads_matching(Some(&subject), Some(&has_assertion), None, None) {
+        if let Term::NamedNode(node) = quad?.object {
+            assertions.push(node);
+        }
+    }
+    // As in the whole export: a claim with two assertion graphs is published with the first.
+    assertions.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let assertion = assertions.into_iter().next().ok_or_else(|| {
+        Error::NotFound(format!(
+            "{claim} has no assertion graph, so no nanopublication"
+        ))
+    })?;
+    let info = dataset_info(store)?;
+    let dataset = minted(store, "")?;
+    let published = Published {
+        dataset: &dataset,
+        created: info.now.as_ref(),
+        license: info.license.as_ref(),
+    };
+    let mut writer = serializer(syntax.format).for_writer(out);
+    write_one(store, &mut writer, claim, &assertion, &published)?;
+    writer
+        .finish()
+        .map_err(|e| Error::io("writing a nanopublication", e))?;
+    Ok(())
+}
+
 /// What every nanopublication of one export says about its publication.
 struct Published<'a> {
     dataset: &'a NamedNode,

@@ -1,18 +1,21 @@
 //! Exports over HTTP: `GET /export` (whole-store dumps), `GET /export/claimreview` (the
-//! schema.org ClaimReview feed), `GET /export/nanopubs` (one nanopublication per claim) and
-//! `GET /.well-known/void` (the VoID + DCAT description).
+//! schema.org ClaimReview feed), `GET /export/nanopubs` (one nanopublication per claim),
+//! `GET /.well-known/void` (the VoID + DCAT description), and one claim's reviews and
+//! nanopublication (`/claims/{id}/claimreview`, `/claims/{id}/nanopub`).
 //!
 //! Invariant: handlers only decode parameters, negotiate the format and the compression, and hand
 //! the export to `crate::export` on the blocking thread of `ClaimStore::stream`; the body streams
 //! (a failure after the first byte aborts it, and a client that goes away stops the export).
+//! One claim's files are small: they are made whole on a lookup thread and sent with a length.
 
 use super::error::{ApiError, ErrorBody};
 use super::sparql::with_charset;
 use super::{negotiate, AppState};
 use crate::export::{self, claimreview::ClaimReviewFeed, Export};
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
+use oxigraph::model::NamedNode;
 use std::sync::Arc;
 
 /// The decoded query string (unknown parameters are ignored, repeated ones refused).
@@ -100,13 +103,11 @@ pub async fn nanopubs(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::decode(raw);
-    let offers: Vec<_> = export::NANOPUB_FORMATS
-        .iter()
-        .filter_map(|name| crate::formats::RdfSyntax::by_name(name))
-        .map(|syntax| negotiate::rdf_offer(syntax, syntax))
-        .collect();
-    let (syntax, media_type) =
-        negotiate::pick(params.single("format")?, accept(&headers), &offers)?;
+    let (syntax, media_type) = negotiate::pick(
+        params.single("format")?,
+        accept(&headers),
+        &nanopub_offers(),
+    )?;
     respond(
         &state,
         Export::Nanopubs(syntax),
@@ -115,6 +116,15 @@ pub async fn nanopubs(
         true,
     )
     .await
+}
+
+/// The syntaxes a nanopublication is offered in (those that hold named graphs).
+fn nanopub_offers() -> Vec<negotiate::Offer<&'static crate::formats::RdfSyntax>> {
+    export::NANOPUB_FORMATS
+        .iter()
+        .filter_map(|name| crate::formats::RdfSyntax::by_name(name))
+        .map(|syntax| negotiate::rdf_offer(syntax, syntax))
+        .collect()
 }
 
 /// `GET /.well-known/void`: the dataset description, in the RDF syntax `Accept` prefers
@@ -227,4 +237,85 @@ async fn respond(
     Ok(response
         .body(super::streamed_body(stream))
         .expect("the headers are valid"))
+}
+
+/// `GET /claims/{id}/claimreview`: the reviews of one claim, as a ClaimReview feed (JSON-LD) like
+/// `/export/claimreview`'s (an empty `@graph` when it is not reviewed yet).
+#[utoipa::path(get, path = "/claims/{id}/claimreview", tag = "export",
+    params(("id" = String, Path, description = "The claim's key")),
+    responses(
+        (status = 200, description = "One ClaimReview per review of the claim",
+         body = ClaimReviewFeed, content_type = "application/ld+json"),
+        (status = 404, description = "No such claim", body = ErrorBody),
+    ))]
+pub async fn claim_reviews(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    let file = format!("{id}-claimreview.jsonld");
+    let body = super::blocking(&state, move || {
+        let iri = crate::catalog::claim_iri(&store, &id)?;
+        let reviews: Vec<NamedNode> = crate::catalog::claim(&store, &iri)?
+            .reviews
+            .into_iter()
+            .map(|review| NamedNode::new_unchecked(review.iri))
+            .collect();
+        let mut out = Vec::new();
+        export::claimreview::write_reviews(&store, &reviews, &mut out)?;
+        Ok(out)
+    })
+    .await?;
+    Ok(download(Export::ClaimReview.media_type(), &file, body))
+}
+
+/// `GET /claims/{id}/nanopub?format=trig|nquads`: the claim's nanopublication, as in
+/// `/export/nanopubs`.
+#[utoipa::path(get, path = "/claims/{id}/nanopub", tag = "export",
+    params(
+        ("id" = String, Path, description = "The claim's key"),
+        ("format" = Option<String>, Query, description = "`trig` (default) or `nquads`"),
+    ),
+    responses(
+        (status = 200, description = "The nanopublication: head, assertion, provenance and publication info graphs", content_type = "application/trig"),
+        (status = 404, description = "No such claim, or it has no content to publish", body = ErrorBody),
+    ))]
+pub async fn claim_nanopub(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::decode(raw);
+    let (syntax, media_type) = negotiate::pick(
+        params.single("format")?,
+        accept(&headers),
+        &nanopub_offers(),
+    )?;
+    let store = state.store.clone();
+    let file = format!("{id}-nanopub.{}", syntax.extensions[0]);
+    let body = super::blocking(&state, move || {
+        let iri = crate::catalog::claim_iri(&store, &id)?;
+        let mut out = Vec::new();
+        export::nanopub::write_claim(&store, syntax, &iri, &mut out)?;
+        Ok(out)
+    })
+    .await?;
+    Ok(download(media_type, &file, body))
+}
+
+/// A whole answer, named as a file for browsers that save it.
+fn download(media_type: &str, file: &str, body: Vec<u8>) -> Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, with_charset(media_type)),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{file}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -29,6 +29,8 @@ nav{font-size:.9rem;margin-bottom:1rem}code{font-size:.85rem;word-break:break-al
 color:#444;font-size:.9rem}.meta{font-size:.9rem}.active{list-style:none;padding:0;display:flex;\
 flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.searchbox input[type=search]{width:20rem;max-width:100%}\
 .s-alleged{background:#fde4bf}.s-reported{background:#dbe8ff}.s-stated,.s-quoted{background:#e8e8e8}\
+.picture{overflow-x:auto;border:1px solid #ddd;margin:.5rem 0}.picture svg{display:block}\
+.versions{font-size:.9rem;background:#fff8e5;padding:.3rem .7rem;border-left:3px solid #d4a017}\
 .s-denied{background:#fbd3d3}.s-adjudicated,.s-publicrecord{background:#d2f0d8}.s-settled{background:#d3eeea}\
 @media(max-width:40rem){.search{display:block}}body.wide{max-width:none}\
 .questions{display:flex;flex-wrap:wrap;gap:.4rem;list-style:none;padding:0}\
@@ -453,13 +455,51 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
     )
 }
 
-pub fn claim(
-    base: &str,
-    claim: &ClaimDetail,
-    contexts: &[Option<QuoteContext>],
-    provenance: &ClaimProvenance,
-    alternates: &[Alternate],
-) -> Markup {
+/// What a claim's page shows.
+pub struct ClaimView<'a> {
+    pub base: &'a str,
+    /// The claim's key (its downloads are under `/claims/KEY/`).
+    pub id: &'a str,
+    pub claim: &'a ClaimDetail,
+    /// Each appearance's quote in its archived text, where the text is archived.
+    pub contexts: &'a [Option<QuoteContext>],
+    /// How each appearance's quote differs from the first's.
+    pub versions: &'a [Vec<crate::draft::matcher::Difference>],
+    pub provenance: &'a ClaimProvenance,
+    /// The provenance picture (the server's SVG).
+    pub picture: &'a str,
+}
+
+/// A claim: who asserts it and how, where it appears (grouped by document, the quote
+/// highlighted in the archived text, how each version differs), the provenance picture and
+/// chains, reviews, related claims, its content, and downloads.
+pub fn claim(view: &ClaimView<'_>, alternates: &[Alternate]) -> Markup {
+    let ClaimView {
+        base,
+        id,
+        claim,
+        contexts,
+        versions,
+        provenance,
+        picture,
+    } = view;
+    let base: &str = base;
+    // Appearances grouped by document, in the order the documents first appear.
+    let mut documents: Vec<(&Link, Vec<usize>)> = Vec::new();
+    for (index, appearance) in claim.appearances.iter().enumerate() {
+        match documents
+            .iter_mut()
+            .find(|(d, _)| d.iri == appearance.source.iri)
+        {
+            Some((_, indexes)) => indexes.push(index),
+            None => documents.push((&appearance.source, vec![index])),
+        }
+    }
+    let first_document = claim.appearances.first().map(|a| &a.source);
+    // The SVG as the server draws it, without its XML declaration (not allowed inside HTML).
+    let svg = picture
+        .find("<svg")
+        .map_or(*picture, |start| &picture[start..]);
     page(
         &claim.text,
         alternates,
@@ -484,24 +524,40 @@ pub fn claim(
             }
             h2 { "Where it appears" }
             @if claim.appearances.is_empty() { p { "No appearance is recorded." } }
-            @for (appearance, context) in claim.appearances.iter().zip(contexts) {
-                h3 { "In " (link_to(base, &appearance.source)) }
-                @match context {
-                    Some(context) => {
-                        p.context { "…" (context.before) mark { (context.exact) } (context.after) "…" }
+            @for (document, indexes) in &documents {
+                h3 { "In " (link_to(base, document)) }
+                @for index in indexes {
+                    @let appearance = &claim.appearances[*index];
+                    @match &contexts[*index] {
+                        Some(context) => {
+                            p.context { "…" (context.before) mark { (context.exact) } (context.after) "…" }
+                        }
+                        None => @if let Some(exact) = &appearance.exact {
+                            blockquote { (exact) }
+                        }
                     }
-                    None => @if let Some(exact) = &appearance.exact {
-                        blockquote { (exact) }
+                    @if let (Some(start), Some(end)) = (appearance.start, appearance.end) {
+                        p { "Code points " (start) "–" (end) " of the "
+                            (iri_link(base, &appearance.source.iri, "/text", html! { "archived text" })) "." }
                     }
-                }
-                @if let (Some(start), Some(end)) = (appearance.start, appearance.end) {
-                    p { "Code points " (start) "–" (end) " of the "
-                        (iri_link(base, &appearance.source.iri, "/text", html! { "archived text" })) "." }
+                    @if !versions[*index].is_empty() {
+                        div.versions {
+                            p { "This version differs from the one in "
+                                @if let Some(first) = first_document { (link_to(base, first)) } ":" }
+                            ul {
+                                @for difference in &versions[*index] {
+                                    li { (difference.kind) ": “" (difference.here) "” here, “" (difference.known) "” there" }
+                                }
+                            }
+                        }
+                    }
                 }
             }
             h2 { "Chain of sources" }
+            // Scrolls sideways when the chain is long: focusable, so a keyboard can scroll it.
+            div.picture tabindex="0" role="region" aria-label="provenance picture" { (PreEscaped(svg)) }
             (chains(base, provenance))
-            p { (iri_link(base, &claim.iri, "/provenance?format=svg", html! { "As a picture (SVG)" }))
+            p { (iri_link(base, &claim.iri, "/provenance?format=svg", html! { "The picture alone (SVG)" }))
                 " · " (iri_link(base, &claim.iri, "/provenance?format=json", html! { "JSON" }))
                 " · " (iri_link(base, &claim.iri, "/provenance?format=turtle", html! { "Turtle" })) }
             h2 { "Reviews" }
@@ -531,6 +587,15 @@ pub fn claim(
                         }
                     }
                 }
+            }
+            h2 { "Download" }
+            ul.downloads {
+                li { a href={ "/claims/" (id) "/claimreview" } { "Its reviews as ClaimReview (JSON-LD)" } }
+                @if claim.assertion.is_some() {
+                    li { a href={ "/claims/" (id) "/nanopub" } { "Nanopublication (TriG)" } }
+                }
+                li { a href={ "/claims/" (id) "?format=turtle" } { "Description (Turtle)" } }
+                li { a href={ "/claims/" (id) "?format=json" } { "JSON" } }
             }
             @if let Some(assertion) = &claim.assertion {
                 h2 { "Content as triples" }
@@ -622,6 +687,14 @@ pub fn resource(resource: &ResourcePage<'_>, alternates: &[Alternate]) -> Markup
             }
             @if !mentions.is_empty() {
                 h2 { "Claims" }
+                @let browse = facet_links(iri, mentions);
+                @if !browse.is_empty() {
+                    p { "In the claims browser, with facets: "
+                        @for (i, (label, href)) in browse.iter().enumerate() {
+                            @if i > 0 { " · " } a href=(href) { (label) }
+                        }
+                    }
+                }
                 table {
                     @for mention in mentions.iter() {
                         tr {
@@ -634,6 +707,38 @@ pub fn resource(resource: &ResourcePage<'_>, alternates: &[Alternate]) -> Markup
             }
         },
     )
+}
+
+/// For each way the resource's claims concern it, the claims browser's search for them: those
+/// it asserts (`claimant=`), those about it (`entity=`), those in or resting on it (`source=`).
+fn facet_links(iri: &str, mentions: &[Mention]) -> Vec<(String, String)> {
+    let mut links = Vec::new();
+    for (roles, filter, what) in [
+        (&["claimant"][..], "claimant", "it asserts"),
+        (&["about"][..], "entity", "about it"),
+        (
+            &["appears in", "primary source"][..],
+            "source",
+            "in or resting on it",
+        ),
+    ] {
+        let claims: std::collections::HashSet<&str> = mentions
+            .iter()
+            .filter(|m| roles.contains(&m.role.as_str()))
+            .map(|m| m.claim.iri.as_str())
+            .collect();
+        if !claims.is_empty() {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair(filter, iri)
+                .finish();
+            let noun = if claims.len() == 1 { "claim" } else { "claims" };
+            links.push((
+                format!("{} {noun} {what}", claims.len()),
+                format!("/claims?{query}"),
+            ));
+        }
+    }
+    links
 }
 
 /// `#fragment ` before the predicate when the triple is about a part of the resource.

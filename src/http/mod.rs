@@ -124,6 +124,8 @@ pub fn app(state: AppState) -> Router {
         .route("/ns", get(pages::vocabulary))
         .route("/export", get(export::dump))
         .routes(routes!(export::claimreview))
+        .routes(routes!(export::claim_reviews))
+        .routes(routes!(export::claim_nanopub))
         .route("/export/nanopubs", get(export::nanopubs))
         .route("/.well-known/void", get(export::void))
         .routes(routes!(admin::backup))

@@ -383,11 +383,17 @@ pub async fn get_claim(
                 let contexts = catalog::quote_contexts(&detail, &data_dirs);
                 let base = store.base().to_owned();
                 let provenance = crate::provenance::claim_provenance(&store, &id)?;
+                let picture = super::provenance::svg::render(&provenance);
                 html_response(html::claim(
-                    &base,
-                    &detail,
-                    &contexts,
-                    &provenance,
+                    &html::ClaimView {
+                        base: &base,
+                        id: &id,
+                        claim: &detail,
+                        contexts: &contexts,
+                        versions: &versions(&detail),
+                        provenance: &provenance,
+                        picture: &picture,
+                    },
                     &alternates(&format!("/claims/{id}"), true),
                 ))
             }
@@ -395,6 +401,35 @@ pub async fn get_claim(
     })
     .await?;
     Ok(negotiated(response, &path, true))
+}
+
+/// How each appearance's quote differs from the first appearance's (amounts, numbers, dates,
+/// names, qualifiers: what drafting names when an article restates a known claim); nothing for
+/// the first, or for an appearance without a quote.
+fn versions(claim: &catalog::ClaimDetail) -> Vec<Vec<crate::draft::matcher::Difference>> {
+    let first = claim.appearances.iter().find_map(|a| a.exact.clone());
+    let Some(first) = first else {
+        return vec![Vec::new(); claim.appearances.len()];
+    };
+    let known = crate::draft::matcher::KnownClaim {
+        text: first.clone(),
+        status: claim.status.clone(),
+        ..Default::default()
+    };
+    claim
+        .appearances
+        .iter()
+        .map(|appearance| match &appearance.exact {
+            // A headline's capitals are not a different version.
+            Some(exact) if *exact != first => {
+                crate::draft::matcher::differences(exact, None, &known)
+                    .into_iter()
+                    .filter(|d| d.here.to_lowercase() != d.known.to_lowercase())
+                    .collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// `GET /sources/{id}/text`: the archived text of a document, byte for byte as hashed at ingest.

@@ -301,7 +301,7 @@ fn shown(value: &str) -> String {
 /// The provenance picture. One row per appearance: a box per document from the one in hand
 /// (left) to the primary source (right), arrows labelled with the relation, the quote under the
 /// document where it is anchored, and a red mark where a chain breaks off.
-mod svg {
+pub(super) mod svg {
     use crate::provenance::{Chain, ClaimProvenance, Document, Hop};
     use maud::{html, Markup, PreEscaped};
 

@@ -405,3 +405,53 @@ async fn search_and_two_facets_narrow_the_claims_and_the_url_keeps_them() {
     assert!(listed(&browser).await.len() >= expected.len());
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_claim_page_shows_its_quote_in_the_text_and_its_provenance_picture() {
+    let server = seed_server().await;
+    let browser = Browser::start().await;
+    browser.goto(&server.base).await;
+    browser.wait_for("h1").await;
+    browser.screenshot("home").await;
+    browser.assert_clean("the home page").await;
+
+    let claim = server.url("claims/netflix-inbox-api");
+    let (status, detail) = server
+        .get_json("claims/netflix-inbox-api", "application/json")
+        .await;
+    assert_eq!(status, 200);
+    let appearances = detail["appearances"].as_array().unwrap();
+    browser.goto(&claim).await;
+    // Each quote is highlighted in its archived text, exactly.
+    let marked = browser.texts(".context mark").await;
+    let quotes: Vec<String> = appearances
+        .iter()
+        .map(|a| a["exact"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(marked, quotes);
+    // The provenance picture is in the page, a row per appearance, ending at the primary source.
+    browser.wait_for(".picture svg").await;
+    let rows = browser.texts(".picture svg g.appearance").await;
+    assert_eq!(rows.len(), appearances.len());
+    let primary = detail["primary_source"]["label"].as_str().unwrap();
+    let picture = browser.texts(".picture svg").await.join(" ");
+    assert!(
+        picture.contains(&primary[..20]),
+        "{primary} not in the picture: {picture}"
+    );
+    browser.screenshot("claim").await;
+    browser.assert_clean("a claim's page").await;
+
+    // Its downloads are there and answer.
+    for link in browser
+        .client
+        .find_all(Locator::Css(".downloads a"))
+        .await
+        .unwrap()
+    {
+        let href = link.attr("href").await.unwrap().unwrap();
+        let response = server.client.get(server.url(&href)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{href}");
+    }
+    browser.close().await;
+}
