@@ -20,6 +20,7 @@ pub mod html;
 pub mod known;
 pub mod matcher;
 pub mod mentions;
+pub mod review;
 pub mod sheet;
 pub mod text;
 

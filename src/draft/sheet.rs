@@ -7,11 +7,11 @@ use super::{Candidate, Draft, Upstream};
 use std::fmt::Write;
 
 /// TOML string literal (basic string, escaped).
-fn s(value: &str) -> String {
+pub(crate) fn s(value: &str) -> String {
     toml::Value::String(value.to_owned()).to_string()
 }
 
-fn list(values: &[String]) -> String {
+pub(crate) fn list(values: &[String]) -> String {
     let items: Vec<String> = values.iter().map(|v| s(v)).collect();
     format!("[{}]", items.join(", "))
 }

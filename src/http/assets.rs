@@ -41,6 +41,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("assets/query.css"),
     },
     Asset {
+        name: "review.js",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/review.js"),
+    },
+    Asset {
         name: "query.js",
         media_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("assets/query.js"),

@@ -63,7 +63,7 @@ impl KnownCache {
     }
 
     /// What the store knows now (or, for a large store just written to, a moment ago).
-    fn get(
+    pub(super) fn get(
         self: &Arc<Self>,
         store: &Arc<ClaimStore>,
         wait: Duration,
@@ -267,7 +267,7 @@ pub async fn create(
 }
 
 /// The request's body (within `--max-body-bytes`) as JSON: 400 saying what it must be.
-async fn json_body<T: serde::de::DeserializeOwned>(
+pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
     state: &AppState,
     request: Request,
     expected: &str,

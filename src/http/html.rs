@@ -31,6 +31,21 @@ flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.searchbox input[type=search]{widt
 .s-alleged{background:#fde4bf}.s-reported{background:#dbe8ff}.s-stated,.s-quoted{background:#e8e8e8}\
 .picture{overflow-x:auto;border:1px solid #ddd;margin:.5rem 0}.picture svg{display:block}\
 .versions{font-size:.9rem;background:#fff8e5;padding:.3rem .7rem;border-left:3px solid #d4a017}\
+.error{color:#a00;margin:.1rem 0;font-size:.9rem}.error:empty{display:none}\
+.fields{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.5rem 1rem;margin:.5rem 0}\
+.fields label,#article>fieldset>label,.candidate label{display:block;font-size:.9rem;font-weight:600}\
+.fields input,.fields select,#article textarea,.candidate textarea,.candidate input[type=text]{width:100%;box-sizing:border-box;font:inherit}\
+.review{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1rem;align-items:start}\
+.article{white-space:pre-wrap;border:1px solid #ddd;padding:.7rem;max-height:80vh;overflow:auto}\
+.article mark{cursor:pointer}.article mark.rejected{background:#eee;text-decoration:line-through}\
+.article mark.current{outline:2px solid #0645ad}\
+#queue{list-style:none;padding:0;margin:0;max-height:80vh;overflow:auto}\
+.candidate{border:1px solid #ccc;border-radius:.3rem;padding:.5rem .7rem;margin-bottom:.6rem}\
+.candidate.current{border-color:#0645ad;box-shadow:0 0 0 2px #0645ad}.candidate.accepted{background:#f1faf3}\
+.candidate.rejected{background:#f5f5f5}.candidate.rejected .details{display:none}\
+.candidate h3{font-size:1rem;margin:.2rem 0}.candidate fieldset{border:0;padding:0;margin:.3rem 0}\
+.candidate fieldset label{display:inline;font-weight:normal}.candidate legend{font-weight:600;font-size:.9rem}\
+.decision{font-size:.85rem;font-weight:normal;margin-left:.5rem}\
 .s-denied{background:#fbd3d3}.s-adjudicated,.s-publicrecord{background:#d2f0d8}.s-settled{background:#d3eeea}\
 @media(max-width:40rem){.search{display:block}}body.wide{max-width:none}\
 .questions{display:flex;flex-wrap:wrap;gap:.4rem;list-style:none;padding:0}\
@@ -312,6 +327,90 @@ fn clipped(text: &str, max: usize) -> String {
 /// force (each removable), and a page of claims. Every state is a URL (`filters`, the request's
 /// query string without cursor and format), so a search can be bookmarked, shared and gone back
 /// to.
+/// The review of drafts: the article and its metadata in, the candidates out, highlighted in
+/// the text and queued for a decision each, then saved as a claim sheet (`review.js` does the
+/// work; without scripts the page says what the API offers instead).
+pub fn review(statuses: &[&str]) -> Markup {
+    page_with(
+        "Review an article",
+        &[],
+        &Scripts {
+            stylesheets: &[],
+            scripts: &["review.js"],
+            wide: true,
+        },
+        html! {
+            h1 { "Review an article" }
+            p { "Paste an article, draft it, then accept, change or reject each candidate claim. "
+                "Saving writes a claim sheet into the data directory (the TOML a curator would write) "
+                "and loads it, once it checks; nothing reaches the graph before." }
+            noscript { p.error { "This page needs JavaScript. Without it, use " code { "POST /drafts" }
+                " and write the sheet by hand (docs/drafting.md)." } }
+            div.token {
+                label for="token" { "Writer token " }
+                input #token type="password" autocomplete="off" aria-describedby="token-hint";
+                " " span #token-hint .n { "Kept in this browser tab only, and sent as a header." }
+            }
+            form #article {
+                fieldset {
+                    legend { "The article" }
+                    label for="article-text" { "Text" }
+                    textarea #article-text name="text" rows="8" {}
+                    p.error data-field="article" {}
+                    label for="article-file" { "or a file (.txt or .html) " }
+                    input #article-file type="file" accept=".txt,.html,.htm,text/plain,text/html";
+                    div.fields {
+                        div { label for="key" { "Source key" }
+                              input #key name="key" required pattern="[a-z0-9]+(-[a-z0-9]+)*" placeholder="outlet-2024-04-02-topic";
+                              p.error data-field="source.key" {} }
+                        div { label for="publisher" { "Publisher" }
+                              input #publisher name="publisher" required list="entity-options" autocomplete="off";
+                              p.error data-field="source.publisher" {} }
+                        div { label for="date" { "Published" }
+                              input #date name="date" type="date" required;
+                              p.error data-field="source.published" {} }
+                        div { label for="title" { "Headline" }
+                              input #title name="title";
+                              p.error data-field="source.headline" {} }
+                        div { label for="url" { "URL" }
+                              input #url name="url" type="url";
+                              p.error data-field="source.url" {} }
+                        div { label for="kind" { "Type" }
+                              select #kind name="kind" {
+                                  @for kind in ["NewsArticle", "CourtFiling", "Statement", "WebPage"] { option { (kind) } }
+                              }
+                              p.error data-field="source.kind" {} }
+                        div { label for="relation" { "It" }
+                              select #relation name="relation" {
+                                  option value="" { "copies no other document" }
+                                  option value="reposts" { "reposts" }
+                                  option value="quotes" { "quotes" }
+                              }
+                              label for="upstream" .n { " the document with key " }
+                              input #upstream name="upstream" placeholder="source key";
+                              p.error data-field="source.upstream" {} }
+                    }
+                }
+                button type="submit" { "Draft" }
+            }
+            datalist #entity-options {}
+            template #statuses { @for status in statuses { option { (status) } } }
+            p #status role="status" aria-live="polite" {}
+            section #review hidden aria-labelledby="review-title" {
+                h2 #review-title { "Candidates" }
+                p.n { "Keys, outside a field: " kbd { "j" } " / " kbd { "k" } " next and previous, "
+                      kbd { "a" } " accept, " kbd { "r" } " reject. To change a quote, select its words in the text and press “Use the selected text”." }
+                div.review {
+                    div #text .article tabindex="0" role="region" aria-label="the article, its candidates highlighted" {}
+                    ol #queue aria-label="candidates" {}
+                }
+                p { button #save type="button" { "Save the sheet" } }
+                div #save-result role="status" aria-live="polite" {}
+            }
+        },
+    )
+}
+
 pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &str) -> Markup {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(filters.as_bytes())
         .into_owned()

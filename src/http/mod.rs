@@ -18,6 +18,7 @@ mod openapi;
 mod pages;
 mod provenance;
 mod questions;
+mod review;
 pub(crate) mod sparql;
 
 pub use error::ApiError;
@@ -115,6 +116,9 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/", get(pages::home))
         .route("/query", get(questions::editor))
+        .route("/review", get(review::page))
+        .routes(routes!(review::entities))
+        .routes(routes!(review::save))
         .route("/assets/{name}", get(assets::serve))
         .routes(routes!(pages::list_claims))
         .routes(routes!(pages::get_claim))

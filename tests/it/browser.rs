@@ -455,3 +455,244 @@ async fn the_claim_page_shows_its_quote_in_the_text_and_its_provenance_picture()
     }
     browser.close().await;
 }
+
+/// Sets a form field's value as a paste would (long texts typed key by key take seconds).
+async fn set_value(browser: &Browser, css: &str, value: &str) {
+    browser
+        .client
+        .execute(
+            "const field = document.querySelector(arguments[0]);
+             field.value = arguments[1];
+             field.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![json!(css), json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+/// The index (in the queue) of the first candidate whose quote contains `words`.
+async fn candidate_with(browser: &Browser, words: &str) -> usize {
+    let found = browser
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('#queue > li'))
+               .findIndex((li) => li.querySelector('input[name=quote]').value.includes(arguments[0]))",
+            vec![json!(words)],
+        )
+        .await
+        .unwrap();
+    let index = found.as_i64().unwrap();
+    assert!(index >= 0, "no candidate quotes {words:?}");
+    index as usize
+}
+
+async fn click(browser: &Browser, css: &str) {
+    browser
+        .client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits until `#save-result` says something other than "Saving…", and returns it.
+async fn save_result(browser: &Browser) -> String {
+    for _ in 0..200 {
+        let said = browser.texts("#save-result").await.join("");
+        if !said.is_empty() && !said.starts_with("Saving") {
+            return said;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the save never answered");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_article_becomes_reviewed_checked_claims_without_toml_or_sparql() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    crate::common::copy_dir(&repo().join("data"), &data);
+    let server = TestServer::start(Options {
+        data_dirs: vec![data.clone()],
+        ..Options::default()
+    })
+    .await;
+    let browser = Browser::start().await;
+    browser.goto(&server.url("review")).await;
+    browser.assert_clean("the review page").await;
+
+    let article = std::fs::read_to_string(
+        repo().join("tests/fixtures/drafting/texts/repost-netflix-changed.txt"),
+    )
+    .unwrap();
+    let key = "ledger-2024-04-04-netflix";
+    browser
+        .wait_for("#token")
+        .await
+        .send_keys(crate::common::TOKEN)
+        .await
+        .unwrap();
+    set_value(&browser, "#article-text", &article).await;
+    set_value(&browser, "#key", key).await;
+    set_value(&browser, "#publisher", "The Daily Ledger").await;
+    set_value(&browser, "#date", "2024-04-04").await;
+    set_value(&browser, "#relation", "reposts").await;
+    set_value(
+        &browser,
+        "#upstream",
+        "dailymail-2024-04-02-facebook-netflix-dms",
+    )
+    .await;
+    click(&browser, "#article button[type=submit]").await;
+    browser.wait_for("#queue > li").await;
+    browser.wait_for("#text mark").await;
+
+    // One candidate restates a known claim: accepted, it becomes a new appearance of it.
+    let paid = candidate_with(&browser, "$150 million").await;
+    let linked = browser
+        .client
+        .execute(
+            "return document.querySelectorAll('#queue > li')[arguments[0]]
+               .querySelector('input[type=radio]:checked').value",
+            vec![json!(paid)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(linked, "netflix-paid-over-100-million");
+    click(
+        &browser,
+        &format!("#queue > li:nth-child({}) button", paid + 1),
+    )
+    .await;
+
+    // Another is a new claim: accepted with its content still open, the save is refused
+    // next to that field and writes nothing.
+    let fine = candidate_with(&browser, "256 million").await;
+    let card = format!("#queue > li:nth-child({})", fine + 1);
+    click(&browser, &format!("{card} input[type=radio][value='']")).await;
+    click(&browser, &format!("{card} button")).await;
+    set_value(
+        &browser,
+        &format!("{card} textarea[name=text]"),
+        "Ireland's data regulator fined Meta 256 million euros in 2022.",
+    )
+    .await;
+    // The third is rejected from the keyboard.
+    let rejected = candidate_with(&browser, "Hastings sat on").await;
+    browser
+        .client
+        .execute(
+            "document.querySelectorAll('#queue > li')[arguments[0]].focus()",
+            vec![json!(rejected)],
+        )
+        .await
+        .unwrap();
+    browser
+        .client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("r")
+        .await
+        .unwrap();
+    let decision = browser
+        .texts(&format!(
+            "#queue > li:nth-child({}) .decision",
+            rejected + 1
+        ))
+        .await;
+    assert_eq!(decision, ["rejected"]);
+
+    click(&browser, "#save").await;
+    let said = save_result(&browser).await;
+    assert!(said.contains("does not check"), "{said}");
+    let next_to_content = browser
+        .texts(&format!("{card} .error[data-field=content]"))
+        .await
+        .join("");
+    assert!(next_to_content.contains("content"), "{next_to_content:?}");
+    let sheet = data.join(format!("claims/{key}.toml"));
+    assert!(!sheet.exists(), "a refused save wrote the sheet");
+    assert!(!data.join(format!("texts/{key}.txt")).exists());
+    // The browser logs the refusal (422) itself, and nothing else.
+    for error in browser.console_errors().await {
+        assert!(error.contains("422"), "{error}");
+    }
+    browser
+        .client
+        .execute(
+            "document.querySelector(arguments[0] + ' .error[data-field=content]')
+               .scrollIntoView({ block: 'center' })",
+            vec![json!(card)],
+        )
+        .await
+        .unwrap();
+    browser.screenshot("review").await;
+
+    // With the content written, it checks, is saved and loaded.
+    set_value(
+        &browser,
+        &format!("{card} textarea[name=content]"),
+        "meta-platforms cg:amount \"256000000\"^^xsd:decimal",
+    )
+    .await;
+    click(&browser, "#save").await;
+    let said = save_result(&browser).await;
+    assert!(
+        said.starts_with("Saved"),
+        "{said}: {:?}",
+        browser.texts(".error").await
+    );
+    browser.assert_clean("a saved review").await;
+
+    let written = std::fs::read_to_string(&sheet).unwrap();
+    assert!(written.contains("claim = \"netflix-paid-over-100-million\""));
+    assert!(written.contains("256 million"));
+    assert!(
+        !written.contains("Hastings sat on"),
+        "a rejected candidate was saved"
+    );
+    let checked = crate::common::claimgraph()
+        .arg("check")
+        .arg("--data")
+        .arg(&data)
+        .arg(&sheet)
+        .args(
+            std::fs::read_dir(data.join("claims"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p != &sheet),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    // The new claim is in the graph and among the claims.
+    let new_key = browser
+        .client
+        .find(Locator::Css(&format!("{card} input[name=key]")))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, listed) = server
+        .get_json("claims?q=256&format=json", "application/json")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        listed["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == new_key.as_str()),
+        "{listed}"
+    );
+    browser.close().await;
+}
