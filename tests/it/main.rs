@@ -21,6 +21,7 @@ mod provenance;
 mod queries;
 mod questions;
 mod search;
+mod sheets;
 mod sparql;
 mod synth;
 mod w3c;
