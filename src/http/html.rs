@@ -29,7 +29,7 @@ nav{font-size:.9rem;margin-bottom:1rem}code{font-size:.85rem;word-break:break-al
 color:#444;font-size:.9rem}.meta{font-size:.9rem}.active{list-style:none;padding:0;display:flex;\
 flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.searchbox input[type=search]{width:20rem;max-width:100%}\
 .s-alleged{background:#fde4bf}.s-reported{background:#dbe8ff}.s-stated,.s-quoted{background:#e8e8e8}\
-.picture{overflow-x:auto;border:1px solid #ddd;margin:.5rem 0}.picture svg{display:block}\
+.picture{overflow-x:auto;border:1px solid #ddd;margin:.5rem 0}.picture svg{display:block;width:100%;height:auto}\
 .versions{font-size:.9rem;background:#fff8e5;padding:.3rem .7rem;border-left:3px solid #d4a017}\
 .error{color:#a00;margin:.1rem 0;font-size:.9rem}.error:empty{display:none}\
 .fields{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.5rem 1rem;margin:.5rem 0}\
@@ -159,7 +159,8 @@ fn page_with(title: &str, alternates: &[Alternate], scripts: &Scripts, body: Mar
             body.wide[scripts.wide] {
                 nav {
                     a href="/" { "claimgraph" } " · " a href="/claims" { "claims" } " · "
-                    a href="/query" { "query" } " · " a href="/export" { "export" } " · "
+                    a href="/query" { "query" } " · " a href="/review" { "review" } " · "
+                    a href="/export" { "export" } " · "
                     a href="/openapi.json" { "API" }
                 }
                 (body)
@@ -218,6 +219,7 @@ pub fn home(base: &str, claims: usize, quads: usize) -> Markup {
             ul {
                 li { a href="/claims" { "Browse the claims" } " (filter by status, source, entity, claimant, text)" }
                 li { a href="/query" { "Query editor" } " (YASGUI on the SPARQL endpoint, with ready-made questions)" }
+                li { a href="/review" { "Review an article" } " (draft its claims, review them, save them as a claim sheet)" }
                 li { a href="/sparql" { "SPARQL endpoint" } " (SPARQL 1.1 Protocol; a bare GET returns its service description)" }
                 li { a href="/store" { "Graph Store" } " (SPARQL 1.1 Graph Store HTTP Protocol)" }
                 li { a href="/export" { "Export" } " (N-Quads, TriG, Turtle, JSON-LD), "

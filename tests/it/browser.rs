@@ -440,6 +440,15 @@ async fn the_claim_page_shows_its_quote_in_the_text_and_its_provenance_picture()
         "{primary} not in the picture: {picture}"
     );
     browser.screenshot("claim").await;
+    browser
+        .client
+        .execute(
+            "document.querySelector('.picture').scrollIntoView({ block: 'start' })",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.screenshot("provenance").await;
     browser.assert_clean("a claim's page").await;
 
     // Its downloads are there and answer.
