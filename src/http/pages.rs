@@ -284,7 +284,7 @@ pub async fn list_claims(
             limit: params.limit,
             // A page for people always shows the counts it can narrow by.
             facets: match (html, params.facets.as_deref()) {
-                (true, None) => Some("status,claimant,outlet,source,entity,rating"),
+                (true, None) => Some("status,claimant,outlet,entity,rating"),
                 (_, facets) => facets,
             },
             facet_limit: params.facet_limit,

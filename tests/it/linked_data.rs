@@ -726,3 +726,122 @@ async fn the_openapi_description_covers_the_json_routes() {
     assert!(api["components"]["schemas"]["ClaimDetail"].is_object());
     assert!(api["components"]["schemas"]["ErrorBody"].is_object());
 }
+
+/// What a browser's address bar gets: a query, or a question of the library, is sent to the
+/// editor (never raw XML); SPARQL clients get results as before.
+#[tokio::test]
+async fn browsers_are_sent_to_the_editor_and_clients_get_results() {
+    let server = seeded().await;
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let query = "SELECT * WHERE { ?s ?p ?o } LIMIT 1";
+    let url = format!("{}sparql?query={}", server.base, urlencode(query));
+    let response = no_redirects
+        .get(format!(
+            "{url}&named-graph-uri={}",
+            urlencode("http://example.org/g")
+        ))
+        .header("Accept", browser)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let target = url::Url::parse(&server.url(&location)).unwrap();
+    assert_eq!(target.path(), "/query");
+    let pairs: Vec<(String, String)> = target.query_pairs().into_owned().collect();
+    assert!(
+        pairs.contains(&("query".into(), query.into())),
+        "{location}"
+    );
+    assert!(pairs.contains(&("namedGraph".into(), "http://example.org/g".into())));
+    for accept in [
+        "*/*",
+        "application/sparql-results+xml",
+        "text/csv, text/html",
+    ] {
+        let response = no_redirects
+            .get(&url)
+            .header("Accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{accept}");
+    }
+    let response = no_redirects
+        .get(server.url("questions/claims-by-status"))
+        .header("Accept", browser)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        "/query?question=claims-by-status"
+    );
+    // The editor and its files are served by the binary, with a policy that runs them.
+    let page = get(&server, "query", "text/html").await;
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"));
+    let body = page.text().await.unwrap();
+    assert!(body.contains("data-question=\"claims-resting-on-allegations\""));
+    assert!(html_errors(&body).is_empty(), "{:?}", html_errors(&body));
+}
+
+/// `/assets/NAME`: embedded files, gzip when asked, revalidated by their ETag.
+#[tokio::test]
+async fn assets_are_served_compressed_and_revalidated() {
+    let server = TestServer::start(Options::default()).await;
+    let plain = reqwest::Client::builder().no_gzip().build().unwrap();
+    let whole = plain
+        .get(server.url("assets/yasgui.min.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whole.status(), 200);
+    let etag = whole.headers()["etag"].clone();
+    assert!(whole.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    let bytes = whole.bytes().await.unwrap();
+    assert_eq!(
+        &bytes[..],
+        std::fs::read(repo().join("vendor/yasgui/build/yasgui.min.js")).unwrap()
+    );
+    let zipped = plain
+        .get(server.url("assets/yasgui.min.js"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let compressed = zipped.bytes().await.unwrap();
+    assert!(compressed.len() < bytes.len() / 2);
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, bytes);
+    let again = plain
+        .get(server.url("assets/yasgui.min.js"))
+        .header("If-None-Match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let missing = plain
+        .get(server.url("assets/../Cargo.toml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
