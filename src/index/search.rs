@@ -19,6 +19,10 @@ use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 /// What `facets=` may name, with the field each counts.
 pub const FACETS: &[&str] = &["status", "claimant", "source", "outlet", "entity", "rating"];
 
+/// A listing without words walks the claims in IRI order when at least one claim in this many
+/// matches (a page then reads about this many times its length); fewer are sorted whole.
+const WALK_FROM: usize = 20;
+
 /// The most values one facet lists.
 pub const MAX_FACET_VALUES: usize = 100;
 
@@ -174,6 +178,27 @@ impl ClaimIndex {
         } else {
             Box::new(BooleanQuery::new(clauses))
         };
+        // Counting visits every claim that matches (all of them, without words): the counts are
+        // kept per version of the index, for the next request with the same words and filters.
+        let key = format!("{matching:?} {:?} {}", search.facets, search.facet_limit);
+        let generation = searcher.generation().generation_id();
+        let cached = self
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(generation, &key);
+        let (total, facets) = match cached {
+            Some(counts) => counts,
+            None => {
+                let counts = self.count(&searcher, &*matching, search)?;
+                self.counts.lock().unwrap_or_else(|e| e.into_inner()).put(
+                    generation,
+                    key,
+                    counts.clone(),
+                );
+                counts
+            }
+        };
         let limit = search.limit.max(1);
         let (addresses, next_after) = if ranked {
             let after = search.after.as_deref().map(ranked_cursor).transpose()?;
@@ -205,8 +230,22 @@ impl ClaimIndex {
                     .collect::<Vec<_>>(),
                 next,
             )
+        } else if total.saturating_mul(WALK_FROM) >= searcher.num_docs() as usize {
+            // Without words, claims come in IRI order, from the cursor (the last IRI) on. When
+            // many claims match, the next ones are found by walking the IRIs in order.
+            let every = total == searcher.num_docs() as usize;
+            let mut found = self.in_iri_order(
+                &searcher,
+                &*matching,
+                every,
+                search.after.as_deref(),
+                limit + 1,
+            )?;
+            let next = (found.len() > limit).then(|| found[limit - 1].0.clone());
+            found.truncate(limit);
+            (found.into_iter().map(|(_, a)| (a, None)).collect(), next)
         } else {
-            // Without words, claims come in IRI order, from the cursor (the last IRI) on.
+            // Few match: all of them are sorted by IRI.
             let page_query: Box<dyn Query> = match &search.after {
                 Some(after) => Box::new(BooleanQuery::new(vec![
                     (Occur::Must, matching.box_clone()),
@@ -249,33 +288,102 @@ impl ClaimIndex {
                 score,
             });
         }
-        // Counting visits every claim that matches (all of them, without words): the counts are
-        // kept per version of the index, for the next request with the same words and filters.
-        let key = format!("{matching:?} {:?} {}", search.facets, search.facet_limit);
-        let generation = searcher.generation().generation_id();
-        let cached = self
-            .counts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(generation, &key);
-        let (total, facets) = match cached {
-            Some(counts) => counts,
-            None => {
-                let counts = self.count(&searcher, &*matching, search)?;
-                self.counts.lock().unwrap_or_else(|e| e.into_inner()).put(
-                    generation,
-                    key,
-                    counts.clone(),
-                );
-                counts
-            }
-        };
         Ok(Found {
             hits,
             next_after,
             total,
             facets,
         })
+    }
+
+    /// Up to `limit` claims `matching` matches, in the order of their IRIs, after `after`: the
+    /// segments' dictionaries of claim IRIs walked side by side, each IRI kept if its document
+    /// is alive and matches (`every`: all do). Cheap when many claims match (a page ends after
+    /// about `limit` divided by the share that match), which is when it is used.
+    fn in_iri_order(
+        &self,
+        searcher: &Searcher,
+        matching: &dyn Query,
+        every: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, DocAddress)>> {
+        use tantivy::DocSet;
+        let readers = searcher.segment_readers();
+        let weight = matching
+            .weight(tantivy::query::EnableScoring::disabled_from_searcher(
+                searcher,
+            ))
+            .map_err(index_error)?;
+        let mut indexes = Vec::with_capacity(readers.len());
+        for reader in readers {
+            indexes.push(
+                reader
+                    .inverted_index(self.fields.claim)
+                    .map_err(index_error)?,
+            );
+        }
+        // Per segment: its IRIs from the cursor on, and (made when first needed) which of its
+        // documents match.
+        let mut streams = Vec::with_capacity(readers.len());
+        for index in &indexes {
+            let range = index.terms().range();
+            let range = match after {
+                Some(after) => range.gt(after.as_bytes()),
+                None => range,
+            };
+            let mut terms = range.into_stream().map_err(|e| index_error(e.into()))?;
+            let current = terms.advance().then(|| terms.key().to_vec());
+            streams.push((terms, current, None::<Vec<u64>>));
+        }
+        let mut found = Vec::with_capacity(limit);
+        while found.len() < limit {
+            let Some(next) = streams
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.1.as_ref().map(|k| (i, k)))
+                .min_by(|a, b| a.1.cmp(b.1))
+                .map(|(i, _)| i)
+            else {
+                break;
+            };
+            let (terms, current, matches) = &mut streams[next];
+            let key = current.take().unwrap_or_default();
+            let info = terms.value().clone();
+            *current = terms.advance().then(|| terms.key().to_vec());
+            let reader = &readers[next];
+            let mut postings = indexes[next]
+                .read_postings_from_terminfo(&info, IndexRecordOption::Basic)
+                .map_err(|e| index_error(e.into()))?;
+            // A claim re-indexed in the same segment has its old, deleted, document too.
+            let mut doc = postings.doc();
+            while doc != tantivy::TERMINATED && reader.is_deleted(doc) {
+                doc = postings.advance();
+            }
+            if doc == tantivy::TERMINATED {
+                continue;
+            }
+            if !every {
+                if matches.is_none() {
+                    let mut bits = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
+                    let mut scorer = weight.scorer(reader, 1.0).map_err(index_error)?;
+                    let mut d = scorer.doc();
+                    while d != tantivy::TERMINATED {
+                        bits[d as usize / 64] |= 1 << (d % 64);
+                        d = scorer.advance();
+                    }
+                    *matches = Some(bits);
+                }
+                let bit = |bits: &Vec<u64>| bits[doc as usize / 64] & (1 << (doc % 64)) != 0;
+                if !matches.as_ref().is_some_and(bit) {
+                    continue;
+                }
+            }
+            let iri = String::from_utf8(key)
+                .map_err(|_| Error::Internal("a claim IRI in the index is not UTF-8".into()))?;
+            found.push((iri, DocAddress::new(next as u32, doc)));
+        }
+        Ok(found)
     }
 
     /// How many claims `query` matches, and the facet counts `search` asks for.
