@@ -767,6 +767,35 @@ fn text(term: &Option<Term>) -> Option<String> {
     }
 }
 
+/// How each appearance's quote differs from the first appearance's (amounts, numbers, dates,
+/// names, qualifiers: what drafting names when an article restates a known claim); nothing for
+/// the first, or for an appearance without a quote.
+pub fn versions(claim: &ClaimDetail) -> Vec<Vec<crate::draft::matcher::Difference>> {
+    let first = claim.appearances.iter().find_map(|a| a.exact.clone());
+    let Some(first) = first else {
+        return vec![Vec::new(); claim.appearances.len()];
+    };
+    let known = crate::draft::matcher::KnownClaim {
+        text: first.clone(),
+        status: claim.status.clone(),
+        ..Default::default()
+    };
+    claim
+        .appearances
+        .iter()
+        .map(|appearance| match &appearance.exact {
+            // A headline's capitals are not a different version.
+            Some(exact) if *exact != first => {
+                crate::draft::matcher::differences(exact, None, &known)
+                    .into_iter()
+                    .filter(|d| d.here.to_lowercase() != d.known.to_lowercase())
+                    .collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

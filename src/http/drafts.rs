@@ -157,6 +157,15 @@ impl KnownCache {
     }
 }
 
+/// How long a request waits for what the store knows: shorter than the time limit, so a wait
+/// that runs out says why (503), not "timed out".
+pub(super) fn known_wait(state: &AppState) -> Duration {
+    state
+        .limits
+        .query_timeout
+        .map_or(Duration::from_secs(30), |t| t.mul_f64(0.9))
+}
+
 /// An article to draft, as JSON (`text` or `html`), or as multipart/form-data with the article
 /// in the `article` field and the other fields beside it.
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -240,11 +249,7 @@ pub async fn create(
     let (toml, _) = pick(None, accept, &offers)?;
     let store = state.store.clone();
     let cache = state.known.clone();
-    // Shorter than the time limit, so a wait that runs out says why (503), not "timed out".
-    let wait = state
-        .limits
-        .query_timeout
-        .map_or(Duration::from_secs(30), |t| t.mul_f64(0.9));
+    let wait = known_wait(&state);
     let (draft, text) = super::blocking(&state, move || {
         let (name, bytes) = article;
         let text = files::article_text(&name, &bytes)?;

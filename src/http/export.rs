@@ -103,11 +103,7 @@ pub async fn nanopubs(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::decode(raw);
-    let (syntax, media_type) = negotiate::pick(
-        params.single("format")?,
-        accept(&headers),
-        &nanopub_offers(),
-    )?;
+    let (syntax, media_type) = nanopub_syntax(&params, &headers)?;
     respond(
         &state,
         Export::Nanopubs(syntax),
@@ -118,13 +114,18 @@ pub async fn nanopubs(
     .await
 }
 
-/// The syntaxes a nanopublication is offered in (those that hold named graphs).
-fn nanopub_offers() -> Vec<negotiate::Offer<&'static crate::formats::RdfSyntax>> {
-    export::NANOPUB_FORMATS
+/// The syntax a nanopublication is asked in (`?format=`, else `Accept`), among those that hold
+/// named graphs.
+fn nanopub_syntax(
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<(&'static crate::formats::RdfSyntax, &'static str), ApiError> {
+    let offers: Vec<_> = export::NANOPUB_FORMATS
         .iter()
         .filter_map(|name| crate::formats::RdfSyntax::by_name(name))
         .map(|syntax| negotiate::rdf_offer(syntax, syntax))
-        .collect()
+        .collect();
+    negotiate::pick(params.single("format")?, accept(headers), &offers)
 }
 
 /// `GET /.well-known/void`: the dataset description, in the RDF syntax `Accept` prefers
@@ -287,11 +288,7 @@ pub async fn claim_nanopub(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::decode(raw);
-    let (syntax, media_type) = negotiate::pick(
-        params.single("format")?,
-        accept(&headers),
-        &nanopub_offers(),
-    )?;
+    let (syntax, media_type) = nanopub_syntax(&params, &headers)?;
     let store = state.store.clone();
     let file = format!("{id}-nanopub.{}", syntax.extensions[0]);
     let body = super::blocking(&state, move || {

@@ -1,12 +1,13 @@
-//! HTML pages for people: the claim list, a claim, any other resource, the home page.
+//! HTML pages for people: the claims browser, a claim, any other resource, the home page, the
+//! query editor and the review of drafts.
 //!
 //! Invariants: every page is built with maud, which escapes every interpolated string, so no
 //! text from the store (a claim saying `<script>`) can become markup; an IRI from the store
 //! becomes a link only through [`href`] (under the base, or `http`/`https`); pages are plain
 //! HTML5 with one stylesheet, sent with a Content-Security-Policy that allows nothing else
-//! ([`security_headers`]); the pages that need scripts (the query editor) load them from
-//! `/assets` only, under a policy of their own ([`scripted_response`]) that still runs no inline
-//! script; each page links to its machine-readable representations.
+//! ([`security_headers`]); the pages that need scripts (the query editor, the review of drafts)
+//! load them from `/assets` only, under a policy of their own ([`scripted_response`]) that
+//! still runs no inline script; each page links to its machine-readable representations.
 
 use crate::catalog::{self, ClaimDetail, ClaimPage, Link, Mention, QuoteContext};
 use crate::provenance::ClaimProvenance;
@@ -29,7 +30,7 @@ nav{font-size:.9rem;margin-bottom:1rem}code{font-size:.85rem;word-break:break-al
 color:#444;font-size:.9rem}.meta{font-size:.9rem}.active{list-style:none;padding:0;display:flex;\
 flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.searchbox input[type=search]{width:20rem;max-width:100%}\
 .s-alleged{background:#fde4bf}.s-reported{background:#dbe8ff}.s-stated,.s-quoted{background:#e8e8e8}\
-.picture{overflow-x:auto;border:1px solid #ddd;margin:.5rem 0}.picture svg{display:block;width:100%;height:auto}\
+.picture{border:1px solid #ddd;margin:.5rem 0}.picture svg{display:block;width:100%;height:auto}\
 .versions{font-size:.9rem;background:#fff8e5;padding:.3rem .7rem;border-left:3px solid #d4a017}\
 .error{color:#a00;margin:.1rem 0;font-size:.9rem}.error:empty{display:none}\
 .fields{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.5rem 1rem;margin:.5rem 0}\
@@ -48,7 +49,8 @@ flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.searchbox input[type=search]{widt
 .decision{font-size:.85rem;font-weight:normal;margin-left:.5rem}\
 .s-denied{background:#fbd3d3}.s-adjudicated,.s-publicrecord{background:#d2f0d8}.s-settled{background:#d3eeea}\
 @media(max-width:40rem){.search{display:block}}body.wide{max-width:none}\
-.questions{display:flex;flex-wrap:wrap;gap:.4rem;list-style:none;padding:0}\
+.questions{display:grid;grid-template-columns:repeat(auto-fill,minmax(24rem,1fr));gap:.3rem 1rem;\
+list-style:none;padding:0}\
 .questions button{font:inherit;font-size:.9rem;padding:.2rem .6rem;cursor:pointer}";
 
 /// The Content-Security-Policy of every HTML page and SVG picture: nothing may load or run but
@@ -269,13 +271,14 @@ pub fn query_editor(questions: &[EditorQuestion<'_>]) -> Markup {
         },
         html! {
             h1 { "Query the graph" }
-            p { "SPARQL 1.1 against " code { "/sparql" } ". Ready-made questions, each opened in a tab of its own and run:" }
+            p { "SPARQL 1.1 against " code { "/sparql" } ". The questions of the library, each opened in a tab of its own and run:" }
             ul.questions {
-                li { button type="button" #new-query { "+ New query" } }
+                li { button type="button" #new-query { "+ New query" } " " span.n { "a tab of your own" } }
                 @for question in questions {
                     li {
                         button type="button" data-question=(question.name) data-label=(label(question.name))
                             data-sparql=(question.sparql) title=(question.title) { (label(question.name)) }
+                        " " span.n { (clipped(&question.title, 110)) }
                     }
                 }
             }
@@ -325,10 +328,6 @@ fn clipped(text: &str, max: usize) -> String {
     }
 }
 
-/// The claims browser: a search box, the facets to narrow by with their counts, the filters in
-/// force (each removable), and a page of claims. Every state is a URL (`filters`, the request's
-/// query string without cursor and format), so a search can be bookmarked, shared and gone back
-/// to.
 /// The review of drafts: the article and its metadata in, the candidates out, highlighted in
 /// the text and queued for a decision each, then saved as a claim sheet (`review.js` does the
 /// work; without scripts the page says what the API offers instead).
@@ -413,6 +412,10 @@ pub fn review(statuses: &[&str]) -> Markup {
     )
 }
 
+/// The claims browser: a search box, the facets to narrow by with their counts, the filters in
+/// force (each removable), and a page of claims. Every state is a URL (`filters`, the request's
+/// query string without cursor and format), so a search can be bookmarked, shared and gone back
+/// to.
 pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &str) -> Markup {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(filters.as_bytes())
         .into_owned()
@@ -507,22 +510,22 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
                         @for facet in &page_.facets {
                             @if !facet.values.is_empty() {
                                 section data-facet=(facet.name) {
-                                h2 { (facet_title(&facet.name)) }
-                                ul {
-                                    @for value in &facet.values {
-                                        li {
-                                            @let chosen = given(&facet.name).as_deref() == Some(value.value.as_str());
-                                            @if chosen {
-                                                strong { (value.label.as_deref().unwrap_or(&value.value)) }
-                                            } @else {
-                                                a href=(with(&facet.name, Some(&value.value))) {
-                                                    (value.label.as_deref().unwrap_or(&value.value))
+                                    h2 { (facet_title(&facet.name)) }
+                                    ul {
+                                        @for value in &facet.values {
+                                            li {
+                                                @let chosen = given(&facet.name).as_deref() == Some(value.value.as_str());
+                                                @if chosen {
+                                                    strong { (value.label.as_deref().unwrap_or(&value.value)) }
+                                                } @else {
+                                                    a href=(with(&facet.name, Some(&value.value))) {
+                                                        (value.label.as_deref().unwrap_or(&value.value))
+                                                    }
                                                 }
+                                                " " span.n { (value.count) }
                                             }
-                                            " " span.n { (value.count) }
                                         }
                                     }
-                                }
                                 }
                             }
                         }
@@ -655,8 +658,8 @@ pub fn claim(view: &ClaimView<'_>, alternates: &[Alternate]) -> Markup {
                 }
             }
             h2 { "Chain of sources" }
-            // Scrolls sideways when the chain is long: focusable, so a keyboard can scroll it.
-            div.picture tabindex="0" role="region" aria-label="provenance picture" { (PreEscaped(svg)) }
+            // Drawn at the page's width (it scales: it has a viewBox).
+            div.picture { (PreEscaped(svg)) }
             (chains(base, provenance))
             p { (iri_link(base, &claim.iri, "/provenance?format=svg", html! { "The picture alone (SVG)" }))
                 " · " (iri_link(base, &claim.iri, "/provenance?format=json", html! { "JSON" }))
@@ -823,20 +826,13 @@ fn facet_links(iri: &str, mentions: &[Mention]) -> Vec<(String, String)> {
             "in or resting on it",
         ),
     ] {
-        let claims: std::collections::HashSet<&str> = mentions
-            .iter()
-            .filter(|m| roles.contains(&m.role.as_str()))
-            .map(|m| m.claim.iri.as_str())
-            .collect();
-        if !claims.is_empty() {
+        // No count: the browser's (an entity's counts claims mentioning it in their content
+        // too) is the one on the next page.
+        if mentions.iter().any(|m| roles.contains(&m.role.as_str())) {
             let query = form_urlencoded::Serializer::new(String::new())
                 .append_pair(filter, iri)
                 .finish();
-            let noun = if claims.len() == 1 { "claim" } else { "claims" };
-            links.push((
-                format!("{} {noun} {what}", claims.len()),
-                format!("/claims?{query}"),
-            ));
+            links.push((format!("the claims {what}"), format!("/claims?{query}")));
         }
     }
     links

@@ -282,8 +282,12 @@ pub async fn list_claims(
             search: params.q.as_deref(),
             after: params.after.as_deref(),
             limit: params.limit,
-            // A page for people always shows the counts it can narrow by.
+            // A page for people always shows the counts it can narrow by. Documents (one value
+            // per article: the costliest to count) are counted once the search names one.
             facets: match (html, params.facets.as_deref()) {
+                (true, None) if params.source.is_some() => {
+                    Some("status,claimant,outlet,source,entity,rating")
+                }
                 (true, None) => Some("status,claimant,outlet,entity,rating"),
                 (_, facets) => facets,
             },
@@ -390,7 +394,7 @@ pub async fn get_claim(
                         id: &id,
                         claim: &detail,
                         contexts: &contexts,
-                        versions: &versions(&detail),
+                        versions: &catalog::versions(&detail),
                         provenance: &provenance,
                         picture: &picture,
                     },
@@ -401,35 +405,6 @@ pub async fn get_claim(
     })
     .await?;
     Ok(negotiated(response, &path, true))
-}
-
-/// How each appearance's quote differs from the first appearance's (amounts, numbers, dates,
-/// names, qualifiers: what drafting names when an article restates a known claim); nothing for
-/// the first, or for an appearance without a quote.
-fn versions(claim: &catalog::ClaimDetail) -> Vec<Vec<crate::draft::matcher::Difference>> {
-    let first = claim.appearances.iter().find_map(|a| a.exact.clone());
-    let Some(first) = first else {
-        return vec![Vec::new(); claim.appearances.len()];
-    };
-    let known = crate::draft::matcher::KnownClaim {
-        text: first.clone(),
-        status: claim.status.clone(),
-        ..Default::default()
-    };
-    claim
-        .appearances
-        .iter()
-        .map(|appearance| match &appearance.exact {
-            // A headline's capitals are not a different version.
-            Some(exact) if *exact != first => {
-                crate::draft::matcher::differences(exact, None, &known)
-                    .into_iter()
-                    .filter(|d| d.here.to_lowercase() != d.known.to_lowercase())
-                    .collect()
-            }
-            _ => Vec::new(),
-        })
-        .collect()
 }
 
 /// `GET /sources/{id}/text`: the archived text of a document, byte for byte as hashed at ingest.

@@ -16,7 +16,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// `GET /review`: the page where a fact-checker drafts an article and reviews its candidates.
 pub async fn page() -> Response {
@@ -64,10 +63,7 @@ pub async fn entities(
     let words: Vec<String> = params.q.split_whitespace().map(str::to_lowercase).collect();
     let store = state.store.clone();
     let cache = state.known.clone();
-    let wait = state
-        .limits
-        .query_timeout
-        .map_or(Duration::from_secs(30), |t| t.mul_f64(0.9));
+    let wait = super::drafts::known_wait(&state);
     let found = super::blocking(&state, move || {
         let known = cache.get(&store, wait)?;
         let mut found: Vec<(bool, &crate::draft::mentions::KnownEntity)> = known

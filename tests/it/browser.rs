@@ -191,6 +191,21 @@ impl Browser {
         }
     }
 
+    /// Waits (up to 20 s) until the page's URL is one `wanted` accepts.
+    pub async fn wait_for_url(&self, wanted: impl Fn(&str) -> bool) {
+        for _ in 0..200 {
+            let url = self.client.current_url().await.unwrap();
+            if wanted(url.as_str()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the page stayed at {}",
+            self.client.current_url().await.unwrap()
+        );
+    }
+
     /// The text of every element `css` selects.
     pub async fn texts(&self, css: &str) -> Vec<String> {
         let mut texts = Vec::new();
@@ -367,6 +382,8 @@ async fn search_and_two_facets_narrow_the_claims_and_the_url_keeps_them() {
         .click()
         .await
         .unwrap();
+    // The search's own page, not the one it was typed on.
+    browser.wait_for_url(|url| url.contains("q=inbox")).await;
     browser.wait_for("[data-facet=status] a").await;
     browser
         .client

@@ -577,6 +577,56 @@ async fn one_nanopublication_per_claim_with_its_assertion_graph() {
     );
 }
 
+/// A claim's own downloads are its part of the whole exports: its nanopublication (all four
+/// graphs) and the ClaimReviews of its reviews.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claims_downloads_are_its_part_of_the_exports() {
+    let server = seeded().await;
+    let (_, whole) = get_ok(&server, "export/nanopubs?format=nquads", &[]).await;
+    let whole: BTreeSet<String> = without_created(&canonical(RdfFormat::NQuads, &whole))
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let key = "netflix-inbox-api";
+    let (content_type, one) = get_ok(&server, &format!("claims/{key}/nanopub"), &[]).await;
+    assert!(
+        content_type.starts_with("application/trig"),
+        "{content_type}"
+    );
+    let quads = parser(RdfFormat::TriG, &one);
+    let graphs: BTreeSet<String> = quads.iter().map(|q| q.graph_name.to_string()).collect();
+    let np = format!("{}nanopubs/{key}", server.base);
+    for part in ["head", "provenance", "pubinfo"] {
+        assert!(graphs.contains(&format!("<{np}#{part}>")), "{graphs:?}");
+    }
+    assert!(graphs.contains(&format!("<{}graphs/assertions/{key}>", server.base)));
+    for line in without_created(&canonical(RdfFormat::TriG, &one)).lines() {
+        assert!(whole.contains(line), "not in the whole export: {line}");
+    }
+    let (status, _, _) = get(&server, "claims/no-such-claim/nanopub", &[]).await;
+    assert_eq!(status, 404);
+
+    let (_, feed) = get_ok(&server, "export/claimreview", &[]).await;
+    let feed: serde_json::Value = serde_json::from_slice(&feed).unwrap();
+    let reviewed = feed["@graph"][0]["itemReviewed"]["@id"].as_str().unwrap();
+    let reviewed_key = reviewed.rsplit('/').next().unwrap();
+    let (content_type, own) =
+        get_ok(&server, &format!("claims/{reviewed_key}/claimreview"), &[]).await;
+    assert!(
+        content_type.starts_with("application/ld+json"),
+        "{content_type}"
+    );
+    let own: serde_json::Value = serde_json::from_slice(&own).unwrap();
+    let own = own["@graph"].as_array().unwrap();
+    assert!(!own.is_empty());
+    for review in own {
+        assert!(
+            feed["@graph"].as_array().unwrap().contains(review),
+            "{review}"
+        );
+    }
+}
+
 /// Canonical N-Quads without the `dct:created` lines (the time of each export).
 fn without_created(canonical: &str) -> String {
     canonical
