@@ -49,8 +49,9 @@ flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.searchbox input[type=search]{widt
 .decision{font-size:.85rem;font-weight:normal;margin-left:.5rem}\
 .s-denied{background:#fbd3d3}.s-adjudicated,.s-publicrecord{background:#d2f0d8}.s-settled{background:#d3eeea}\
 @media(max-width:40rem){.search{display:block}}body.wide{max-width:none}\
-.questions{display:grid;grid-template-columns:repeat(auto-fill,minmax(24rem,1fr));gap:.3rem 1rem;\
-list-style:none;padding:0}\
+.editor{display:grid;grid-template-columns:16rem minmax(0,1fr);gap:1rem;align-items:start}\
+.questions{list-style:none;padding:0;margin:0}.questions li{margin:0 0 .5rem;line-height:1.2}\
+@media(max-width:50rem){.editor{display:block}}\
 .questions button{font:inherit;font-size:.9rem;padding:.2rem .6rem;cursor:pointer}";
 
 /// The Content-Security-Policy of every HTML page and SVG picture: nothing may load or run but
@@ -271,18 +272,22 @@ pub fn query_editor(questions: &[EditorQuestion<'_>]) -> Markup {
         },
         html! {
             h1 { "Query the graph" }
-            p { "SPARQL 1.1 against " code { "/sparql" } ". The questions of the library, each opened in a tab of its own and run:" }
-            ul.questions {
-                li { button type="button" #new-query { "+ New query" } " " span.n { "a tab of your own" } }
-                @for question in questions {
-                    li {
-                        button type="button" data-question=(question.name) data-label=(label(question.name))
-                            data-sparql=(question.sparql) title=(question.title) { (label(question.name)) }
-                        " " span.n { (clipped(&question.title, 110)) }
+            p { "SPARQL 1.1 against " code { "/sparql" } ". Each question of the library opens in a tab of its own and runs." }
+            div.editor {
+                nav aria-label="the questions of the library" {
+                    ul.questions {
+                        li { button type="button" #new-query { "+ New query" } }
+                        @for question in questions {
+                            li {
+                                button type="button" data-question=(question.name) data-label=(label(question.name))
+                                    data-sparql=(question.sparql) title=(question.title) { (label(question.name)) }
+                                br; span.n { (clipped(&question.title, 70)) }
+                            }
+                        }
                     }
                 }
+                div #yasgui data-endpoint="/sparql" data-query=(sample_query()) {}
             }
-            div #yasgui data-endpoint="/sparql" data-query=(sample_query()) {}
             noscript {
                 p { "The editor needs JavaScript. Without it, any SPARQL client can use "
                     code { "/sparql" } ", and the answer to each question is at "

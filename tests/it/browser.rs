@@ -252,10 +252,10 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
-/// A server on the seed data (`data/`).
+/// A server on the seed data (`data/`) and the vocabulary (`ontology/`: the statuses' labels).
 async fn seed_server() -> TestServer {
     TestServer::start(Options {
-        data_dirs: vec![repo().join("data")],
+        data_dirs: vec![repo().join("data"), repo().join("ontology")],
         ..Options::default()
     })
     .await
