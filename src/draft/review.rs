@@ -243,6 +243,11 @@ fn date(value: &str) -> String {
 
 /// The review as a claim sheet, the text archived at `../texts/KEY.txt` beside it.
 pub fn render(review: &Reviewed) -> Rendered {
+    render_with(review, &[])
+}
+
+/// [`render`], with entity tables of the sheet it replaces (`carried`, TOML as written there).
+fn render_with(review: &Reviewed, carried: &[(String, String)]) -> Rendered {
     let mut w = Writer {
         out: String::new(),
         fields: Vec::new(),
@@ -317,6 +322,12 @@ pub fn render(review: &Reviewed) -> Rendered {
             if let Some(value) = value {
                 w.field(None, &field, format!("{name} = {}", s(value)));
             }
+        }
+    }
+    for (key, table) in carried {
+        w.plain("");
+        for line in table.lines() {
+            w.field(None, &format!("entity {key}"), line.to_owned());
         }
     }
     for claim in &review.claims {
@@ -482,7 +493,11 @@ pub fn save(
             });
         }
     }
-    let rendered = render(review);
+    let carried = match &old_sheet {
+        Some(bytes) => carried_entities(&sheet_path, bytes, review),
+        None => Vec::new(),
+    };
+    let rendered = render_with(review, &carried);
     // The text must be in place for the check to anchor the quotes in it.
     write_whole(&text_path, review.text.as_bytes())?;
     let restore = |refused: Refused| {
@@ -532,6 +547,45 @@ pub fn save(
         claims: keys,
         loaded: report.loaded.len(),
     })
+}
+
+/// The entities the sheet being replaced defines that the review uses but does not define:
+/// drafted again, the article found them known (that sheet defined them), so without them the
+/// new sheet would name entities no sheet defines. Their tables are kept as written (a
+/// curator's description or Wikidata ID with them). Keys and tables, in the old sheet's order.
+fn carried_entities(path: &Path, old: &[u8], review: &Reviewed) -> Vec<(String, String)> {
+    let Ok(text) = String::from_utf8(old.to_vec()) else {
+        return Vec::new();
+    };
+    let Ok(sheet) = claims::parse_sheet(path, text.clone()) else {
+        return Vec::new();
+    };
+    let mut used: std::collections::HashSet<&str> =
+        std::collections::HashSet::from([review.source.publisher.as_str()]);
+    for claim in &review.claims {
+        used.insert(&claim.claimant);
+        used.extend(claim.about.iter().map(String::as_str));
+        for triple in &claim.content {
+            used.insert(&triple.s);
+            used.extend(triple.o.as_deref());
+        }
+    }
+    let mut carried = Vec::new();
+    for entity in &sheet.file.entities {
+        let key = entity.key.get_ref();
+        if !used.contains(key.as_str()) || review.entities.iter().any(|e| &e.key == key) {
+            continue;
+        }
+        let at = entity.key.span().start;
+        let (Some(start), end) = (
+            text[..at].rfind("[[entities]]"),
+            text[at..].find("\n[[").map_or(text.len(), |i| at + i),
+        ) else {
+            continue;
+        };
+        carried.push((key.clone(), text[start..end].trim_end().to_owned()));
+    }
+    carried
 }
 
 /// The fields a draft leaves open that a new claim cannot do without: its proposition and its
@@ -686,5 +740,23 @@ mod tests {
             rendered.field_at(line).1.as_deref(),
             Some("source.published")
         );
+    }
+
+    #[test]
+    fn a_replaced_sheet_keeps_the_entities_it_defined_that_are_still_used() {
+        let old = "[[entities]]\nkey = \"daily-mail\"\n\
+                   type = \"NewsMediaOrganization\"\nname = \"Daily Mail\"\n\
+                   description = \"A curator's note.\"\n\n[[entities]]\nkey = \"unused\"\n\
+                   type = \"Person\"\nname = \"Nobody\"\n";
+        let carried = carried_entities(Path::new("x.toml"), old.as_bytes(), &review());
+        assert_eq!(carried.len(), 1, "{carried:?}");
+        assert_eq!(carried[0].0, "daily-mail");
+        assert!(carried[0].1.starts_with("[[entities]]"));
+        assert!(carried[0]
+            .1
+            .ends_with("description = \"A curator's note.\""));
+        let rendered = render_with(&review(), &carried);
+        let parsed = claims::parse_sheet(Path::new("x.toml"), rendered.toml).unwrap();
+        assert_eq!(parsed.file.entities.len(), 1);
     }
 }

@@ -396,6 +396,8 @@ pub fn review(statuses: &[&str]) -> Markup {
                               input #upstream name="upstream" placeholder="source key";
                               p.error data-field="source.upstream" {} }
                     }
+                    p { input #force name="force" type="checkbox" value="true"; " "
+                        label for="force" { "The key is already in use: draft this article again (saving will ask before replacing its sheet)" } }
                 }
                 button type="submit" { "Draft" }
             }

@@ -720,5 +720,63 @@ async fn an_article_becomes_reviewed_checked_claims_without_toml_or_sparql() {
             .any(|c| c["id"] == new_key.as_str()),
         "{listed}"
     );
+
+    // Drafted again (the key is in use now), the sheet is replaced only once confirmed.
+    click(&browser, "#force").await;
+    browser
+        .client
+        .execute("document.getElementById('status').textContent = ''", vec![])
+        .await
+        .unwrap();
+    click(&browser, "#article button[type=submit]").await;
+    let mut said = String::new();
+    for _ in 0..200 {
+        said = browser.texts("#status").await.join("");
+        if said.contains("candidates drafted") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(said.contains("candidates drafted"), "{said}");
+    let decisions = browser.texts(".decision").await;
+    assert!(decisions.iter().all(|d| d == "to review"), "{decisions:?}");
+    let paid = candidate_with(&browser, "$150 million").await;
+    click(
+        &browser,
+        &format!("#queue > li:nth-child({}) button", paid + 1),
+    )
+    .await;
+    click(&browser, "#save").await;
+    let said = save_result(&browser).await;
+    assert!(
+        said.contains("exists"),
+        "{said}: {:?}",
+        browser
+            .texts(".error")
+            .await
+            .into_iter()
+            .filter(|e| !e.is_empty())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(std::fs::read_to_string(&sheet).unwrap(), written);
+    for error in browser.console_errors().await {
+        assert!(error.contains("412"), "{error}");
+    }
+    click(&browser, "#save-result button").await;
+    let mut replaced = String::new();
+    for _ in 0..200 {
+        replaced = browser.texts("#save-result").await.join("");
+        if replaced.starts_with("Saved") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(replaced.starts_with("Saved"), "{replaced}");
+    let now = std::fs::read_to_string(&sheet).unwrap();
+    assert!(now.contains("claim = \"netflix-paid-over-100-million\""));
+    assert!(
+        !now.contains("256 million"),
+        "the replaced sheet kept a claim not accepted"
+    );
     browser.close().await;
 }

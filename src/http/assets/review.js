@@ -99,6 +99,7 @@
       const value = (form.get(name) || "").trim();
       if (value) body[name] = value;
     });
+    if (form.get("force")) body.force = true;
     const relation = form.get("relation");
     if (relation) body[relation] = form.get("upstream").trim();
     body[articleIsHtml ? "html" : "text"] = form.get("text");
@@ -120,6 +121,9 @@
   });
 
   function show() {
+    // A new draft starts a new review.
+    Object.keys(decisions).forEach((key) => delete decisions[key]);
+    $("#save-result").textContent = "";
     const queue = $("#queue");
     queue.replaceChildren(...draft.candidates.map(card));
     $("#review").hidden = false;
