@@ -523,16 +523,25 @@ async fn click(browser: &Browser, css: &str) {
         .unwrap();
 }
 
-/// Waits until `#save-result` says something other than "Saving…", and returns it.
-async fn save_result(browser: &Browser) -> String {
+/// Waits (up to 20 s) until the text of `css` is one `wanted` accepts, and returns it.
+async fn text_when(browser: &Browser, css: &str, wanted: impl Fn(&str) -> bool) -> String {
+    let mut said = String::new();
     for _ in 0..200 {
-        let said = browser.texts("#save-result").await.join("");
-        if !said.is_empty() && !said.starts_with("Saving") {
+        said = browser.texts(css).await.join("");
+        if wanted(&said) {
             return said;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the save never answered");
+    panic!("{css} still says {said:?}");
+}
+
+/// What `#save-result` says once the save has answered.
+async fn save_result(browser: &Browser) -> String {
+    text_when(browser, "#save-result", |said| {
+        !said.is_empty() && !said.starts_with("Saving")
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -729,15 +738,10 @@ async fn an_article_becomes_reviewed_checked_claims_without_toml_or_sparql() {
         .await
         .unwrap();
     click(&browser, "#article button[type=submit]").await;
-    let mut said = String::new();
-    for _ in 0..200 {
-        said = browser.texts("#status").await.join("");
-        if said.contains("candidates drafted") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(said.contains("candidates drafted"), "{said}");
+    text_when(&browser, "#status", |said| {
+        said.contains("candidates drafted")
+    })
+    .await;
     let decisions = browser.texts(".decision").await;
     assert!(decisions.iter().all(|d| d == "to review"), "{decisions:?}");
     let paid = candidate_with(&browser, "$150 million").await;
@@ -763,15 +767,7 @@ async fn an_article_becomes_reviewed_checked_claims_without_toml_or_sparql() {
         assert!(error.contains("412"), "{error}");
     }
     click(&browser, "#save-result button").await;
-    let mut replaced = String::new();
-    for _ in 0..200 {
-        replaced = browser.texts("#save-result").await.join("");
-        if replaced.starts_with("Saved") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(replaced.starts_with("Saved"), "{replaced}");
+    text_when(&browser, "#save-result", |said| said.starts_with("Saved")).await;
     let now = std::fs::read_to_string(&sheet).unwrap();
     assert!(now.contains("claim = \"netflix-paid-over-100-million\""));
     assert!(
