@@ -211,7 +211,7 @@
       radio.addEventListener("change", () => {
         newClaim.hidden = radio.value !== "";
       });
-      known.append(element("div", {}, [radio, " ", element("label", { for: id("restates-" + n), style: false }, [choice.label])]));
+      known.append(element("div", {}, [radio, " ", element("label", { for: id("restates-" + n) }, [choice.label])]));
     });
     known.append(element("p", { class: "error", "data-field": "claim" }));
     details.append(known);
