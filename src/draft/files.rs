@@ -246,7 +246,7 @@ fn relative_path(from: &Path, to: &Path) -> Option<String> {
 }
 
 /// Writes a file aside and renames it, so that a reader never sees half of it.
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;

@@ -10,6 +10,7 @@
 //! check error is reported against the field of the review it comes from, by the line the field
 //! was written on.
 
+use super::files::write_whole;
 use super::sheet::{list, s};
 use crate::claims::{self, sheet::Sheet};
 use crate::error::{Error, Result};
@@ -663,21 +664,6 @@ fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
     }
-}
-
-/// Writes a whole file through a temporary file and a rename, so no reader sees half of it.
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-    let temporary = dir.join(format!(
-        ".{}.saving",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-    ));
-    std::fs::write(&temporary, bytes)
-        .map_err(|e| Error::io(format!("cannot write {}", temporary.display()), e))?;
-    std::fs::rename(&temporary, path)
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
 
 #[cfg(test)]

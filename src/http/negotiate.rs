@@ -45,13 +45,16 @@ pub fn prefers_html(headers: &axum::http::HeaderMap) -> bool {
     if accept.is_none_or(|accept| accept.trim().is_empty()) {
         return false;
     }
-    let mut offers: Vec<&[&str]> = crate::formats::RESULTS_SYNTAXES
-        .iter()
-        .map(|s| s.media_types)
-        .chain(RDF_SYNTAXES.iter().map(|s| s.media_types))
-        .collect();
-    offers.push(HTML);
-    choose(accept, &offers).is_some_and(|(index, _)| index == offers.len() - 1)
+    // Every query request asks this: the list is made once.
+    static OFFERS: std::sync::OnceLock<Vec<&'static [&'static str]>> = std::sync::OnceLock::new();
+    let offers = OFFERS.get_or_init(|| {
+        let results = crate::formats::RESULTS_SYNTAXES
+            .iter()
+            .map(|s| s.media_types);
+        let rdf = RDF_SYNTAXES.iter().map(|s| s.media_types);
+        results.chain(rdf).chain([HTML]).collect()
+    });
+    choose(accept, offers).is_some_and(|(index, _)| index == offers.len() - 1)
 }
 
 /// An RDF syntax as an offer: its name and file extensions, its media types.

@@ -271,13 +271,22 @@ impl ClaimIndex {
             (found.into_iter().map(|(_, a)| (a, None)).collect(), next)
         };
         let mut hits = Vec::with_capacity(addresses.len());
+        // Each segment's outlet column, opened once for the page.
+        let mut outlet_columns = vec![None; searcher.segment_readers().len()];
         for (address, score) in addresses {
             let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
-            let outlets = searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .str("outlet")
-                .map_err(index_error)?
+            let column = match &mut outlet_columns[address.segment_ord as usize] {
+                Some(column) => column,
+                slot => slot.insert(
+                    searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .str("outlet")
+                        .map_err(index_error)?,
+                ),
+            };
+            let outlets = column
+                .as_ref()
                 .map_or(0, |column| column.term_ords(address.doc_id).count());
             hits.push(Hit {
                 claim: stored_text(&doc, f.claim).unwrap_or_default(),
@@ -299,10 +308,10 @@ impl ClaimIndex {
         })
     }
 
-    /// Up to `limit` claims `matching` matches, in the order of their IRIs, after `after`: the
-    /// segments' dictionaries of claim IRIs walked side by side, each IRI kept if its document
-    /// is alive and matches (`every`: all do). Cheap when many claims match (a page ends after
-    /// about `limit` divided by the share that match), which is when it is used.
+    /// Up to `limit` claims `matching` matches, in the order of their IRIs, after `after`
+    /// ([`ClaimIndex::walk_claims`]), each kept if it matches (`every`: all do). Cheap when many
+    /// claims match (a page ends after about `limit` divided by the share that match), which is
+    /// when it is used.
     fn in_iri_order(
         &self,
         searcher: &Searcher,
@@ -311,13 +320,35 @@ impl ClaimIndex {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<(String, DocAddress)>> {
+        let mut matches = (!every)
+            .then(|| Matches::new(searcher, matching))
+            .transpose()?;
+        let mut found = Vec::with_capacity(limit);
+        self.walk_claims(searcher, after, |key, address| {
+            if let Some(matches) = &mut matches {
+                if !matches.contains(searcher, address)? {
+                    return Ok(true);
+                }
+            }
+            let iri = String::from_utf8(key.to_vec())
+                .map_err(|_| Error::Internal("a claim IRI in the index is not UTF-8".into()))?;
+            found.push((iri, address));
+            Ok(found.len() < limit)
+        })?;
+        Ok(found)
+    }
+
+    /// Calls `visit` with each live claim document in the order of the claims' IRIs (after
+    /// `after`), the segments' sorted dictionaries of claim IRIs read side by side, until it
+    /// answers `false`: the first comes at once, and nothing is sorted or collected.
+    fn walk_claims(
+        &self,
+        searcher: &Searcher,
+        after: Option<&str>,
+        mut visit: impl FnMut(&[u8], DocAddress) -> Result<bool>,
+    ) -> Result<()> {
         use tantivy::DocSet;
         let readers = searcher.segment_readers();
-        let weight = matching
-            .weight(tantivy::query::EnableScoring::disabled_from_searcher(
-                searcher,
-            ))
-            .map_err(index_error)?;
         let mut indexes = Vec::with_capacity(readers.len());
         for reader in readers {
             indexes.push(
@@ -326,8 +357,7 @@ impl ClaimIndex {
                     .map_err(index_error)?,
             );
         }
-        // Per segment: its IRIs from the cursor on, and (made when first needed) which of its
-        // documents match.
+        // Per segment: its IRIs from the cursor on, and the one it is at.
         let mut streams = Vec::with_capacity(readers.len());
         for index in &indexes {
             let range = index.terms().range();
@@ -337,10 +367,9 @@ impl ClaimIndex {
             };
             let mut terms = range.into_stream().map_err(|e| index_error(e.into()))?;
             let current = terms.advance().then(|| terms.key().to_vec());
-            streams.push((terms, current, None::<Vec<u64>>));
+            streams.push((terms, current));
         }
-        let mut found = Vec::with_capacity(limit);
-        while found.len() < limit {
+        loop {
             let Some(next) = streams
                 .iter()
                 .enumerate()
@@ -348,45 +377,26 @@ impl ClaimIndex {
                 .min_by(|a, b| a.1.cmp(b.1))
                 .map(|(i, _)| i)
             else {
-                break;
+                return Ok(());
             };
-            let (terms, current, matches) = &mut streams[next];
+            let (terms, current) = &mut streams[next];
             let key = current.take().unwrap_or_default();
             let info = terms.value().clone();
             *current = terms.advance().then(|| terms.key().to_vec());
-            let reader = &readers[next];
             let mut postings = indexes[next]
                 .read_postings_from_terminfo(&info, IndexRecordOption::Basic)
                 .map_err(|e| index_error(e.into()))?;
             // A claim re-indexed in the same segment has its old, deleted, document too.
             let mut doc = postings.doc();
-            while doc != tantivy::TERMINATED && reader.is_deleted(doc) {
+            while doc != tantivy::TERMINATED {
+                if !readers[next].is_deleted(doc)
+                    && !visit(&key, DocAddress::new(next as u32, doc))?
+                {
+                    return Ok(());
+                }
                 doc = postings.advance();
             }
-            if doc == tantivy::TERMINATED {
-                continue;
-            }
-            if !every {
-                if matches.is_none() {
-                    let mut bits = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
-                    let mut scorer = weight.scorer(reader, 1.0).map_err(index_error)?;
-                    let mut d = scorer.doc();
-                    while d != tantivy::TERMINATED {
-                        bits[d as usize / 64] |= 1 << (d % 64);
-                        d = scorer.advance();
-                    }
-                    *matches = Some(bits);
-                }
-                let bit = |bits: &Vec<u64>| bits[doc as usize / 64] & (1 << (doc % 64)) != 0;
-                if !matches.as_ref().is_some_and(bit) {
-                    continue;
-                }
-            }
-            let iri = String::from_utf8(key)
-                .map_err(|_| Error::Internal("a claim IRI in the index is not UTF-8".into()))?;
-            found.push((iri, DocAddress::new(next as u32, doc)));
         }
-        Ok(found)
     }
 
     /// How many claims `query` matches, and the facet counts `search` asks for.
@@ -771,8 +781,7 @@ impl ClaimIndex {
     }
 
     /// Calls `f` with the record of every claim (or of those `only` names), in the order of
-    /// their IRIs, reading the index's claim dictionaries side by side: the first comes at once,
-    /// and nothing is sorted or collected.
+    /// their IRIs ([`ClaimIndex::walk_claims`]).
     pub fn each_record(
         &self,
         only: Option<Only>,
@@ -780,103 +789,80 @@ impl ClaimIndex {
     ) -> Result<()> {
         let searcher = self.searcher()?;
         let fields = &self.fields;
-        let wanted: Option<std::collections::HashSet<DocAddress>> = match only {
+        let term = |field: Field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, value),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let query: Option<Box<dyn Query>> = match only {
             None => None,
             Some(Only::RestingOnAllegations) => {
-                let term = |field: Field, value: &str| -> Box<dyn Query> {
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, value),
-                        IndexRecordOption::Basic,
-                    ))
-                };
                 let mut clauses = vec![(Occur::Must, term(fields.status, "Alleged"))];
                 for strong in super::document::CORROBORATING {
                     clauses.push((Occur::MustNot, term(fields.shared_with, strong)));
                 }
-                let query = BooleanQuery::new(clauses);
-                Some(
-                    searcher
-                        .search(&query, &tantivy::collector::DocSetCollector)
-                        .map_err(index_error)?,
-                )
+                Some(Box::new(BooleanQuery::new(clauses)))
             }
-            Some(Only::WithoutPrimarySource) => {
-                let query = BooleanQuery::new(vec![
-                    (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
-                    (
-                        Occur::MustNot,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(fields.has, "primary"),
-                            IndexRecordOption::Basic,
-                        )),
-                    ),
-                ]);
-                Some(
-                    searcher
-                        .search(&query, &tantivy::collector::DocSetCollector)
-                        .map_err(index_error)?,
-                )
-            }
+            Some(Only::WithoutPrimarySource) => Some(Box::new(BooleanQuery::new(vec![
+                (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+                (Occur::MustNot, term(fields.has, "primary")),
+            ]))),
         };
-        // One cursor per segment over its sorted dictionary of claim IRIs.
-        struct Cursor<'s> {
-            segment: u32,
-            terms: tantivy::termdict::TermStreamer<'s>,
-            index: std::sync::Arc<tantivy::InvertedIndexReader>,
-            reader: &'s tantivy::SegmentReader,
-            current: Option<Vec<u8>>,
-        }
-        let mut indexes = Vec::new();
-        for reader in searcher.segment_readers() {
-            indexes.push(reader.inverted_index(fields.claim).map_err(index_error)?);
-        }
-        let mut cursors = Vec::new();
-        for (segment, (reader, index)) in
-            searcher.segment_readers().iter().zip(&indexes).enumerate()
-        {
-            let mut terms = index.terms().stream().map_err(|e| index_error(e.into()))?;
-            let current = terms.advance().then(|| terms.key().to_vec());
-            cursors.push(Cursor {
-                segment: segment as u32,
-                terms,
-                index: index.clone(),
-                reader,
-                current,
-            });
-        }
-        loop {
-            let Some(next) = cursors
-                .iter()
-                .enumerate()
-                .filter_map(|(i, c)| c.current.as_ref().map(|k| (i, k)))
-                .min_by(|a, b| a.1.cmp(b.1))
-                .map(|(i, _)| i)
-            else {
-                return Ok(());
-            };
-            let cursor = &mut cursors[next];
-            let info = cursor.terms.value().clone();
-            let mut postings = cursor
-                .index
-                .read_postings_from_terminfo(&info, IndexRecordOption::Basic)
-                .map_err(|e| index_error(e.into()))?;
-            cursor.current = cursor.terms.advance().then(|| cursor.terms.key().to_vec());
-            use tantivy::DocSet;
-            let mut doc = postings.doc();
-            while doc != tantivy::TERMINATED {
-                let address = DocAddress::new(cursor.segment, doc);
-                let alive = !cursor.reader.is_deleted(doc);
-                if alive && wanted.as_ref().is_none_or(|w| w.contains(&address)) {
-                    let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
-                    let json = stored_text(&stored, fields.record).unwrap_or_default();
-                    let record = serde_json::from_str(&json).map_err(|e| {
-                        Error::Internal(format!("the claims index holds a bad record: {e}"))
-                    })?;
-                    f(&record)?;
+        let mut wanted = query
+            .map(|query| Matches::new(&searcher, &*query))
+            .transpose()?;
+        self.walk_claims(&searcher, None, |_, address| {
+            if let Some(wanted) = &mut wanted {
+                if !wanted.contains(&searcher, address)? {
+                    return Ok(true);
                 }
-                doc = postings.advance();
             }
+            let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+            let json = stored_text(&stored, fields.record).unwrap_or_default();
+            let record = serde_json::from_str(&json).map_err(|e| {
+                Error::Internal(format!("the claims index holds a bad record: {e}"))
+            })?;
+            f(&record)?;
+            Ok(true)
+        })
+    }
+}
+
+/// Which documents a query matches, segment by segment, each segment's read in one pass (into
+/// a bit per document) when first asked about.
+struct Matches {
+    weight: Box<dyn tantivy::query::Weight>,
+    segments: Vec<Option<Vec<u64>>>,
+}
+
+impl Matches {
+    fn new(searcher: &Searcher, query: &dyn Query) -> Result<Self> {
+        let scoring = tantivy::query::EnableScoring::disabled_from_searcher(searcher);
+        Ok(Self {
+            weight: query.weight(scoring).map_err(index_error)?,
+            segments: vec![None; searcher.segment_readers().len()],
+        })
+    }
+
+    fn contains(&mut self, searcher: &Searcher, address: DocAddress) -> Result<bool> {
+        use tantivy::DocSet;
+        let segment = address.segment_ord as usize;
+        if self.segments[segment].is_none() {
+            let reader = searcher.segment_reader(address.segment_ord);
+            let mut bits = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
+            let mut scorer = self.weight.scorer(reader, 1.0).map_err(index_error)?;
+            let mut doc = scorer.doc();
+            while doc != tantivy::TERMINATED {
+                bits[doc as usize / 64] |= 1 << (doc % 64);
+                doc = scorer.advance();
+            }
+            self.segments[segment] = Some(bits);
         }
+        let doc = address.doc_id as usize;
+        Ok(self.segments[segment]
+            .as_ref()
+            .is_some_and(|bits| bits[doc / 64] & (1 << (doc % 64)) != 0))
     }
 }
 
