@@ -323,7 +323,7 @@ fn cg(name: &str) -> NamedNode {
 }
 
 /// The current time as an `xsd:dateTime` in UTC, to the microsecond.
-fn now() -> Literal {
+pub(crate) fn now() -> Literal {
     let elapsed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();

@@ -27,6 +27,51 @@ pub fn refuse_remote_context(
     .into())
 }
 
+/// The addresses schema.org's JSON-LD context is published at (with and without TLS and the
+/// trailing slash, and the file they redirect to).
+const SCHEMA_CONTEXTS: &[&str] = &[
+    "https://schema.org",
+    "https://schema.org/",
+    "http://schema.org",
+    "http://schema.org/",
+    "https://schema.org/docs/jsonldcontext.json",
+    "http://schema.org/docs/jsonldcontext.json",
+    "https://schema.org/docs/jsonldcontext.jsonld",
+];
+
+/// The part of schema.org's context that decides how a ClaimReview reads as RDF: every term in
+/// the vocabulary `http://schema.org/` (the IRIs the store uses), and the properties whose values
+/// are addresses read as IRIs, as schema.org's own context types them.
+const SCHEMA_CONTEXT_DOCUMENT: &str = r#"{"@context": {
+  "@vocab": "http://schema.org/",
+  "schema": "http://schema.org/",
+  "url": {"@id": "http://schema.org/url", "@type": "@id"},
+  "sameAs": {"@id": "http://schema.org/sameAs", "@type": "@id"},
+  "sdLicense": {"@id": "http://schema.org/sdLicense", "@type": "@id"},
+  "license": {"@id": "http://schema.org/license", "@type": "@id"}
+}}"#;
+
+/// The document loader of the ClaimReview importer: schema.org's context is known locally (this
+/// machine makes no request for it); every other remote context is refused, naming it.
+pub fn schema_context_only(
+    url: &str,
+) -> Result<oxigraph::io::LoadedDocument, Box<dyn std::error::Error + Send + Sync>> {
+    if !SCHEMA_CONTEXTS.contains(&url) {
+        return Err(format!(
+            "the remote JSON-LD context {url} is not schema.org's, and remote contexts are never \
+             fetched"
+        )
+        .into());
+    }
+    Ok(oxigraph::io::LoadedDocument {
+        url: url.to_owned(),
+        content: SCHEMA_CONTEXT_DOCUMENT.as_bytes().to_vec(),
+        format: oxigraph::io::RdfFormat::JsonLd {
+            profile: oxigraph::io::JsonLdProfile::Context.into(),
+        },
+    })
+}
+
 /// Bytes of entity text (declarations and references together) a document may expand to.
 /// Ordinary RDF/XML uses entities for namespace IRIs (`&rdf;`, ~40 bytes): a hundred thousand
 /// references stay well under it.

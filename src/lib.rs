@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod formats;
 pub mod http;
+pub mod import;
 pub mod index;
 pub mod ledger;
 pub mod loader;

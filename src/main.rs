@@ -133,6 +133,67 @@ enum Command {
     /// whose index does not follow its last write (a crash between the two, a copied store, a
     /// corrupt index) is reindexed when opened. The store must not be in use by a running server.
     Reindex(ReindexArgs),
+    /// Import the world's fact-checks: schema.org ClaimReview feeds, linked to the claims
+    /// already in the graph (see docs/import.md).
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import ClaimReview files: a Data Commons DataFeed (`dataFeedElement`), a dump of one
+    /// JSON-LD object per line (each possibly in a `<script type="application/ld+json">` tag),
+    /// a Fact Check Tools API `claims:search` answer (`claims`), or JSON-LD as pages embed it
+    /// (an object, an array, `@graph`).
+    ///
+    /// Each file is one import, in the graph `<base>graphs/imports/NAME` (NAME: the file's name
+    /// as a slug, or --name), replaced whole when the file changed and left alone when it did not.
+    /// Each review's claim is matched against the claims already in the graph and linked
+    /// (cg:sameClaimAs) from --threshold on. An item that cannot be imported is skipped and
+    /// named (position and reason); a file that cannot be read changes nothing. Prints a summary
+    /// (JSON with --json).
+    ///
+    /// Example: `claimgraph import claimreview --store claimgraph.db feeds/datafeed.json`
+    Claimreview(ImportArgs),
+    /// List the imports the store holds: name, file, SHA-256, when, reviews.
+    List(ImportListArgs),
+    /// Remove an import: its graph, with every review, claim and link it brought.
+    Remove(ImportRemoveArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The files to import (JSON, JSON lines, JSON-LD, or script tags of JSON-LD).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The import's name (a slug), when one file is given; default: the file's name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Link an imported claim to the best known claim scoring at least this (cosine, 0 to 1).
+    #[arg(long, default_value_t = claimgraph::import::THRESHOLD)]
+    threshold: f64,
+    /// Do not match imported claims against known ones.
+    #[arg(long)]
+    no_link: bool,
+    /// Print each summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ImportListArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Args)]
+struct ImportRemoveArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The import's name (see `import list`).
+    name: String,
 }
 
 #[derive(Args)]
@@ -447,6 +508,9 @@ fn main() -> ExitCode {
         Command::HashToken(args) => hash_token(args),
         Command::Backup(args) => backup(args),
         Command::Reindex(args) => reindex(args),
+        Command::Import(ImportCommand::Claimreview(args)) => import_claimreview(args),
+        Command::Import(ImportCommand::List(args)) => import_list(args),
+        Command::Import(ImportCommand::Remove(args)) => import_remove(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -769,6 +833,135 @@ fn ingest(args: IngestArgs) -> Result<()> {
             sheet.claims
         );
     }
+    Ok(())
+}
+
+fn import_claimreview(args: ImportArgs) -> Result<()> {
+    use claimgraph::import;
+    if args.name.is_some() && args.files.len() > 1 {
+        return Err(Error::Invalid(
+            "--name names one import: give one file with it".into(),
+        ));
+    }
+    if !(0.0..=1.0).contains(&args.threshold) {
+        return Err(Error::Invalid(format!(
+            "--threshold {} is not between 0 and 1",
+            args.threshold
+        )));
+    }
+    let store = args.store.open()?;
+    for path in &args.files {
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+        let size = std::fs::metadata(path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?
+            .len();
+        let options = import::Options {
+            name: args
+                .name
+                .clone()
+                .unwrap_or_else(|| import::name_of_file(path)),
+            file_name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            threshold: (!args.no_link).then_some(args.threshold),
+        };
+        let bar = ProgressBar::new(size).with_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(path.display().to_string());
+        let started = Instant::now();
+        let report = as_actor(Actor::os_user("cli-import"), || {
+            import::import(&store, std::io::BufReader::new(file), &options, &mut |read| {
+                bar.set_position(read)
+            })
+        });
+        bar.finish_and_clear();
+        let report = report.map_err(|e| match e {
+            Error::Invalid(message) if !message.starts_with(&path.display().to_string()) => {
+                Error::Invalid(format!("{}: {message}", path.display()))
+            }
+            other => other,
+        })?;
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("a report serialises")
+            );
+        }
+        eprintln!("{}", import_summary(&report, started.elapsed()));
+    }
+    Ok(())
+}
+
+fn import_summary(report: &claimgraph::import::Report, took: std::time::Duration) -> String {
+    let mut out = format!(
+        "{} ({}): {} reviews, {} claims, {} organisations; ratings: {} normalised, {} unknown; \
+         {} linked to known claims; {} item(s) skipped; {} in {:.1?}",
+        report.file,
+        report.name,
+        report.reviews,
+        report.claims,
+        report.organizations,
+        report.normalized,
+        report.unknown_ratings,
+        report.links,
+        report.skipped.len(),
+        if report.changed {
+            format!("{} quads written to {}", report.quads, report.graph)
+        } else {
+            "unchanged since the last import, nothing written".to_owned()
+        },
+        took
+    );
+    for (label, count) in &report.unknown_labels {
+        out.push_str(&format!("\n  unknown rating label {label:?}: {count}"));
+    }
+    for skipped in &report.skipped {
+        out.push_str(&format!(
+            "\n  skipped {}: {}",
+            skipped.position, skipped.reason
+        ));
+    }
+    out
+}
+
+fn import_list(args: ImportListArgs) -> Result<()> {
+    let store = args.store.open()?;
+    let imports = claimgraph::import::list(&store)?;
+    if imports.is_empty() {
+        eprintln!("no imports");
+    }
+    for listed in imports {
+        println!(
+            "{}\t{}\t{}\t{}\t{} reviews",
+            listed.name,
+            listed.file.unwrap_or_default(),
+            listed.sha256.unwrap_or_default(),
+            listed.ended.unwrap_or_default(),
+            listed.reviews.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn import_remove(args: ImportRemoveArgs) -> Result<()> {
+    let store = args.store.open()?;
+    let removed = as_actor(Actor::os_user("cli-import"), || {
+        claimgraph::import::remove(&store, &args.name)
+    })?;
+    if !removed {
+        return Err(Error::Invalid(format!(
+            "there is no import named {:?} (see `claimgraph import list`)",
+            args.name
+        )));
+    }
+    eprintln!("removed the import {}", args.name);
     Ok(())
 }
 

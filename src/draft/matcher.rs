@@ -345,13 +345,39 @@ impl Claims {
     /// from each; scored alike whichever the claims come from (cosine of TF-IDF weights, the
     /// index giving the candidates and the words' document frequencies).
     pub fn best(&self, text: &str, status: Option<&str>, limit: usize) -> Result<Vec<Match>> {
+        self.rank(text, status, limit, false)
+    }
+
+    /// The known claims most like `text` as wholes: found like [`Claims::best`]'s, scored by
+    /// the cosine of the two texts' words all weighed alike (figures a quarter, as everywhere).
+    /// `best` weighs only the words the index knows, by their rarity, which ranks well but
+    /// scores short texts sharing one rare word high, and changes as the store grows; this
+    /// score depends on the two texts alone, so an imported claim's link does not move when the
+    /// store changes (re-importing a feed gives the same links).
+    pub fn similar(&self, text: &str, limit: usize) -> Result<Vec<Match>> {
+        self.rank(text, None, limit, true)
+    }
+
+    fn rank(
+        &self,
+        text: &str,
+        status: Option<&str>,
+        limit: usize,
+        words_alike: bool,
+    ) -> Result<Vec<Match>> {
         let index = match self {
             Claims::Sheets(matcher) => return Ok(matcher.best(text, status, limit)),
             Claims::Index(index) => index,
         };
         let query = tokens(text);
         let candidates = index.candidates(&query, limit.max(SHORTLIST))?;
-        let idf = |t: &str| candidates.idf(t);
+        let idf = |t: &str| {
+            if words_alike {
+                Some(1.0)
+            } else {
+                candidates.idf(t)
+            }
+        };
         let weights = unit_weights(&query, idf);
         let mut ranked = Vec::with_capacity(limit + 1);
         for (i, claim) in candidates.claims.iter().enumerate() {

@@ -49,7 +49,8 @@ pub struct ClaimReview {
     /// The review's IRI.
     #[serde(rename = "@id")]
     pub id: String,
-    /// The review's IRI (where it is published).
+    /// Where the review is published: its `schema:url`, else its IRI (a review of this graph
+    /// is published at its IRI).
     pub url: String,
     /// The claim in plain words.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,8 +133,10 @@ pub struct Document {
     pub kind: String,
     #[serde(rename = "@id")]
     pub id: String,
-    /// The document's web address where known, else its IRI.
-    pub url: String,
+    /// The document's web address (`schema:url`), left out where none is known: our IRI is
+    /// the `@id`, not where the claim appeared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headline: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -228,7 +231,7 @@ pub fn describe_review(store: &ClaimStore, review: &NamedNode) -> Result<ClaimRe
     Ok(ClaimReview {
         kind: "ClaimReview".to_owned(),
         id: review.as_str().to_owned(),
-        url: review.as_str().to_owned(),
+        url: string(10).unwrap_or_else(|| review.as_str().to_owned()),
         claim_reviewed: string(1),
         date_published: string(2),
         review_body: string(3),
@@ -288,10 +291,7 @@ fn describe_claim(store: &ClaimStore, claim: &NamedNode) -> Result<ClaimItem> {
         let described = Document {
             kind: if news { "NewsArticle" } else { "CreativeWork" }.to_owned(),
             id: document.as_str().to_owned(),
-            url: get(4)
-                .as_ref()
-                .map(text)
-                .unwrap_or_else(|| document.as_str().to_owned()),
+            url: get(4).as_ref().map(text),
             headline: get(5).as_ref().map(text),
             name: get(6).as_ref().map(text),
             date_published: get(7).as_ref().map(text),

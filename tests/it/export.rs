@@ -382,13 +382,19 @@ async fn the_claimreview_feed_has_one_complete_claimreview_per_review() {
             "{claim}"
         );
         assert_eq!(claim["datePublished"], "2024-04-02");
+        google_fields(element);
         // Both claims appear only in the ZeroHedge repost (one of them twice): one document.
         let appearances = claim["appearance"].as_array().unwrap();
         assert_eq!(appearances.len(), 1, "{claim}");
         for work in appearances.iter().chain([&claim["firstAppearance"]]) {
             assert_eq!(work["@type"], "NewsArticle");
+            // Where the claim appeared for a reader: the page's address, our IRI as `@id`.
             assert_eq!(
                 work["url"],
+                "https://www.zerohedge.com/technology/facebook-shared-private-dms-netflix-nearly-decade-according-lawsuit"
+            );
+            assert_eq!(
+                work["@id"],
                 format!("{base}sources/zerohedge-2024-04-02-facebook-netflix-dms")
             );
             assert!(work["headline"]
@@ -429,6 +435,48 @@ async fn the_claimreview_feed_has_one_complete_claimreview_per_review() {
         ] {
             assert!(has(&review, property), "{review} has no schema:{property}");
         }
+    }
+}
+
+/// The fields Google's fact-check structured data documentation lists for a ClaimReview:
+/// required `claimReviewed`, `reviewRating` (with its required `alternateName`) and `url` (an
+/// absolute http(s) address); recommended `author` (with `name`), `itemReviewed` (a `Claim` with
+/// `author`, `datePublished`, `appearance` and `firstAppearance`, each appearance with a `url`),
+/// and the rating's `ratingValue`, `bestRating` and `worstRating`.
+pub fn google_fields(element: &serde_json::Value) {
+    let url = element["url"].as_str().unwrap_or_default();
+    assert!(
+        url.starts_with("https://") || url.starts_with("http://"),
+        "required url: {element}"
+    );
+    assert!(
+        element["claimReviewed"].as_str().is_some_and(|t| !t.is_empty()),
+        "required claimReviewed: {element}"
+    );
+    let rating = &element["reviewRating"];
+    assert_eq!(rating["@type"], "Rating", "required reviewRating: {element}");
+    assert!(
+        rating["alternateName"].is_string(),
+        "required alternateName: {element}"
+    );
+    for field in ["ratingValue", "bestRating", "worstRating"] {
+        assert!(rating[field].is_number(), "recommended {field}: {element}");
+    }
+    assert!(
+        element["author"]["name"].is_string(),
+        "recommended author: {element}"
+    );
+    let claim = &element["itemReviewed"];
+    assert_eq!(claim["@type"], "Claim", "recommended itemReviewed: {element}");
+    assert!(claim["author"]["name"].is_string(), "{claim}");
+    assert!(claim["datePublished"].is_string(), "{claim}");
+    let appearances = claim["appearance"].as_array().expect("appearance");
+    assert!(!appearances.is_empty(), "{claim}");
+    for work in appearances.iter().chain([&claim["firstAppearance"]]) {
+        assert!(
+            work["url"].as_str().is_some_and(|u| u.starts_with("http")),
+            "an appearance's url: {claim}"
+        );
     }
 }
 

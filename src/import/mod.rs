@@ -1,0 +1,729 @@
+//! `claimgraph import claimreview` and `POST /import/claimreview`: the world's fact-checks
+//! (schema.org ClaimReview, in the shapes `feed` reads) into the graph, linked to the claims
+//! already in it.
+//!
+//! Each file is one import: its reviews, their claims (status `cg:Reported`, by the reviewer: a
+//! paraphrase, with no quote and no offsets), the organisations and the documents they name (not
+//! archived: an address only) go into the named graph `<base>graphs/imports/NAME`, with the run
+//! that made it (`<base>imports/NAME`, a `cg:ImportRun`: file name and SHA-256, times, agent,
+//! counts). Ratings are normalised through the crosswalk of `cg:RatingScale` in the ontology;
+//! each claim is matched against the claims of the graph that were not imported (the drafting
+//! matcher over the claims index) and linked with `cg:sameClaimAs` at or above the threshold,
+//! the score in a `cg:ClaimMatch`.
+//!
+//! Invariants: every IRI is derived from what the file says (a review's from its URL and claim
+//! text, a claim's likewise, an organisation's from its name, a document's from its address), so
+//! importing the same file again gives the same quads and changes nothing, and a newer file
+//! replaces the import's graph in one transaction; a file-level problem changes nothing; an
+//! item-level problem skips that item, named by its position and reason; nothing here is a
+//! blank node.
+
+pub mod feed;
+pub mod review;
+
+use crate::claims::slug;
+use crate::draft::matcher::Claims;
+use crate::error::{Error, Result};
+use crate::store::{ClaimStore, GraphWrite};
+use crate::vocab::{CG, OA, PROV, RDFS, RDF_TYPE, SCHEMA, SKOS, XSD};
+use oxigraph::model::{GraphNameRef, Literal, NamedNode, Term, Triple};
+use review::{Agent, Review};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::BufRead;
+use std::sync::OnceLock;
+
+/// The score from which an imported claim is linked to a known one: the drafting matcher's
+/// threshold for a sentence restating a claim (`draft::RESTATES`).
+pub const THRESHOLD: f64 = crate::draft::RESTATES;
+
+/// Keys of imported claims, reviews, organisations and documents start with this (claim sheets
+/// may not use it), so that matching can leave imported claims aside.
+pub const IMPORTED: &str = "imported-";
+
+/// How one file is imported.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The import's name (a slug): its graph is `<base>graphs/imports/NAME`.
+    pub name: String,
+    /// The file's name as recorded (`cg:fileName`).
+    pub file_name: String,
+    /// Link imported claims to known ones scoring at least this; `None`: no linking.
+    pub threshold: Option<f64>,
+}
+
+/// What an import did, for the summary.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct Report {
+    pub name: String,
+    pub graph: String,
+    pub file: String,
+    pub sha256: String,
+    /// Items read (DataFeed elements, lines, API entries, objects).
+    pub items: u64,
+    pub reviews: u64,
+    pub claims: u64,
+    pub organizations: u64,
+    /// Reviews whose rating label the crosswalk knows.
+    pub normalized: u64,
+    /// Reviews whose rating label it does not know, and those labels with their counts.
+    pub unknown_ratings: u64,
+    pub unknown_labels: BTreeMap<String, u64>,
+    /// Imported claims linked to a claim of the graph.
+    pub links: u64,
+    pub skipped: Vec<Skipped>,
+    /// Quads of the import's graph afterwards.
+    pub quads: u64,
+    /// False when the graph already held exactly this import (nothing was written).
+    pub changed: bool,
+}
+
+/// An item left out, where it is and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Skipped {
+    pub position: String,
+    pub reason: String,
+}
+
+/// An import as the store holds it (`claimgraph import list`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Listed {
+    pub name: String,
+    pub graph: String,
+    pub file: Option<String>,
+    pub sha256: Option<String>,
+    pub ended: Option<String>,
+    pub reviews: Option<u64>,
+}
+
+/// The rating crosswalk: a label as matched (see [`normalise_label`]) to its concept of
+/// `cg:RatingScale`, read from the ontology's `skos:prefLabel` and `skos:hiddenLabel`s.
+pub fn crosswalk() -> &'static HashMap<String, NamedNode> {
+    static CROSSWALK: OnceLock<HashMap<String, NamedNode>> = OnceLock::new();
+    CROSSWALK.get_or_init(|| {
+        let ontology = include_str!("../../ontology/claimgraph.ttl");
+        let triples: Vec<Triple> = oxigraph::io::RdfParser::from_format(
+            oxigraph::io::RdfFormat::Turtle,
+        )
+        .for_slice(ontology.as_bytes())
+        .filter_map(|q| q.ok().map(Triple::from))
+        .collect();
+        let scale: Term = NamedNode::new_unchecked(format!("{CG}RatingScale")).into();
+        let in_scheme = format!("{SKOS}inScheme");
+        let concepts: BTreeSet<String> = triples
+            .iter()
+            .filter(|t| t.predicate.as_str() == in_scheme && t.object == scale)
+            .map(|t| t.subject.to_string())
+            .collect();
+        let labels = [format!("{SKOS}prefLabel"), format!("{SKOS}hiddenLabel")];
+        triples
+            .iter()
+            .filter(|t| labels.contains(&t.predicate.as_str().to_owned()))
+            .filter(|t| concepts.contains(&t.subject.to_string()))
+            .filter_map(|t| match (&t.subject, &t.object) {
+                (oxigraph::model::NamedOrBlankNode::NamedNode(c), Term::Literal(l)) => {
+                    Some((normalise_label(l.value()), c.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// A rating label as the crosswalk matches it: lower-case, trimmed, runs of spaces as one,
+/// curly apostrophes straight, a trailing "." or "!" dropped.
+pub fn normalise_label(label: &str) -> String {
+    let label = label
+        .to_lowercase()
+        .replace(['\u{2019}', '\u{2018}'], "'")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    label.trim_end_matches(['.', '!']).trim_end().to_owned()
+}
+
+/// The graph of the import `name`.
+pub fn graph_of(store: &ClaimStore, name: &str) -> Result<NamedNode> {
+    check_name(name)?;
+    store.graph_iri(&format!("imports/{name}"))
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || slug(name) != name {
+        return Err(Error::Invalid(format!(
+            "the import name {name:?} is not a slug (lower-case letters, digits and single \
+             hyphens, e.g. \"politifact-2024\")"
+        )));
+    }
+    Ok(())
+}
+
+/// The import name a file gets by default: its stem as a slug.
+pub fn name_of_file(path: &std::path::Path) -> String {
+    let stem = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = stem
+        .trim_end_matches(".gz")
+        .rsplit_once('.')
+        .map_or(stem.as_str(), |(s, _)| s)
+        .to_owned();
+    slug(&stem)
+}
+
+/// Imports one file read from `reader` (whose bytes hash to what the report gives). Nothing is
+/// written unless the whole file was read; if the import's graph already holds exactly what
+/// this file gives (the run record aside), nothing is written at all.
+pub fn import(
+    store: &ClaimStore,
+    reader: impl BufRead,
+    options: &Options,
+    on_read: &mut dyn FnMut(u64),
+) -> Result<Report> {
+    let graph = graph_of(store, &options.name)?;
+    let run = NamedNode::new_unchecked(format!("{}imports/{}", store.base(), options.name));
+    let started = crate::audit::now();
+    let mut hasher = Hashing {
+        inner: reader,
+        hash: Sha256::new(),
+    };
+    let matcher = options
+        .threshold
+        .map(|_| Claims::Index(store.index().matcher(store.base())));
+    let mut builder = Builder::new(store.base());
+    let mut report = Report {
+        name: options.name.clone(),
+        graph: graph.as_str().to_owned(),
+        file: options.file_name.clone(),
+        ..Report::default()
+    };
+    let mut seen: HashMap<String, String> = HashMap::new();
+    feed::read(
+        &options.file_name,
+        &mut hasher,
+        on_read,
+        &mut |located| {
+            report.items += 1;
+            let reviews = match review::reviews(&located.item) {
+                Ok(reviews) => reviews,
+                Err(reason) => {
+                    report.skipped.push(Skipped {
+                        position: located.position,
+                        reason,
+                    });
+                    return Ok(());
+                }
+            };
+            for review in reviews {
+                let iri = builder.review_iri(&review);
+                if let Some(first) = seen.get(iri.as_str()) {
+                    report.skipped.push(Skipped {
+                        position: located.position.clone(),
+                        reason: format!("the same review (url and claim) as {first}"),
+                    });
+                    continue;
+                }
+                seen.insert(iri.as_str().to_owned(), located.position.clone());
+                let link = match (&matcher, options.threshold) {
+                    (Some(matcher), Some(threshold)) => best_known(matcher, &review, threshold)?,
+                    _ => None,
+                };
+                builder.add(&review, &iri, link, &mut report);
+            }
+            Ok(())
+        },
+    )?;
+    // Read to the end, so the hash is the file's even when its JSON ended early.
+    std::io::copy(&mut hasher, &mut std::io::sink())
+        .map_err(|e| Error::io(format!("cannot read {}", options.file_name), e))?;
+    report.sha256 = format!("{:x}", hasher.hash.finalize());
+    if report.reviews == 0 {
+        return Err(Error::Invalid(format!(
+            "{} holds no ClaimReview that could be imported ({} item(s) skipped{}); nothing was \
+             changed",
+            options.file_name,
+            report.skipped.len(),
+            report
+                .skipped
+                .first()
+                .map(|s| format!(", the first at {}: {}", s.position, s.reason))
+                .unwrap_or_default()
+        )));
+    }
+    report.organizations = builder.organizations.len() as u64;
+    let triples = builder.finish();
+    let mut held = 0u64;
+    let mut existing: HashSet<Triple> = HashSet::new();
+    for quad in store.quads(Some(&graph)) {
+        held += 1;
+        let triple = Triple::from(quad?);
+        if !is_run_record(&triple, &graph, &run) {
+            existing.insert(triple);
+        }
+    }
+    if existing == triples {
+        report.quads = held;
+        return Ok(report);
+    }
+    let mut all = triples;
+    all.extend(run_record(store, &graph, &run, &report, &started, options));
+    report.quads = all.len() as u64;
+    report.changed = true;
+    store.put_triples(
+        GraphNameRef::NamedNode(graph.as_ref()),
+        &all.into_iter().collect::<Vec<_>>(),
+        GraphWrite::Replace,
+    )?;
+    Ok(report)
+}
+
+/// The best known claim (not itself imported) a review's claim restates, if it scores at least
+/// `threshold`.
+fn best_known(
+    matcher: &Claims,
+    review: &Review,
+    threshold: f64,
+) -> Result<Option<(String, f64)>> {
+    // The shortlist the matcher scores anyway; imported claims are passed over.
+    let found = matcher.similar(&review.claim_reviewed, 20)?;
+    Ok(found
+        .into_iter()
+        .find(|m| !m.claim.starts_with(IMPORTED) && !m.claim.contains('/'))
+        .filter(|m| m.score >= threshold)
+        .map(|m| (m.claim, m.score)))
+}
+
+fn is_run_record(triple: &Triple, graph: &NamedNode, run: &NamedNode) -> bool {
+    let subject = triple.subject.to_string();
+    subject == run.to_string()
+        || subject.starts_with(&format!("<{}#", run.as_str()))
+        || (subject == graph.to_string() && triple.predicate.as_str() == prov("wasGeneratedBy"))
+}
+
+fn prov(local: &str) -> String {
+    format!("{PROV}{local}")
+}
+
+
+/// The run's record: what was read, by whom, when, with what outcome.
+fn run_record(
+    store: &ClaimStore,
+    graph: &NamedNode,
+    run: &NamedNode,
+    report: &Report,
+    started: &Literal,
+    options: &Options,
+) -> Vec<Triple> {
+    let n = |ns: &str, local: &str| NamedNode::new_unchecked(format!("{ns}{local}"));
+    let integer = |v: u64| Literal::new_typed_literal(v.to_string(), n(XSD, "integer"));
+    let actor = crate::audit::current_actor();
+    let agent = NamedNode::new_unchecked(format!(
+        "{}audit/agents/{}",
+        store.base(),
+        form_urlencoded::byte_serialize(actor.agent.as_bytes()).collect::<String>()
+    ));
+    let mut triples = vec![
+        Triple::new(graph.clone(), n(PROV, "wasGeneratedBy"), run.clone()),
+        Triple::new(run.clone(), n(RDF_TYPE, ""), n(CG, "ImportRun")),
+        Triple::new(run.clone(), n(RDF_TYPE, ""), n(PROV, "Activity")),
+        Triple::new(
+            run.clone(),
+            n(RDFS, "label"),
+            Literal::new_simple_literal(format!("ClaimReview import {}", report.name)),
+        ),
+        Triple::new(
+            run.clone(),
+            n(CG, "fileName"),
+            Literal::new_simple_literal(&report.file),
+        ),
+        Triple::new(
+            run.clone(),
+            n(CG, "fileSha256"),
+            Literal::new_simple_literal(&report.sha256),
+        ),
+        Triple::new(run.clone(), n(PROV, "startedAtTime"), started.clone()),
+        Triple::new(run.clone(), n(PROV, "endedAtTime"), crate::audit::now()),
+        // The agent as the audit trail names it (its record there gives its name).
+        Triple::new(run.clone(), n(PROV, "wasAssociatedWith"), agent),
+    ];
+    for (property, value) in [
+        ("reviewCount", report.reviews),
+        ("claimCount", report.claims),
+        ("organizationCount", report.organizations),
+        ("normalizedCount", report.normalized),
+        ("unknownRatingCount", report.unknown_ratings),
+        ("skippedCount", report.skipped.len() as u64),
+        ("linkCount", report.links),
+    ] {
+        triples.push(Triple::new(run.clone(), n(CG, property), integer(value)));
+    }
+    for label in report.unknown_labels.keys() {
+        triples.push(Triple::new(
+            run.clone(),
+            n(CG, "unknownRatingLabel"),
+            Literal::new_simple_literal(label),
+        ));
+    }
+    if let Some(threshold) = options.threshold {
+        triples.push(Triple::new(
+            run.clone(),
+            n(CG, "matchThreshold"),
+            Literal::new_typed_literal(format!("{threshold}"), n(XSD, "decimal")),
+        ));
+    }
+    triples
+}
+
+/// A reader that hashes what is read through it.
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: BufRead> std::io::Read for Hashing<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let available = self.inner.fill_buf()?;
+            let n = available.len().min(out.len());
+            out[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Hashing<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        if let Ok(buffer) = self.inner.fill_buf() {
+            self.hash.update(&buffer[..n.min(buffer.len())]);
+        }
+        self.inner.consume(n);
+    }
+}
+
+/// The quads of an import, built review by review (a set: organisations and documents that
+/// several reviews name are described once).
+struct Builder {
+    base: String,
+    triples: HashSet<Triple>,
+    organizations: BTreeSet<String>,
+}
+
+/// The first eight hex digits of the SHA-256 of `parts` joined by newlines.
+fn short_hash(parts: &[&str]) -> String {
+    let digest = Sha256::digest(parts.join("\n").as_bytes());
+    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A readable slug of at most `words` words of `text`.
+fn words_slug(text: &str, words: usize) -> String {
+    let slug = slug(text);
+    slug.split('-')
+        .filter(|w| !w.is_empty())
+        .take(words)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    host.strip_prefix("www.").unwrap_or(host)
+}
+
+impl Builder {
+    fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            triples: HashSet::new(),
+            organizations: BTreeSet::new(),
+        }
+    }
+
+    fn iri(&self, path: &str) -> NamedNode {
+        NamedNode::new_unchecked(format!("{}{path}", self.base))
+    }
+
+    fn review_iri(&self, review: &Review) -> NamedNode {
+        let hash = short_hash(&[&review.url, &review.claim_reviewed]);
+        self.iri(&format!(
+            "reviews/{IMPORTED}{}-{hash}",
+            words_slug(host_of(&review.url), 4)
+        ))
+    }
+
+    fn claim_iri(&self, review: &Review) -> NamedNode {
+        let hash = short_hash(&[&review.url, &review.claim_reviewed]);
+        let words = words_slug(&review.claim_reviewed, 6);
+        let words = if words.is_empty() { "claim".into() } else { words };
+        self.iri(&format!("claims/{IMPORTED}{words}-{hash}"))
+    }
+
+    /// An agent's IRI: from its name (its address when it has none).
+    fn agent(&mut self, agent: &Agent, default_kind: Option<&str>) -> Option<NamedNode> {
+        let key = agent
+            .name
+            .as_deref()
+            .or(agent.url.as_deref())?
+            .to_lowercase();
+        let name_slug = words_slug(&key, 5);
+        let iri = self.iri(&format!(
+            "entities/{IMPORTED}{}{}{}",
+            name_slug,
+            if name_slug.is_empty() { "" } else { "-" },
+            short_hash(&[&key])
+        ));
+        if let Some(kind) = agent.kind.or(default_kind) {
+            self.add_triple(&iri, RDF_TYPE, self.n(SCHEMA, kind));
+        }
+        if let Some(name) = &agent.name {
+            self.add_triple(&iri, &format!("{SCHEMA}name"), literal(name));
+        }
+        if let Some(url) = &agent.url {
+            if let Ok(url) = NamedNode::new(url.as_str()) {
+                self.add_triple(&iri, &format!("{SCHEMA}url"), url);
+            }
+        }
+        Some(iri)
+    }
+
+    fn n(&self, ns: &str, local: &str) -> NamedNode {
+        NamedNode::new_unchecked(format!("{ns}{local}"))
+    }
+
+    fn add_triple(&mut self, s: &NamedNode, p: &str, o: impl Into<Term>) {
+        let p = if p == RDF_TYPE {
+            NamedNode::new_unchecked(RDF_TYPE)
+        } else {
+            NamedNode::new_unchecked(p)
+        };
+        self.triples.insert(Triple::new(s.clone(), p, o));
+    }
+
+    fn add(
+        &mut self,
+        review: &Review,
+        iri: &NamedNode,
+        link: Option<(String, f64)>,
+        report: &mut Report,
+    ) {
+        let s = |local: &str| format!("{SCHEMA}{local}");
+        let claim = self.claim_iri(review);
+        report.reviews += 1;
+        report.claims += 1;
+        self.add_triple(iri, RDF_TYPE, self.n(SCHEMA, "ClaimReview"));
+        self.add_triple(iri, &s("url"), NamedNode::new_unchecked(&review.url));
+        self.add_triple(iri, &s("claimReviewed"), literal(&review.claim_reviewed));
+        self.add_triple(iri, &s("itemReviewed"), claim.clone());
+        if let Some(date) = &review.date {
+            self.add_triple(iri, &s("datePublished"), date_literal(date));
+        }
+        if let Some(language) = &review.language {
+            self.add_triple(iri, &s("inLanguage"), literal(language));
+        }
+        if let Some(author) = review
+            .author
+            .as_ref()
+            .and_then(|a| self.agent(a, Some("Organization")))
+        {
+            self.organizations.insert(author.as_str().to_owned());
+            self.add_triple(iri, &s("author"), author);
+        }
+        if let Some(license) = &review.license {
+            self.add_triple(iri, &s("sdLicense"), NamedNode::new_unchecked(license));
+        }
+        if let Some(publisher) = review
+            .sd_publisher
+            .as_ref()
+            .and_then(|a| self.agent(a, None))
+        {
+            self.add_triple(iri, &s("sdPublisher"), publisher);
+        }
+
+        let rating = NamedNode::new_unchecked(format!("{}#rating", iri.as_str()));
+        self.add_triple(iri, &s("reviewRating"), rating.clone());
+        self.add_triple(&rating, RDF_TYPE, self.n(SCHEMA, "Rating"));
+        for (local, value) in [
+            ("ratingValue", &review.rating.value),
+            ("bestRating", &review.rating.best),
+            ("worstRating", &review.rating.worst),
+        ] {
+            if let Some(value) = value {
+                self.add_triple(&rating, &s(local), number_literal(value));
+            }
+        }
+        if let Some(label) = &review.rating.label {
+            self.add_triple(&rating, &s("alternateName"), literal(label));
+            match crosswalk().get(&normalise_label(label)) {
+                Some(concept) => {
+                    report.normalized += 1;
+                    self.add_triple(&rating, &format!("{CG}normalizedRating"), concept.clone());
+                }
+                None => {
+                    report.unknown_ratings += 1;
+                    *report.unknown_labels.entry(label.clone()).or_default() += 1;
+                }
+            }
+        } else {
+            report.unknown_ratings += 1;
+        }
+
+        self.add_triple(&claim, RDF_TYPE, self.n(SCHEMA, "Claim"));
+        self.add_triple(&claim, &s("text"), literal(&review.claim_reviewed));
+        self.add_triple(&claim, &format!("{CG}status"), self.n(CG, "Reported"));
+        if let Some(claimant) = review.claimant.as_ref().and_then(|a| self.agent(a, None)) {
+            self.add_triple(&claim, &s("author"), claimant);
+        }
+        if let Some(date) = &review.claim_date {
+            self.add_triple(&claim, &s("datePublished"), date_literal(date));
+        }
+        for work in &review.appearances {
+            let hash = short_hash(&[&work.url]);
+            let document = self.iri(&format!(
+                "sources/{IMPORTED}{}-{hash}",
+                words_slug(host_of(&work.url), 4)
+            ));
+            let appearance =
+                NamedNode::new_unchecked(format!("{}#appearance-{hash}", claim.as_str()));
+            self.add_triple(&claim, &s("appearance"), appearance.clone());
+            if review.first_appearance.as_ref() == Some(work) {
+                self.add_triple(&claim, &s("firstAppearance"), appearance.clone());
+            }
+            self.add_triple(&appearance, RDF_TYPE, self.n(OA, "SpecificResource"));
+            self.add_triple(&appearance, &format!("{OA}hasSource"), document.clone());
+            self.add_triple(&document, RDF_TYPE, self.n(SCHEMA, work.kind));
+            self.add_triple(&document, &s("url"), NamedNode::new_unchecked(&work.url));
+            self.add_triple(
+                &document,
+                &format!("{CG}archived"),
+                Literal::from(false),
+            );
+        }
+        if let Some((key, score)) = link {
+            report.links += 1;
+            let known = self.iri(&format!("claims/{key}"));
+            let matched = NamedNode::new_unchecked(format!("{}#match-{key}", claim.as_str()));
+            self.add_triple(&claim, &format!("{CG}sameClaimAs"), known.clone());
+            self.add_triple(&claim, &format!("{CG}match"), matched.clone());
+            self.add_triple(&matched, RDF_TYPE, self.n(CG, "ClaimMatch"));
+            self.add_triple(&matched, &format!("{CG}matchedClaim"), known);
+            self.add_triple(
+                &matched,
+                &format!("{CG}matchScore"),
+                // Oxigraph's canonical form of a decimal (no trailing zeros), so a re-import
+                // compares equal to what the store gives back.
+                Literal::new_typed_literal(score.to_string(), self.n(XSD, "decimal")),
+            );
+        }
+    }
+
+    fn finish(self) -> HashSet<Triple> {
+        self.triples
+    }
+}
+
+fn literal(text: &str) -> Literal {
+    Literal::new_simple_literal(text)
+}
+
+/// A date as `xsd:date` when it starts with one (`2024-04-03T00:00:00Z` is that day), else the
+/// text as given.
+fn date_literal(text: &str) -> Literal {
+    let day = text.get(..10).unwrap_or(text);
+    let shaped = day.len() == 10
+        && day
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if shaped && (text.len() == 10 || text.as_bytes()[10] == b'T') {
+        Literal::new_typed_literal(day, NamedNode::new_unchecked(format!("{XSD}date")))
+    } else {
+        literal(text)
+    }
+}
+
+/// A rating number as `xsd:integer` or `xsd:decimal` (checked to be a number before).
+fn number_literal(text: &str) -> Literal {
+    let datatype = if text.parse::<i64>().is_ok() {
+        "integer"
+    } else {
+        "decimal"
+    };
+    let value = if datatype == "decimal" {
+        text.parse::<f64>()
+            .map(|f| f.to_string())
+            .unwrap_or(text.into())
+    } else {
+        text.to_owned()
+    };
+    Literal::new_typed_literal(value, NamedNode::new_unchecked(format!("{XSD}{datatype}")))
+}
+
+/// Every import the store holds, by name.
+pub fn list(store: &ClaimStore) -> Result<Vec<Listed>> {
+    let rows = store.select(include_str!("../../queries/api/import-runs.rq"))?;
+    let prefix = format!("{}graphs/imports/", store.base());
+    let text = |t: &Option<Term>| match t {
+        Some(Term::Literal(l)) => Some(l.value().to_owned()),
+        _ => None,
+    };
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let Some(Term::NamedNode(graph)) = &row[0] else {
+                return None;
+            };
+            Some(Listed {
+                name: graph.as_str().strip_prefix(&prefix)?.to_owned(),
+                graph: graph.as_str().to_owned(),
+                file: text(&row[1]),
+                sha256: text(&row[2]),
+                ended: text(&row[3]),
+                reviews: text(&row[4]).and_then(|n| n.parse().ok()),
+            })
+        })
+        .collect())
+}
+
+/// Removes the import `name` (its graph, with its run record). Returns whether it existed.
+pub fn remove(store: &ClaimStore, name: &str) -> Result<bool> {
+    let graph = graph_of(store, name)?;
+    if !store.contains_graph(GraphNameRef::NamedNode(graph.as_ref()))? {
+        return Ok(false);
+    }
+    store.remove_graph(GraphNameRef::NamedNode(graph.as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_crosswalk_is_read_from_the_ontology() {
+        let walk = crosswalk();
+        let false_ = NamedNode::new_unchecked(format!("{CG}RatedFalse"));
+        assert_eq!(walk.get("false"), Some(&false_));
+        assert_eq!(walk.get(&normalise_label("  Pants on FIRE! ")), Some(&false_));
+        assert_eq!(walk.get("falso"), Some(&false_));
+        assert!(walk.len() > 100, "{}", walk.len());
+        assert!(!walk.contains_key("needs a closer look"));
+    }
+
+    #[test]
+    fn iris_and_literals_are_derived_from_the_text() {
+        assert_eq!(host_of("https://www.check.example/a?b"), "check.example");
+        assert_eq!(words_slug("Netflix paid Facebook $100m, it says", 4), "netflix-paid-facebook-100m");
+        assert_eq!(date_literal("2024-04-03T00:00:00Z").value(), "2024-04-03");
+        assert_eq!(date_literal("April 2024").value(), "April 2024");
+        assert_eq!(number_literal("3").datatype().as_str(), format!("{XSD}integer"));
+        assert_eq!(number_literal("2.50").value(), "2.5");
+        assert!(check_name("Bad Name").is_err());
+        assert_eq!(name_of_file(std::path::Path::new("dir/Feed 2024.json.gz")), "feed-2024");
+    }
+}
