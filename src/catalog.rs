@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 const CLAIM: &str = include_str!("../queries/api/catalog-claim.rq");
 const APPEARANCES: &str = include_str!("../queries/api/catalog-appearances.rq");
 const REVIEWS: &str = include_str!("../queries/api/catalog-reviews.rq");
+const LINKED_REVIEWS: &str = include_str!("../queries/api/catalog-linked-reviews.rq");
 const RELATED: &str = include_str!("../queries/api/catalog-related-claims.rq");
 const MENTIONS: &str = include_str!("../queries/api/catalog-mentions.rq");
 const LABELS: &str = include_str!("../queries/api/catalog-labels.rq");
@@ -45,6 +46,10 @@ pub struct ClaimFilter {
     pub claimant: Option<NamedNode>,
     /// A review's verdict label (any case).
     pub rating: Option<String>,
+    /// A fact-checker whose imported review rated the claim or a claim linked to it.
+    pub checker: Option<NamedNode>,
+    /// Only claims another fact-checker rated (an imported review, of it or a linked claim).
+    pub rated_elsewhere: bool,
     /// Dates (`YYYY-MM-DD`, inclusive) of the documents a claim appears in.
     pub from: Option<String>,
     pub to: Option<String>,
@@ -73,6 +78,9 @@ pub struct FilterValues<'a> {
     /// The claimant's key or IRI.
     pub claimant: Option<&'a str>,
     pub rating: Option<&'a str>,
+    /// A fact-checker's key or IRI.
+    pub checker: Option<&'a str>,
+    pub rated_elsewhere: bool,
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,
     pub search: Option<&'a str>,
@@ -109,6 +117,8 @@ impl ClaimFilter {
             entity: key_or_iri("entities", "entity", values.entity)?,
             claimant: key_or_iri("entities", "claimant", values.claimant)?,
             rating: given(values.rating).map(str::to_owned),
+            checker: key_or_iri("entities", "checker", values.checker)?,
+            rated_elsewhere: values.rated_elsewhere,
             from: given(values.from).map(str::to_owned),
             to: given(values.to).map(str::to_owned),
             search: values
@@ -245,7 +255,31 @@ pub struct ClaimDetail {
     pub assertion: Option<Assertion>,
     pub appearances: Vec<Appearance>,
     pub reviews: Vec<Review>,
+    /// Claims saying the same (`cg:sameClaimAs`, found when ClaimReviews were imported), with
+    /// other fact-checkers' reviews of them.
+    pub same_claims: Vec<SameClaim>,
     pub related: Vec<RelatedClaim>,
+}
+
+/// A claim saying the same as this one, and how other fact-checkers rated it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SameClaim {
+    pub claim: Link,
+    /// The matcher's score when the link was made (0 to 1).
+    pub score: Option<String>,
+    pub reviews: Vec<ElsewhereReview>,
+}
+
+/// Another fact-checker's review (imported).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ElsewhereReview {
+    #[serde(flatten)]
+    pub review: Review,
+    /// Where the fact-checker published it.
+    pub url: Option<String>,
+    /// Its verdict on claimgraph's scale (`cg:RatingScale`), when the crosswalk knows the label.
+    pub normalized: Option<String>,
+    pub language: Option<String>,
 }
 
 /// The claim's content: its assertion graph and the triples in it.
@@ -341,6 +375,8 @@ pub fn list_claims(store: &ClaimStore, filter: &ClaimFilter) -> Result<ClaimPage
         outlet: iri(&filter.outlet),
         entity: iri(&filter.entity),
         rating: filter.rating.clone(),
+        checker: iri(&filter.checker),
+        rated_elsewhere: filter.rated_elsewhere,
         from: filter.from.clone(),
         to: filter.to.clone(),
         after: filter.after.clone(),
@@ -444,8 +480,58 @@ pub fn claim(store: &ClaimStore, claim: &NamedNode) -> Result<ClaimDetail> {
         assertion,
         appearances: appearances(store, &bound)?,
         reviews: reviews(store, &bound)?,
+        same_claims: same_claims(store, &bound)?,
         related: related(store, &bound)?,
     })
+}
+
+fn same_claims(store: &ClaimStore, bound: &[(&str, Term)]) -> Result<Vec<SameClaim>> {
+    let mut same: Vec<SameClaim> = Vec::new();
+    for row in store.select_with(LINKED_REVIEWS, bound)? {
+        let linked = iri_or_empty(&row[1]);
+        if same.last().is_none_or(|s| s.claim.iri != linked) {
+            same.push(SameClaim {
+                claim: Link {
+                    iri: linked,
+                    label: text(&row[2]),
+                },
+                score: text(&row[3]),
+                reviews: Vec::new(),
+            });
+        }
+        let Some(review) = iri(&row[4]) else {
+            continue;
+        };
+        let entry = same.last_mut().expect("pushed above");
+        if entry.reviews.iter().any(|r| r.review.iri == review) {
+            continue;
+        }
+        let normalized = text(&row[8]).or_else(|| {
+            iri(&row[7]).map(|c| {
+                let local = local_name(&c);
+                local.strip_prefix("Rated").unwrap_or(local).to_lowercase()
+            })
+        });
+        entry.reviews.push(ElsewhereReview {
+            review: Review {
+                iri: review,
+                rating: text(&row[6]),
+                rating_value: text(&row[9]),
+                best_rating: text(&row[10]),
+                worst_rating: text(&row[11]),
+                author: iri(&row[12]).map(|iri| Link {
+                    iri,
+                    label: text(&row[13]),
+                }),
+                date_published: text(&row[14]),
+                body: None,
+            },
+            url: iri(&row[5]).or_else(|| text(&row[5])),
+            normalized,
+            language: text(&row[15]),
+        });
+    }
+    Ok(same)
 }
 
 fn appearances(store: &ClaimStore, bound: &[(&str, Term)]) -> Result<Vec<Appearance>> {

@@ -877,9 +877,12 @@ fn import_claimreview(args: ImportArgs) -> Result<()> {
         bar.set_message(path.display().to_string());
         let started = Instant::now();
         let report = as_actor(Actor::os_user("cli-import"), || {
-            import::import(&store, std::io::BufReader::new(file), &options, &mut |read| {
-                bar.set_position(read)
-            })
+            import::import(
+                &store,
+                std::io::BufReader::new(file),
+                &options,
+                &mut |read| bar.set_position(read),
+            )
         });
         bar.finish_and_clear();
         let report = report.map_err(|e| match e {

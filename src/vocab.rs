@@ -131,6 +131,7 @@ pub const CG_ARCHIVED_TEXT: &str = cg!("archivedText");
 pub const CG_TEXT_SHA256: &str = cg!("textSha256");
 pub const CG_STATUS: &str = cg!("status");
 pub const CG_DATE_FILED: &str = cg!("dateFiled");
+pub const CG_SAME_CLAIM_AS: &str = cg!("sameClaimAs");
 pub const SCHEMA_CLAIM: &str = schema!("Claim");
 pub const SCHEMA_TEXT: &str = schema!("text");
 pub const SCHEMA_AUTHOR: &str = schema!("author");

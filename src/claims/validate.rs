@@ -163,6 +163,19 @@ impl Checker<'_> {
                     );
                     continue;
                 }
+                if key.get_ref().starts_with(crate::import::IMPORTED) {
+                    self.error(
+                        index,
+                        key.span(),
+                        format!(
+                            "key {:?}: keys starting with {:?} are those of imported \
+                             ClaimReviews; choose another",
+                            key.get_ref(),
+                            crate::import::IMPORTED
+                        ),
+                    );
+                    continue;
+                }
                 let entry = (kind, key.get_ref().clone());
                 if let Some((other, span)) = self.keys.get(&entry).cloned() {
                     let (line, column) = self.sheets[other].line_col(span.start);

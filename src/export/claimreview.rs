@@ -59,12 +59,21 @@ pub struct ClaimReview {
     pub date_published: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_body: Option<String>,
+    /// The review's language (BCP 47), where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_language: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<Agent>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_rating: Option<Rating>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item_reviewed: Option<ClaimItem>,
+    /// The licence of this structured data (an imported review keeps its feed's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sd_license: Option<String>,
+    /// Who published this structured data (an imported review keeps its feed's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sd_publisher: Option<Agent>,
 }
 
 /// A `Person` or `Organization` (or the schema.org type the store gives a claimant that is
@@ -116,7 +125,7 @@ pub struct ClaimItem {
     /// The claimant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<Agent>,
-    /// The date of the document of its first appearance.
+    /// When it was made: its own date, else that of the document of its first appearance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date_published: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -214,9 +223,11 @@ pub fn describe_review(store: &ClaimStore, review: &NamedNode) -> Result<ClaimRe
         Some(Term::NamedNode(claim)) => Some(describe_claim(store, &claim)?),
         _ => None,
     };
-    let author = match get(4) {
-        Some(Term::NamedNode(author)) => Some(describe_agent(store, &author)?),
-        _ => None,
+    let agent = |i: usize| -> Result<Option<Agent>> {
+        match get(i) {
+            Some(Term::NamedNode(agent)) => Ok(Some(describe_agent(store, &agent)?)),
+            _ => Ok(None),
+        }
     };
     let rating = [5, 6, 7, 8]
         .iter()
@@ -235,22 +246,29 @@ pub fn describe_review(store: &ClaimStore, review: &NamedNode) -> Result<ClaimRe
         claim_reviewed: string(1),
         date_published: string(2),
         review_body: string(3),
-        author,
+        in_language: string(11),
+        author: agent(4)?,
         review_rating: rating,
         item_reviewed: claim,
+        sd_license: string(12),
+        sd_publisher: agent(13)?,
     })
 }
 
 fn describe_claim(store: &ClaimStore, claim: &NamedNode) -> Result<ClaimItem> {
     let bound = [("claim", Term::from(claim.clone()))];
-    let claimant = super::rows(
+    let row = super::rows(
         store,
         include_str!("../../queries/api/export-claimant.rq"),
         &bound,
     )?
     .into_iter()
     .next()
-    .and_then(|row| row.into_iter().next().flatten());
+    .unwrap_or_default();
+    let (claimant, date) = (
+        row.first().cloned().flatten(),
+        row.get(1).cloned().flatten(),
+    );
     let author = match claimant {
         Some(Term::NamedNode(claimant)) => Some(describe_agent(store, &claimant)?),
         _ => None,
@@ -310,9 +328,11 @@ fn describe_claim(store: &ClaimStore, claim: &NamedNode) -> Result<ClaimItem> {
         kind: "Claim".to_owned(),
         id: claim.as_str().to_owned(),
         author,
-        date_published: first_appearance
-            .as_ref()
-            .and_then(|d| d.date_published.clone()),
+        date_published: date.as_ref().map(text).or_else(|| {
+            first_appearance
+                .as_ref()
+                .and_then(|d| d.date_published.clone())
+        }),
         appearance,
         first_appearance,
     })

@@ -313,6 +313,8 @@ fn facet_title(name: &str) -> &str {
         "source" => "document",
         "entity" => "about",
         "rating" => "review rating",
+        "checker" => "rated by (fact-checker)",
+        "rated_elsewhere" => "rated by another fact-checker",
         "from" => "from",
         "to" => "until",
         other => other,
@@ -457,8 +459,17 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
             .and_then(|v| v.label.clone())
             .unwrap_or_else(|| value.to_owned())
     };
-    const FILTERS: [&str; 8] = [
-        "status", "claimant", "outlet", "source", "entity", "rating", "from", "to",
+    const FILTERS: [&str; 10] = [
+        "status",
+        "claimant",
+        "outlet",
+        "source",
+        "entity",
+        "rating",
+        "checker",
+        "rated_elsewhere",
+        "from",
+        "to",
     ];
     let active: Vec<(&str, String)> = FILTERS
         .iter()
@@ -492,8 +503,14 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
                 label { "from " input type="date" name="from" value=(given("from").unwrap_or_default()); }
                 " "
                 label { "until " input type="date" name="to" value=(given("to").unwrap_or_default()); }
+                " "
+                label {
+                    input type="checkbox" name="rated_elsewhere" value="true"
+                        checked[given("rated_elsewhere").as_deref() == Some("true")];
+                    " rated by another fact-checker"
+                }
                 @for (name, value) in &pairs {
-                    @if !matches!(name.as_str(), "q" | "status" | "from" | "to") {
+                    @if !matches!(name.as_str(), "q" | "status" | "from" | "to" | "rated_elsewhere") {
                         input type="hidden" name=(name) value=(value);
                     }
                 }
@@ -685,6 +702,31 @@ pub fn claim(view: &ClaimView<'_>, alternates: &[Alternate]) -> Markup {
                         " · " (iri_link(base, &review.iri, "", html! { "review" }))
                     }
                     @if let Some(body) = &review.body { p { (body) } }
+                }
+            }
+            @if !claim.same_claims.is_empty() {
+                h2 { "Rated by other fact-checkers" }
+                @for same in &claim.same_claims {
+                    div.same {
+                        p {
+                            "The same claim as " (link_to(base, &same.claim))
+                            @if let Some(score) = &same.score { " (match score " (score) ")" }
+                        }
+                        ul {
+                            @for elsewhere in &same.reviews {
+                                li {
+                                    strong { (elsewhere.review.rating.as_deref().unwrap_or("(no verdict label)")) }
+                                    @if let Some(normalized) = &elsewhere.normalized { " — " (normalized) }
+                                    @if let Some(author) = &elsewhere.review.author { " by " (link_to(base, author)) }
+                                    @if let Some(date) = &elsewhere.review.date_published { ", " (date) }
+                                    @if let Some(language) = &elsewhere.language { " (" (language) ")" }
+                                    @if let Some(url) = elsewhere.url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
+                                        " · " a href=(url) rel="nofollow noopener" { "the fact-check" }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
             @if !claim.related.is_empty() {

@@ -12,6 +12,7 @@ mod error;
 mod export;
 mod graph_store;
 mod html;
+mod import;
 pub(crate) mod limits;
 mod negotiate;
 mod openapi;
@@ -137,6 +138,9 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(drafts::find))
         .routes(routes!(questions::list))
         .routes(routes!(questions::answer))
+        .routes(routes!(import::claimreview))
+        .routes(routes!(import::list))
+        .routes(routes!(import::remove))
         .split_for_parts();
     let api = Arc::new(api);
     router

@@ -44,6 +44,12 @@ pub struct ClaimsParams {
     outlet: Option<String>,
     /// A review's verdict (`False`, `Misleading`…; any case).
     rating: Option<String>,
+    /// A fact-checker (an organisation whose ClaimReview was imported): claims it rated, or
+    /// linked to claims it rated. Its key (`imported-…`) or IRI.
+    checker: Option<String>,
+    /// `true`: only claims another fact-checker rated (an imported ClaimReview of the claim or
+    /// of a claim linked to it).
+    rated_elsewhere: Option<bool>,
     /// Documents the claim appears in published (or filed) on or after this date (YYYY-MM-DD).
     from: Option<String>,
     /// … on or before this date (YYYY-MM-DD).
@@ -57,7 +63,7 @@ pub struct ClaimsParams {
     /// Claims per page, 1 to 500 (default 50).
     limit: Option<usize>,
     /// Facets to count over every matching claim, comma-separated: status, claimant, source,
-    /// outlet, entity, rating.
+    /// outlet, entity, rating, checker.
     facets: Option<String>,
     /// Values listed per facet, 1 to 100 (default 10).
     facet_limit: Option<usize>,
@@ -277,6 +283,8 @@ pub async fn list_claims(
             entity: params.entity.as_deref(),
             claimant: params.claimant.as_deref(),
             rating: params.rating.as_deref(),
+            checker: params.checker.as_deref(),
+            rated_elsewhere: params.rated_elsewhere == Some(true),
             from: params.from.as_deref(),
             to: params.to.as_deref(),
             search: params.q.as_deref(),
@@ -286,9 +294,9 @@ pub async fn list_claims(
             // per article: the costliest to count) are counted once the search names one.
             facets: match (html, params.facets.as_deref()) {
                 (true, None) if params.source.is_some() => {
-                    Some("status,claimant,outlet,source,entity,rating")
+                    Some("status,claimant,outlet,source,entity,rating,checker")
                 }
-                (true, None) => Some("status,claimant,outlet,entity,rating"),
+                (true, None) => Some("status,claimant,outlet,entity,rating,checker"),
                 (_, facets) => facets,
             },
             facet_limit: params.facet_limit,
@@ -334,6 +342,11 @@ fn filter_query(params: &ClaimsParams) -> String {
         ("entity", &params.entity),
         ("claimant", &params.claimant),
         ("rating", &params.rating),
+        ("checker", &params.checker),
+        (
+            "rated_elsewhere",
+            &params.rated_elsewhere.map(|r| r.to_string()),
+        ),
         ("from", &params.from),
         ("to", &params.to),
         ("q", &params.q),

@@ -269,7 +269,11 @@ fn json_error(name: &str, e: &serde_json::Error) -> Error {
     };
     // serde_json's message ends with its own " at line L column C".
     let detail = e.to_string();
-    let detail = detail.split(" at line ").next().unwrap_or_default().to_owned();
+    let detail = detail
+        .split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     Error::Invalid(format!(
         "{name}:{}:{}: {what} ({detail})",
         e.line(),

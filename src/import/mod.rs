@@ -103,12 +103,11 @@ pub fn crosswalk() -> &'static HashMap<String, NamedNode> {
     static CROSSWALK: OnceLock<HashMap<String, NamedNode>> = OnceLock::new();
     CROSSWALK.get_or_init(|| {
         let ontology = include_str!("../../ontology/claimgraph.ttl");
-        let triples: Vec<Triple> = oxigraph::io::RdfParser::from_format(
-            oxigraph::io::RdfFormat::Turtle,
-        )
-        .for_slice(ontology.as_bytes())
-        .filter_map(|q| q.ok().map(Triple::from))
-        .collect();
+        let triples: Vec<Triple> =
+            oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::Turtle)
+                .for_slice(ontology.as_bytes())
+                .filter_map(|q| q.ok().map(Triple::from))
+                .collect();
         let scale: Term = NamedNode::new_unchecked(format!("{CG}RatingScale")).into();
         let in_scheme = format!("{SKOS}inScheme");
         let concepts: BTreeSet<String> = triples
@@ -200,41 +199,36 @@ pub fn import(
         ..Report::default()
     };
     let mut seen: HashMap<String, String> = HashMap::new();
-    feed::read(
-        &options.file_name,
-        &mut hasher,
-        on_read,
-        &mut |located| {
-            report.items += 1;
-            let reviews = match review::reviews(&located.item) {
-                Ok(reviews) => reviews,
-                Err(reason) => {
-                    report.skipped.push(Skipped {
-                        position: located.position,
-                        reason,
-                    });
-                    return Ok(());
-                }
-            };
-            for review in reviews {
-                let iri = builder.review_iri(&review);
-                if let Some(first) = seen.get(iri.as_str()) {
-                    report.skipped.push(Skipped {
-                        position: located.position.clone(),
-                        reason: format!("the same review (url and claim) as {first}"),
-                    });
-                    continue;
-                }
-                seen.insert(iri.as_str().to_owned(), located.position.clone());
-                let link = match (&matcher, options.threshold) {
-                    (Some(matcher), Some(threshold)) => best_known(matcher, &review, threshold)?,
-                    _ => None,
-                };
-                builder.add(&review, &iri, link, &mut report);
+    feed::read(&options.file_name, &mut hasher, on_read, &mut |located| {
+        report.items += 1;
+        let reviews = match review::reviews(&located.item) {
+            Ok(reviews) => reviews,
+            Err(reason) => {
+                report.skipped.push(Skipped {
+                    position: located.position,
+                    reason,
+                });
+                return Ok(());
             }
-            Ok(())
-        },
-    )?;
+        };
+        for review in reviews {
+            let iri = builder.review_iri(&review);
+            if let Some(first) = seen.get(iri.as_str()) {
+                report.skipped.push(Skipped {
+                    position: located.position.clone(),
+                    reason: format!("the same review (url and claim) as {first}"),
+                });
+                continue;
+            }
+            seen.insert(iri.as_str().to_owned(), located.position.clone());
+            let link = match (&matcher, options.threshold) {
+                (Some(matcher), Some(threshold)) => best_known(matcher, &review, threshold)?,
+                _ => None,
+            };
+            builder.add(&review, &iri, link, &mut report);
+        }
+        Ok(())
+    })?;
     // Read to the end, so the hash is the file's even when its JSON ended early.
     std::io::copy(&mut hasher, &mut std::io::sink())
         .map_err(|e| Error::io(format!("cannot read {}", options.file_name), e))?;
@@ -281,11 +275,7 @@ pub fn import(
 
 /// The best known claim (not itself imported) a review's claim restates, if it scores at least
 /// `threshold`.
-fn best_known(
-    matcher: &Claims,
-    review: &Review,
-    threshold: f64,
-) -> Result<Option<(String, f64)>> {
+fn best_known(matcher: &Claims, review: &Review, threshold: f64) -> Result<Option<(String, f64)>> {
     // The shortlist the matcher scores anyway; imported claims are passed over.
     let found = matcher.similar(&review.claim_reviewed, 20)?;
     Ok(found
@@ -305,7 +295,6 @@ fn is_run_record(triple: &Triple, graph: &NamedNode, run: &NamedNode) -> bool {
 fn prov(local: &str) -> String {
     format!("{PROV}{local}")
 }
-
 
 /// The run's record: what was read, by whom, when, with what outcome.
 fn run_record(
@@ -461,7 +450,11 @@ impl Builder {
     fn claim_iri(&self, review: &Review) -> NamedNode {
         let hash = short_hash(&[&review.url, &review.claim_reviewed]);
         let words = words_slug(&review.claim_reviewed, 6);
-        let words = if words.is_empty() { "claim".into() } else { words };
+        let words = if words.is_empty() {
+            "claim".into()
+        } else {
+            words
+        };
         self.iri(&format!("claims/{IMPORTED}{words}-{hash}"))
     }
 
@@ -599,11 +592,7 @@ impl Builder {
             self.add_triple(&appearance, &format!("{OA}hasSource"), document.clone());
             self.add_triple(&document, RDF_TYPE, self.n(SCHEMA, work.kind));
             self.add_triple(&document, &s("url"), NamedNode::new_unchecked(&work.url));
-            self.add_triple(
-                &document,
-                &format!("{CG}archived"),
-                Literal::from(false),
-            );
+            self.add_triple(&document, &format!("{CG}archived"), Literal::from(false));
         }
         if let Some((key, score)) = link {
             report.links += 1;
@@ -637,10 +626,13 @@ fn literal(text: &str) -> Literal {
 fn date_literal(text: &str) -> Literal {
     let day = text.get(..10).unwrap_or(text);
     let shaped = day.len() == 10
-        && day
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && day.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     if shaped && (text.len() == 10 || text.as_bytes()[10] == b'T') {
         Literal::new_typed_literal(day, NamedNode::new_unchecked(format!("{XSD}date")))
     } else {
@@ -709,7 +701,10 @@ mod tests {
         let walk = crosswalk();
         let false_ = NamedNode::new_unchecked(format!("{CG}RatedFalse"));
         assert_eq!(walk.get("false"), Some(&false_));
-        assert_eq!(walk.get(&normalise_label("  Pants on FIRE! ")), Some(&false_));
+        assert_eq!(
+            walk.get(&normalise_label("  Pants on FIRE! ")),
+            Some(&false_)
+        );
         assert_eq!(walk.get("falso"), Some(&false_));
         assert!(walk.len() > 100, "{}", walk.len());
         assert!(!walk.contains_key("needs a closer look"));
@@ -718,12 +713,21 @@ mod tests {
     #[test]
     fn iris_and_literals_are_derived_from_the_text() {
         assert_eq!(host_of("https://www.check.example/a?b"), "check.example");
-        assert_eq!(words_slug("Netflix paid Facebook $100m, it says", 4), "netflix-paid-facebook-100m");
+        assert_eq!(
+            words_slug("Netflix paid Facebook $100m, it says", 4),
+            "netflix-paid-facebook-100m"
+        );
         assert_eq!(date_literal("2024-04-03T00:00:00Z").value(), "2024-04-03");
         assert_eq!(date_literal("April 2024").value(), "April 2024");
-        assert_eq!(number_literal("3").datatype().as_str(), format!("{XSD}integer"));
+        assert_eq!(
+            number_literal("3").datatype().as_str(),
+            format!("{XSD}integer")
+        );
         assert_eq!(number_literal("2.50").value(), "2.5");
         assert!(check_name("Bad Name").is_err());
-        assert_eq!(name_of_file(std::path::Path::new("dir/Feed 2024.json.gz")), "feed-2024");
+        assert_eq!(
+            name_of_file(std::path::Path::new("dir/Feed 2024.json.gz")),
+            "feed-2024"
+        );
     }
 }

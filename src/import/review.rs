@@ -101,8 +101,7 @@ fn json_ld_reviews(value: &Value) -> Result<Vec<Review>, String> {
         .collect();
     if found.is_empty() {
         return Err(if value.get("@context").is_none() {
-            "no ClaimReview in it: it has no @context, so none of its terms are schema.org's"
-                .into()
+            "no ClaimReview in it: it has no @context, so none of its terms are schema.org's".into()
         } else {
             "no ClaimReview in it (no node of @type ClaimReview)".into()
         });
@@ -181,12 +180,15 @@ impl Graph {
         })
     }
 
-    /// An address: an IRI, a string, or a node's `url`.
+    /// An address: a string, a node's `url`, or else the node's IRI (a node with an `@id`
+    /// and a `url`, as our own feed writes documents, is at its `url`).
     fn address(&self, value: &Term) -> Option<String> {
         match value {
-            Term::NamedNode(n) => Some(n.as_str().to_owned()),
             Term::Literal(l) => Some(clean(l.value())),
-            Term::BlankNode(_) => self.text(value, "url"),
+            node => self.text(node, "url").or(match node {
+                Term::NamedNode(n) => Some(n.as_str().to_owned()),
+                _ => None,
+            }),
         }
     }
 
@@ -208,14 +210,15 @@ impl Graph {
                 };
                 Agent {
                     name: self.text(value, "name"),
-                    url: self.values(value, "url").find_map(|u| self.address(u)).or(
-                        match value {
+                    url: self
+                        .values(value, "url")
+                        .find_map(|u| self.address(u))
+                        .or(match value {
                             Term::NamedNode(n) if self.text(value, "name").is_none() => {
                                 Some(n.as_str().to_owned())
                             }
                             _ => None,
-                        },
-                    ),
+                        }),
                     kind,
                 }
             }
@@ -284,7 +287,10 @@ impl Graph {
                 }
             }
         }
-        let license = match self.values(&node, "sdLicense").find_map(|l| self.address(l)) {
+        let license = match self
+            .values(&node, "sdLicense")
+            .find_map(|l| self.address(l))
+        {
             Some(l) => Some(checked_url(&l, "its sdLicense")?),
             None => None,
         };
@@ -323,7 +329,9 @@ fn checked_url(url: &str, what: &str) -> Result<String, String> {
     if web && oxigraph::model::NamedNode::new(url).is_ok() && url.len() > "https://".len() {
         Ok(url.to_owned())
     } else {
-        Err(format!("{what} {url:?} is not a URL (an absolute http or https address)"))
+        Err(format!(
+            "{what} {url:?} is not a URL (an absolute http or https address)"
+        ))
     }
 }
 
@@ -449,7 +457,11 @@ mod tests {
         let urls: Vec<&str> = r.appearances.iter().map(|w| w.url.as_str()).collect();
         assert_eq!(
             urls,
-            ["https://c.example/3", "https://a.example/1", "https://b.example/2"]
+            [
+                "https://c.example/3",
+                "https://a.example/1",
+                "https://b.example/2"
+            ]
         );
         assert_eq!(r.appearances[0].kind, "NewsArticle");
     }
@@ -481,6 +493,9 @@ mod tests {
         let r = reviews(&Item::Api(claim)).unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].language.as_deref(), Some("es"));
-        assert_eq!(r[1].claimant.as_ref().unwrap().name.as_deref(), Some("a post"));
+        assert_eq!(
+            r[1].claimant.as_ref().unwrap().name.as_deref(),
+            Some("a post")
+        );
     }
 }

@@ -33,6 +33,9 @@ pub struct ClaimDocument {
     pub entities: Vec<String>,
     /// Its reviews' verdicts (`schema:alternateName` of each rating), lower-cased.
     pub ratings: Vec<String>,
+    /// The fact-checkers (authors of imported ClaimReviews) that rated it, or a claim linked to
+    /// it by `cg:sameClaimAs`: "rated by another fact-checker".
+    pub checkers: Vec<String>,
     /// Publication (or filing) dates of the documents it appears in, `YYYY-MM-DD`.
     pub dates: Vec<String>,
     pub primary: Option<String>,
@@ -45,6 +48,67 @@ pub struct ClaimDocument {
     pub shared_with: Vec<String>,
     /// What the library's whole-store questions read of it.
     pub record: Record,
+}
+
+/// Reviews the importer made: their IRIs are `<base>reviews/imported-…`.
+fn imported_review(base: &str, review: &NamedOrBlankNode) -> bool {
+    matches!(review, NamedOrBlankNode::NamedNode(n)
+    if n.as_str().strip_prefix(base).is_some_and(|r| {
+        r.strip_prefix("reviews/").is_some_and(|k| k.starts_with(crate::import::IMPORTED))
+    }))
+}
+
+impl Reader<'_> {
+    /// The authors of the imported reviews of `claim` and of the claims linked to it by
+    /// `cg:sameClaimAs` (either way round).
+    fn read_checkers(
+        &self,
+        claim: &NamedOrBlankNode,
+        claim_term: &Term,
+        doc: &mut ClaimDocument,
+    ) -> Result<()> {
+        let mut claims = vec![claim.clone()];
+        for quad in
+            self.store
+                .quads_matching(None, Some(&self.p.same_claim_as), Some(claim_term), None)
+        {
+            claims.push(quad?.subject);
+        }
+        for quad in self
+            .store
+            .quads_matching(Some(claim), Some(&self.p.same_claim_as), None, None)
+        {
+            if let Some(other) = as_subject(&quad?.object) {
+                claims.push(other);
+            }
+        }
+        let base = self.store.base();
+        for linked in &claims {
+            if linked != claim {
+                doc.refs.push(subject_string(linked));
+            }
+            let term: Term = linked.clone().into();
+            for review in
+                self.store
+                    .quads_matching(None, Some(&self.p.item_reviewed), Some(&term), None)
+            {
+                let review = review?.subject;
+                if !imported_review(base, &review) {
+                    continue;
+                }
+                doc.refs.push(subject_string(&review));
+                for author in
+                    self.store
+                        .quads_matching(Some(&review), Some(&self.p.author), None, None)
+                {
+                    if let Term::NamedNode(author) = author?.object {
+                        doc.checkers.push(author.as_str().to_owned());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The statuses that corroborate a claim sharing content with it
@@ -179,6 +243,7 @@ struct Predicates {
     end: NamedNode,
     item_reviewed: NamedNode,
     review_rating: NamedNode,
+    same_claim_as: NamedNode,
     rdf_type: NamedNode,
     claim_type: Term,
 }
@@ -213,6 +278,7 @@ impl<'a> Reader<'a> {
                 end: n(vocab::OA_END),
                 item_reviewed: n(vocab::SCHEMA_ITEM_REVIEWED),
                 review_rating: n(vocab::SCHEMA_REVIEW_RATING),
+                same_claim_as: n(vocab::CG_SAME_CLAIM_AS),
                 rdf_type: n(vocab::RDF_TYPE),
                 claim_type: n(vocab::SCHEMA_CLAIM).into(),
             },
@@ -471,11 +537,13 @@ impl<'a> Reader<'a> {
                 }
             }
         }
+        self.read_checkers(claim, &claim_term, &mut doc)?;
         for list in [
             &mut doc.sources,
             &mut doc.outlets,
             &mut doc.entities,
             &mut doc.ratings,
+            &mut doc.checkers,
             &mut doc.dates,
             &mut doc.refs,
             &mut doc.shared_with,

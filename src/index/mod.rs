@@ -40,7 +40,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// Claims read by one thread at a time in a rebuild, and the threads reading.
 const REBUILD_CHUNK: usize = 500;
@@ -68,6 +68,8 @@ pub(crate) struct Fields {
     pub outlet: Field,
     pub entity: Field,
     pub rating: Field,
+    /// Fact-checkers that rated it or a claim linked to it ([`document::ClaimDocument`]).
+    pub checker: Field,
     /// Dates as the number `YYYYMMDD`.
     pub date: Field,
     pub primary: Field,
@@ -108,6 +110,7 @@ fn schema() -> (Schema, Fields) {
         outlet: b.add_text_field("outlet", STRING | FAST),
         entity: b.add_text_field("entity", STRING | FAST),
         rating: b.add_text_field("rating", STRING | FAST),
+        checker: b.add_text_field("checker", STRING | FAST),
         date: b.add_u64_field("date", NumericOptions::default().set_indexed().set_fast()),
         primary: b.add_text_field("primary", STORED),
         assertion: b.add_text_field("assertion", STRING),
@@ -417,6 +420,7 @@ impl ClaimIndex {
         let rdf_type = NamedNode::new_unchecked(crate::vocab::RDF_TYPE);
         let claim_type: Term = NamedNode::new_unchecked(crate::vocab::SCHEMA_CLAIM).into();
         let reviewed = NamedNode::new_unchecked(crate::vocab::SCHEMA_ITEM_REVIEWED);
+        let same_claim_as = NamedNode::new_unchecked(crate::vocab::CG_SAME_CLAIM_AS);
         let mut subjects: HashSet<&NamedOrBlankNode> = HashSet::new();
         let mut typed: HashSet<&NamedOrBlankNode> = HashSet::new();
         let mut reviewed_claims: HashSet<NamedOrBlankNode> = HashSet::new();
@@ -429,6 +433,12 @@ impl ClaimIndex {
             subjects.insert(&quad.subject);
             if quad.predicate == rdf_type && quad.object == claim_type {
                 typed.insert(&quad.subject);
+            }
+            // A link made by an import changes the claim it points to (its fact-checkers).
+            if quad.predicate == same_claim_as {
+                if let Term::NamedNode(n) = &quad.object {
+                    reviewed_claims.insert(n.clone().into());
+                }
             }
             if quad.predicate == reviewed {
                 match &quad.object {
@@ -519,6 +529,7 @@ impl ClaimIndex {
             (f.outlet, &doc.outlets),
             (f.entity, &doc.entities),
             (f.rating, &doc.ratings),
+            (f.checker, &doc.checkers),
             (f.refs, &doc.refs),
         ] {
             for value in values {
@@ -529,6 +540,9 @@ impl ClaimIndex {
             if let Some(n) = date_number(date) {
                 d.add_u64(f.date, n);
             }
+        }
+        if !doc.checkers.is_empty() {
+            d.add_text(f.has, search::RATED_ELSEWHERE);
         }
         if let Some(primary) = &doc.primary {
             d.add_text(f.primary, primary);

@@ -17,7 +17,12 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
 /// What `facets=` may name, with the field each counts.
-pub const FACETS: &[&str] = &["status", "claimant", "source", "outlet", "entity", "rating"];
+/// The `has` value of a claim some other fact-checker rated ([`Search::rated_elsewhere`]).
+pub const RATED_ELSEWHERE: &str = "rated-elsewhere";
+
+pub const FACETS: &[&str] = &[
+    "status", "claimant", "source", "outlet", "entity", "rating", "checker",
+];
 
 /// How many of a sentence's rarest words find the candidates a match scores.
 const RAREST: usize = 8;
@@ -43,6 +48,11 @@ pub struct Search {
     pub entity: Option<String>,
     /// A verdict label, any case.
     pub rating: Option<String>,
+    /// A fact-checker's IRI: claims it rated, or linked to claims it rated (imported reviews).
+    pub checker: Option<String>,
+    /// Only claims some other fact-checker rated (an imported review, of it or of a claim
+    /// linked to it).
+    pub rated_elsewhere: bool,
     /// Dates of the documents a claim appears in, inclusive, `YYYY-MM-DD`.
     pub from: Option<String>,
     pub to: Option<String>,
@@ -428,6 +438,7 @@ impl ClaimIndex {
             (f.outlet, search.outlet.as_ref()),
             (f.entity, search.entity.as_ref()),
             (f.rating, rating.as_ref()),
+            (f.checker, search.checker.as_ref()),
         ] {
             if let Some(value) = value {
                 filters.push(Box::new(TermQuery::new(
@@ -435,6 +446,12 @@ impl ClaimIndex {
                     IndexRecordOption::Basic,
                 )));
             }
+        }
+        if search.rated_elsewhere {
+            filters.push(Box::new(TermQuery::new(
+                Term::from_field_text(f.has, RATED_ELSEWHERE),
+                IndexRecordOption::Basic,
+            )));
         }
         let date = |name: &str, value: &Option<String>| -> Result<Option<u64>> {
             value

@@ -450,11 +450,16 @@ pub fn google_fields(element: &serde_json::Value) {
         "required url: {element}"
     );
     assert!(
-        element["claimReviewed"].as_str().is_some_and(|t| !t.is_empty()),
+        element["claimReviewed"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
         "required claimReviewed: {element}"
     );
     let rating = &element["reviewRating"];
-    assert_eq!(rating["@type"], "Rating", "required reviewRating: {element}");
+    assert_eq!(
+        rating["@type"], "Rating",
+        "required reviewRating: {element}"
+    );
     assert!(
         rating["alternateName"].is_string(),
         "required alternateName: {element}"
@@ -467,7 +472,10 @@ pub fn google_fields(element: &serde_json::Value) {
         "recommended author: {element}"
     );
     let claim = &element["itemReviewed"];
-    assert_eq!(claim["@type"], "Claim", "recommended itemReviewed: {element}");
+    assert_eq!(
+        claim["@type"], "Claim",
+        "recommended itemReviewed: {element}"
+    );
     assert!(claim["author"]["name"].is_string(), "{claim}");
     assert!(claim["datePublished"].is_string(), "{claim}");
     let appearances = claim["appearance"].as_array().expect("appearance");

@@ -15,6 +15,7 @@ mod drafting;
 mod export;
 mod faults;
 mod graph_store;
+mod import;
 mod limits;
 mod linked_data;
 mod provenance;
