@@ -177,6 +177,10 @@ struct ImportArgs {
     /// Do not match imported claims against known ones.
     #[arg(long)]
     no_link: bool,
+    /// Match again the claims an earlier import of the same name brought (by default they keep
+    /// the link they got then, so that importing the same file twice changes nothing).
+    #[arg(long, conflicts_with = "no_link")]
+    relink: bool,
     /// Print each summary as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -316,6 +320,10 @@ struct GenArgs {
     /// Base IRI the quads of corpus.nq are minted under (use the same one to ingest).
     #[arg(long, env = "CLAIMGRAPH_BASE", default_value = claimgraph::DEFAULT_BASE)]
     base: String,
+    /// Also write DIR/reviews.json: a schema.org DataFeed of this many ClaimReviews by
+    /// fictional fact-checkers (for `import claimreview`; its benchmark).
+    #[arg(long)]
+    reviews: Option<usize>,
 }
 
 #[derive(Args)]
@@ -866,6 +874,7 @@ fn import_claimreview(args: ImportArgs) -> Result<()> {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             threshold: (!args.no_link).then_some(args.threshold),
+            relink: args.relink,
         };
         let bar = ProgressBar::new(size).with_style(
             ProgressStyle::with_template(
@@ -1015,6 +1024,14 @@ fn synthesise(args: GenArgs) -> Result<()> {
     let summary = claimgraph::synth::generate(&config, |done| bar.set_position(done as u64));
     bar.finish_and_clear();
     let summary = summary?;
+    if let Some(reviews) = args.reviews {
+        let path = config.out.join("reviews.json");
+        let bytes = claimgraph::synth::write_review_feed(&path, reviews, config.seed)?;
+        eprintln!(
+            "generated {reviews} ClaimReviews ({bytes} bytes) into {}",
+            path.display()
+        );
+    }
     eprintln!(
         "generated {} claims, {} quads, {} documents ({} archived texts), {} entities, {} reviews, \
          {} sheets, {} bytes in {:.1}s into {}",

@@ -1430,3 +1430,95 @@ mod tests {
         assert_eq!(toml_str("a \"b\" \\ c\n"), "\"a \\\"b\\\" \\\\ c\\n\"");
     }
 }
+
+/// The verdicts of the generated review feed: the common English labels and a few in the
+/// languages feeds most use, and one in twenty that no crosswalk knows.
+const VERDICTS: &[(&str, &str, u64)] = &[
+    ("False", "en", 30),
+    ("Mostly False", "en", 10),
+    ("Half True", "en", 10),
+    ("Misleading", "en", 12),
+    ("Missing context", "en", 6),
+    ("Unproven", "en", 6),
+    ("True", "en", 6),
+    ("Falso", "es", 8),
+    ("Engañoso", "es", 4),
+    ("Faux", "fr", 3),
+    ("Needs a closer look", "en", 5),
+];
+
+/// Writes a schema.org `DataFeed` of `reviews` ClaimReviews (fictional fact-checkers, claimants
+/// and claims, like the corpus's), as the Data Commons feed is shaped, for the import
+/// benchmark. Deterministic in (reviews, seed); written one review at a time.
+pub fn write_review_feed(path: &Path, reviews: usize, seed: u64) -> Result<u64> {
+    let file = std::fs::File::create(path)
+        .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+    let mut out = Counting {
+        inner: std::io::BufWriter::with_capacity(1 << 20, file),
+        bytes: 0,
+    };
+    let io = |e| Error::io(format!("cannot write {}", path.display()), e);
+    let mut rng = Rng::stream(seed, 0xFEED);
+    let checkers: Vec<String> = (0..40)
+        .map(|i| format!("{} Fact Check {i}", rng.pick(ORG_STEMS)))
+        .collect();
+    let weights: Vec<((&str, &str), u64)> = VERDICTS
+        .iter()
+        .map(|(l, lang, w)| ((*l, *lang), *w))
+        .collect();
+    out.write_all(
+        b"{\"@context\": \"https://schema.org\", \"@type\": \"DataFeed\", \"dataFeedElement\": [\n",
+    )
+    .map_err(io)?;
+    for i in 0..reviews {
+        let checker = rng.below(checkers.len());
+        let (label, language) = *rng.weighted(&weights);
+        let person = format!("{} {}", rng.pick(FIRST), rng.pick(LAST));
+        let thing = rng.pick(THINGS);
+        let figure = rng.range(2, 900);
+        let claim = format!(
+            "{person} said the {} {} shared {thing} with {figure} partners in {}",
+            rng.pick(ORG_STEMS),
+            rng.pick(ORG_TAILS),
+            rng.range(2015, 2025)
+        );
+        let value = match label {
+            "False" | "Falso" | "Faux" => 1,
+            "Mostly False" | "Misleading" | "Engañoso" => 2,
+            "Half True" | "Missing context" | "Unproven" | "Needs a closer look" => 3,
+            _ => 5,
+        };
+        let day = format!("2024-{:02}-{:02}", rng.range(1, 12), rng.range(1, 28));
+        let element = serde_json::json!({
+            "@type": "DataFeedItem",
+            "dateCreated": day,
+            "item": [{
+                "@type": "ClaimReview",
+                "url": format!("https://check{checker}.example/{i}/review"),
+                "claimReviewed": claim,
+                "datePublished": day,
+                "inLanguage": language,
+                "author": {"@type": "Organization", "name": checkers[checker],
+                           "url": format!("https://check{checker}.example")},
+                "reviewRating": {"@type": "Rating", "ratingValue": value, "bestRating": 5,
+                                 "worstRating": 1, "alternateName": label},
+                "itemReviewed": {"@type": "Claim",
+                    "author": {"@type": "Person", "name": person},
+                    "datePublished": day,
+                    "appearance": [{"@type": "CreativeWork",
+                                    "url": format!("https://posts.example/{}", rng.next() % 1_000_000)}]},
+                "sdPublisher": {"@type": "Organization", "name": "Google Fact Check Tools",
+                                "url": "https://toolbox.google.com/factcheck"},
+                "sdLicense": "https://creativecommons.org/licenses/by/4.0/"
+            }]
+        });
+        if i > 0 {
+            out.write_all(b",\n").map_err(io)?;
+        }
+        serde_json::to_writer(&mut out, &element)
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e.into()))?;
+    }
+    out.write_all(b"\n]}\n").map_err(io)?;
+    out.flush().map_err(io)?;
+    Ok(out.bytes)
+}

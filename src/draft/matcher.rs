@@ -348,7 +348,8 @@ impl Claims {
         self.rank(text, status, limit, false)
     }
 
-    /// The known claims most like `text` as wholes: found like [`Claims::best`]'s, scored by
+    /// The known claims most like `text` as wholes (without their differences): found like
+    /// [`Claims::best`]'s, scored by
     /// the cosine of the two texts' words all weighed alike (figures a quarter, as everywhere).
     /// `best` weighs only the words the index knows, by their rarity, which ranks well but
     /// scores short texts sharing one rare word high, and changes as the store grows; this
@@ -370,7 +371,13 @@ impl Claims {
             Claims::Index(index) => index,
         };
         let query = tokens(text);
-        let candidates = index.candidates(&query, limit.max(SHORTLIST))?;
+        // A link looks at the few best by BM25: loading a candidate is most of a match's time.
+        let shortlist = if words_alike {
+            limit
+        } else {
+            limit.max(SHORTLIST)
+        };
+        let candidates = index.candidates(&query, shortlist)?;
         let idf = |t: &str| {
             if words_alike {
                 Some(1.0)
@@ -391,7 +398,12 @@ impl Claims {
                 Match {
                     claim: claim.key.clone(),
                     score: (f64::from(score) * 1000.0).round() / 1000.0,
-                    differences: differences(text, status, claim),
+                    // A link needs no differences (and naming them is most of a match's time).
+                    differences: if words_alike {
+                        Vec::new()
+                    } else {
+                        differences(text, status, claim)
+                    },
                 }
             })
             .collect())

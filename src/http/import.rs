@@ -23,10 +23,13 @@ pub struct ImportParams {
     /// `<base>graphs/imports/NAME`. Sending the same name again replaces that import (and
     /// changes nothing when the file gives the same reviews).
     name: String,
-    /// Link imported claims to known ones scoring at least this (0 to 1; default 0.45).
+    /// Link imported claims to known ones scoring at least this (0 to 1; default 0.7).
     threshold: Option<f64>,
     /// `false`: do not match imported claims against known ones.
     link: Option<bool>,
+    /// `true`: match again the claims an earlier import of this name brought (by default they
+    /// keep the link they got then).
+    relink: Option<bool>,
 }
 
 #[utoipa::path(
@@ -67,6 +70,7 @@ pub async fn claimreview(
         file_name: params.name.clone(),
         name: params.name,
         threshold: (params.link != Some(false)).then_some(threshold),
+        relink: params.relink == Some(true),
     };
     let store = state.store.clone();
     let actor = crate::audit::Actor::new(caller.agent(), "import-claimreview");

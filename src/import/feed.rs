@@ -43,11 +43,19 @@ pub fn read(
     on_item: &mut dyn FnMut(Located) -> Result<()>,
 ) -> Result<()> {
     let lines = Rc::new(Cell::new(1u64));
-    let mut reader = Counting {
+    let counted = lines.clone();
+    let mut bytes = 0u64;
+    let mut reader: Counting<'_, _> = Tap {
         inner: reader,
-        lines: lines.clone(),
-        bytes: 0,
-        on_read,
+        seen: Box::new(move |consumed: &[u8]| {
+            let newlines = consumed.iter().filter(|b| **b == b'\n').count() as u64;
+            counted.set(counted.get() + newlines);
+            let before = bytes >> 16;
+            bytes += consumed.len() as u64;
+            if bytes >> 16 != before {
+                on_read(bytes);
+            }
+        }),
     };
     let first = loop {
         let buffer = reader
@@ -85,12 +93,11 @@ pub fn read(
                 on_item(json_ld_item("line 1".to_owned(), text.trim()))?;
                 read_lines(name, reader, 1, on_item)
             } else {
-                lines.set(1);
-                let chained = Counting {
+                // Read again from its start: the first line's lines count again.
+                lines.set(1 - line.iter().filter(|b| **b == b'\n').count() as u64);
+                let chained: Counting<'_, _> = Tap {
                     inner: std::io::Cursor::new(line).chain(reader.inner),
-                    lines: lines.clone(),
-                    bytes: 0,
-                    on_read: reader.on_read,
+                    seen: reader.seen,
                 };
                 read_json(name, chained, lines, on_item)
             }
@@ -104,15 +111,14 @@ pub fn read(
     }
 }
 
-/// The reader serde_json reads through: counts lines (for positions) and bytes (for progress).
-struct Counting<'a, R> {
-    inner: R,
-    lines: Rc<Cell<u64>>,
-    bytes: u64,
-    on_read: &'a mut dyn FnMut(u64),
+/// A reader that shows each byte consumed through it, once, to `seen` (to count lines and
+/// bytes, to hash the file). serde_json reads through `read`, which consumes what it copies.
+pub struct Tap<R, F> {
+    pub inner: R,
+    pub seen: F,
 }
 
-impl<R: BufRead> Read for Counting<'_, R> {
+impl<R: BufRead, F: FnMut(&[u8])> Read for Tap<R, F> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         let n = {
             let available = self.inner.fill_buf()?;
@@ -125,29 +131,21 @@ impl<R: BufRead> Read for Counting<'_, R> {
     }
 }
 
-impl<R: BufRead> BufRead for Counting<'_, R> {
+impl<R: BufRead, F: FnMut(&[u8])> BufRead for Tap<R, F> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         self.inner.fill_buf()
     }
 
-    /// Counts the lines and bytes consumed (serde_json reads through `read`, which consumes
-    /// what it copies).
     fn consume(&mut self, n: usize) {
         if let Ok(buffer) = self.inner.fill_buf() {
-            let newlines = buffer[..n.min(buffer.len())]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u64;
-            self.lines.set(self.lines.get() + newlines);
+            (self.seen)(&buffer[..n.min(buffer.len())]);
         }
         self.inner.consume(n);
-        let before = self.bytes >> 16;
-        self.bytes += n as u64;
-        if self.bytes >> 16 != before {
-            (self.on_read)(self.bytes);
-        }
     }
 }
+
+/// The reader the file is read through: counts lines (for positions) and bytes (for progress).
+type Counting<'a, R> = Tap<R, Box<dyn FnMut(&[u8]) + 'a>>;
 
 /// The longest first line a dump of one review per line is taken to have.
 const MAX_LINE: u64 = 1 << 20;

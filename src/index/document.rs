@@ -14,6 +14,8 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Default)]
 pub struct ClaimDocument {
     pub claim: String,
+    /// Made by the ClaimReview importer (`<base>claims/imported-…`): never a match candidate.
+    pub imported: bool,
     /// The proposition in plain words.
     pub text: String,
     /// Every quote of the claim (`oa:exact`), in the order read.
@@ -52,9 +54,18 @@ pub struct ClaimDocument {
 
 /// Reviews the importer made: their IRIs are `<base>reviews/imported-…`.
 fn imported_review(base: &str, review: &NamedOrBlankNode) -> bool {
-    matches!(review, NamedOrBlankNode::NamedNode(n)
+    under(base, "reviews/", review)
+}
+
+/// Claims the importer made: `<base>claims/imported-…`.
+fn doc_is_imported(base: &str, claim: &NamedOrBlankNode) -> bool {
+    under(base, "claims/", claim)
+}
+
+fn under(base: &str, kind: &str, node: &NamedOrBlankNode) -> bool {
+    matches!(node, NamedOrBlankNode::NamedNode(n)
     if n.as_str().strip_prefix(base).is_some_and(|r| {
-        r.strip_prefix("reviews/").is_some_and(|k| k.starts_with(crate::import::IMPORTED))
+        r.strip_prefix(kind).is_some_and(|k| k.starts_with(crate::import::IMPORTED))
     }))
 }
 
@@ -376,6 +387,7 @@ impl<'a> Reader<'a> {
         }
         let mut doc = ClaimDocument {
             claim: subject_string(claim),
+            imported: doc_is_imported(self.store.base(), claim),
             ..ClaimDocument::default()
         };
         doc.record.claim = claim.to_string();

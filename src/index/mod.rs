@@ -40,7 +40,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// Claims read by one thread at a time in a rebuild, and the threads reading.
 const REBUILD_CHUNK: usize = 500;
@@ -350,11 +350,30 @@ impl ClaimIndex {
         diff: &[&Quad],
         next_write: u64,
     ) -> Result<usize> {
+        let reader = Reader::new(store, None);
+        let affected = match self.affected(&reader, diff) {
+            Ok(affected) => affected,
+            Err(error) => {
+                self.broken.store(true, Ordering::SeqCst);
+                return Err(error);
+            }
+        };
+        self.read_again(store, &affected, next_write)
+    }
+
+    /// Reads the documents of `claims` again (a claim no longer in the store loses its
+    /// document) and commits as following the write `next_write`: for a write that knows which
+    /// claims it changed (an import), instead of comparing the quads of the graphs it touched.
+    pub(crate) fn read_again(
+        &self,
+        store: &ClaimStore,
+        affected: &[NamedOrBlankNode],
+        next_write: u64,
+    ) -> Result<usize> {
         let mut writer = self.writer();
         let result = (|| {
             let mut reader = Reader::new(store, None);
-            let affected = self.affected(&reader, diff)?;
-            for claim in &affected {
+            for claim in affected {
                 writer.delete_term(IndexTerm::from_field_text(
                     self.fields.claim,
                     &subject_string(claim),
@@ -543,6 +562,9 @@ impl ClaimIndex {
         }
         if !doc.checkers.is_empty() {
             d.add_text(f.has, search::RATED_ELSEWHERE);
+        }
+        if doc.imported {
+            d.add_text(f.has, search::IMPORTED);
         }
         if let Some(primary) = &doc.primary {
             d.add_text(f.primary, primary);

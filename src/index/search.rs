@@ -19,6 +19,9 @@ use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 /// What `facets=` may name, with the field each counts.
 /// The `has` value of a claim some other fact-checker rated ([`Search::rated_elsewhere`]).
 pub const RATED_ELSEWHERE: &str = "rated-elsewhere";
+/// The `has` value of a claim the ClaimReview importer made: never a match candidate (a draft
+/// links sentences to claims of the sheets; an import, to claims it did not bring itself).
+pub const IMPORTED: &str = "imported";
 
 pub const FACETS: &[&str] = &[
     "status", "claimant", "source", "outlet", "entity", "rating", "checker",
@@ -964,20 +967,31 @@ impl IndexMatcher {
         };
         let mut claims = Vec::new();
         if !searched.is_empty() {
-            let query = BooleanQuery::new(
-                searched
-                    .iter()
-                    .map(|t| {
-                        (
-                            Occur::Should,
-                            Box::new(TermQuery::new(
-                                Term::from_field_text(f.words, t),
-                                IndexRecordOption::WithFreqs,
-                            )) as Box<dyn Query>,
-                        )
-                    })
-                    .collect(),
-            );
+            let words: Vec<(Occur, Box<dyn Query>)> = searched
+                .iter()
+                .map(|t| {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(f.words, t),
+                            IndexRecordOption::WithFreqs,
+                        )) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            let query = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(words)) as Box<dyn Query>,
+                ),
+                (
+                    Occur::MustNot,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.has, IMPORTED),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ]);
             let found = searcher
                 .search(&query, &TopDocs::with_limit(limit.max(1)))
                 .map_err(index_error)?;

@@ -52,7 +52,7 @@ pub use backup::BackupSummary;
 pub use read::with_cancellation;
 pub(crate) use stream::{CancelOnDrop, WriteBuffer};
 pub use stream::{PendingResults, QueryBounds, ResultCap, ResultStream};
-pub use write::{GraphWrite, Touched};
+pub use write::{GraphWrite, Known, Touched};
 // What the submodules share, through their `use super::*`.
 use backend::{open_on_disk, remove_abandoned_bulk_files};
 use bind::*;

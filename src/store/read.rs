@@ -164,6 +164,11 @@ impl ClaimStore {
         self.quads_matching(None, None, None, graph.as_ref())
     }
 
+    /// Whether the store holds this quad.
+    pub fn contains_quad(&self, quad: &Quad) -> Result<bool> {
+        Ok(self.store.contains(quad)?)
+    }
+
     /// Whether a graph exists: the default graph always does; a named graph from its creation
     /// (even with no triples) until it is removed.
     pub fn contains_graph(&self, graph: GraphNameRef<'_>) -> Result<bool> {

@@ -17,6 +17,15 @@ pub enum GraphWrite {
     Remove,
 }
 
+/// What a write that knows its effect changed: quads added and removed, and every claim whose
+/// index document may differ (the claims it made, changed or removed, and those it links to).
+#[derive(Debug, Default)]
+pub struct Known {
+    pub added: u64,
+    pub removed: u64,
+    pub claims: Vec<NamedOrBlankNode>,
+}
+
 /// The graphs a write touches, as far as it is known before it runs: what its audit record names,
 /// and what is counted before and after it to give the quads added and removed.
 #[derive(Debug, Clone, Default)]
@@ -203,13 +212,113 @@ impl ClaimStore {
     /// Loads with Oxigraph's bulk loader (fast, all-or-nothing), serialised with other writers.
     /// `f` feeds the loader; nothing is committed unless it succeeds.
     pub fn bulk_load(&self, f: impl FnOnce(&mut BulkLoader<'_>) -> Result<()>) -> Result<()> {
+        self.bulk_load_touching(Touched::everything(), f)
+    }
+
+    /// [`ClaimStore::bulk_load`] into graphs known beforehand: the audit trail names them, and
+    /// the claims index follows the quads they gain instead of being rebuilt.
+    pub fn bulk_load_touching(
+        &self,
+        touched: Touched,
+        f: impl FnOnce(&mut BulkLoader<'_>) -> Result<()>,
+    ) -> Result<()> {
         let _guard = self.lock_writer();
-        self.recorded(Touched::everything(), || {
+        self.recorded(touched, || {
             let mut loader = self.store.bulk_loader();
             f(&mut loader)?;
             loader.commit()?;
             Ok(())
         })
+    }
+
+    /// Loads with Oxigraph's bulk loader (all or nothing) a change whose effect `f` knows and
+    /// returns ([`Known`]: an import, which streams a file into the loader): the audit trail
+    /// gets its counts, and the claims index reads the claims it names again, without the
+    /// touched graphs being read before and after (they may hold millions of quads).
+    pub fn bulk_load_known(
+        &self,
+        touched: Touched,
+        f: impl FnOnce(&mut BulkLoader<'_>) -> Result<Known>,
+    ) -> Result<Known> {
+        let _guard = self.lock_writer();
+        self.recorded_known(touched, || {
+            let mut loader = self.store.bulk_loader();
+            let known = f(&mut loader)?;
+            loader.commit()?;
+            Ok(known)
+        })
+    }
+
+    /// [`ClaimStore::bulk_load_known`] in one transaction (a change that removes quads too).
+    pub fn write_known(
+        &self,
+        touched: Touched,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<Known>,
+    ) -> Result<Known> {
+        let _guard = self.lock_writer();
+        self.recorded_known(touched, || {
+            let mut transaction = self.store.start_transaction()?;
+            let known = f(&mut transaction)?;
+            transaction.commit()?;
+            Ok(known)
+        })
+    }
+
+    /// [`ClaimStore::recorded`] for a write that says what it changed.
+    fn recorded_known(
+        &self,
+        touched: Touched,
+        write: impl FnOnce() -> Result<Known>,
+    ) -> Result<Known> {
+        self.audited(&touched, |next_write| match write() {
+            Ok(known) => {
+                self.follow_index(next_write, || {
+                    self.index.read_again(self, &known.claims, next_write)
+                });
+                (
+                    Outcome::Committed {
+                        added: known.added,
+                        removed: known.removed,
+                    },
+                    Ok(known),
+                )
+            }
+            Err(error) => self.failed(error, next_write),
+        })
+    }
+
+    /// Runs `write` (given the audit sequence it will have) between its two audit records:
+    /// `started`, committed before the write can commit (if it cannot be, nothing is written),
+    /// then the outcome `write` gives.
+    fn audited<T>(
+        &self,
+        touched: &Touched,
+        write: impl FnOnce(u64) -> (Outcome, Result<T>),
+    ) -> Result<T> {
+        // Counted before the write, so a reader that saw the old generation rebuilds after it.
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let actor = crate::audit::current_actor();
+        let activity = self.audit.start(
+            &actor,
+            &Touched::iris(&touched.used),
+            &Touched::iris(&touched.generated),
+        )?;
+        let (record, outcome) = write(self.audit.next_sequence());
+        if let Err(error) = self.audit.finish(&activity, &record) {
+            // The change stands (or failed) either way; the record stays `started`, and the next
+            // open marks it unknown.
+            tracing::error!(%error, activity = %activity, "cannot record a write's outcome");
+        }
+        outcome
+    }
+
+    /// The outcome of a write that failed: nothing changed, and the index still follows.
+    fn failed<T>(&self, error: Error, next_write: u64) -> (Outcome, Result<T>) {
+        if let Err(error) = self.index.unchanged(next_write) {
+            tracing::error!(%error, "cannot record a failed write in the claims index");
+        }
+        (Outcome::Failed(error.to_string()), Err(error))
     }
 
     /// Runs one write (the writer lock held) between its two audit records: `started`,
@@ -223,74 +332,59 @@ impl ClaimStore {
         touched: Touched,
         write: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        // Counted before the write, so a reader that saw the old generation rebuilds after it.
-        self.writes
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let actor = crate::audit::current_actor();
-        let activity = self.audit.start(
-            &actor,
-            &Touched::iris(&touched.used),
-            &Touched::iris(&touched.generated),
-        )?;
-        let next_write = self.audit.next_sequence();
-        let outcome = self
-            .touched_quads(&touched)
-            .and_then(|before| write().map(|value| (before, value)));
-        let (record, outcome) = match outcome {
-            Ok((before, value)) => match self.touched_quads(&touched) {
-                Ok(after) => {
-                    self.follow_in_index(&before, &after, next_write);
-                    let (before, after) = (before.count(), after.count());
-                    (
-                        if touched.replaces {
-                            Outcome::Committed {
-                                added: after,
-                                removed: before,
-                            }
-                        } else {
-                            Outcome::Committed {
-                                added: after.saturating_sub(before),
-                                removed: before.saturating_sub(after),
-                            }
-                        },
-                        Ok(value),
-                    )
-                }
-                Err(error) => {
-                    self.follow_in_index(&Quads::Unknown(0), &Quads::Unknown(0), next_write);
-                    (
-                        Outcome::Failed(format!("committed, but not counted: {error}")),
-                        Ok(value),
-                    )
-                }
-            },
-            Err(error) => {
-                if let Err(error) = self.index.unchanged(next_write) {
-                    tracing::error!(%error, "cannot record a failed write in the claims index");
-                }
-                (Outcome::Failed(error.to_string()), Err(error))
+        self.audited(&touched, |next_write| {
+            let outcome = self
+                .touched_quads(&touched)
+                .and_then(|before| write().map(|value| (before, value)));
+            match outcome {
+                Ok((before, value)) => match self.touched_quads(&touched) {
+                    Ok(after) => {
+                        self.follow_in_index(&before, &after, next_write);
+                        let (before, after) = (before.count(), after.count());
+                        (
+                            if touched.replaces {
+                                Outcome::Committed {
+                                    added: after,
+                                    removed: before,
+                                }
+                            } else {
+                                Outcome::Committed {
+                                    added: after.saturating_sub(before),
+                                    removed: before.saturating_sub(after),
+                                }
+                            },
+                            Ok(value),
+                        )
+                    }
+                    Err(error) => {
+                        self.follow_in_index(&Quads::Unknown(0), &Quads::Unknown(0), next_write);
+                        (
+                            Outcome::Failed(format!("committed, but not counted: {error}")),
+                            Ok(value),
+                        )
+                    }
+                },
+                Err(error) => self.failed(error, next_write),
             }
-        };
-        if let Err(error) = self.audit.finish(&activity, &record) {
-            // The change stands (or failed) either way; the record stays `started`, and the next
-            // open marks it unknown.
-            tracing::error!(%error, activity = %activity, "cannot record a write's outcome");
-        }
-        outcome
+        })
     }
 
     /// Brings the claims index up to a committed write: the documents the changed quads concern
-    /// when both sides are known, else all of them. A failure is logged (the write stands), the
-    /// index refuses searches, and a rebuild is tried at once.
+    /// when both sides are known, else all of them.
     fn follow_in_index(&self, before: &Quads, after: &Quads, next_write: u64) {
-        let followed = match (before, after) {
+        self.follow_index(next_write, || match (before, after) {
             (Quads::Known(before), Quads::Known(after)) => {
                 let diff: Vec<&Quad> = before.symmetric_difference(after).collect();
                 self.index.follow(self, &diff, next_write).map(|_| ())
             }
             _ => self.index.rebuild(self, next_write).map(|_| ()),
-        };
-        if let Err(error) = followed {
+        });
+    }
+
+    /// Runs `follow` on the claims index after a committed write. A failure is logged (the
+    /// write stands), the index refuses searches, and a rebuild is tried at once.
+    fn follow_index<T>(&self, next_write: u64, follow: impl FnOnce() -> Result<T>) {
+        if let Err(error) = follow() {
             tracing::error!(%error, "the claims index could not follow a write: rebuilding it");
             if let Err(error) = self.index.rebuild(self, next_write) {
                 tracing::error!(%error, "the claims index cannot be rebuilt; searches are refused");

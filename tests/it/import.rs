@@ -396,3 +396,66 @@ async fn our_feed_re_imports_to_the_same_reviews() {
     let missing: Vec<&String> = expected.difference(&again).take(5).collect();
     assert!(missing.is_empty(), "not re-imported: {missing:#?}");
 }
+
+#[test]
+fn the_command_line_imports_lists_and_removes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    let fixtures = repo().join("tests/fixtures/claimreview");
+    let feed = fixtures.join("datafeed.json");
+    let (stdout, stderr) = crate::common::ok(&[
+        "import",
+        "claimreview",
+        "--store",
+        store,
+        "--json",
+        feed.to_str().unwrap(),
+    ]);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["reviews"], 5, "{stdout}");
+    assert!(
+        stderr.contains("5 reviews, 5 claims, 3 organisations"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("unknown rating label \"Needs a closer look\": 1"));
+    assert!(stderr.contains("skipped dataFeedElement[3]"));
+    let (_, stderr) = crate::common::ok(&[
+        "import",
+        "claimreview",
+        "--store",
+        store,
+        feed.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr.contains("unchanged since the last import"),
+        "{stderr}"
+    );
+
+    let bad = fixtures.join("bad-not-json.json");
+    let output = crate::common::run(&[
+        "import",
+        "claimreview",
+        "--store",
+        store,
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad-not-json.json") && stderr.contains("is not JSON"),
+        "{stderr}"
+    );
+
+    let (stdout, _) = crate::common::ok(&["import", "list", "--store", store]);
+    assert!(stdout.starts_with("datafeed\tdatafeed.json\t"), "{stdout}");
+    crate::common::ok(&["import", "remove", "--store", store, "datafeed"]);
+    let output = crate::common::run(&["import", "remove", "--store", store, "datafeed"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a second removal names what is missing"
+    );
+    let (_, stderr) = crate::common::ok(&["import", "list", "--store", store]);
+    assert!(stderr.contains("no imports"), "{stderr}");
+}
