@@ -1388,49 +1388,6 @@ pub fn generate(config: &GenConfig, mut progress: impl FnMut(usize)) -> Result<G
     Ok(summary)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_prng_is_fixed() {
-        // SplitMix64's published first output for state 0 after one step.
-        let mut rng = Rng(0);
-        assert_eq!(rng.next(), 0xE220_A839_7B1D_CDAF);
-        let mut a = Rng::stream(7, 3);
-        let mut b = Rng::stream(7, 3);
-        assert_eq!(a.next(), b.next());
-        assert_ne!(Rng::stream(7, 3).next(), Rng::stream(7, 4).next());
-    }
-
-    #[test]
-    fn zipf_favours_low_ranks() {
-        let zipf = Zipf::new(1000, 1.0);
-        let mut rng = Rng::stream(1, 1);
-        let draws: Vec<usize> = (0..10_000).map(|_| zipf.draw(&mut rng)).collect();
-        let top = draws.iter().filter(|&&r| r < 10).count();
-        assert!(top > 3000, "top 1% drawn {top} times in 10,000");
-        assert!(draws.iter().all(|&r| r < 1000));
-    }
-
-    #[test]
-    fn dates_stay_valid() {
-        let d = Date {
-            year: 2023,
-            month: 12,
-            day: 28,
-        };
-        let later = d.later(1);
-        assert_eq!((later.year, later.month, later.day), (2024, 1, 1));
-        assert_eq!(d.later(0).toml(), "2023-12-28");
-    }
-
-    #[test]
-    fn toml_strings_escape() {
-        assert_eq!(toml_str("a \"b\" \\ c\n"), "\"a \\\"b\\\" \\\\ c\\n\"");
-    }
-}
-
 /// The verdicts of the generated review feed: the common English labels and a few in the
 /// languages feeds most use, and one in twenty that no crosswalk knows.
 const VERDICTS: &[(&str, &str, u64)] = &[
@@ -1521,4 +1478,47 @@ pub fn write_review_feed(path: &Path, reviews: usize, seed: u64) -> Result<u64> 
     out.write_all(b"\n]}\n").map_err(io)?;
     out.flush().map_err(io)?;
     Ok(out.bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prng_is_fixed() {
+        // SplitMix64's published first output for state 0 after one step.
+        let mut rng = Rng(0);
+        assert_eq!(rng.next(), 0xE220_A839_7B1D_CDAF);
+        let mut a = Rng::stream(7, 3);
+        let mut b = Rng::stream(7, 3);
+        assert_eq!(a.next(), b.next());
+        assert_ne!(Rng::stream(7, 3).next(), Rng::stream(7, 4).next());
+    }
+
+    #[test]
+    fn zipf_favours_low_ranks() {
+        let zipf = Zipf::new(1000, 1.0);
+        let mut rng = Rng::stream(1, 1);
+        let draws: Vec<usize> = (0..10_000).map(|_| zipf.draw(&mut rng)).collect();
+        let top = draws.iter().filter(|&&r| r < 10).count();
+        assert!(top > 3000, "top 1% drawn {top} times in 10,000");
+        assert!(draws.iter().all(|&r| r < 1000));
+    }
+
+    #[test]
+    fn dates_stay_valid() {
+        let d = Date {
+            year: 2023,
+            month: 12,
+            day: 28,
+        };
+        let later = d.later(1);
+        assert_eq!((later.year, later.month, later.day), (2024, 1, 1));
+        assert_eq!(d.later(0).toml(), "2023-12-28");
+    }
+
+    #[test]
+    fn toml_strings_escape() {
+        assert_eq!(toml_str("a \"b\" \\ c\n"), "\"a \\\"b\\\" \\\\ c\\n\"");
+    }
 }

@@ -144,8 +144,11 @@ impl<R: BufRead, F: FnMut(&[u8])> BufRead for Tap<R, F> {
     }
 }
 
+/// A [`Tap`] whose watcher is a closure.
+pub type Watched<'a, R> = Tap<R, Box<dyn FnMut(&[u8]) + 'a>>;
+
 /// The reader the file is read through: counts lines (for positions) and bytes (for progress).
-type Counting<'a, R> = Tap<R, Box<dyn FnMut(&[u8]) + 'a>>;
+type Counting<'a, R> = Watched<'a, R>;
 
 /// The longest first line a dump of one review per line is taken to have.
 const MAX_LINE: u64 = 1 << 20;

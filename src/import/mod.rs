@@ -334,7 +334,7 @@ struct Reading<'a, R> {
     graph: NamedNode,
     started: Literal,
     /// The file, read through a tap that hashes it into `hash`.
-    hasher: feed::Tap<R, Box<dyn FnMut(&[u8])>>,
+    hasher: feed::Watched<'static, R>,
     hash: std::rc::Rc<std::cell::RefCell<Sha256>>,
     matcher: Option<Claims>,
     builder: Builder,
