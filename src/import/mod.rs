@@ -50,6 +50,9 @@ const SHORTLIST: usize = 8;
 /// Reviews matched at a time, on every core, before their quads are built in file order.
 const BATCH: usize = 512;
 
+/// Quads handed to the bulk loader at a time (about 3,700 reviews' worth).
+const LOAD_BATCH: usize = 100_000;
+
 /// How one file is imported.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -229,15 +232,22 @@ pub fn import(
     let touched = Touched::graph(GraphNameRef::NamedNode(graph.as_ref()), GraphWrite::Add);
     let in_graph = |t: Triple| t.in_graph(graph.clone());
     if !exists {
-        let known = store.bulk_load_known(touched, |loader| {
+        let known = store.bulk_load_known(touched, LOAD_BATCH, |loader| {
             let mut added = 0u64;
+            // The loader writes each call's quads as files of their own: calls of a full batch.
+            let mut batch: Vec<Quad> = Vec::with_capacity(LOAD_BATCH);
             reading.read(on_read, &mut |triples| {
                 added += triples.len() as u64;
-                Ok(loader.load_quads(triples.into_iter().map(in_graph))?)
+                batch.extend(triples.into_iter().map(in_graph));
+                if batch.len() >= LOAD_BATCH {
+                    loader.load_quads(batch.drain(..))?;
+                }
+                Ok(())
             })?;
             let record = reading.run_record(&run);
             added += record.len() as u64;
-            loader.load_quads(record.into_iter().map(in_graph))?;
+            batch.extend(record.into_iter().map(in_graph));
+            loader.load_quads(batch)?;
             Ok(Known {
                 added,
                 removed: 0,

@@ -273,52 +273,13 @@ impl ClaimIndex {
             // claim in that order (`questions`) then read the store of documents in sequence.
             claims.sort_by_cached_key(subject_string);
             let total = claims.len();
-            // Reading is most of the work, and each claim's reads wait on RocksDB: chunks are
-            // read on threads of their own and added here in order.
-            let chunks: Vec<&[NamedOrBlankNode]> = claims.chunks(REBUILD_CHUNK).collect();
-            let next_chunk = std::sync::atomic::AtomicUsize::new(0);
-            let (sender, receiver) = std::sync::mpsc::sync_channel(REBUILD_THREADS * 2);
-            std::thread::scope(|scope| -> Result<()> {
-                for _ in 0..REBUILD_THREADS {
-                    let (sender, chunks, next_chunk, whole) =
-                        (sender.clone(), &chunks, &next_chunk, &whole);
-                    scope.spawn(move || {
-                        let mut reader = Reader::new(store, Some(whole));
-                        loop {
-                            let n = next_chunk.fetch_add(1, Ordering::SeqCst);
-                            let Some(chunk) = chunks.get(n) else { return };
-                            let docs: Result<Vec<ClaimDocument>> = chunk
-                                .iter()
-                                .filter_map(|claim| reader.read(claim, true).transpose())
-                                .collect();
-                            let failed = docs.is_err();
-                            if sender.send((n, docs)).is_err() || failed {
-                                return;
-                            }
-                        }
-                    });
+            read_documents(store, &claims, Some(&whole), |n, doc| {
+                if n % 100_000 == 0 && n > 0 {
+                    tracing::info!(claims = n, of = total, "indexing claims");
                 }
-                drop(sender);
-                let mut waiting = std::collections::BTreeMap::new();
-                let mut next = 0;
-                for (n, docs) in receiver {
-                    waiting.insert(n, docs?);
-                    while let Some(docs) = waiting.remove(&next) {
-                        for doc in &docs {
-                            writer
-                                .add_document(self.tantivy_document(doc))
-                                .map_err(index_error)?;
-                        }
-                        next += 1;
-                        if next % (100_000 / REBUILD_CHUNK) == 0 {
-                            tracing::info!(
-                                claims = next * REBUILD_CHUNK,
-                                of = total,
-                                "indexing claims"
-                            );
-                        }
-                    }
-                }
+                writer
+                    .add_document(self.tantivy_document(&doc))
+                    .map_err(index_error)?;
                 Ok(())
             })?;
             commit(&mut writer, next_write)?;
@@ -372,18 +333,19 @@ impl ClaimIndex {
     ) -> Result<usize> {
         let mut writer = self.writer();
         let result = (|| {
-            let mut reader = Reader::new(store, None);
+            // A delete applies to the documents added before it: all of them first.
             for claim in affected {
                 writer.delete_term(IndexTerm::from_field_text(
                     self.fields.claim,
                     &subject_string(claim),
                 ));
-                if let Some(doc) = reader.read(claim, false)? {
-                    writer
-                        .add_document(self.tantivy_document(&doc))
-                        .map_err(index_error)?;
-                }
             }
+            read_documents(store, affected, None, |_, doc| {
+                writer
+                    .add_document(self.tantivy_document(&doc))
+                    .map_err(index_error)?;
+                Ok(())
+            })?;
             commit(&mut writer, next_write)?;
             Ok(affected.len())
         })();
@@ -575,6 +537,55 @@ impl ClaimIndex {
         }
         d
     }
+}
+
+/// The documents of `claims` (those still in the store), handed to `add` in the order of
+/// `claims` with how many came before. Reading is most of the work, and each claim's reads wait
+/// on RocksDB: chunks are read on threads of their own. With `whole`, every claim is known to be
+/// one (a rebuild); else each is checked.
+fn read_documents(
+    store: &ClaimStore,
+    claims: &[NamedOrBlankNode],
+    whole: Option<&Whole>,
+    mut add: impl FnMut(usize, ClaimDocument) -> Result<()>,
+) -> Result<()> {
+    let chunks: Vec<&[NamedOrBlankNode]> = claims.chunks(REBUILD_CHUNK).collect();
+    let next_chunk = std::sync::atomic::AtomicUsize::new(0);
+    let (sender, receiver) = std::sync::mpsc::sync_channel(REBUILD_THREADS * 2);
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..REBUILD_THREADS.min(chunks.len()) {
+            let (sender, chunks, next_chunk) = (sender.clone(), &chunks, &next_chunk);
+            scope.spawn(move || {
+                let mut reader = Reader::new(store, whole);
+                loop {
+                    let n = next_chunk.fetch_add(1, Ordering::SeqCst);
+                    let Some(chunk) = chunks.get(n) else { return };
+                    let docs: Result<Vec<ClaimDocument>> = chunk
+                        .iter()
+                        .filter_map(|claim| reader.read(claim, whole.is_some()).transpose())
+                        .collect();
+                    let failed = docs.is_err();
+                    if sender.send((n, docs)).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting = std::collections::BTreeMap::new();
+        let (mut next, mut added) = (0, 0);
+        for (n, docs) in receiver {
+            waiting.insert(n, docs?);
+            while let Some(docs) = waiting.remove(&next) {
+                for doc in docs {
+                    add(added, doc)?;
+                    added += 1;
+                }
+                next += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 fn commit(writer: &mut IndexWriter, next_write: u64) -> Result<()> {

@@ -235,14 +235,22 @@ impl ClaimStore {
     /// returns ([`Known`]: an import, which streams a file into the loader): the audit trail
     /// gets its counts, and the claims index reads the claims it names again, without the
     /// touched graphs being read before and after (they may hold millions of quads).
+    /// `batch` is how many quads `f` hands the loader at a time: the loader is sized for it
+    /// (by default it makes room for a million quads on every core, for each call).
     pub fn bulk_load_known(
         &self,
         touched: Touched,
+        batch: usize,
         f: impl FnOnce(&mut BulkLoader<'_>) -> Result<Known>,
     ) -> Result<Known> {
         let _guard = self.lock_writer();
         self.recorded_known(touched, || {
-            let mut loader = self.store.bulk_loader();
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            // Oxigraph's batch size is this many megabytes times 1,000 quads, per thread.
+            let mut loader = self
+                .store
+                .bulk_loader()
+                .with_max_memory_size_in_megabytes((batch * threads).div_ceil(1000).max(1));
             let known = f(&mut loader)?;
             loader.commit()?;
             Ok(known)
