@@ -313,7 +313,7 @@ fn facet_title(name: &str) -> &str {
         "source" => "document",
         "entity" => "about",
         "rating" => "review rating",
-        "checker" => "rated by (fact-checker)",
+        "checker" => "fact-checker",
         "rated_elsewhere" => "rated by another fact-checker",
         "from" => "from",
         "to" => "until",
@@ -520,7 +520,8 @@ pub fn claim_list(base: &str, page_: &ClaimPage, next: Option<&str>, filters: &s
                 ul.active aria-label="filters in force" {
                     @for (name, value) in &active {
                         li {
-                            (facet_title(name)) ": " strong { (label_of(name, value)) } " "
+                            @if *name == "rated_elsewhere" { strong { (facet_title(name)) } " " }
+                            @else { (facet_title(name)) ": " strong { (label_of(name, value)) } " " }
                             a href=(with(name, None)) aria-label={ "remove the filter " (facet_title(name)) } { "✕" }
                         }
                     }
@@ -705,7 +706,11 @@ pub fn claim(view: &ClaimView<'_>, alternates: &[Alternate]) -> Markup {
                 }
             }
             @if !claim.same_claims.is_empty() {
-                h2 { "Rated by other fact-checkers" }
+                h2 {
+                    @if claim.same_claims.iter().any(|same| !same.reviews.is_empty()) {
+                        "Rated by other fact-checkers"
+                    } @else { "The same claim" }
+                }
                 @for same in &claim.same_claims {
                     div.same {
                         p {
@@ -716,7 +721,10 @@ pub fn claim(view: &ClaimView<'_>, alternates: &[Alternate]) -> Markup {
                             @for elsewhere in &same.reviews {
                                 li {
                                     strong { (elsewhere.review.rating.as_deref().unwrap_or("(no verdict label)")) }
-                                    @if let Some(normalized) = &elsewhere.normalized { " — " (normalized) }
+                                    @if let Some(normalized) = elsewhere.normalized.as_deref()
+                                        .filter(|n| !elsewhere.review.rating.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(n))) {
+                                        " (on claimgraph's scale: " (normalized) ")"
+                                    }
                                     @if let Some(author) = &elsewhere.review.author { " by " (link_to(base, author)) }
                                     @if let Some(date) = &elsewhere.review.date_published { ", " (date) }
                                     @if let Some(language) = &elsewhere.language { " (" (language) ")" }
