@@ -900,6 +900,7 @@ fn import_claimreview(args: ImportArgs) -> Result<()> {
             }
             other => other,
         })?;
+        store.flush()?;
         if args.json {
             println!(
                 "{}",
@@ -967,6 +968,7 @@ fn import_remove(args: ImportRemoveArgs) -> Result<()> {
     let removed = as_actor(Actor::os_user("cli-import"), || {
         claimgraph::import::remove(&store, &args.name)
     })?;
+    store.flush()?;
     if !removed {
         return Err(Error::Invalid(format!(
             "there is no import named {:?} (see `claimgraph import list`)",

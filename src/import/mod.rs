@@ -53,6 +53,9 @@ const BATCH: usize = 512;
 /// Quads handed to the bulk loader at a time (about 3,700 reviews' worth).
 const LOAD_BATCH: usize = 100_000;
 
+/// Quads an import's removal removes in one transaction.
+const REMOVE_STEP: usize = 100_000;
+
 /// How one file is imported.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -984,7 +987,50 @@ pub fn remove(store: &ClaimStore, name: &str) -> Result<bool> {
     if !store.contains_graph(GraphNameRef::NamedNode(graph.as_ref()))? {
         return Ok(false);
     }
-    store.remove_graph(GraphNameRef::NamedNode(graph.as_ref()))
+    // In steps of a bounded size: one transaction removing millions of quads holds them all in
+    // memory (gigabytes at 100,000 reviews). The run's record goes last, so an import whose
+    // removal was interrupted is still listed, and removing it again finishes the work. Each
+    // step tells the index the claims it concerns (the import's own, and those its links point
+    // to), rather than having the graph's quads compared before and after.
+    let run = NamedNode::new_unchecked(format!("{}imports/{name}", store.base()));
+    let touched = || Touched::graph(GraphNameRef::NamedNode(graph.as_ref()), GraphWrite::Remove);
+    let remove_step = |step: &[Quad]| -> Result<()> {
+        let claims = claims_of(step);
+        store.write_known(touched(), |transaction| {
+            for quad in step {
+                transaction.remove(quad);
+            }
+            Ok(Known {
+                added: 0,
+                removed: step.len() as u64,
+                claims,
+            })
+        })?;
+        Ok(())
+    };
+    // One pass: the iterator reads the graph as it was when it started.
+    let mut step: Vec<Quad> = Vec::with_capacity(REMOVE_STEP);
+    for quad in store.quads(Some(&graph)) {
+        let quad = quad?;
+        if !is_run_record(&Triple::from(quad.clone()), &graph, &run) {
+            step.push(quad);
+            if step.len() == REMOVE_STEP {
+                remove_step(&step)?;
+                step.clear();
+            }
+        }
+    }
+    remove_step(&step)?;
+    store.write_known(touched(), |transaction| {
+        let removed = store.quads(Some(&graph)).count() as u64;
+        transaction.remove_named_graph(graph.as_ref())?;
+        Ok(Known {
+            added: 0,
+            removed,
+            claims: Vec::new(),
+        })
+    })?;
+    Ok(true)
 }
 
 #[cfg(test)]
