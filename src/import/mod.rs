@@ -377,6 +377,11 @@ impl<R: BufRead> Reading<'_, R> {
             pending,
             ..
         } = self;
+        let linking = Linking {
+            matcher: matcher.as_ref(),
+            previous: *previous,
+            options,
+        };
         feed::read(&options.file_name, &mut *hasher, on_read, &mut |located| {
             report.items += 1;
             let reviews = match review::reviews(&located.item) {
@@ -402,26 +407,12 @@ impl<R: BufRead> Reading<'_, R> {
                 pending.push((review, iri));
             }
             if pending.len() >= BATCH {
-                link_and_add(
-                    pending,
-                    matcher.as_ref(),
-                    *previous,
-                    options,
-                    builder,
-                    report,
-                )?;
+                link_and_add(pending, linking, builder, report)?;
                 sink(builder.take())?;
             }
             Ok(())
         })?;
-        link_and_add(
-            pending,
-            matcher.as_ref(),
-            *previous,
-            options,
-            builder,
-            report,
-        )?;
+        link_and_add(pending, linking, builder, report)?;
         sink(builder.take())?;
         // Read to the end, so the hash is the file's even when its JSON ended early.
         std::io::copy(&mut *hasher, &mut std::io::sink())
@@ -456,16 +447,28 @@ impl<R: BufRead> Reading<'_, R> {
     }
 }
 
+/// How an import links its claims: the matcher (none with `--no-link`), the earlier run of
+/// the import whose links are kept, the options.
+#[derive(Clone, Copy)]
+struct Linking<'a> {
+    matcher: Option<&'a Claims>,
+    previous: Option<(&'a ClaimStore, &'a NamedNode)>,
+    options: &'a Options,
+}
+
 /// Matches the pending reviews' claims (split between the cores: the matcher only reads the
 /// index), then adds their quads in file order.
 fn link_and_add(
     pending: &mut Vec<(Review, NamedNode)>,
-    matcher: Option<&Claims>,
-    previous: Option<(&ClaimStore, &NamedNode)>,
-    options: &Options,
+    linking: Linking<'_>,
     builder: &mut Builder,
     report: &mut Report,
 ) -> Result<()> {
+    let Linking {
+        matcher,
+        previous,
+        options,
+    } = linking;
     let (Some(matcher), Some(threshold)) = (matcher, options.threshold) else {
         for (review, iri) in pending.drain(..) {
             builder.add(&review, &iri, None, report);
