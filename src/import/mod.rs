@@ -12,11 +12,11 @@
 //! the score in a `cg:ClaimMatch`.
 //!
 //! Invariants: every IRI is derived from what the file says (a review's from its URL and claim
-//! text, a claim's likewise, an organisation's from its name, a document's from its address), so
-//! importing the same file again gives the same quads and changes nothing, and a newer file
-//! replaces the import's graph in one transaction; a file-level problem changes nothing; an
-//! item-level problem skips that item, named by its position and reason; nothing here is a
-//! blank node.
+//! text, a claim's likewise, an organisation's from its name, a document's from its address), and
+//! a claim keeps the link an earlier run gave it (unless relinking), so importing the same file
+//! again gives the same quads and writes nothing; a new import is one bulk load, a newer file one
+//! transaction of what changed; a file-level problem changes nothing; an item-level problem skips
+//! that item, named by its position and reason; nothing here is a blank node.
 
 pub mod feed;
 pub mod review;
@@ -55,6 +55,9 @@ const LOAD_BATCH: usize = 100_000;
 
 /// Quads an import's removal removes in one transaction.
 const REMOVE_STEP: usize = 100_000;
+
+/// Held by the import or removal under way (see [`import`]).
+static IMPORTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// How one file is imported.
 #[derive(Debug, Clone)]
@@ -203,6 +206,9 @@ pub fn import(
 ) -> Result<Report> {
     let graph = graph_of(store, &options.name)?;
     let run = NamedNode::new_unchecked(format!("{}imports/{}", store.base(), options.name));
+    // One import at a time: an import reads its graph before it writes it (the store's writer
+    // lock is taken only for the write), and two of the same name must not interleave.
+    let _one_at_a_time = IMPORTING.lock().unwrap_or_else(|e| e.into_inner());
     let exists = store.contains_graph(GraphNameRef::NamedNode(graph.as_ref()))?;
     let hash = std::rc::Rc::new(std::cell::RefCell::new(Sha256::new()));
     let mut reading = Reading {
@@ -987,6 +993,7 @@ pub fn list(store: &ClaimStore) -> Result<Vec<Listed>> {
 /// Removes the import `name` (its graph, with its run record). Returns whether it existed.
 pub fn remove(store: &ClaimStore, name: &str) -> Result<bool> {
     let graph = graph_of(store, name)?;
+    let _one_at_a_time = IMPORTING.lock().unwrap_or_else(|e| e.into_inner());
     if !store.contains_graph(GraphNameRef::NamedNode(graph.as_ref()))? {
         return Ok(false);
     }
