@@ -349,8 +349,8 @@ impl Claims {
     }
 
     /// The known claims most like `text` as wholes (without their differences): found like
-    /// [`Claims::best`]'s, scored by
-    /// the cosine of the two texts' words all weighed alike (figures a quarter, as everywhere).
+    /// [`Claims::best`]'s, scored by the cosine of the two texts' words all weighed alike
+    /// (figures a quarter, as everywhere).
     /// `best` weighs only the words the index knows, by their rarity, which ranks well but
     /// scores short texts sharing one rare word high, and changes as the store grows; this
     /// score depends on the two texts alone, so an imported claim's link does not move when the

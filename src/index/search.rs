@@ -16,13 +16,13 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-/// What `facets=` may name, with the field each counts.
 /// The `has` value of a claim some other fact-checker rated ([`Search::rated_elsewhere`]).
 pub const RATED_ELSEWHERE: &str = "rated-elsewhere";
 /// The `has` value of a claim the ClaimReview importer made: never a match candidate (a draft
 /// links sentences to claims of the sheets; an import, to claims it did not bring itself).
 pub const IMPORTED: &str = "imported";
 
+/// What `facets=` may name, with the field each counts.
 pub const FACETS: &[&str] = &[
     "status", "claimant", "source", "outlet", "entity", "rating", "checker",
 ];
