@@ -212,18 +212,8 @@ impl ClaimStore {
     /// Loads with Oxigraph's bulk loader (fast, all-or-nothing), serialised with other writers.
     /// `f` feeds the loader; nothing is committed unless it succeeds.
     pub fn bulk_load(&self, f: impl FnOnce(&mut BulkLoader<'_>) -> Result<()>) -> Result<()> {
-        self.bulk_load_touching(Touched::everything(), f)
-    }
-
-    /// [`ClaimStore::bulk_load`] into graphs known beforehand: the audit trail names them, and
-    /// the claims index follows the quads they gain instead of being rebuilt.
-    pub fn bulk_load_touching(
-        &self,
-        touched: Touched,
-        f: impl FnOnce(&mut BulkLoader<'_>) -> Result<()>,
-    ) -> Result<()> {
         let _guard = self.lock_writer();
-        self.recorded(touched, || {
+        self.recorded(Touched::everything(), || {
             let mut loader = self.store.bulk_loader();
             f(&mut loader)?;
             loader.commit()?;
