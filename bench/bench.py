@@ -559,13 +559,16 @@ def write_between_markers(path, name, rows):
 
 
 def fill_benchmarks_md(claims, results, tables):
-    """Writes the tables of a full run (or of a saved results file: `--render`) into BENCHMARKS.md
-    between its markers for this N, so the document's figures are exactly what the command
-    printed (the prose around them is written by hand)."""
-    doc = ROOT / "BENCHMARKS.md"
+    """Writes the tables of a full run (or of a saved results file: `--render`) between the
+    markers for this N, in BENCHMARKS.md (1,000,000 claims) or docs/benchmark-figures.md
+    (100,000), so the document's figures are exactly what the command printed (the prose
+    around them is written by hand)."""
     begin, end = f"<!-- bench:results-{claims}:begin -->", f"<!-- bench:results-{claims}:end -->"
-    if not doc.exists() or begin not in doc.read_text():
+    docs = [ROOT / "BENCHMARKS.md", ROOT / "docs/benchmark-figures.md"]
+    doc = next((d for d in docs if d.exists() and begin in d.read_text()), None)
+    if doc is None:
         return
+    svg = os.path.relpath(ROOT / "bench", doc.parent)
     text = doc.read_text()
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
@@ -580,7 +583,7 @@ def fill_benchmarks_md(claims, results, tables):
              f"`uptime` before: `{results['uptime_before']}`  \n"
              f"`uptime` after: `{results.get('uptime_after', '(stopped early)')}`\n\n"
              + (f"![SPARQL mix: queries/s and p99 against concurrency, both servers]"
-                f"(bench/throughput-{claims}.svg)\n\n" if "sparql_mix" in results else "")
+                f"({svg}/throughput-{claims}.svg)\n\n" if "sparql_mix" in results else "")
              + f"{tables}\n{end}")
     doc.write_text(head + block + tail)
     say(f"figures written into {doc}")
