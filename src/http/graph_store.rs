@@ -182,12 +182,10 @@ async fn delete(
     let graph = required(target(state.store.base(), &uri)?)?;
     let store = state.store.clone();
     let name = graph.clone();
-    let actor = crate::audit::Actor::new(caller.agent(), "graph-store-delete");
-    let existed = tokio::task::spawn_blocking(move || {
-        crate::audit::as_actor(actor, || store.remove_graph(name.as_ref()))
+    let existed = super::writing(&caller, "graph-store-delete", move || {
+        store.remove_graph(name.as_ref())
     })
-    .await
-    .map_err(join_error)??;
+    .await??;
     if !existed {
         return Err(not_found(&graph).into());
     }
@@ -387,7 +385,6 @@ async fn write(
         Mode::Replace(_) => "graph-store-put",
         Mode::Merge(_) | Mode::Create(_) => "graph-store-post",
     };
-    let actor = crate::audit::Actor::new(caller.agent(), operation);
     let base_iri = match &mode {
         Mode::Replace(GraphName::NamedNode(node))
         | Mode::Merge(GraphName::NamedNode(node))
@@ -395,21 +392,20 @@ async fn write(
         // The default graph has no IRI of its own: the graph store's stands in.
         _ => format!("{}store", store.base()),
     };
-    let outcome = tokio::task::spawn_blocking(move || -> crate::Result<bool> {
+    let outcome = super::writing(caller, operation, move || -> crate::Result<bool> {
         let mut triples = Vec::new();
         for part in &parts {
             parse_part(part, &base_iri, &mut triples)?;
         }
-        crate::audit::as_actor(actor, || match mode {
+        match mode {
             Mode::Replace(graph) => {
                 store.put_triples(graph.as_ref(), &triples, GraphWrite::Replace)
             }
             Mode::Merge(graph) => store.put_triples(graph.as_ref(), &triples, GraphWrite::Add),
             Mode::Create(graph) => store.create_graph(&graph, &triples).map(|()| true),
-        })
+        }
     })
-    .await
-    .map_err(join_error)?;
+    .await?;
     Ok(outcome?)
 }
 

@@ -73,19 +73,10 @@ pub async fn claimreview(
         relink: params.relink == Some(true),
     };
     let store = state.store.clone();
-    let actor = crate::audit::Actor::new(caller.agent(), "import-claimreview");
-    let report = tokio::task::spawn_blocking(move || {
-        crate::audit::as_actor(actor, || {
-            import::import(&store, &body[..], &options, &mut |_| {})
-        })
+    let report = super::writing(&caller, "import-claimreview", move || {
+        import::import(&store, &body[..], &options, &mut |_| {})
     })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the import stopped: {e}"),
-        )
-    })??;
+    .await??;
     Ok(Json(report))
 }
 
@@ -120,17 +111,10 @@ pub async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let caller = state.authorise(&headers, Need::Write, "removing an import")?;
     let store = state.store.clone();
-    let actor = crate::audit::Actor::new(caller.agent(), "import-remove");
-    let removed = tokio::task::spawn_blocking(move || {
-        crate::audit::as_actor(actor, || import::remove(&store, &name).map(|r| (r, name)))
+    let removed = super::writing(&caller, "import-remove", move || {
+        import::remove(&store, &name).map(|r| (r, name))
     })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the removal stopped: {e}"),
-        )
-    })??;
+    .await??;
     match removed {
         (true, _) => Ok(StatusCode::NO_CONTENT),
         (false, name) => Err(ApiError::new(

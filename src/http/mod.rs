@@ -192,6 +192,25 @@ pub(crate) fn streamed_body(stream: crate::store::ResultStream) -> axum::body::B
     }
 }
 
+/// Runs a write on a blocking thread, recorded in the audit trail as `operation` by `caller`
+/// (writes take the store's writer lock, not a lookup slot, and have no time limit: a write
+/// stopped half-way is rolled back whole, so it is not worth stopping).
+pub(crate) async fn writing<T: Send + 'static>(
+    caller: &auth::Caller,
+    operation: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let actor = crate::audit::Actor::new(caller.agent(), operation);
+    tokio::task::spawn_blocking(move || crate::audit::as_actor(actor, f))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the write stopped: {e}"),
+            )
+        })
+}
+
 /// Runs a handler's store work (a lookup) on a blocking thread, once one of the `--max-lookups`
 /// slots is free (503 if none is within the query time limit), then within the time limit. Its
 /// queries share one cancellation token, cancelled when the time is up or the handler is dropped

@@ -154,14 +154,10 @@ pub async fn save(
         .map(str::to_owned);
     let store = state.store.clone();
     let dirs = state.data_dirs.to_vec();
-    let actor = crate::audit::Actor::new(caller.agent(), "review-save");
-    let outcome = tokio::task::spawn_blocking(move || {
-        crate::audit::as_actor(actor, || {
-            review::save(&store, &data, &dirs, &review, if_match.as_deref())
-        })
+    let outcome = super::writing(&caller, "review-save", move || {
+        review::save(&store, &data, &dirs, &review, if_match.as_deref())
     })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    .await?;
     let refused = |status: StatusCode, body: SaveRefused| (status, Json(body)).into_response();
     Ok(match outcome {
         Ok(saved) => {

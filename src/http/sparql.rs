@@ -354,12 +354,10 @@ async fn run_update(
         }
     };
     let store = state.store.clone();
-    let actor = crate::audit::Actor::new(caller.agent(), "sparql-update");
-    tokio::task::spawn_blocking(move || {
-        crate::audit::as_actor(actor, || store.update(update, &dataset))
+    super::writing(&caller, "sparql-update", move || {
+        store.update(update, &dataset)
     })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    .await??;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

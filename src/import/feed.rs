@@ -45,7 +45,7 @@ pub fn read(
     let lines = Rc::new(Cell::new(1u64));
     let counted = lines.clone();
     let mut bytes = 0u64;
-    let mut reader: Counting<'_, _> = Tap {
+    let mut reader: Watched<'_, _> = Tap {
         inner: reader,
         seen: Box::new(move |consumed: &[u8]| {
             let newlines = consumed.iter().filter(|b| **b == b'\n').count() as u64;
@@ -95,7 +95,7 @@ pub fn read(
             } else {
                 // Read again from its start: the first line's lines count again.
                 lines.set(1 - line.iter().filter(|b| **b == b'\n').count() as u64);
-                let chained: Counting<'_, _> = Tap {
+                let chained: Watched<'_, _> = Tap {
                     inner: std::io::Cursor::new(line).chain(reader.inner),
                     seen: reader.seen,
                 };
@@ -144,11 +144,9 @@ impl<R: BufRead, F: FnMut(&[u8])> BufRead for Tap<R, F> {
     }
 }
 
-/// A [`Tap`] whose watcher is a closure.
+/// A [`Tap`] whose watcher is a closure (the file is read through one that counts lines, for
+/// positions, and bytes, for progress).
 pub type Watched<'a, R> = Tap<R, Box<dyn FnMut(&[u8]) + 'a>>;
-
-/// The reader the file is read through: counts lines (for positions) and bytes (for progress).
-type Counting<'a, R> = Watched<'a, R>;
 
 /// The longest first line a dump of one review per line is taken to have.
 const MAX_LINE: u64 = 1 << 20;
@@ -157,7 +155,7 @@ const MAX_LINE: u64 = 1 << 20;
 /// blocks (a saved page, or a dump wrapping some lines in one). `number` lines were read before.
 fn read_lines<R: BufRead>(
     name: &str,
-    mut reader: Counting<'_, R>,
+    mut reader: Watched<'_, R>,
     mut number: u64,
     on_item: &mut dyn FnMut(Located) -> Result<()>,
 ) -> Result<()> {
@@ -238,7 +236,7 @@ fn json_ld_item(position: String, text: &str) -> Located {
 /// (one per line).
 fn read_json<R: BufRead>(
     name: &str,
-    reader: Counting<'_, R>,
+    reader: Watched<'_, R>,
     lines: Rc<Cell<u64>>,
     on_item: &mut dyn FnMut(Located) -> Result<()>,
 ) -> Result<()> {

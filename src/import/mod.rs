@@ -214,7 +214,7 @@ pub fn import(
     let mut reading = Reading {
         store,
         options,
-        previous: exists.then_some((store, &graph)),
+        made_before: exists,
         graph: graph.clone(),
         started: crate::audit::now(),
         hasher: feed::Tap {
@@ -279,12 +279,15 @@ pub fn import(
         Ok(())
     })?;
     let mut removed: Vec<Quad> = Vec::new();
+    let mut old_record: Vec<Quad> = Vec::new();
     let mut held = 0u64;
     for quad in store.quads(Some(&graph)) {
         let quad = quad?;
         held += 1;
         let triple = Triple::from(quad.clone());
-        if !reading.builder.holds(&triple) && !is_run_record(&triple, &graph, &run) {
+        if is_run_record(&triple, &graph, &run) {
+            old_record.push(quad);
+        } else if !reading.builder.holds(&triple) {
             removed.push(quad);
         }
     }
@@ -293,14 +296,8 @@ pub fn import(
         return Ok(reading.report);
     }
     // The run's record is replaced whole.
-    let record = reading.run_record(&run);
-    for quad in store.quads(Some(&graph)) {
-        let quad = quad?;
-        if is_run_record(&Triple::from(quad.clone()), &graph, &run) {
-            removed.push(quad);
-        }
-    }
-    added.extend(record.into_iter().map(in_graph));
+    removed.extend(old_record);
+    added.extend(reading.run_record(&run).into_iter().map(in_graph));
     let mut claims = reading.builder.claims();
     claims.extend(claims_of(&removed));
     let known = store.write_known(touched, |transaction| {
@@ -348,8 +345,8 @@ fn claims_of(removed: &[Quad]) -> Vec<NamedOrBlankNode> {
 struct Reading<'a, R> {
     store: &'a ClaimStore,
     options: &'a Options,
-    /// The store and graph of this import when it was made before (its links are kept).
-    previous: Option<(&'a ClaimStore, &'a NamedNode)>,
+    /// Whether this import was made before (its claims keep their links).
+    made_before: bool,
     graph: NamedNode,
     started: Literal,
     /// The file, read through a tap that hashes it into `hash`.
@@ -372,8 +369,10 @@ impl<R: BufRead> Reading<'_, R> {
         sink: &mut dyn FnMut(Vec<Triple>) -> Result<()>,
     ) -> Result<()> {
         let Self {
+            store,
             options,
-            previous,
+            made_before,
+            graph,
             hasher,
             hash,
             matcher,
@@ -385,7 +384,7 @@ impl<R: BufRead> Reading<'_, R> {
         } = self;
         let linking = Linking {
             matcher: matcher.as_ref(),
-            previous: *previous,
+            previous: made_before.then_some((*store, &*graph)),
             options,
         };
         feed::read(&options.file_name, &mut *hasher, on_read, &mut |located| {
@@ -588,15 +587,19 @@ fn best_known(matcher: &Claims, review: &Review, threshold: f64) -> Result<Optio
         .map(|m| (m.claim, m.score)))
 }
 
+/// Whether a triple is part of the run's record (about the run, or the graph's
+/// `prov:wasGeneratedBy`). Asked of every quad of an import's graph.
 fn is_run_record(triple: &Triple, graph: &NamedNode, run: &NamedNode) -> bool {
-    let subject = triple.subject.to_string();
-    subject == run.to_string()
-        || subject.starts_with(&format!("<{}#", run.as_str()))
-        || (subject == graph.to_string() && triple.predicate.as_str() == prov("wasGeneratedBy"))
-}
-
-fn prov(local: &str) -> String {
-    format!("{PROV}{local}")
+    let NamedOrBlankNode::NamedNode(subject) = &triple.subject else {
+        return false;
+    };
+    subject == run
+        || subject
+            .as_str()
+            .strip_prefix(run.as_str())
+            .is_some_and(|rest| rest.starts_with('#'))
+        || (subject == graph
+            && triple.predicate.as_str().strip_prefix(PROV) == Some("wasGeneratedBy"))
 }
 
 /// The run's record: what was read, by whom, when, with what outcome.
@@ -610,6 +613,7 @@ fn run_record(
 ) -> Vec<Triple> {
     let n = |ns: &str, local: &str| NamedNode::new_unchecked(format!("{ns}{local}"));
     let integer = |v: u64| Literal::new_typed_literal(v.to_string(), n(XSD, "integer"));
+    let rdf_type = NamedNode::new_unchecked(RDF_TYPE);
     let actor = crate::audit::current_actor();
     let agent = NamedNode::new_unchecked(format!(
         "{}audit/agents/{}",
@@ -618,8 +622,8 @@ fn run_record(
     ));
     let mut triples = vec![
         Triple::new(graph.clone(), n(PROV, "wasGeneratedBy"), run.clone()),
-        Triple::new(run.clone(), n(RDF_TYPE, ""), n(CG, "ImportRun")),
-        Triple::new(run.clone(), n(RDF_TYPE, ""), n(PROV, "Activity")),
+        Triple::new(run.clone(), rdf_type.clone(), n(CG, "ImportRun")),
+        Triple::new(run.clone(), rdf_type, n(PROV, "Activity")),
         Triple::new(
             run.clone(),
             n(RDFS, "label"),
@@ -681,15 +685,15 @@ struct Builder {
     claims: Vec<NamedNode>,
 }
 
-/// 128 bits of two SipHashes of a triple's N-Triples form: a collision among the few million
-/// triples of an import has odds near 10⁻²⁶.
+/// 128 bits of two SipHashes of a triple (fixed keys: the same in every run of the process,
+/// which is all the hashes are compared within): a collision among the few million triples of
+/// an import has odds near 10⁻²⁶.
 fn triple_hash(triple: &Triple) -> u128 {
     use std::hash::{Hash, Hasher};
-    let text = triple.to_string();
     let half = |salt: u8| {
         let mut hasher = std::hash::DefaultHasher::new();
         salt.hash(&mut hasher);
-        text.hash(&mut hasher);
+        triple.hash(&mut hasher);
         hasher.finish()
     };
     (u128::from(half(1)) << 64) | u128::from(half(2))
@@ -784,12 +788,7 @@ impl Builder {
     }
 
     fn add_triple(&mut self, s: &NamedNode, p: &str, o: impl Into<Term>) {
-        let p = if p == RDF_TYPE {
-            NamedNode::new_unchecked(RDF_TYPE)
-        } else {
-            NamedNode::new_unchecked(p)
-        };
-        let triple = Triple::new(s.clone(), p, o);
+        let triple = Triple::new(s.clone(), NamedNode::new_unchecked(p), o);
         if self.emitted.insert(triple_hash(&triple)) {
             self.out.push(triple);
         }

@@ -70,51 +70,44 @@ fn under(base: &str, kind: &str, node: &NamedOrBlankNode) -> bool {
 }
 
 impl Reader<'_> {
-    /// The authors of the imported reviews of `claim` and of the claims linked to it by
-    /// `cg:sameClaimAs` (either way round).
+    /// The authors of the imported reviews of a claim (`reviews`, already read) and of the
+    /// claims linked to it by `cg:sameClaimAs` either way round (`linked`, those it names).
     fn read_checkers(
         &self,
-        claim: &NamedOrBlankNode,
-        claim_term: &Term,
+        claim: &Term,
+        reviews: &[NamedOrBlankNode],
+        mut linked: Vec<NamedOrBlankNode>,
         doc: &mut ClaimDocument,
     ) -> Result<()> {
-        let mut claims = vec![claim.clone()];
-        for quad in
-            self.store
-                .quads_matching(None, Some(&self.p.same_claim_as), Some(claim_term), None)
-        {
-            claims.push(quad?.subject);
-        }
         for quad in self
             .store
-            .quads_matching(Some(claim), Some(&self.p.same_claim_as), None, None)
+            .quads_matching(None, Some(&self.p.same_claim_as), Some(claim), None)
         {
-            if let Some(other) = as_subject(&quad?.object) {
-                claims.push(other);
-            }
+            linked.push(quad?.subject);
         }
-        let base = self.store.base();
-        for linked in &claims {
-            if linked != claim {
-                doc.refs.push(subject_string(linked));
-            }
-            let term: Term = linked.clone().into();
+        let mut reviews = reviews.to_vec();
+        for other in linked {
+            doc.refs.push(subject_string(&other));
+            let other: Term = other.into();
             for review in
                 self.store
-                    .quads_matching(None, Some(&self.p.item_reviewed), Some(&term), None)
+                    .quads_matching(None, Some(&self.p.item_reviewed), Some(&other), None)
             {
                 let review = review?.subject;
-                if !imported_review(base, &review) {
-                    continue;
-                }
                 doc.refs.push(subject_string(&review));
-                for author in
-                    self.store
-                        .quads_matching(Some(&review), Some(&self.p.author), None, None)
-                {
-                    if let Term::NamedNode(author) = author?.object {
-                        doc.checkers.push(author.as_str().to_owned());
-                    }
+                reviews.push(review);
+            }
+        }
+        for review in reviews {
+            if !imported_review(self.store.base(), &review) {
+                continue;
+            }
+            for author in self
+                .store
+                .quads_matching(Some(&review), Some(&self.p.author), None, None)
+            {
+                if let Term::NamedNode(author) = author?.object {
+                    doc.checkers.push(author.as_str().to_owned());
                 }
             }
         }
@@ -395,6 +388,7 @@ impl<'a> Reader<'a> {
         let mut entities: Vec<Term> = Vec::new();
         let mut claimants = Vec::new();
         let mut assertions = Vec::new();
+        let mut linked = Vec::new();
         for quad in self.about(claim)? {
             let (p, o) = (&quad.predicate, &quad.object);
             if *p == self.p.text {
@@ -426,6 +420,8 @@ impl<'a> Reader<'a> {
                 entities.push(o.clone());
             } else if *p == self.p.assertion_hash {
                 doc.record.hashes.push(o.to_string());
+            } else if *p == self.p.same_claim_as {
+                linked.extend(as_subject(o));
             }
         }
         for claimant in claimants {
@@ -525,11 +521,11 @@ impl<'a> Reader<'a> {
                 .map(|q| q.map(|q| q.subject))
                 .collect::<Result<_>>()?,
         };
-        for review in reviews {
-            doc.refs.push(subject_string(&review));
+        for review in &reviews {
+            doc.refs.push(subject_string(review));
             for rating in
                 self.store
-                    .quads_matching(Some(&review), Some(&self.p.review_rating), None, None)
+                    .quads_matching(Some(review), Some(&self.p.review_rating), None, None)
             {
                 let rating = rating?.object;
                 doc.refs.push(term_string(&rating));
@@ -549,7 +545,7 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        self.read_checkers(claim, &claim_term, &mut doc)?;
+        self.read_checkers(&claim_term, &reviews, linked, &mut doc)?;
         for list in [
             &mut doc.sources,
             &mut doc.outlets,

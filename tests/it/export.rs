@@ -6,9 +6,7 @@
 use crate::common::{claimgraph, repo, Options, ServeProcess, TestServer};
 use claimgraph::canonical::canonical_nquads;
 use claimgraph::ClaimStore;
-use oxigraph::io::{
-    JsonLdProfile, JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser, RdfSerializer,
-};
+use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::{GraphName, NamedNode, Quad, Term};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -124,26 +122,14 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The parser every test reads exports with. A JSON-LD document that names the schema.org
-/// context gets `{"@vocab": "http://schema.org/"}` for it: this machine cannot fetch
-/// https://schema.org, and that is the part of schema.org's published context that maps the
-/// feed's terms (`url`, `author`, … all in the schema.org vocabulary) to the store's
-/// `http://schema.org/` IRIs. Any other remote context is refused.
+/// The parser every test reads exports with: a JSON-LD document that names the schema.org
+/// context gets the product's local copy of it (`entities::schema_context_only`, which the
+/// ClaimReview importer reads feeds with: this machine cannot fetch https://schema.org); any
+/// other remote context is refused.
 fn parser(format: RdfFormat, bytes: &[u8]) -> Vec<Quad> {
     RdfParser::from_format(format)
         .for_reader(bytes)
-        .with_document_loader(|url| {
-            if url != "https://schema.org" {
-                return Err(format!("no remote context {url} in tests").into());
-            }
-            Ok(LoadedDocument {
-                url: url.to_owned(),
-                content: br#"{"@context": {"@vocab": "http://schema.org/"}}"#.to_vec(),
-                format: RdfFormat::JsonLd {
-                    profile: JsonLdProfile::Context.into(),
-                },
-            })
-        })
+        .with_document_loader(claimgraph::entities::schema_context_only)
         .collect::<Result<Vec<_>, _>>()
         .unwrap_or_else(|e| panic!("the {format} export does not parse: {e}"))
 }
