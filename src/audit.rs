@@ -146,9 +146,27 @@ impl AuditLog {
             }
             transaction.commit()?;
         }
+        log.next.store(log.last_sequence()? + 1, Ordering::SeqCst);
+        Ok(log)
+    }
+
+    /// Opens the audit store of a published version read-only (nothing is marked, nothing
+    /// written).
+    pub(crate) fn open_read_only(path: &Path, base: &str) -> Result<Self> {
+        let log = Self {
+            store: crate::store::backend::open_read_only(path)?,
+            base: base.to_owned(),
+            next: AtomicU64::new(0),
+        };
+        log.next.store(log.last_sequence()? + 1, Ordering::SeqCst);
+        Ok(log)
+    }
+
+    /// The highest sequence number recorded (0 for none).
+    fn last_sequence(&self) -> Result<u64> {
         let sequence = cg("sequence");
         let mut last = 0;
-        for quad in log
+        for quad in self
             .store
             .quads_for_pattern(None, Some(sequence.as_ref()), None, None)
         {
@@ -156,8 +174,7 @@ impl AuditLog {
                 last = last.max(literal.value().parse::<u64>().unwrap_or(0));
             }
         }
-        log.next.store(last + 1, Ordering::SeqCst);
-        Ok(log)
+        Ok(last)
     }
 
     /// The sequence number the next write will be recorded under.
@@ -320,6 +337,22 @@ fn prov(name: &str) -> NamedNode {
 
 fn cg(name: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{CG}{name}"))
+}
+
+/// The current time in UTC to the second, `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn now_seconds() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// The current time as an `xsd:dateTime` in UTC, to the microsecond.

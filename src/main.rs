@@ -127,6 +127,27 @@ enum Command {
     /// command opens the store, so stop the server first; a running server backs itself up
     /// online with POST /admin/backup?dir=DIR (admin token).
     Backup(BackupArgs),
+    /// Publish the store as a new immutable version for read-only replicas (`serve --follow`).
+    ///
+    /// Writes PUBLISH_DIR/GENERATION-DIGEST/: a consistent copy of the store, its audit trail
+    /// and its claims index (RocksDB checkpoint and hard links on one file system, so quick and
+    /// small), the archived texts its sources name (from --data), `changes.rdfp` (the RDF Patch
+    /// from the previous version) and `manifest.json` (generation, the dataset's SHA-256 digest,
+    /// quads, claims, creation time, base IRI, the data directory's git commit, every file with
+    /// its size and SHA-256). The version is assembled in a hidden directory and renamed into
+    /// place when complete; an existing version is never changed. Generations only grow. The
+    /// store must not be in use by a running server. See docs/deploy.md.
+    ///
+    /// Example: `claimgraph ingest data/claims/*.toml && claimgraph publish --to /srv/claimgraph/versions --keep 5`
+    Publish(PublishArgs),
+    /// The RDF Patch from one published version to another, on stdout.
+    ///
+    /// VERSION_A and VERSION_B are version directories (PUBLISH_DIR/GENERATION-DIGEST). The
+    /// patch (the format Apache Jena's RDF Delta replicates with) has headers `H id` and `H prev`
+    /// naming the two versions, then `TX .`, a `D` line per quad only in A, an `A` line per quad
+    /// only in B, and `TC .`: applied to A's quads it gives B's. A replica serves the same
+    /// changes at GET /changes?since=GENERATION.
+    Diff(DiffArgs),
     /// Rebuild the claims index (`<store>/index`: search, facets, matching) from the store.
     ///
     /// Never needed in normal use: every write updates the index before it returns, and a store
@@ -214,6 +235,30 @@ struct HashTokenArgs {
     /// writer (SPARQL updates, Graph Store writes) or admin (also the audit trail).
     #[arg(long, default_value = "writer", value_parser = ["writer", "admin"])]
     role: String,
+}
+
+#[derive(Args)]
+struct PublishArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The publish directory (created if absent); replicas follow it with `serve --follow`.
+    #[arg(long, value_name = "PUBLISH_DIR")]
+    to: PathBuf,
+    /// Keep only the N newest versions, removing older ones after publishing.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    keep: Option<u64>,
+    /// The data directory the archived texts are copied from; its git commit, if it is a clean
+    /// checkout, goes into the manifest.
+    #[arg(long, env = "CLAIMGRAPH_DATA", default_value = "data")]
+    data: PathBuf,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The version the patch goes from.
+    version_a: PathBuf,
+    /// The version the patch goes to.
+    version_b: PathBuf,
 }
 
 #[derive(Args)]
@@ -419,6 +464,30 @@ struct ServeArgs {
     /// byte at a time cannot hold a connection open; a large upload over a slow link needs more.
     #[arg(long, env = "CLAIMGRAPH_BODY_TIMEOUT", default_value_t = 60)]
     body_timeout: u64,
+    /// Serve as a read-only replica: the newest published version in PUBLISH_DIR (`claimgraph
+    /// publish --to`), moving to each newer one as it appears (requests in flight finish on the
+    /// version they began on). --store, --data, --ontology and --base are not used: the version
+    /// holds its store, texts and base IRI. A version is opened only when every file its
+    /// manifest lists has the listed size and SHA-256. Writes get 403. Every answer names its
+    /// version in the Claimgraph-Version header.
+    #[arg(long, env = "CLAIMGRAPH_FOLLOW", value_name = "PUBLISH_DIR")]
+    follow: Option<PathBuf>,
+    /// Seconds between looks at --follow's directory for a newer version.
+    #[arg(long, env = "CLAIMGRAPH_FOLLOW_INTERVAL", default_value_t = 1.0)]
+    follow_interval: f64,
+    /// The primary's address, named in the 403 a replica answers writes with.
+    #[arg(long, env = "CLAIMGRAPH_PRIMARY", value_name = "URL")]
+    primary: Option<String>,
+    /// Seconds caches may serve an answer without asking again (Cache-Control max-age; default:
+    /// 0 on a primary, where any write changes answers, so caches revalidate and get 304 while
+    /// nothing changed; 60 on a replica, whose version changes only when one is published).
+    #[arg(long, env = "CLAIMGRAPH_CACHE_MAX_AGE")]
+    cache_max_age: Option<u64>,
+    /// Seconds past max-age a cache may serve a stale answer while it revalidates in the
+    /// background (Cache-Control stale-while-revalidate; default 0 on a primary, 300 on a
+    /// replica).
+    #[arg(long, env = "CLAIMGRAPH_CACHE_STALE_WHILE_REVALIDATE")]
+    cache_stale_while_revalidate: Option<u64>,
 }
 
 #[derive(Args)]
@@ -515,6 +584,8 @@ fn main() -> ExitCode {
         Command::Gen(args) => synthesise(args),
         Command::HashToken(args) => hash_token(args),
         Command::Backup(args) => backup(args),
+        Command::Publish(args) => publish(args),
+        Command::Diff(args) => diff(args),
         Command::Reindex(args) => reindex(args),
         Command::Import(ImportCommand::Claimreview(args)) => import_claimreview(args),
         Command::Import(ImportCommand::List(args)) => import_list(args),
@@ -572,6 +643,35 @@ fn serve(args: ServeArgs) -> Result<()> {
             body_timeout: (args.body_timeout > 0)
                 .then(|| std::time::Duration::from_secs(args.body_timeout)),
             max_queued_queries: args.max_queued_queries,
+        },
+        caching: {
+            let default = if args.follow.is_some() {
+                http::Caching::REPLICA
+            } else {
+                http::Caching::PRIMARY
+            };
+            Some(http::Caching {
+                max_age: args.cache_max_age.unwrap_or(default.max_age),
+                stale_while_revalidate: args
+                    .cache_stale_while_revalidate
+                    .unwrap_or(default.stale_while_revalidate),
+            })
+        },
+        follow: match args.follow {
+            Some(dir) => {
+                if !(args.follow_interval > 0.0 && args.follow_interval.is_finite()) {
+                    return Err(Error::Invalid(format!(
+                        "--follow-interval {} is not a positive number of seconds",
+                        args.follow_interval
+                    )));
+                }
+                Some(http::FollowConfig {
+                    dir,
+                    interval: std::time::Duration::from_secs_f64(args.follow_interval),
+                    primary: args.primary,
+                })
+            }
+            None => None,
         },
     };
     tokio::runtime::Builder::new_multi_thread()
@@ -1085,6 +1185,79 @@ fn backup(args: BackupArgs) -> Result<()> {
         summary.elapsed,
         args.dir.display()
     );
+    Ok(())
+}
+
+fn publish(args: PublishArgs) -> Result<()> {
+    let store = args.store.open()?;
+    eprintln!(
+        "publishing {} into {}",
+        args.store.store.display(),
+        args.to.display()
+    );
+    let options = claimgraph::store::PublishOptions {
+        keep: args.keep.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        data_dirs: vec![args.data.clone()],
+        source_commit: git_commit(&args.data),
+    };
+    let published = store.publish(&args.to, &options, &|step| eprintln!("  {step}"))?;
+    for missing in &published.missing_texts {
+        eprintln!("warning: the archived text {missing} is not under {}: the version has no copy", args.data.display());
+    }
+    let manifest = &published.manifest;
+    eprintln!(
+        "published version {} ({} quads, {} claims; {} added, {} removed since the previous \
+         version; {} bytes) in {:.1?} into {}",
+        manifest.generation,
+        manifest.quads,
+        manifest.claims,
+        published.added,
+        published.removed,
+        published.bytes,
+        published.elapsed,
+        published.dir.display()
+    );
+    for pruned in &published.pruned {
+        eprintln!("removed the old version {}", pruned.display());
+    }
+    println!("{}", published.dir.display());
+    Ok(())
+}
+
+/// The commit checked out in `dir`, if it is a git work tree with nothing uncommitted (else a
+/// version could not be traced back to its sheets).
+fn git_commit(dir: &std::path::Path) -> Option<String> {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let commit = git(&["rev-parse", "HEAD"])?;
+    match git(&["status", "--porcelain", "--", "."]) {
+        Some(changes) if changes.is_empty() => Some(commit),
+        _ => {
+            eprintln!(
+                "warning: {} has uncommitted changes: the manifest names no source commit",
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
+fn diff(args: DiffArgs) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (removed, added) =
+        claimgraph::store::diff_versions(&args.version_a, &args.version_b, &mut out)?;
+    std::io::Write::flush(&mut out).map_err(|e| Error::io("cannot write the patch", e))?;
+    eprintln!("{removed} quads removed, {added} added");
     Ok(())
 }
 

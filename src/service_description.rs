@@ -4,10 +4,10 @@
 //! table the endpoint negotiates with.
 
 use crate::formats::{RDF_SYNTAXES, RESULTS_SYNTAXES};
-use crate::vocab::{SD, SIMPLE_ENTAILMENT, W3C_FORMATS};
+use crate::vocab::{OWL_VERSION_INFO, OWL_VERSION_IRI, SD, SIMPLE_ENTAILMENT, W3C_FORMATS};
 use oxigraph::io::RdfFormat;
 use oxigraph::model::vocab::rdf;
-use oxigraph::model::{BlankNode, NamedNode, NamedOrBlankNode, Term, Triple};
+use oxigraph::model::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 
 fn sd(local: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{SD}{local}"))
@@ -22,8 +22,10 @@ fn rdf_format_iri(format: RdfFormat) -> NamedNode {
     }
 }
 
-/// The description of the endpoint at `endpoint` (the IRI clients use to reach it).
-pub fn describe(endpoint: &NamedNode) -> Vec<Triple> {
+/// The description of the endpoint at `endpoint` (the IRI clients use to reach it). A
+/// published version (`version`: generation and IRI) is read-only: no updates, and its version
+/// is named.
+pub fn describe(endpoint: &NamedNode, version: Option<(u64, &str)>) -> Vec<Triple> {
     let service = NamedNode::new_unchecked(format!("{}#service", endpoint.as_str()));
     let mut triples = Vec::new();
     let mut add = |s: NamedOrBlankNode, p: NamedNode, o: Term| triples.push(Triple::new(s, p, o));
@@ -36,11 +38,25 @@ pub fn describe(endpoint: &NamedNode) -> Vec<Triple> {
         sd("supportedLanguage"),
         sd("SPARQL11Query").into(),
     );
-    add(
-        s.clone(),
-        sd("supportedLanguage"),
-        sd("SPARQL11Update").into(),
-    );
+    match version {
+        None => add(
+            s.clone(),
+            sd("supportedLanguage"),
+            sd("SPARQL11Update").into(),
+        ),
+        Some((generation, iri)) => {
+            add(
+                s.clone(),
+                NamedNode::new_unchecked(OWL_VERSION_INFO),
+                Literal::new_simple_literal(generation.to_string()).into(),
+            );
+            add(
+                s.clone(),
+                NamedNode::new_unchecked(OWL_VERSION_IRI),
+                NamedNode::new_unchecked(iri).into(),
+            );
+        }
+    }
     add(s.clone(), sd("feature"), sd("UnionDefaultGraph").into());
     add(s.clone(), sd("feature"), sd("EmptyGraphs").into());
     add(

@@ -121,6 +121,10 @@ pub const SCHEMA_CONTEXT: &str = "https://schema.org";
 // Terms the code names one by one.
 pub const RDF_TYPE: &str = rdf!("type");
 pub const OWL_SAME_AS: &str = owl!("sameAs");
+/// A published version's generation (service description, VoID).
+pub const OWL_VERSION_INFO: &str = owl!("versionInfo");
+/// A published version's IRI, `urn:claimgraph:version:GENERATION:DIGEST` (as in RDF Patch).
+pub const OWL_VERSION_IRI: &str = owl!("versionIRI");
 pub const SKOS_PREF_LABEL: &str = skos!("prefLabel");
 pub const SCHEMA_ABOUT: &str = schema!("about");
 pub const SCHEMA_NAME: &str = schema!("name");

@@ -9,7 +9,10 @@ use super::{dataset_info, minted, named, serializer, text, DUMP_FORMATS, NANOPUB
 use crate::error::{Error, Result};
 use crate::formats::RdfSyntax;
 use crate::store::ClaimStore;
-use crate::vocab::{CG, CITO, DCAT, DCT, IANA_MEDIA_TYPES, OA, PROV, SCHEMA, SD, SKOS, VOID};
+use crate::vocab::{
+    CG, CITO, DCAT, DCT, IANA_MEDIA_TYPES, OA, OWL_VERSION_INFO, OWL_VERSION_IRI, PROV, SCHEMA, SD, SKOS,
+    VOID,
+};
 use oxigraph::model::vocab::{rdf, xsd};
 use oxigraph::model::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use oxigraph::sparql::CancellationToken;
@@ -121,6 +124,18 @@ pub fn write(
     }
     if let Some(modified) = info.modified {
         put(dataset.clone(), named(DCT, "modified"), modified)?;
+    }
+    if let Some((generation, iri)) = store.published_version() {
+        put(
+            dataset.clone(),
+            NamedNode::new_unchecked(OWL_VERSION_INFO),
+            Literal::new_simple_literal(generation.to_string()).into(),
+        )?;
+        put(
+            dataset.clone(),
+            NamedNode::new_unchecked(OWL_VERSION_IRI),
+            NamedNode::new_unchecked(iri).into(),
+        )?;
     }
     put(
         dataset.clone(),

@@ -121,13 +121,7 @@ pub async fn serve(Path(name): Path<String>, headers: HeaderMap) -> Response {
     ];
     let matches = headers
         .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| {
-            tags.split(',').any(|tag| {
-                let tag = tag.trim();
-                tag == "*" || tag.trim_start_matches("W/").as_bytes() == prepared.etag.as_bytes()
-            })
-        });
+        .is_some_and(|tags| super::caching::matches_tag(tags, &prepared.etag));
     if matches {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }

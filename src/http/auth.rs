@@ -267,6 +267,23 @@ impl AppState {
     }
 
     fn decide(&self, headers: &HeaderMap, need: Need, what: &str) -> Result<Caller, ApiError> {
+        if let (Some(version), true) = (&self.version, need != Need::AdminRead) {
+            let primary = match &self.primary {
+                Some(primary) => format!("send it to the primary, {primary}"),
+                None => format!(
+                    "send it to the primary that publishes into {}",
+                    version.publish_dir.display()
+                ),
+            };
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "this server is a read-only replica serving published version {}: {what} is \
+                     refused; {primary}",
+                    version.manifest.generation
+                ),
+            ));
+        }
         if self.read_only && need != Need::AdminRead {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

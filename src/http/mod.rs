@@ -7,9 +7,11 @@ mod admin;
 mod assets;
 mod audit;
 pub mod auth;
+pub mod caching;
 mod drafts;
 mod error;
 mod export;
+pub mod follow;
 mod graph_store;
 mod html;
 mod import;
@@ -22,7 +24,9 @@ mod questions;
 mod review;
 pub(crate) mod sparql;
 
+pub use caching::Caching;
 pub use error::ApiError;
+pub use follow::FollowConfig;
 pub use limits::Limits;
 
 use crate::error::{Error, Result};
@@ -58,6 +62,12 @@ pub struct ServeConfig {
     pub auth_file: Option<PathBuf>,
     /// Bounds on each SPARQL request (time, concurrency, size).
     pub limits: Limits,
+    /// `Cache-Control` of the answers (`None`: [`Caching::PRIMARY`], or [`Caching::REPLICA`]
+    /// with `follow`).
+    pub caching: Option<Caching>,
+    /// Serve the newest published version in a publish directory, read-only, instead of
+    /// `store` (`--follow`): a replica.
+    pub follow: Option<FollowConfig>,
 }
 
 /// What every handler shares.
@@ -76,6 +86,33 @@ pub struct AppState {
     lookup_slots: limits::LookupSlots,
     /// What drafting and matching know of the store, rebuilt after writes.
     known: Arc<drafts::KnownCache>,
+    /// On a replica, the published version `store` is.
+    pub version: Option<Arc<follow::VersionInfo>>,
+    /// Where a replica's writes should go (named in its 403s).
+    pub primary: Option<String>,
+    pub caching: Caching,
+    /// When the process started (a primary's validators change with each start).
+    pub started: std::time::SystemTime,
+}
+
+/// What every version a replica serves shares: its tokens, limits and their slots.
+#[derive(Clone)]
+struct Shared {
+    tokens: Arc<auth::Tokens>,
+    limits: Arc<Limits>,
+    query_slots: limits::QuerySlots,
+    lookup_slots: limits::LookupSlots,
+}
+
+impl Shared {
+    fn new(tokens: auth::Tokens, limits: Limits) -> Self {
+        Self {
+            tokens: Arc::new(tokens),
+            query_slots: limits::QuerySlots::new(limits.max_queries, limits.max_queued_queries),
+            lookup_slots: limits::LookupSlots::new(limits.max_lookups),
+            limits: Arc::new(limits),
+        }
+    }
 }
 
 impl AppState {
@@ -86,15 +123,28 @@ impl AppState {
         tokens: auth::Tokens,
         limits: Limits,
     ) -> Self {
+        Self::assemble(store, data_dirs, read_only, Shared::new(tokens, limits))
+    }
+
+    fn assemble(
+        store: Arc<ClaimStore>,
+        data_dirs: &[PathBuf],
+        read_only: bool,
+        shared: Shared,
+    ) -> Self {
         Self {
             store,
             read_only,
             data_dirs: data_dirs.into(),
-            tokens: Arc::new(tokens),
-            query_slots: limits::QuerySlots::new(limits.max_queries, limits.max_queued_queries),
-            lookup_slots: limits::LookupSlots::new(limits.max_lookups),
-            limits: Arc::new(limits),
+            tokens: shared.tokens,
+            query_slots: shared.query_slots,
+            lookup_slots: shared.lookup_slots,
+            limits: shared.limits,
             known: Arc::default(),
+            version: None,
+            primary: None,
+            caching: Caching::PRIMARY,
+            started: std::time::SystemTime::now(),
         }
     }
 }
@@ -133,6 +183,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(export::claim_nanopub))
         .route("/export/nanopubs", get(export::nanopubs))
         .route("/.well-known/void", get(export::void))
+        .route("/changes", get(follow::changes))
         .routes(routes!(admin::backup))
         .routes(routes!(drafts::create))
         .routes(routes!(drafts::find))
@@ -150,6 +201,10 @@ pub fn app(state: AppState) -> Router {
         )
         // Every other IRI under the base: described if the store knows it, else 404.
         .fallback(pages::resource)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            caching::conditional,
+        ))
         .layer(axum::middleware::from_fn(auth::cors))
         .layer(axum::middleware::map_response(html::security_headers))
         .layer(axum::middleware::map_request(move |request| {
@@ -278,6 +333,9 @@ pub async fn run(
 ) -> Result<()> {
     let started = std::time::Instant::now();
     let tokens = tokens(&config)?;
+    if let Some(follow) = config.follow.clone() {
+        return run_replica(listener, config, follow, tokens, shutdown).await;
+    }
     let (store, listing) = {
         let config = config.clone();
         tokio::task::spawn_blocking(move || -> Result<(ClaimStore, loader::Listing)> {
@@ -322,13 +380,14 @@ pub async fn run(
         reloaders.spawn(reload_when_changed(syncer.clone(), every));
     }
     drop(syncer);
-    let state = AppState::new(
+    let mut state = AppState::new(
         store,
         &config.data_dirs,
         config.read_only,
         tokens,
         config.limits.clone(),
     );
+    state.caching = config.caching.unwrap_or(Caching::PRIMARY);
     let address: SocketAddr = listener
         .local_addr()
         .map_err(|e| Error::io("cannot read the listening address", e))?;
@@ -341,6 +400,47 @@ pub async fn run(
     serve_connections(listener, app(state), header_timeout, shutdown).await;
     reloaders.shutdown().await;
     close_store(closing).await;
+    Ok(())
+}
+
+/// Serves the published versions in `follow.dir` (see [`follow`]): the newest complete one is
+/// opened before the server announces itself; with none yet, every request gets 503 until one
+/// appears.
+async fn run_replica(
+    listener: TcpListener,
+    config: ServeConfig,
+    follow: FollowConfig,
+    tokens: auth::Tokens,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let shared = Shared::new(tokens, config.limits.clone());
+    let caching = config.caching.unwrap_or(Caching::REPLICA);
+    let primary = follow.primary.clone();
+    let follower = Arc::new(follow::Follower::new(
+        follow.clone(),
+        move |store, data_dir, version| {
+            let mut state = AppState::assemble(store, &[data_dir], true, shared.clone());
+            state.version = Some(version);
+            state.primary = primary.clone();
+            state.caching = caching;
+            state
+        },
+    ));
+    follower.look().await;
+    let address: SocketAddr = listener
+        .local_addr()
+        .map_err(|e| Error::io("cannot read the listening address", e))?;
+    eprintln!(
+        "claimgraph listening on http://{address}/ (ready in {:.0?}; following {})",
+        started.elapsed(),
+        follow.dir.display()
+    );
+    let watcher = tokio::spawn(follower.clone().follow());
+    serve_connections(listener, follower.router(), config.limits.header_timeout, shutdown).await;
+    watcher.abort();
+    let _ = watcher.await;
+    follower.close().await;
     Ok(())
 }
 

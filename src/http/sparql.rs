@@ -427,7 +427,7 @@ fn service_description(state: &AppState, headers: &HeaderMap) -> Result<Response
         .with_prefix("sd", crate::vocab::SD)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .for_writer(Vec::new());
-    for triple in crate::service_description::describe(&endpoint) {
+    for triple in crate::service_description::describe(&endpoint, state.store.published_version()) {
         serializer
             .serialize_triple(&triple)
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

@@ -144,7 +144,8 @@ struct Payload {
 pub struct ClaimIndex {
     index: Index,
     pub(crate) reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// `None` in a published version, opened read-only.
+    writer: Option<Mutex<IndexWriter>>,
     pub(crate) fields: Fields,
     dir: PathBuf,
     /// Set when a write's documents could not be updated: searches are refused (never answered
@@ -189,17 +190,26 @@ impl ClaimIndex {
                 Index::create_in_dir(dir, schema).map_err(index_error)?
             }
         };
-        let following = index
-            .load_metas()
-            .ok()
-            .and_then(|m| m.payload)
-            .and_then(|p| serde_json::from_str::<Payload>(&p).ok())
-            .filter(|p| p.version == VERSION)
-            .map(|p| p.next_write);
-        Ok((Self::with(index, fields, dir.to_owned())?, following))
+        let following = following(&index);
+        Ok((Self::with(index, fields, dir.to_owned(), true)?, following))
     }
 
-    fn with(mut index: Index, fields: Fields, dir: PathBuf) -> Result<Self> {
+    /// Opens the index of a published version, read-only: it is searched, never written (a
+    /// version's index is never rebuilt: one that cannot be opened is an error).
+    pub(crate) fn open_read_only(dir: &Path) -> Result<(Self, Option<u64>)> {
+        let (schema, fields) = schema();
+        let index = Index::open_in_dir(dir).map_err(index_error)?;
+        if index.schema() != schema {
+            return Err(Error::Invalid(format!(
+                "the claims index {} has another schema",
+                dir.display()
+            )));
+        }
+        let following = following(&index);
+        Ok((Self::with(index, fields, dir.to_owned(), false)?, following))
+    }
+
+    fn with(mut index: Index, fields: Fields, dir: PathBuf, writable: bool) -> Result<Self> {
         // A search reads the segments on the cores there are, side by side: a request's facet
         // counts over a million claims (most of a first search's time) take about half as long.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
@@ -211,9 +221,14 @@ impl ClaimIndex {
             "whitespace",
             TextAnalyzer::from(WhitespaceTokenizer::default()),
         );
-        let writer = index
-            .writer_with_num_threads(1, WRITER_MEMORY)
-            .map_err(index_error)?;
+        let writer = if writable {
+            let writer = index
+                .writer_with_num_threads(1, WRITER_MEMORY)
+                .map_err(index_error)?;
+            Some(Mutex::new(writer))
+        } else {
+            None
+        };
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -222,7 +237,7 @@ impl ClaimIndex {
         Ok(Self {
             index,
             reader,
-            writer: Mutex::new(writer),
+            writer,
             fields,
             dir,
             broken: AtomicBool::new(false),
@@ -253,8 +268,14 @@ impl ClaimIndex {
         self.len() == 0
     }
 
-    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
-        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>> {
+        let writer = self.writer.as_ref().ok_or_else(|| {
+            Error::Invalid(format!(
+                "the claims index {} is a published version's: it is never written",
+                self.dir.display()
+            ))
+        })?;
+        Ok(writer.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Replaces every document by one read from `store`, and commits as following the write
@@ -262,7 +283,7 @@ impl ClaimIndex {
     /// store).
     pub(crate) fn rebuild(&self, store: &ClaimStore, next_write: u64) -> Result<u64> {
         let started = std::time::Instant::now();
-        let mut writer = self.writer();
+        let mut writer = self.writer()?;
         let result = (|| {
             writer.delete_all_documents().map_err(index_error)?;
             let whole = Whole::read(store)?;
@@ -331,7 +352,7 @@ impl ClaimIndex {
         affected: &[NamedOrBlankNode],
         next_write: u64,
     ) -> Result<usize> {
-        let mut writer = self.writer();
+        let mut writer = self.writer()?;
         let result = (|| {
             // A delete applies to the documents added before it: all of them first.
             for claim in affected {
@@ -362,7 +383,7 @@ impl ClaimIndex {
     /// Records that the write `next_write` changed nothing (it failed): the index still follows
     /// the store.
     pub(crate) fn unchanged(&self, next_write: u64) -> Result<()> {
-        commit(&mut self.writer(), next_write)
+        commit(&mut *self.writer()?, next_write)
     }
 
     fn reload(&self) -> Result<()> {
@@ -586,6 +607,17 @@ fn read_documents(
         }
         Ok(())
     })
+}
+
+/// The audit sequence the index's last commit followed, if it is of this version.
+fn following(index: &Index) -> Option<u64> {
+    index
+        .load_metas()
+        .ok()
+        .and_then(|m| m.payload)
+        .and_then(|p| serde_json::from_str::<Payload>(&p).ok())
+        .filter(|p| p.version == VERSION)
+        .map(|p| p.next_write)
 }
 
 fn commit(writer: &mut IndexWriter, next_write: u64) -> Result<()> {

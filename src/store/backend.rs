@@ -34,7 +34,7 @@ pub(crate) fn open_on_disk(path: &Path) -> Result<Store> {
 }
 
 #[cfg(feature = "rocksdb")]
-pub(super) fn open_read_only(path: &Path) -> Result<Store> {
+pub(crate) fn open_read_only(path: &Path) -> Result<Store> {
     Ok(Store::open_read_only(path)?)
 }
 
@@ -51,7 +51,7 @@ pub(crate) fn open_on_disk(path: &Path) -> Result<Store> {
 }
 
 #[cfg(not(feature = "rocksdb"))]
-pub(super) fn open_read_only(path: &Path) -> Result<Store> {
+pub(crate) fn open_read_only(path: &Path) -> Result<Store> {
     Err(without_rocksdb(path))
 }
 

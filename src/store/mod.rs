@@ -44,11 +44,16 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) mod backend;
 mod backup;
 mod bind;
+mod publish;
 mod read;
 mod stream;
 mod write;
 
 pub use backup::BackupSummary;
+pub use publish::{
+    diff_versions, list_versions, verify_version, version_data_dir, FileEntry, Manifest,
+    PublishOptions, Published, Version, CHANGES, MANIFEST,
+};
 pub use read::with_cancellation;
 pub(crate) use stream::{CancelOnDrop, WriteBuffer};
 pub use stream::{PendingResults, QueryBounds, ResultCap, ResultStream};
@@ -123,6 +128,16 @@ pub struct ClaimStore {
     index: ClaimIndex,
     /// Whether opening the store rebuilt the index (it did not follow the store's last write).
     index_rebuilt: bool,
+    /// A published version, opened read-only: every write is refused.
+    read_only: bool,
+    /// The published version this store is (its generation and IRI), if it is one.
+    version: Option<(u64, String)>,
+    /// When the store last changed, as far as this process knows: the last write's end, or
+    /// when it was opened (seconds since the epoch; HTTP's `Last-Modified`).
+    changed_at: AtomicU64,
+    /// Writes ended (committed or failed) since the store was opened: counted after the write,
+    /// so whoever reads a new count reads the data it wrote (HTTP validators).
+    writes_ended: AtomicU64,
 }
 
 /// How many distinct query texts [`ClaimStore::select`] keeps parsed (the product has about 20;
@@ -181,6 +196,10 @@ impl ClaimStore {
             writes: AtomicU64::new(0),
             index,
             index_rebuilt: false,
+            read_only: false,
+            version: None,
+            changed_at: AtomicU64::new(unix_now()),
+            writes_ended: AtomicU64::new(0),
         };
         let next = store.audit.next_sequence();
         if following != Some(next) {
@@ -227,6 +246,22 @@ impl ClaimStore {
     /// been written in between.
     pub fn generation(&self) -> u64 {
         self.writes.load(Ordering::SeqCst)
+    }
+
+    /// The published version this store is, if it is one: its generation and its IRI
+    /// (`urn:claimgraph:version:GENERATION:DIGEST`).
+    pub fn published_version(&self) -> Option<(u64, &str)> {
+        self.version.as_ref().map(|(g, iri)| (*g, iri.as_str()))
+    }
+
+    /// How many writes have ended since the store was opened (see the field).
+    pub fn writes_ended(&self) -> u64 {
+        self.writes_ended.load(Ordering::SeqCst)
+    }
+
+    /// When the store last changed (see the field).
+    pub fn changed_at(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.changed_at.load(Ordering::SeqCst))
     }
 
     /// The base IRI every IRI the project mints sits under, ending in `/`.
@@ -284,6 +319,14 @@ impl ClaimStore {
         Ok(self.store.is_empty()?)
     }
 }
+/// Seconds since the epoch, now.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
 /// The audit store's directory inside the store's (see [`crate::audit`]).
 pub const AUDIT_DIR: &str = "audit";
 

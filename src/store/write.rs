@@ -302,6 +302,12 @@ impl ClaimStore {
         touched: &Touched,
         write: impl FnOnce(u64) -> (Outcome, Result<T>),
     ) -> Result<T> {
+        if self.read_only {
+            return Err(Error::Invalid(format!(
+                "{} is a published version, opened read-only: it is never written",
+                self.dir.display()
+            )));
+        }
         // Counted before the write, so a reader that saw the old generation rebuilds after it.
         self.writes
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -312,6 +318,8 @@ impl ClaimStore {
             &Touched::iris(&touched.generated),
         )?;
         let (record, outcome) = write(self.audit.next_sequence());
+        self.changed_at.store(unix_now(), Ordering::SeqCst);
+        self.writes_ended.fetch_add(1, Ordering::SeqCst);
         if let Err(error) = self.audit.finish(&activity, &record) {
             // The change stands (or failed) either way; the record stays `started`, and the next
             // open marks it unknown.

@@ -1,0 +1,675 @@
+//! Published versions: immutable snapshots of the store that read-only replicas serve
+//! (`claimgraph publish`, `claimgraph serve --follow`), and the RDF Patch between two of them.
+//!
+//! A version is a directory `GENERATION-DIGEST` in a publish directory:
+//! - `store/`: a RocksDB checkpoint of the store, with its audit trail (`store/audit`) and
+//!   claims index (`store/index`) as they were at the same instant;
+//! - `data/`: the archived texts the store's sources name, at the paths recorded for them;
+//! - `changes.rdfp`: the RDF Patch from the previous generation (absent in the first);
+//! - `manifest.json`, written last: generation, the dataset's digest, counts, base IRI, the
+//!   source commit, and every file with its size and SHA-256.
+//!
+//! Invariants: a version is assembled in a hidden staging directory and renamed into place
+//! whole, so a directory with a version's name is complete unless it was copied in by hand (a
+//! replica checks every file against the manifest before opening it); an existing version is
+//! never modified (pruning removes whole versions); generations only grow (publishes into one
+//! directory take a file lock); the digest depends only on the quads (their N-Quads lines in the
+//! store's order, which RocksDB keeps by content-derived keys).
+
+use super::backend::{checkpoint, open_read_only};
+use super::*;
+use crate::index::ClaimIndex;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+/// The manifest's name in a version directory.
+pub const MANIFEST: &str = "manifest.json";
+/// The RDF Patch from the previous generation, in a version directory.
+pub const CHANGES: &str = "changes.rdfp";
+/// What the manifest's `format` says.
+const FORMAT: &str = "claimgraph-version/1";
+/// The store's directory inside a version.
+const STORE: &str = "store";
+/// The archived texts' directory inside a version (a data directory of the replica).
+const DATA: &str = "data";
+/// A publish directory's lock file: one publish at a time.
+const LOCK: &str = ".publish.lock";
+const STAGING_PREFIX: &str = ".staging-";
+
+/// A version's `manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    pub format: String,
+    pub generation: u64,
+    /// SHA-256 (hex) of the dataset: its quads' N-Quads lines in the store's order.
+    pub digest: String,
+    pub quads: u64,
+    pub claims: u64,
+    /// When it was published, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub created: String,
+    /// The base IRI of everything the store mints.
+    pub base: String,
+    /// The commit of the data directory's git checkout, if it is one and was clean.
+    pub source_commit: Option<String>,
+    /// The generation `changes.rdfp` goes from.
+    pub previous: Option<u64>,
+    pub files: Vec<FileEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Relative to the version directory, `/`-separated.
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl Manifest {
+    /// The version's directory name: its generation and the start of its digest.
+    pub fn dir_name(&self) -> String {
+        format!(
+            "{:06}-{}",
+            self.generation,
+            &self.digest[..16.min(self.digest.len())]
+        )
+    }
+
+    /// The version's IRI in RDF Patch headers.
+    pub fn iri(&self) -> String {
+        format!("urn:claimgraph:version:{}:{}", self.generation, self.digest)
+    }
+}
+
+/// What [`ClaimStore::publish`] is told.
+#[derive(Debug, Clone, Default)]
+pub struct PublishOptions {
+    /// Keep this many newest versions, removing older ones (`None`: keep all).
+    pub keep: Option<usize>,
+    /// The data directories the archived texts are copied from.
+    pub data_dirs: Vec<PathBuf>,
+    pub source_commit: Option<String>,
+}
+
+/// What a publish made.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    /// Quads added and removed since the previous generation.
+    pub added: u64,
+    pub removed: u64,
+    /// Bytes of the version's files (hard-linked files count in full).
+    pub bytes: u64,
+    /// Archived texts named by the store but found in no data directory.
+    pub missing_texts: Vec<String>,
+    pub pruned: Vec<PathBuf>,
+    pub elapsed: std::time::Duration,
+}
+
+impl ClaimStore {
+    /// Publishes the store as it is now as a new version in `to` (created if absent): the
+    /// store, its audit trail and its claims index copied at one instant (writes wait), the
+    /// archived texts beside them, the RDF Patch from the newest version already there, and the
+    /// manifest. `progress` is told each step.
+    pub fn publish(
+        &self,
+        to: &Path,
+        options: &PublishOptions,
+        progress: &dyn Fn(&str),
+    ) -> Result<Published> {
+        let started = std::time::Instant::now();
+        std::fs::create_dir_all(to)
+            .map_err(|e| Error::io(format!("cannot create {}", to.display()), e))?;
+        let lock = std::fs::File::create(to.join(LOCK))
+            .map_err(|e| Error::io(format!("cannot create {}", to.join(LOCK).display()), e))?;
+        if lock.try_lock().is_err() {
+            return Err(Error::Invalid(format!(
+                "another publish into {} is running (it holds {LOCK})",
+                to.display()
+            )));
+        }
+        // Holding the lock, every staging directory is a killed publish's leftover.
+        for entry in read_dir(to)? {
+            if entry.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+                remove_dir(&entry.path())?;
+            }
+        }
+        let versions = list_versions(to)?;
+        let generation = versions.iter().map(|v| v.generation).max().unwrap_or(0) + 1;
+        let previous = versions.iter().rev().find_map(|v| v.manifest.as_ref().ok());
+        let staging = to.join(format!("{STAGING_PREFIX}{generation}"));
+        let made = (|| -> Result<Published> {
+            std::fs::create_dir(&staging)
+                .map_err(|e| Error::io(format!("cannot create {}", staging.display()), e))?;
+            progress("copying the store, its audit trail and its index");
+            let claims = self.checkpoint_all(&staging.join(STORE))?;
+            progress("copying the archived texts");
+            let missing_texts = copy_texts(&staging, &options.data_dirs)?;
+            progress("reading the dataset (digest and changes)");
+            let previous_store = previous.map(|m| to.join(m.dir_name()).join(STORE));
+            let scan = scan_new_version(
+                &staging.join(STORE),
+                previous_store.as_deref(),
+                &staging.join(CHANGES),
+                previous,
+                generation,
+            )?;
+            progress("hashing the files");
+            let files = file_entries(&staging)?;
+            let manifest = Manifest {
+                format: FORMAT.to_owned(),
+                generation,
+                digest: scan.digest,
+                quads: scan.quads,
+                claims,
+                created: crate::audit::now_seconds(),
+                base: self.base.clone(),
+                source_commit: options.source_commit.clone(),
+                previous: previous.map(|m| m.generation),
+                files,
+            };
+            write_manifest(&staging, &manifest)?;
+            let dir = to.join(manifest.dir_name());
+            std::fs::rename(&staging, &dir)
+                .map_err(|e| Error::io(format!("cannot move the version to {}", dir.display()), e))?;
+            let bytes = manifest.files.iter().map(|f| f.bytes).sum();
+            Ok(Published {
+                dir,
+                manifest,
+                added: scan.added,
+                removed: scan.removed,
+                bytes,
+                missing_texts,
+                pruned: Vec::new(),
+                elapsed: std::time::Duration::ZERO,
+            })
+        })();
+        let mut published = made.inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&staging);
+        })?;
+        if let Some(keep) = options.keep {
+            published.pruned = prune(to, keep.max(1))?;
+        }
+        published.elapsed = started.elapsed();
+        Ok(published)
+    }
+
+    /// Checkpoints the store, its trail and its index into `target` at one instant, and
+    /// returns how many claims the copied index holds.
+    fn checkpoint_all(&self, target: &Path) -> Result<u64> {
+        let _writes_wait = self.lock_writer();
+        checkpoint(&self.store, target)?;
+        checkpoint(self.audit.store(), &target.join(AUDIT_DIR))?;
+        let next = self.audit.next_sequence();
+        let source = self.index.dir();
+        let copy = target.join(crate::index::INDEX_DIR);
+        // Writes wait, but tantivy merges segments on threads of its own, and a merge that ends
+        // rewrites the segment list and removes merged files: a copy taken meanwhile may miss a
+        // file. The copy is opened and checked, and taken again if it does not hold the index.
+        let expected = self.index.len();
+        let mut last = String::new();
+        for _ in 0..5 {
+            if copy.exists() {
+                remove_dir(&copy)?;
+            }
+            link_tree(source, &copy)?;
+            match ClaimIndex::open_read_only(&copy) {
+                Ok((index, Some(following))) if following == next && index.len() == expected => {
+                    return Ok(expected);
+                }
+                Ok((_, following)) => {
+                    last = format!("the copy follows write {following:?}, not {next}");
+                }
+                Err(error) => last = error.to_string(),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Err(Error::Internal(format!(
+            "cannot copy the claims index {} whole: {last}",
+            source.display()
+        )))
+    }
+}
+
+/// A version directory found in a publish directory.
+#[derive(Debug)]
+pub struct Version {
+    pub generation: u64,
+    pub dir: PathBuf,
+    /// Its manifest, or why it cannot be read (a version still being copied in).
+    pub manifest: Result<Manifest, String>,
+}
+
+/// The directories in `dir` named like versions, oldest generation first.
+pub fn list_versions(dir: &Path) -> Result<Vec<Version>> {
+    let mut versions = Vec::new();
+    for entry in read_dir(dir)? {
+        let name = entry.file_name();
+        let Some(generation) = version_generation(&name.to_string_lossy()) else {
+            continue;
+        };
+        let path = entry.path();
+        let manifest = read_manifest(&path);
+        versions.push(Version {
+            generation,
+            dir: path,
+            manifest,
+        });
+    }
+    versions.sort_by(|a, b| a.generation.cmp(&b.generation).then(a.dir.cmp(&b.dir)));
+    Ok(versions)
+}
+
+/// The generation of a version directory's name (`000012-0a1b2c3d4e5f6a7b`).
+fn version_generation(name: &str) -> Option<u64> {
+    let (generation, digest) = name.split_once('-')?;
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if generation.len() < 6 || !generation.bytes().all(|b| b.is_ascii_digit()) || !hex(digest) {
+        return None;
+    }
+    generation.parse().ok()
+}
+
+fn read_manifest(version: &Path) -> Result<Manifest, String> {
+    let path = version.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if manifest.format != FORMAT {
+        return Err(format!(
+            "{}: format {:?}, not {FORMAT:?}",
+            path.display(),
+            manifest.format
+        ));
+    }
+    let name = version.file_name().unwrap_or_default().to_string_lossy();
+    if manifest.dir_name() != name {
+        return Err(format!(
+            "{}: the manifest names version {}, not {name}",
+            path.display(),
+            manifest.dir_name()
+        ));
+    }
+    Ok(manifest)
+}
+
+/// Checks that every file the version's manifest lists is there with its size and SHA-256
+/// (a version copied in by rsync or from object storage may be incomplete), and returns the
+/// manifest.
+pub fn verify_version(version: &Path) -> Result<Manifest> {
+    let manifest = read_manifest(version).map_err(Error::Invalid)?;
+    for file in &manifest.files {
+        let path = version.join(&file.path);
+        let bytes = std::fs::metadata(&path)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?
+            .len();
+        if bytes != file.bytes {
+            return Err(Error::Invalid(format!(
+                "{} has {bytes} bytes, the manifest says {}",
+                path.display(),
+                file.bytes
+            )));
+        }
+    }
+    for file in &manifest.files {
+        let path = version.join(&file.path);
+        if sha256_file(&path)? != file.sha256 {
+            return Err(Error::Invalid(format!(
+                "{} does not have the SHA-256 the manifest gives",
+                path.display()
+            )));
+        }
+    }
+    Ok(manifest)
+}
+
+impl ClaimStore {
+    /// Opens a published version read-only: its store, trail and index as published (see
+    /// [`verify_version`] first). Every write is refused.
+    pub fn open_version(version: &Path, manifest: &Manifest) -> Result<Self> {
+        let path = version.join(STORE);
+        let dir = path
+            .canonicalize()
+            .map_err(|e| Error::io(format!("cannot resolve {}", path.display()), e))?;
+        let store = open_read_only(&path)?;
+        let audit = AuditLog::open_read_only(&path.join(AUDIT_DIR), &manifest.base)?;
+        let (index, following) = ClaimIndex::open_read_only(&path.join(INDEX_DIR))?;
+        if following != Some(audit.next_sequence()) {
+            return Err(Error::Invalid(format!(
+                "the claims index of {} does not follow its store",
+                version.display()
+            )));
+        }
+        Ok(Self {
+            store,
+            dir,
+            base: manifest.base.clone(),
+            writer: Mutex::new(()),
+            metrics: QueryMetrics::default(),
+            audit,
+            parsed: Mutex::default(),
+            writes: AtomicU64::new(0),
+            index,
+            index_rebuilt: false,
+            read_only: true,
+            version: Some((manifest.generation, manifest.iri())),
+            changed_at: AtomicU64::new(unix_now()),
+            writes_ended: AtomicU64::new(0),
+        })
+    }
+}
+
+/// Where a version keeps the archived texts (a data directory for the replica serving it).
+pub fn version_data_dir(version: &Path) -> PathBuf {
+    version.join(DATA)
+}
+
+/// Removes all but the `keep` newest complete versions in `dir`; returns what it removed.
+fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
+    let complete: Vec<Version> = list_versions(dir)?
+        .into_iter()
+        .filter(|v| v.manifest.is_ok())
+        .collect();
+    let mut removed = Vec::new();
+    for version in &complete[..complete.len().saturating_sub(keep)] {
+        remove_dir(&version.dir)?;
+        removed.push(version.dir.clone());
+    }
+    Ok(removed)
+}
+
+/// What reading a new version found.
+struct Scan {
+    digest: String,
+    quads: u64,
+    added: u64,
+    removed: u64,
+}
+
+/// Reads the staged store once for its digest and count and, when there is a previous version,
+/// writes the RDF Patch from it to `changes`.
+fn scan_new_version(
+    store: &Path,
+    previous_store: Option<&Path>,
+    changes: &Path,
+    previous: Option<&Manifest>,
+    generation: u64,
+) -> Result<Scan> {
+    let new = open_read_only(store)?;
+    let Some((previous_store, previous)) = previous_store.zip(previous) else {
+        let (digest, quads) = digest_of(&new, |_| Ok(()))?;
+        return Ok(Scan {
+            digest,
+            quads,
+            added: 0,
+            removed: 0,
+        });
+    };
+    let old = open_read_only(previous_store)?;
+    let mut out = create(changes)?;
+    let from = previous.iri();
+    let counts = write_patch(&old, &new, &mut out, &changes.with_extension("adds"), &|digest| {
+        format!("H id <urn:claimgraph:version:{generation}:{digest}> .\nH prev <{from}> .\n")
+    })?;
+    out.flush()
+        .map_err(|e| Error::io(format!("cannot write {}", changes.display()), e))?;
+    Ok(Scan {
+        digest: counts.digest,
+        quads: counts.quads,
+        added: counts.added,
+        removed: counts.removed,
+    })
+}
+
+/// The RDF Patch from the version in `a` to the one in `b` (version directories), written to
+/// `out` with its headers (`claimgraph diff`). Returns quads removed and added. Fails if `b`'s
+/// store does not have the digest its manifest gives.
+pub fn diff_versions(a: &Path, b: &Path, out: &mut dyn Write) -> Result<(u64, u64)> {
+    let ma = read_manifest(a).map_err(Error::Invalid)?;
+    let mb = read_manifest(b).map_err(Error::Invalid)?;
+    let (old, new) = (open_read_only(&a.join(STORE))?, open_read_only(&b.join(STORE))?);
+    let adds = std::env::temp_dir().join(format!("claimgraph-diff-{}.adds", std::process::id()));
+    let header = format!("H id <{}> .\nH prev <{}> .\n", mb.iri(), ma.iri());
+    let counts = write_patch(&old, &new, out, &adds, &|_| header.clone())?;
+    if counts.digest != mb.digest {
+        return Err(Error::Invalid(format!(
+            "the store of {} does not have the digest its manifest gives",
+            b.display()
+        )));
+    }
+    Ok((counts.removed, counts.added))
+}
+
+struct PatchCounts {
+    digest: String,
+    quads: u64,
+    added: u64,
+    removed: u64,
+}
+
+/// Writes the RDF Patch from `old` to `new`: `header` (given `new`'s digest), `TX .`, a `D`
+/// line for each quad of `old` not in `new`, an `A` line for each quad of `new` not in `old`,
+/// and `TC .`. Quads are compared by 128-bit hashes of their N-Quads lines, held sorted (16
+/// bytes a quad); the added lines wait in the file `adds` (removed after), since removals come
+/// first.
+fn write_patch(
+    old: &Store,
+    new: &Store,
+    out: &mut dyn Write,
+    adds: &Path,
+    header: &dyn Fn(&str) -> String,
+) -> Result<PatchCounts> {
+    let failed = |e| Error::io("cannot write the patch", e);
+    let mut old_hashes = Vec::new();
+    for quad in old.iter() {
+        old_hashes.push(line_hash(&quad?.to_string()));
+    }
+    old_hashes.sort_unstable();
+    let result = (|| {
+        let mut added_out = create(adds)?;
+        let mut new_hashes = Vec::new();
+        let mut added = 0;
+        let (digest, quads) = digest_of(new, |line| {
+            let hash = line_hash(line);
+            new_hashes.push(hash);
+            if old_hashes.binary_search(&hash).is_err() {
+                added += 1;
+                writeln!(added_out, "A {line} .").map_err(failed)?;
+            }
+            Ok(())
+        })?;
+        added_out.flush().map_err(failed)?;
+        drop(added_out);
+        new_hashes.sort_unstable();
+        out.write_all(header(&digest).as_bytes()).map_err(failed)?;
+        writeln!(out, "TX .").map_err(failed)?;
+        let mut removed = 0;
+        for quad in old.iter() {
+            let line = quad?.to_string();
+            if new_hashes.binary_search(&line_hash(&line)).is_err() {
+                removed += 1;
+                writeln!(out, "D {line} .").map_err(failed)?;
+            }
+        }
+        let mut added_in = std::fs::File::open(adds)
+            .map_err(|e| Error::io(format!("cannot read {}", adds.display()), e))?;
+        io::copy(&mut added_in, out).map_err(failed)?;
+        writeln!(out, "TC .").map_err(failed)?;
+        Ok(PatchCounts {
+            digest,
+            quads,
+            added,
+            removed,
+        })
+    })();
+    let _ = std::fs::remove_file(adds);
+    result
+}
+
+/// The dataset digest of `store` (SHA-256 of its N-Quads lines, each ending in a newline, in
+/// the store's order) and its quad count; `each` sees every line.
+fn digest_of(store: &Store, mut each: impl FnMut(&str) -> Result<()>) -> Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut quads = 0;
+    let mut line = String::new();
+    for quad in store.iter() {
+        let quad = quad?;
+        line.clear();
+        use std::fmt::Write as _;
+        let _ = write!(line, "{quad}");
+        hasher.update(line.as_bytes());
+        hasher.update(b"\n");
+        each(&line)?;
+        quads += 1;
+    }
+    Ok((hex(&hasher.finalize()), quads))
+}
+
+/// 128 bits of two SipHashes with fixed keys (compared only within one run): a collision among
+/// tens of millions of quads has odds near 10⁻²³.
+fn line_hash(line: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        salt.hash(&mut hasher);
+        line.hash(&mut hasher);
+        hasher.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// Copies (hard links where it can) the archived texts the staged store's sources name from
+/// `data_dirs` into the version's `data/`, at their recorded paths. Returns the paths found in
+/// no data directory.
+fn copy_texts(version: &Path, data_dirs: &[PathBuf]) -> Result<Vec<String>> {
+    let store = open_read_only(&version.join(STORE))?;
+    let predicate = NamedNode::new_unchecked(crate::vocab::CG_ARCHIVED_TEXT);
+    let mut paths = std::collections::BTreeSet::new();
+    for quad in store.quads_for_pattern(None, Some(predicate.as_ref()), None, None) {
+        if let Term::Literal(path) = quad?.object {
+            paths.insert(path.value().to_owned());
+        }
+    }
+    drop(store);
+    let mut missing = Vec::new();
+    for path in paths {
+        let relative = Path::new(&path);
+        if relative.is_absolute() || relative.components().any(|c| c.as_os_str() == "..") {
+            missing.push(path);
+            continue;
+        }
+        let Some(source) = data_dirs
+            .iter()
+            .map(|dir| dir.join(relative))
+            .find(|candidate| candidate.is_file())
+        else {
+            missing.push(path);
+            continue;
+        };
+        let target = version.join(DATA).join(relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+        }
+        // A copy, not a link: the data directory's file may be edited in place later.
+        std::fs::copy(&source, &target).map_err(|e| {
+            Error::io(
+                format!("cannot copy {} to {}", source.display(), target.display()),
+                e,
+            )
+        })?;
+    }
+    Ok(missing)
+}
+
+/// Files RocksDB or tantivy write while a version is open (logs, locks): not part of it.
+fn is_runtime_file(name: &str) -> bool {
+    name == "LOCK" || name == "LOG" || name.starts_with("LOG.old") || name.starts_with(".tantivy-")
+}
+
+/// Every file of the staged version with its size and SHA-256, in path order.
+fn file_entries(version: &Path) -> Result<Vec<FileEntry>> {
+    let mut files = Vec::new();
+    let mut pending = vec![version.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in read_dir(&dir)? {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let meta = entry
+                .metadata()
+                .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+            if meta.is_dir() {
+                pending.push(path);
+            } else if !is_runtime_file(&name) && name != MANIFEST {
+                let relative = path.strip_prefix(version).unwrap_or(&path);
+                files.push(FileEntry {
+                    path: relative
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    bytes: meta.len(),
+                    sha256: sha256_file(&path)?,
+                });
+            }
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+fn write_manifest(version: &Path, manifest: &Manifest) -> Result<()> {
+    let text = serde_json::to_string_pretty(manifest).map_err(|e| Error::Internal(e.to_string()))?;
+    let path = version.join(MANIFEST);
+    std::fs::write(&path, text + "\n")
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
+/// Hard-links every file of `from` into the new directory `to` (copies across file systems).
+fn link_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| Error::io(format!("cannot create {}", to.display()), e))?;
+    for entry in read_dir(from)? {
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if source.is_dir() {
+            link_tree(&source, &target)?;
+        } else if !is_runtime_file(&name) {
+            if std::fs::hard_link(&source, &target).is_err() {
+                std::fs::copy(&source, &target).map_err(|e| {
+                    Error::io(format!("cannot copy {}", source.display()), e)
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {
+    std::fs::read_dir(dir)
+        .and_then(|entries| entries.collect::<io::Result<Vec<_>>>())
+        .map_err(|e| Error::io(format!("cannot list {}", dir.display()), e))
+}
+
+fn remove_dir(dir: &Path) -> Result<()> {
+    std::fs::remove_dir_all(dir).map_err(|e| Error::io(format!("cannot remove {}", dir.display()), e))
+}
+
+fn create(path: &Path) -> Result<io::BufWriter<std::fs::File>> {
+    std::fs::File::create(path)
+        .map(io::BufWriter::new)
+        .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))
+}
