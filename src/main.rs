@@ -134,7 +134,9 @@ enum Command {
     /// small), the archived texts its sources name (from --data), `changes.rdfp` (the RDF Patch
     /// from the previous version) and `manifest.json` (generation, the dataset's SHA-256 digest,
     /// quads, claims, creation time, base IRI, the data directory's git commit, every file with
-    /// its size and SHA-256). The version is assembled in a hidden directory and renamed into
+    /// its size and SHA-256). --data and --ontology are synced into the store first, as `serve`
+    /// does at start-up, so a checkout of the data repository is published in one command. The
+    /// version is assembled in a hidden directory and renamed into
     /// place when complete; an existing version is never changed. Generations only grow. The
     /// store must not be in use by a running server. See docs/deploy.md.
     ///
@@ -247,10 +249,17 @@ struct PublishArgs {
     /// Keep only the N newest versions, removing older ones after publishing.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     keep: Option<u64>,
-    /// The data directory the archived texts are copied from; its git commit, if it is a clean
-    /// checkout, goes into the manifest.
+    /// The data directory: synced into the store first (as `serve` does at start-up: changed
+    /// RDF files and claim sheets replace their graphs, all or nothing), then the archived texts
+    /// are copied from it; its git commit, if it is a clean checkout, goes into the manifest.
     #[arg(long, env = "CLAIMGRAPH_DATA", default_value = "data")]
     data: PathBuf,
+    /// Directory of the ontology files, synced like --data.
+    #[arg(long, env = "CLAIMGRAPH_ONTOLOGY", default_value = "ontology")]
+    ontology: PathBuf,
+    /// Publish the store as it is, without syncing --data and --ontology into it first.
+    #[arg(long)]
+    no_sync: bool,
 }
 
 #[derive(Args)]
@@ -1190,6 +1199,22 @@ fn backup(args: BackupArgs) -> Result<()> {
 
 fn publish(args: PublishArgs) -> Result<()> {
     let store = args.store.open()?;
+    if !args.no_sync {
+        let dirs = [args.ontology.clone(), args.data.clone()];
+        let report = claimgraph::audit::as_actor(
+            claimgraph::audit::Actor::os_user("publish (data sync)"),
+            || claimgraph::loader::sync_dirs(&store, &dirs),
+        )?;
+        eprintln!(
+            "synced {} and {}: {} files loaded, {} removed, {} unchanged",
+            args.ontology.display(),
+            args.data.display(),
+            report.loaded.len(),
+            report.removed.len(),
+            report.unchanged
+        );
+        store.flush()?;
+    }
     eprintln!(
         "publishing {} into {}",
         args.store.store.display(),
@@ -1202,7 +1227,10 @@ fn publish(args: PublishArgs) -> Result<()> {
     };
     let published = store.publish(&args.to, &options, &|step| eprintln!("  {step}"))?;
     for missing in &published.missing_texts {
-        eprintln!("warning: the archived text {missing} is not under {}: the version has no copy", args.data.display());
+        eprintln!(
+            "warning: the archived text {missing} is not under {}: the version has no copy",
+            args.data.display()
+        );
     }
     let manifest = &published.manifest;
     eprintln!(

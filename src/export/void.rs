@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::formats::RdfSyntax;
 use crate::store::ClaimStore;
 use crate::vocab::{
-    CG, CITO, DCAT, DCT, IANA_MEDIA_TYPES, OA, OWL_VERSION_INFO, OWL_VERSION_IRI, PROV, SCHEMA, SD, SKOS,
-    VOID,
+    CG, CITO, DCAT, DCT, IANA_MEDIA_TYPES, OA, OWL_VERSION_INFO, OWL_VERSION_IRI, PROV, SCHEMA, SD,
+    SKOS, VOID,
 };
 use oxigraph::model::vocab::{rdf, xsd};
 use oxigraph::model::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};

@@ -14,8 +14,8 @@ use arc_swap::ArcSwapOption;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use axum::Router;
+use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +43,9 @@ pub struct VersionInfo {
     pub published: SystemTime,
 }
 
+/// Makes a version's state from its store, data directory and description.
+type MakeState = dyn Fn(Arc<ClaimStore>, PathBuf, Arc<VersionInfo>) -> AppState + Send + Sync;
+
 /// The version being served: its router (with its state, and so its store).
 struct Current {
     info: Arc<VersionInfo>,
@@ -54,8 +57,7 @@ struct Current {
 pub(crate) struct Follower {
     config: FollowConfig,
     current: ArcSwapOption<Current>,
-    /// Makes a version's state from its store, data directory and description.
-    make_state: Box<dyn Fn(Arc<ClaimStore>, PathBuf, Arc<VersionInfo>) -> AppState + Send + Sync>,
+    make_state: Box<MakeState>,
     /// Versions that could not be opened, with the size and time of their manifest then: not
     /// tried again (nor logged again) until it changes.
     refused: std::sync::Mutex<HashMap<PathBuf, (u64, SystemTime)>>,
@@ -329,7 +331,9 @@ pub(crate) async fn changes(
         ApiError::bad_request("since is missing: give the generation the changes start from")
     })?;
     let since: u64 = since.parse().map_err(|_| {
-        ApiError::bad_request(format!("since={since:?} is not a generation (a whole number)"))
+        ApiError::bad_request(format!(
+            "since={since:?} is not a generation (a whole number)"
+        ))
     })?;
     let current = version.manifest.generation;
     if since > current {
@@ -365,11 +369,12 @@ pub(crate) async fn changes(
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
     // A file at a time, each read whole: one published step's changes.
-    let body = futures_util::stream::iter(steps).then(|path| async move {
-        tokio::fs::read(&path).await.map(bytes::Bytes::from).inspect_err(|error| {
+    let body =
+        futures_util::stream::iter(steps).then(|path| async move {
+            tokio::fs::read(&path).await.map(bytes::Bytes::from).inspect_err(|error| {
             tracing::error!(%error, path = %path.display(), "cannot read published changes");
         })
-    });
+        });
     Ok((
         [(axum::http::header::CONTENT_TYPE, RDF_PATCH)],
         axum::body::Body::from_stream(body),

@@ -437,7 +437,13 @@ async fn run_replica(
         follow.dir.display()
     );
     let watcher = tokio::spawn(follower.clone().follow());
-    serve_connections(listener, follower.router(), config.limits.header_timeout, shutdown).await;
+    serve_connections(
+        listener,
+        follower.router(),
+        config.limits.header_timeout,
+        shutdown,
+    )
+    .await;
     watcher.abort();
     let _ = watcher.await;
     follower.close().await;

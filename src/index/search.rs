@@ -1054,7 +1054,7 @@ enum Part {
 /// Splits a search into words, phrases and prefixes. Never fails: an unbalanced quote is read
 /// as if absent, and other engines' operators (`AND`, `(`, `:`) are words.
 fn split_query(q: &str) -> Vec<Part> {
-    let q = if q.matches('"').count() % 2 == 0 {
+    let q = if q.matches('"').count().is_multiple_of(2) {
         q.to_owned()
     } else {
         q.replace('"', " ")

@@ -261,7 +261,8 @@ impl ClaimStore {
 
     /// When the store last changed (see the field).
     pub fn changed_at(&self) -> std::time::SystemTime {
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.changed_at.load(Ordering::SeqCst))
+        std::time::UNIX_EPOCH
+            + std::time::Duration::from_secs(self.changed_at.load(Ordering::SeqCst))
     }
 
     /// The base IRI every IRI the project mints sits under, ending in `/`.

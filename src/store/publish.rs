@@ -36,6 +36,9 @@ const DATA: &str = "data";
 /// A publish directory's lock file: one publish at a time.
 const LOCK: &str = ".publish.lock";
 const STAGING_PREFIX: &str = ".staging-";
+/// The last generation published into a publish directory: generations grow even past versions
+/// removed since.
+const LAST_GENERATION: &str = ".generation";
 
 /// A version's `manifest.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -131,12 +134,25 @@ impl ClaimStore {
         }
         // Holding the lock, every staging directory is a killed publish's leftover.
         for entry in read_dir(to)? {
-            if entry.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(STAGING_PREFIX)
+            {
                 remove_dir(&entry.path())?;
             }
         }
         let versions = list_versions(to)?;
-        let generation = versions.iter().map(|v| v.generation).max().unwrap_or(0) + 1;
+        let recorded = std::fs::read_to_string(to.join(LAST_GENERATION))
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok());
+        let generation = versions
+            .iter()
+            .map(|v| v.generation)
+            .chain(recorded)
+            .max()
+            .unwrap_or(0)
+            + 1;
         let previous = versions.iter().rev().find_map(|v| v.manifest.as_ref().ok());
         let staging = to.join(format!("{STAGING_PREFIX}{generation}"));
         let made = (|| -> Result<Published> {
@@ -171,8 +187,15 @@ impl ClaimStore {
             };
             write_manifest(&staging, &manifest)?;
             let dir = to.join(manifest.dir_name());
-            std::fs::rename(&staging, &dir)
-                .map_err(|e| Error::io(format!("cannot move the version to {}", dir.display()), e))?;
+            std::fs::write(to.join(LAST_GENERATION), format!("{generation}\n")).map_err(|e| {
+                Error::io(
+                    format!("cannot write {}", to.join(LAST_GENERATION).display()),
+                    e,
+                )
+            })?;
+            std::fs::rename(&staging, &dir).map_err(|e| {
+                Error::io(format!("cannot move the version to {}", dir.display()), e)
+            })?;
             let bytes = manifest.files.iter().map(|f| f.bytes).sum();
             Ok(Published {
                 dir,
@@ -409,9 +432,15 @@ fn scan_new_version(
     let old = open_read_only(previous_store)?;
     let mut out = create(changes)?;
     let from = previous.iri();
-    let counts = write_patch(&old, &new, &mut out, &changes.with_extension("adds"), &|digest| {
-        format!("H id <urn:claimgraph:version:{generation}:{digest}> .\nH prev <{from}> .\n")
-    })?;
+    let counts = write_patch(
+        &old,
+        &new,
+        &mut out,
+        &changes.with_extension("adds"),
+        &|digest| {
+            format!("H id <urn:claimgraph:version:{generation}:{digest}> .\nH prev <{from}> .\n")
+        },
+    )?;
     out.flush()
         .map_err(|e| Error::io(format!("cannot write {}", changes.display()), e))?;
     Ok(Scan {
@@ -428,7 +457,10 @@ fn scan_new_version(
 pub fn diff_versions(a: &Path, b: &Path, out: &mut dyn Write) -> Result<(u64, u64)> {
     let ma = read_manifest(a).map_err(Error::Invalid)?;
     let mb = read_manifest(b).map_err(Error::Invalid)?;
-    let (old, new) = (open_read_only(&a.join(STORE))?, open_read_only(&b.join(STORE))?);
+    let (old, new) = (
+        open_read_only(&a.join(STORE))?,
+        open_read_only(&b.join(STORE))?,
+    );
     let adds = std::env::temp_dir().join(format!("claimgraph-diff-{}.adds", std::process::id()));
     let header = format!("H id <{}> .\nH prev <{}> .\n", mb.iri(), ma.iri());
     let counts = write_patch(&old, &new, out, &adds, &|_| header.clone())?;
@@ -620,7 +652,8 @@ fn file_entries(version: &Path) -> Result<Vec<FileEntry>> {
 }
 
 fn write_manifest(version: &Path, manifest: &Manifest) -> Result<()> {
-    let text = serde_json::to_string_pretty(manifest).map_err(|e| Error::Internal(e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(manifest).map_err(|e| Error::Internal(e.to_string()))?;
     let path = version.join(MANIFEST);
     std::fs::write(&path, text + "\n")
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
@@ -628,18 +661,16 @@ fn write_manifest(version: &Path, manifest: &Manifest) -> Result<()> {
 
 /// Hard-links every file of `from` into the new directory `to` (copies across file systems).
 fn link_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).map_err(|e| Error::io(format!("cannot create {}", to.display()), e))?;
+    std::fs::create_dir_all(to)
+        .map_err(|e| Error::io(format!("cannot create {}", to.display()), e))?;
     for entry in read_dir(from)? {
         let (source, target) = (entry.path(), to.join(entry.file_name()));
         let name = entry.file_name().to_string_lossy().into_owned();
         if source.is_dir() {
             link_tree(&source, &target)?;
-        } else if !is_runtime_file(&name) {
-            if std::fs::hard_link(&source, &target).is_err() {
-                std::fs::copy(&source, &target).map_err(|e| {
-                    Error::io(format!("cannot copy {}", source.display()), e)
-                })?;
-            }
+        } else if !is_runtime_file(&name) && std::fs::hard_link(&source, &target).is_err() {
+            std::fs::copy(&source, &target)
+                .map_err(|e| Error::io(format!("cannot copy {}", source.display()), e))?;
         }
     }
     Ok(())
@@ -665,7 +696,8 @@ fn read_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {
 }
 
 fn remove_dir(dir: &Path) -> Result<()> {
-    std::fs::remove_dir_all(dir).map_err(|e| Error::io(format!("cannot remove {}", dir.display()), e))
+    std::fs::remove_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot remove {}", dir.display()), e))
 }
 
 fn create(path: &Path) -> Result<io::BufWriter<std::fs::File>> {

@@ -73,6 +73,8 @@ impl TestServer {
             admin_token: options.admin_token.map(str::to_owned),
             auth_file: options.auth_file,
             limits: options.limits,
+            caching: None,
+            follow: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(http::run(listener, config, async {

@@ -191,7 +191,7 @@ async fn clients_as_many_as_slots_asking_in_turn_are_never_refused() {
     .await;
     // Answers that fit in the first chunk: the response ends with the query's work.
     let query = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             "ASK {}"
         } else {
             "SELECT ?s { ?s a ?type } LIMIT 3"

@@ -21,6 +21,7 @@ mod linked_data;
 mod provenance;
 mod queries;
 mod questions;
+mod replicas;
 mod search;
 mod sheets;
 mod sparql;
