@@ -63,6 +63,8 @@ pub(crate) struct Follower {
     refused: std::sync::Mutex<HashMap<PathBuf, (u64, SystemTime)>>,
     /// Versions being closed once their last request ends.
     closing: tokio::sync::Mutex<tokio::task::JoinSet<()>>,
+    /// Whether the removal of the version being served has been logged.
+    reported_gone: std::sync::atomic::AtomicBool,
 }
 
 impl Follower {
@@ -79,6 +81,7 @@ impl Follower {
             make_state: Box::new(make_state),
             refused: std::sync::Mutex::default(),
             closing: tokio::sync::Mutex::default(),
+            reported_gone: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -132,7 +135,8 @@ impl Follower {
         let current_gone = current
             .as_ref()
             .is_some_and(|c| !c.info.dir.join(crate::store::MANIFEST).is_file());
-        if current_gone {
+        // Said once per version removed.
+        if current_gone && !self.reported_gone.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let current = current.as_ref().expect("checked");
             tracing::warn!(
                 version = current.info.manifest.generation,
@@ -202,6 +206,8 @@ impl Follower {
             "serving version {}",
             dir.display()
         );
+        self.reported_gone
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let old = self.current.swap(Some(Arc::new(Current {
             info,
             router,

@@ -216,6 +216,17 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
         );
     }
 
+    // The archived texts come with the version.
+    let text = client
+        .get(format!(
+            "{url}sources/zerohedge-2024-04-02-facebook-netflix-dms/text"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), 200);
+    assert!(text.text().await.unwrap().contains("Tyler Durden"));
+
     // Writes are refused, naming the primary; nothing in the version changes.
     let write = client
         .post(format!("{url}sparql"))
