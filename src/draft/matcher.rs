@@ -351,10 +351,9 @@ impl Claims {
     /// The known claims most like `text` as wholes (without their differences): found like
     /// [`Claims::best`]'s, scored by the cosine of the two texts' words all weighed alike
     /// (figures a quarter, as everywhere).
-    /// `best` weighs only the words the index knows, by their rarity, which ranks well but
-    /// scores short texts sharing one rare word high, and changes as the store grows; this
-    /// score depends on the two texts alone, so an imported claim's link does not move when the
-    /// store changes (re-importing a feed gives the same links).
+    /// `best` weighs words by their rarity in the store, which ranks well but changes as the
+    /// store grows; this score depends on the two texts alone, so an imported claim's link does
+    /// not move when the store changes (re-importing a feed gives the same links).
     pub fn similar(&self, text: &str, limit: usize) -> Result<Vec<Match>> {
         self.rank(text, None, limit, true)
     }

@@ -1000,6 +1000,22 @@ impl IndexMatcher {
                 claims.push(self.known(&doc));
             }
         }
+        // A candidate is weighed with every word it has, not only those the sentence shares
+        // with it: without their frequencies a long claim sharing one word with a short
+        // sentence would be scored as if it said nothing else (a cosine of 1).
+        for claim in &claims {
+            let mut words = crate::draft::matcher::tokens(&claim.text);
+            for quote in &claim.quotes {
+                words.extend(crate::draft::matcher::tokens(quote));
+            }
+            for word in words {
+                if !frequencies.contains_key(&word) {
+                    let term = Term::from_field_text(f.words, &word);
+                    let n = searcher.doc_freq(&term).map_err(index_error)?;
+                    frequencies.insert(word, n);
+                }
+            }
+        }
         Ok(Candidates {
             claims,
             total,

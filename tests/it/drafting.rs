@@ -504,6 +504,12 @@ mod http {
             .map(|d| d["kind"].as_str().unwrap())
             .collect();
         assert_eq!(kinds, vec!["amount", "status"]);
+        // One word shared with a long claim does not make a restatement of it: the claim is
+        // weighed with all its words, not only those the text shares with it.
+        let (_, found) = post_match(&server, json!({"text": "Netflix"})).await;
+        let top = found["matches"][0]["score"].as_f64().unwrap();
+        assert!(top > 0.0 && top < 0.45, "{found}");
+        assert!(found["restates"].is_null(), "{found}");
         for (body, expected) in [
             (json!({"text": " "}), "`text` is empty"),
             (json!({"text": "x", "limit": 0}), "`limit` is 0"),
