@@ -484,6 +484,14 @@ struct ServeArgs {
     /// Seconds between looks at --follow's directory for a newer version.
     #[arg(long, env = "CLAIMGRAPH_FOLLOW_INTERVAL", default_value_t = 1.0)]
     follow_interval: f64,
+    /// Where POST /admin/publish (admin token) publishes versions of this server's store for
+    /// replicas, while it keeps serving (as `claimgraph publish --to`, without the data sync:
+    /// the server syncs on its own).
+    #[arg(long, env = "CLAIMGRAPH_PUBLISH_TO", value_name = "PUBLISH_DIR")]
+    publish_to: Option<PathBuf>,
+    /// With --publish-to: keep only the N newest versions.
+    #[arg(long, env = "CLAIMGRAPH_PUBLISH_KEEP", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    publish_keep: Option<u64>,
     /// The primary's address, named in the 403 a replica answers writes with.
     #[arg(long, env = "CLAIMGRAPH_PRIMARY", value_name = "URL")]
     primary: Option<String>,
@@ -666,6 +674,10 @@ fn serve(args: ServeArgs) -> Result<()> {
                     .unwrap_or(default.stale_while_revalidate),
             })
         },
+        publish_to: args.publish_to,
+        publish_keep: args
+            .publish_keep
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         follow: match args.follow {
             Some(dir) => {
                 if !(args.follow_interval > 0.0 && args.follow_interval.is_finite()) {
@@ -1223,7 +1235,7 @@ fn publish(args: PublishArgs) -> Result<()> {
     let options = claimgraph::store::PublishOptions {
         keep: args.keep.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         data_dirs: vec![args.data.clone()],
-        source_commit: git_commit(&args.data),
+        source_commit: claimgraph::store::source_commit(&args.data),
     };
     let published = store.publish(&args.to, &options, &|step| eprintln!("  {step}"))?;
     for missing in &published.missing_texts {
@@ -1250,33 +1262,6 @@ fn publish(args: PublishArgs) -> Result<()> {
     }
     println!("{}", published.dir.display());
     Ok(())
-}
-
-/// The commit checked out in `dir`, if it is a git work tree with nothing uncommitted (else a
-/// version could not be traced back to its sheets).
-fn git_commit(dir: &std::path::Path) -> Option<String> {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .filter(|out| out.status.success())
-            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    };
-    let commit = git(&["rev-parse", "HEAD"])?;
-    match git(&["status", "--porcelain", "--", "."]) {
-        Some(changes) if changes.is_empty() => Some(commit),
-        _ => {
-            eprintln!(
-                "warning: {} has uncommitted changes: the manifest names no source commit",
-                dir.display()
-            );
-            None
-        }
-    }
 }
 
 fn diff(args: DiffArgs) -> Result<()> {

@@ -1,12 +1,14 @@
 //! `POST /admin/backup?dir=…`: a consistent backup of the store taken while the server keeps
 //! serving (a RocksDB checkpoint; one process may open a store, so only the server can copy it
-//! online).
+//! online). `POST /admin/publish`: a published version of it, into the server's
+//! `--publish-to` directory (docs/deploy.md).
 //!
 //! Invariant: admins only, decided before anything else happens, and never on a `--read-only`
 //! server (a backup changes nothing in the store, but it writes to the server's disk, and a
 //! read-only server writes nothing); the target must be an absolute path without `..`, outside
 //! the store directory, that does not exist yet, so a backup never overwrites anything (the rest
-//! is `ClaimStore::backup`'s); the copy runs on a blocking thread.
+//! is `ClaimStore::backup`'s); a publish goes only where the operator said at start-up, never
+//! where a request says; the copy runs on a blocking thread.
 
 use super::auth::Need;
 use super::error::{ApiError, ErrorBody};
@@ -106,6 +108,107 @@ pub async fn backup(
             quads: summary.quads,
             bytes: summary.bytes,
             seconds: summary.elapsed.as_secs_f64(),
+        }),
+    ))
+}
+
+/// A version that was published.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PublishDone {
+    /// The version's directory, in the server's `--publish-to` directory.
+    dir: String,
+    generation: u64,
+    /// SHA-256 of the dataset (its N-Quads in the store's order).
+    digest: String,
+    quads: u64,
+    claims: u64,
+    /// Quads added and removed since the previous version.
+    added: u64,
+    removed: u64,
+    /// Archived texts the store names that no data directory holds (the version has no copy).
+    missing_texts: Vec<String>,
+    /// Old versions removed (`--publish-keep`).
+    pruned: Vec<String>,
+    /// Seconds the publish took.
+    seconds: f64,
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/publish",
+    tag = "admin",
+    responses(
+        (status = 201, description = "A new version was published, consistent as of one instant \
+            during the request (writes wait while the store is copied)", body = PublishDone),
+        (status = 400, description = "Another publish into the directory is running", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token is not an admin's, or the server is read-only \
+            (a replica publishes nothing)", body = ErrorBody),
+        (status = 404, description = "The server was started without --publish-to", body = ErrorBody),
+        (status = 500, description = "The publish failed (the message says why); no version was \
+            added", body = ErrorBody),
+    )
+)]
+pub async fn publish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<PublishDone>), ApiError> {
+    state.authorise(&headers, Need::AdminRead, "publishing a version")?;
+    if state.read_only {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this server is read-only: it publishes nothing (publish from the primary)",
+        ));
+    }
+    let Some(to) = state.publish_to.clone() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "this server publishes nowhere: start it with --publish-to PUBLISH_DIR",
+        ));
+    };
+    let options = crate::store::PublishOptions {
+        keep: state.publish_keep,
+        data_dirs: state.data_dirs.to_vec(),
+        source_commit: state
+            .data_dirs
+            .last()
+            .and_then(|dir| crate::store::source_commit(dir)),
+    };
+    let store = state.store.clone();
+    // Not `super::blocking`: a publish of a large store may outlast the query time limit.
+    let published = tokio::task::spawn_blocking(move || {
+        store.publish(&to, &options, &|step| tracing::info!("publishing: {step}"))
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the publish task failed: {e}"),
+        )
+    })??;
+    tracing::info!(
+        version = published.manifest.generation,
+        dir = %published.dir.display(),
+        "published"
+    );
+    let manifest = published.manifest;
+    Ok((
+        StatusCode::CREATED,
+        Json(PublishDone {
+            dir: published.dir.display().to_string(),
+            generation: manifest.generation,
+            digest: manifest.digest,
+            quads: manifest.quads,
+            claims: manifest.claims,
+            added: published.added,
+            removed: published.removed,
+            missing_texts: published.missing_texts,
+            pruned: published
+                .pruned
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            seconds: published.elapsed.as_secs_f64(),
         }),
     ))
 }

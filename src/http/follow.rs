@@ -136,7 +136,11 @@ impl Follower {
             .as_ref()
             .is_some_and(|c| !c.info.dir.join(crate::store::MANIFEST).is_file());
         // Said once per version removed.
-        if current_gone && !self.reported_gone.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        if current_gone
+            && !self
+                .reported_gone
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
             let current = current.as_ref().expect("checked");
             tracing::warn!(
                 version = current.info.manifest.generation,

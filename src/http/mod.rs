@@ -68,6 +68,9 @@ pub struct ServeConfig {
     /// Serve the newest published version in a publish directory, read-only, instead of
     /// `store` (`--follow`): a replica.
     pub follow: Option<FollowConfig>,
+    /// Where `POST /admin/publish` publishes (`--publish-to`), and how many versions it keeps.
+    pub publish_to: Option<PathBuf>,
+    pub publish_keep: Option<usize>,
 }
 
 /// What every handler shares.
@@ -93,6 +96,9 @@ pub struct AppState {
     pub caching: Caching,
     /// When the process started (a primary's validators change with each start).
     pub started: std::time::SystemTime,
+    /// Where `POST /admin/publish` publishes, and how many versions it keeps.
+    pub publish_to: Option<PathBuf>,
+    pub publish_keep: Option<usize>,
 }
 
 /// What every version a replica serves shares: its tokens, limits and their slots.
@@ -145,6 +151,8 @@ impl AppState {
             primary: None,
             caching: Caching::PRIMARY,
             started: std::time::SystemTime::now(),
+            publish_to: None,
+            publish_keep: None,
         }
     }
 }
@@ -185,6 +193,7 @@ pub fn app(state: AppState) -> Router {
         .route("/.well-known/void", get(export::void))
         .route("/changes", get(follow::changes))
         .routes(routes!(admin::backup))
+        .routes(routes!(admin::publish))
         .routes(routes!(drafts::create))
         .routes(routes!(drafts::find))
         .routes(routes!(questions::list))
@@ -388,6 +397,8 @@ pub async fn run(
         config.limits.clone(),
     );
     state.caching = config.caching.unwrap_or(Caching::PRIMARY);
+    state.publish_to = config.publish_to.clone();
+    state.publish_keep = config.publish_keep;
     let address: SocketAddr = listener
         .local_addr()
         .map_err(|e| Error::io("cannot read the listening address", e))?;

@@ -51,8 +51,8 @@ mod write;
 
 pub use backup::BackupSummary;
 pub use publish::{
-    diff_versions, list_versions, verify_version, version_data_dir, FileEntry, Manifest,
-    PublishOptions, Published, Version, CHANGES, MANIFEST,
+    diff_versions, list_versions, source_commit, verify_version, version_data_dir, FileEntry,
+    Manifest, PublishOptions, Published, Version, CHANGES, MANIFEST,
 };
 pub use read::with_cancellation;
 pub(crate) use stream::{CancelOnDrop, WriteBuffer};

@@ -255,6 +255,33 @@ impl ClaimStore {
     }
 }
 
+/// The commit checked out in `dir`, if it is a git work tree with nothing uncommitted there (else
+/// a version could not be traced back to its sheets, and the manifest names none).
+pub fn source_commit(dir: &Path) -> Option<String> {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let commit = git(&["rev-parse", "HEAD"])?;
+    match git(&["status", "--porcelain", "--", "."]) {
+        Some(changes) if changes.is_empty() => Some(commit),
+        _ => {
+            tracing::warn!(
+                dir = %dir.display(),
+                "uncommitted changes: the manifest names no source commit"
+            );
+            None
+        }
+    }
+}
+
 /// A version directory found in a publish directory.
 #[derive(Debug)]
 pub struct Version {

@@ -28,6 +28,8 @@ pub struct Options {
     pub read_only: bool,
     /// Time, concurrency and size bounds (the server's defaults unless a test sets them).
     pub limits: http::Limits,
+    /// `--publish-to`.
+    pub publish_to: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -39,6 +41,7 @@ impl Default for Options {
             data_dirs: Vec::new(),
             read_only: false,
             limits: http::Limits::default(),
+            publish_to: None,
         }
     }
 }
@@ -75,6 +78,8 @@ impl TestServer {
             limits: options.limits,
             caching: None,
             follow: None,
+            publish_to: options.publish_to,
+            publish_keep: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(http::run(listener, config, async {

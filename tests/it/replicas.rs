@@ -708,3 +708,77 @@ async fn two_replicas_behind_nginx_move_to_a_new_version_under_load_and_fail_ove
     drop(nginx);
     drop(primary);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_serving_primary_publishes_for_admins_only() {
+    use crate::common::{Options, TestServer, ADMIN_TOKEN, TOKEN};
+    let versions = tempfile::tempdir().unwrap();
+    let server = TestServer::start(Options {
+        admin_token: Some(ADMIN_TOKEN),
+        data_dirs: vec![repo().join("ontology"), repo().join("data")],
+        publish_to: Some(versions.path().to_owned()),
+        ..Default::default()
+    })
+    .await;
+    let publish = |token: Option<&'static str>| {
+        let request = server.client.post(server.url("admin/publish"));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+        .send()
+    };
+    assert_eq!(publish(None).await.unwrap().status(), 401);
+    assert_eq!(publish(Some(TOKEN)).await.unwrap().status(), 403);
+    let first = publish(Some(ADMIN_TOKEN)).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(first["generation"], 1);
+    assert_eq!(first["claims"], 23);
+    assert_eq!(first["missing_texts"], serde_json::json!([]));
+    let dir = PathBuf::from(first["dir"].as_str().unwrap());
+    assert!(dir.join("manifest.json").is_file() && dir.join("data/texts").is_dir());
+    // What is written while it serves is in the next version, and in its changes.
+    assert_eq!(
+        server
+            .update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
+            .await
+            .status(),
+        204
+    );
+    let second: serde_json::Value = publish(Some(ADMIN_TOKEN))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["generation"], 2);
+    assert_eq!(
+        (second["added"].as_u64(), second["removed"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let changes = std::fs::read_to_string(
+        PathBuf::from(second["dir"].as_str().unwrap()).join("changes.rdfp"),
+    )
+    .unwrap();
+    assert!(
+        changes.contains("A <urn:a> <urn:b> <urn:c> <urn:g> ."),
+        "{changes}"
+    );
+
+    // A server started without --publish-to publishes nowhere.
+    let elsewhere = TestServer::start(Options {
+        admin_token: Some(ADMIN_TOKEN),
+        ..Default::default()
+    })
+    .await;
+    let refused = elsewhere
+        .client
+        .post(elsewhere.url("admin/publish"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+    assert!(refused.text().await.unwrap().contains("--publish-to"));
+}
