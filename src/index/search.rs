@@ -1009,10 +1009,9 @@ impl IndexMatcher {
                 words.extend(crate::draft::matcher::tokens(quote));
             }
             for word in words {
-                if !frequencies.contains_key(&word) {
-                    let term = Term::from_field_text(f.words, &word);
-                    let n = searcher.doc_freq(&term).map_err(index_error)?;
-                    frequencies.insert(word, n);
+                if let std::collections::hash_map::Entry::Vacant(entry) = frequencies.entry(word) {
+                    let term = Term::from_field_text(f.words, entry.key());
+                    entry.insert(searcher.doc_freq(&term).map_err(index_error)?);
                 }
             }
         }
