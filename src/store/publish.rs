@@ -448,7 +448,7 @@ fn scan_new_version(
 ) -> Result<Scan> {
     let new = open_read_only(store)?;
     let Some((previous_store, previous)) = previous_store.zip(previous) else {
-        let (digest, quads) = digest_of(&new, |_| Ok(()))?;
+        let (digest, quads) = digest_of(&new, |_, _| Ok(()))?;
         return Ok(Scan {
             digest,
             quads,
@@ -509,9 +509,9 @@ struct PatchCounts {
 
 /// Writes the RDF Patch from `old` to `new`: `header` (given `new`'s digest), `TX .`, a `D`
 /// line for each quad of `old` not in `new`, an `A` line for each quad of `new` not in `old`,
-/// and `TC .`. Quads are compared by 128-bit hashes of their N-Quads lines, held sorted (16
-/// bytes a quad); the added lines wait in the file `adds` (removed after), since removals come
-/// first.
+/// and `TC .`. Quads are compared by 128-bit hashes, held sorted (16 bytes a quad); the added
+/// lines wait in the file `adds` (removed after), since removals come first. `old` is read once
+/// for its hashes, and again for the removed quads' lines only if there are any.
 fn write_patch(
     old: &Store,
     new: &Store,
@@ -522,15 +522,15 @@ fn write_patch(
     let failed = |e| Error::io("cannot write the patch", e);
     let mut old_hashes = Vec::new();
     for quad in old.iter() {
-        old_hashes.push(line_hash(&quad?.to_string()));
+        old_hashes.push(quad_hash(&quad?));
     }
     old_hashes.sort_unstable();
     let result = (|| {
         let mut added_out = create(adds)?;
         let mut new_hashes = Vec::new();
         let mut added = 0;
-        let (digest, quads) = digest_of(new, |line| {
-            let hash = line_hash(line);
+        let (digest, quads) = digest_of(new, |quad, line| {
+            let hash = quad_hash(quad);
             new_hashes.push(hash);
             if old_hashes.binary_search(&hash).is_err() {
                 added += 1;
@@ -541,14 +541,15 @@ fn write_patch(
         added_out.flush().map_err(failed)?;
         drop(added_out);
         new_hashes.sort_unstable();
+        let removed = missing_from(&old_hashes, &new_hashes);
         out.write_all(header(&digest).as_bytes()).map_err(failed)?;
         writeln!(out, "TX .").map_err(failed)?;
-        let mut removed = 0;
-        for quad in old.iter() {
-            let line = quad?.to_string();
-            if new_hashes.binary_search(&line_hash(&line)).is_err() {
-                removed += 1;
-                writeln!(out, "D {line} .").map_err(failed)?;
+        if removed > 0 {
+            for quad in old.iter() {
+                let quad = quad?;
+                if new_hashes.binary_search(&quad_hash(&quad)).is_err() {
+                    writeln!(out, "D {quad} .").map_err(failed)?;
+                }
             }
         }
         let mut added_in = std::fs::File::open(adds)
@@ -566,9 +567,26 @@ fn write_patch(
     result
 }
 
+/// How many of the sorted `hashes` are not in the sorted `other`.
+fn missing_from(hashes: &[u128], other: &[u128]) -> u64 {
+    let (mut missing, mut j) = (0, 0);
+    for hash in hashes {
+        while j < other.len() && other[j] < *hash {
+            j += 1;
+        }
+        if j == other.len() || other[j] != *hash {
+            missing += 1;
+        }
+    }
+    missing
+}
+
 /// The dataset digest of `store` (SHA-256 of its N-Quads lines, each ending in a newline, in
-/// the store's order) and its quad count; `each` sees every line.
-fn digest_of(store: &Store, mut each: impl FnMut(&str) -> Result<()>) -> Result<(String, u64)> {
+/// the store's order) and its quad count; `each` sees every quad and its line.
+fn digest_of(
+    store: &Store,
+    mut each: impl FnMut(&Quad, &str) -> Result<()>,
+) -> Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut quads = 0;
     let mut line = String::new();
@@ -579,20 +597,21 @@ fn digest_of(store: &Store, mut each: impl FnMut(&str) -> Result<()>) -> Result<
         let _ = write!(line, "{quad}");
         hasher.update(line.as_bytes());
         hasher.update(b"\n");
-        each(&line)?;
+        each(&quad, &line)?;
         quads += 1;
     }
     Ok((hex(&hasher.finalize()), quads))
 }
 
-/// 128 bits of two SipHashes with fixed keys (compared only within one run): a collision among
-/// tens of millions of quads has odds near 10⁻²³.
-fn line_hash(line: &str) -> u128 {
+/// 128 bits of two SipHashes of a quad with fixed keys (compared only within one run, never
+/// stored): a collision among tens of millions of quads has odds near 10⁻²³. Hashing the terms
+/// spares reading the old version's quads as text.
+fn quad_hash(quad: &Quad) -> u128 {
     use std::hash::{Hash, Hasher};
     let half = |salt: u8| {
         let mut hasher = std::hash::DefaultHasher::new();
         salt.hash(&mut hasher);
-        line.hash(&mut hasher);
+        quad.hash(&mut hasher);
         hasher.finish()
     };
     (u128::from(half(1)) << 64) | u128::from(half(2))
@@ -731,4 +750,26 @@ fn create(path: &Path) -> Result<io::BufWriter<std::fs::File>> {
     std::fs::File::create(path)
         .map(io::BufWriter::new)
         .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_what_one_sorted_list_lacks() {
+        assert_eq!(missing_from(&[1, 2, 3, 5], &[2, 3, 4]), 2);
+        assert_eq!(missing_from(&[], &[1]), 0);
+        assert_eq!(missing_from(&[1, 2], &[]), 2);
+        assert_eq!(missing_from(&[1, 2], &[1, 2]), 0);
+    }
+
+    #[test]
+    fn version_names_are_generation_and_hex_digest() {
+        assert_eq!(version_generation("000012-0a1b2c3d4e5f6a7b"), Some(12));
+        assert_eq!(version_generation("1234567-ab"), Some(1_234_567));
+        for other in ["12-ab", "000012-", "000012-xyz", ".staging-3", "000012"] {
+            assert_eq!(version_generation(other), None, "{other}");
+        }
+    }
 }
