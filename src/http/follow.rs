@@ -58,9 +58,10 @@ pub(crate) struct Follower {
     config: FollowConfig,
     current: ArcSwapOption<Current>,
     make_state: Box<MakeState>,
-    /// Versions that could not be opened, with the size and time of their manifest then: not
-    /// tried again (nor logged again) until it changes.
-    refused: std::sync::Mutex<HashMap<PathBuf, (u64, SystemTime)>>,
+    /// Versions that could not be opened: the size and time of their manifest then, when to try
+    /// again, and the wait after that. A version still being copied in is tried again, ever
+    /// less often (its check may read gigabytes); a new manifest is tried at once.
+    refused: std::sync::Mutex<HashMap<PathBuf, Refused>>,
     /// Versions being closed once their last request ends.
     closing: tokio::sync::Mutex<tokio::task::JoinSet<()>>,
     /// Whether the removal of the version being served has been logged.
@@ -169,14 +170,7 @@ impl Follower {
             }
             match self.open(&version.dir).await {
                 Ok(()) => return,
-                Err(error) => {
-                    tracing::warn!(
-                        dir = %version.dir.display(),
-                        %error,
-                        "this version cannot be served (incomplete or damaged): not opened"
-                    );
-                    self.refuse(&version.dir);
-                }
+                Err(error) => self.refuse(&version.dir, &error),
             }
         }
     }
@@ -226,20 +220,42 @@ impl Follower {
         Ok(())
     }
 
+    /// Whether `dir` was refused and is not due to be tried again.
     fn was_refused(&self, dir: &Path) -> bool {
         let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
-        refused
-            .get(dir)
-            .is_some_and(|seen| manifest_stamp(dir).as_ref() == Some(seen))
+        refused.get(dir).is_some_and(|r| {
+            manifest_stamp(dir).as_ref() == Some(&r.stamp) && std::time::Instant::now() < r.again_at
+        })
     }
 
-    fn refuse(&self, dir: &Path) {
-        if let Some(stamp) = manifest_stamp(dir) {
-            self.refused
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(dir.to_owned(), stamp);
+    /// Records that `dir` could not be opened, and logs why (once per reason).
+    fn refuse(&self, dir: &Path, error: &Error) {
+        let Some(stamp) = manifest_stamp(dir) else {
+            return;
+        };
+        let error = error.to_string();
+        let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        let (wait, said) = match refused.get(dir) {
+            Some(r) if r.stamp == stamp => ((r.wait * 2).min(LONGEST_WAIT), r.error == error),
+            _ => (Duration::from_secs(5), false),
+        };
+        if !said {
+            tracing::warn!(
+                dir = %dir.display(),
+                %error,
+                "this version cannot be served (incomplete or damaged): not opened; checked \
+                 again in {wait:?}, or when its manifest changes"
+            );
         }
+        refused.insert(
+            dir.to_owned(),
+            Refused {
+                stamp,
+                again_at: std::time::Instant::now() + wait,
+                wait,
+                error,
+            },
+        );
     }
 
     /// Looks every `interval`, forever.
@@ -271,6 +287,17 @@ impl Follower {
         while closing.join_next().await.is_some() {}
     }
 }
+
+/// A version that could not be opened.
+struct Refused {
+    stamp: (u64, SystemTime),
+    again_at: std::time::Instant,
+    wait: Duration,
+    error: String,
+}
+
+/// The longest wait before a refused version is checked again.
+const LONGEST_WAIT: Duration = Duration::from_secs(300);
 
 /// The size and time of a version's manifest: what says it changed.
 fn manifest_stamp(dir: &Path) -> Option<(u64, SystemTime)> {

@@ -392,9 +392,17 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
     let mut bytes = std::fs::read(&text).unwrap();
     bytes[0] ^= 1;
     std::fs::write(&text, bytes).unwrap();
+    // A manifest written anew makes the replica check the version again at once.
+    std::fs::write(half.join("manifest.json"), manifest.to_string() + "\n").unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let still = client.get(format!("{url}healthz")).send().await.unwrap();
     assert_eq!(version_of(&still), Some(2));
+    assert!(server
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("does not have the SHA-256 the manifest gives")));
     std::fs::remove_dir_all(&half).unwrap();
 
     // The version served removed under the replica: it moves to the newest complete one.
