@@ -140,7 +140,7 @@ enum Command {
     /// place when complete; an existing version is never changed. Generations only grow. The
     /// store must not be in use by a running server. See docs/deploy.md.
     ///
-    /// Example: `claimgraph ingest data/claims/*.toml && claimgraph publish --to /srv/claimgraph/versions --keep 5`
+    /// Example: `git -C data pull && claimgraph publish --to /srv/claimgraph/versions --keep 5`
     Publish(PublishArgs),
     /// The RDF Patch from one published version to another, on stdout.
     ///

@@ -128,9 +128,8 @@ pub struct ClaimStore {
     index: ClaimIndex,
     /// Whether opening the store rebuilt the index (it did not follow the store's last write).
     index_rebuilt: bool,
-    /// A published version, opened read-only: every write is refused.
-    read_only: bool,
-    /// The published version this store is (its generation and IRI), if it is one.
+    /// The published version this store is (its generation and IRI), if it is one: opened
+    /// read-only, every write refused.
     version: Option<(u64, String)>,
     /// When the store last changed, as far as this process knows: the last write's end, or
     /// when it was opened (seconds since the epoch; HTTP's `Last-Modified`).
@@ -185,22 +184,7 @@ impl ClaimStore {
         // the trail moves, is backed up and is removed with the store.
         let audit = AuditLog::open(&path.join(AUDIT_DIR), base)?;
         let (index, following) = ClaimIndex::open(&path.join(INDEX_DIR))?;
-        let mut store = Self {
-            store,
-            dir,
-            base: base.to_owned(),
-            writer: Mutex::new(()),
-            metrics: QueryMetrics::default(),
-            audit,
-            parsed: Mutex::default(),
-            writes: AtomicU64::new(0),
-            index,
-            index_rebuilt: false,
-            read_only: false,
-            version: None,
-            changed_at: AtomicU64::new(unix_now()),
-            writes_ended: AtomicU64::new(0),
-        };
+        let mut store = Self::assemble(store, dir, base, audit, index, None);
         let next = store.audit.next_sequence();
         if following != Some(next) {
             if following.is_some() || !store.store.is_empty()? {
@@ -214,6 +198,32 @@ impl ClaimStore {
             store.index_rebuilt = true;
         }
         Ok(store)
+    }
+
+    /// A store of these parts (`version`: the published version it is, read-only).
+    fn assemble(
+        store: Store,
+        dir: std::path::PathBuf,
+        base: &str,
+        audit: AuditLog,
+        index: ClaimIndex,
+        version: Option<(u64, String)>,
+    ) -> Self {
+        Self {
+            store,
+            dir,
+            base: base.to_owned(),
+            writer: Mutex::new(()),
+            metrics: QueryMetrics::default(),
+            audit,
+            parsed: Mutex::default(),
+            writes: AtomicU64::new(0),
+            index,
+            index_rebuilt: false,
+            version,
+            changed_at: AtomicU64::new(unix_now()),
+            writes_ended: AtomicU64::new(0),
+        }
     }
 
     /// Whether opening the store rebuilt its claims index.

@@ -391,22 +391,14 @@ impl ClaimStore {
                 version.display()
             )));
         }
-        Ok(Self {
+        Ok(Self::assemble(
             store,
             dir,
-            base: manifest.base.clone(),
-            writer: Mutex::new(()),
-            metrics: QueryMetrics::default(),
+            &manifest.base,
             audit,
-            parsed: Mutex::default(),
-            writes: AtomicU64::new(0),
             index,
-            index_rebuilt: false,
-            read_only: true,
-            version: Some((manifest.generation, manifest.iri())),
-            changed_at: AtomicU64::new(unix_now()),
-            writes_ended: AtomicU64::new(0),
-        })
+            Some((manifest.generation, manifest.iri())),
+        ))
     }
 }
 

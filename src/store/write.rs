@@ -302,7 +302,7 @@ impl ClaimStore {
         touched: &Touched,
         write: impl FnOnce(u64) -> (Outcome, Result<T>),
     ) -> Result<T> {
-        if self.read_only {
+        if self.version.is_some() {
             return Err(Error::Invalid(format!(
                 "{} is a published version, opened read-only: it is never written",
                 self.dir.display()

@@ -119,6 +119,21 @@ async fn wait_for_version(
     }
 }
 
+/// Whether a line the server logged passes `test`.
+fn logged(server: &ServeProcess, test: impl Fn(&str) -> bool) -> bool {
+    server.log.lock().unwrap().iter().any(|l| test(l))
+}
+
+/// A GET of `url` with the conditional header `name: value`.
+async fn conditional(
+    client: &reqwest::Client,
+    url: String,
+    name: &str,
+    value: &str,
+) -> reqwest::Response {
+    client.get(url).header(name, value).send().await.unwrap()
+}
+
 /// Applies an RDF Patch (`A`/`D` lines of N-Quads, `H`, `TX`, `TC` lines) to `quads`.
 fn apply_patch(quads: &mut BTreeSet<String>, patch: &str) {
     let mut in_transaction = false;
@@ -179,12 +194,7 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
         .unwrap()
         .starts_with("000001-"));
     wait_for_version(&client, &url, 1, Duration::from_secs(10)).await;
-    assert!(server
-        .log
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|l| l.contains("waiting for a version")));
+    assert!(logged(&server, |l| l.contains("waiting for a version")));
 
     // Every answer names its version, in a header and in the service description and VoID.
     let page = client.get(format!("{url}{CLAIM}")).send().await.unwrap();
@@ -258,20 +268,16 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
         .unwrap()
         .contains("max-age=60"));
     assert!(page.headers()["vary"].to_str().unwrap().contains("Accept"));
-    let again = client
-        .get(format!("{url}{CLAIM}"))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let again = conditional(&client, format!("{url}{CLAIM}"), "If-None-Match", &etag).await;
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
-    let since = client
-        .get(format!("{url}{CLAIM}"))
-        .header("If-Modified-Since", &modified)
-        .send()
-        .await
-        .unwrap();
+    let since = conditional(
+        &client,
+        format!("{url}{CLAIM}"),
+        "If-Modified-Since",
+        &modified,
+    )
+    .await;
     assert_eq!(since.status(), 304);
     // Another representation of the same resource has another tag.
     let json = client
@@ -307,12 +313,7 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
     let v2 = primary.publish(&[]);
     let after = primary.dump();
     wait_for_version(&client, &url, 2, Duration::from_secs(10)).await;
-    let moved = client
-        .get(format!("{url}{CLAIM}"))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let moved = conditional(&client, format!("{url}{CLAIM}"), "If-None-Match", &etag).await;
     assert_eq!(moved.status(), 200);
     assert_eq!(version_of(&moved), Some(2));
 
@@ -380,12 +381,8 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let still = client.get(format!("{url}healthz")).send().await.unwrap();
     assert_eq!(version_of(&still), Some(2));
-    assert!(server
-        .log
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|l| l.contains("000003-00000000000000aa") && l.contains("cannot be served")));
+    assert!(logged(&server, |l| l.contains("000003-00000000000000aa")
+        && l.contains("cannot be served")));
     // A file with the listed size but other bytes is refused too.
     std::fs::copy(v2.join(sst), half.join(sst)).unwrap();
     let text = half.join("data/texts/zerohedge-2024-04-02-facebook-netflix-dms.txt");
@@ -397,12 +394,8 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let still = client.get(format!("{url}healthz")).send().await.unwrap();
     assert_eq!(version_of(&still), Some(2));
-    assert!(server
-        .log
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|l| l.contains("does not have the SHA-256 the manifest gives")));
+    assert!(logged(&server, |l| l
+        .contains("does not have the SHA-256 the manifest gives")));
     std::fs::remove_dir_all(&half).unwrap();
 
     // The version served removed under the replica: it moves to the newest complete one.
@@ -410,12 +403,7 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
     wait_for_version(&client, &url, 1, Duration::from_secs(10)).await;
     let page = client.get(format!("{url}{CLAIM}")).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(server
-        .log
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|l| l.contains("was removed")));
+    assert!(logged(&server, |l| l.contains("was removed")));
 
     // --keep prunes old versions; generations keep growing past removed ones.
     let v3 = primary.publish(&["--keep", "1"]);
@@ -444,12 +432,7 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
     let tag = first.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(first.headers()["cache-control"], "public, no-cache");
     assert!(first.headers().get("claimgraph-version").is_none());
-    let same = client
-        .get(server.url(CLAIM))
-        .header("If-None-Match", &tag)
-        .send()
-        .await
-        .unwrap();
+    let same = conditional(&client, server.url(CLAIM), "If-None-Match", &tag).await;
     assert_eq!(same.status(), 304);
     assert_eq!(
         server
@@ -458,12 +441,7 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
             .status(),
         204
     );
-    let changed = client
-        .get(server.url(CLAIM))
-        .header("If-None-Match", &tag)
-        .send()
-        .await
-        .unwrap();
+    let changed = conditional(&client, server.url(CLAIM), "If-None-Match", &tag).await;
     assert_eq!(changed.status(), 200);
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), tag);
     let nowhere = client
@@ -680,12 +658,7 @@ async fn two_replicas_behind_nginx_move_to_a_new_version_under_load_and_fail_ove
     assert_eq!(page.status(), 200);
     let etag = page.headers()["etag"].to_str().unwrap().to_owned();
     assert!(etag.starts_with("W/\"g2-"), "{etag}");
-    let again = client
-        .get(format!("{front}{CLAIM}"))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let again = conditional(&client, format!("{front}{CLAIM}"), "If-None-Match", &etag).await;
     assert_eq!(again.status(), 304);
     // nginx's cache answers too (HIT, or a revalidation the replica answered 304).
     let cached = client.get(format!("{front}{CLAIM}")).send().await.unwrap();
