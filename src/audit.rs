@@ -339,22 +339,6 @@ fn cg(name: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{CG}{name}"))
 }
 
-/// The current time in UTC to the second, `YYYY-MM-DDTHH:MM:SSZ`.
-pub(crate) fn now_seconds() -> String {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
 /// The current time as an `xsd:dateTime` in UTC, to the microsecond.
 pub(crate) fn now() -> Literal {
     let elapsed = std::time::SystemTime::now()

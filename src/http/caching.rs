@@ -159,8 +159,20 @@ fn not_modified(headers: &HeaderMap, etag: &HeaderValue, modified: SystemTime) -
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| httpdate::parse_http_date(v).ok());
-    // Last-Modified has whole seconds.
-    since.is_some_and(|since| since + Duration::from_secs(1) > modified)
+    since.is_some_and(|since| since >= modified)
+}
+
+/// The `Last-Modified` of data changed at `modified`: the next whole second (HTTP dates have
+/// whole seconds), and only once that second is past. A date handed out earlier could be
+/// matched by an `If-Modified-Since` after a second change within the same second.
+fn last_modified(modified: SystemTime) -> Option<HeaderValue> {
+    let since_epoch = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    let whole =
+        Duration::from_secs(since_epoch.as_secs() + u64::from(since_epoch.subsec_nanos() > 0));
+    let date = SystemTime::UNIX_EPOCH + whole;
+    (SystemTime::now() >= date)
+        .then(|| HeaderValue::try_from(httpdate::fmt_http_date(date)).ok())
+        .flatten()
 }
 
 /// Weak comparison of an `If-None-Match` list with `etag` (`*` matches any).
@@ -182,7 +194,7 @@ fn validator_headers(
     validators: &Validators,
 ) {
     headers.insert(header::ETAG, etag.clone());
-    if let Ok(date) = HeaderValue::try_from(httpdate::fmt_http_date(validators.modified)) {
+    if let Some(date) = last_modified(validators.modified) {
         headers.insert(header::LAST_MODIFIED, date);
     }
     headers.insert(header::CACHE_CONTROL, state.caching.header());
@@ -241,6 +253,30 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    #[test]
+    fn last_modified_is_the_next_whole_second_once_past() {
+        let at = |secs, nanos| SystemTime::UNIX_EPOCH + Duration::new(secs, nanos);
+        assert_eq!(
+            last_modified(at(1_796_487_868, 250_000_000)).unwrap(),
+            "Sat, 05 Dec 2026 16:24:29 GMT"
+        );
+        assert_eq!(
+            last_modified(at(1_796_487_868, 0)).unwrap(),
+            "Sat, 05 Dec 2026 16:24:28 GMT"
+        );
+        assert!(last_modified(SystemTime::now() + Duration::from_secs(2)).is_none());
+        // A change after the date handed out is never taken for "not modified".
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_MODIFIED_SINCE,
+            last_modified(at(100, 5)).unwrap(),
+        );
+        let tag = HeaderValue::from_static("W/\"x\"");
+        assert!(not_modified(&headers, &tag, at(100, 5)));
+        assert!(not_modified(&headers, &tag, at(101, 0)));
+        assert!(!not_modified(&headers, &tag, at(101, 1)));
     }
 
     #[test]

@@ -305,13 +305,26 @@ fn manifest_stamp(dir: &Path) -> Option<(u64, SystemTime)> {
     Some((meta.len(), meta.modified().ok()?))
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` as a time.
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` as a time.
 fn parse_created(created: &str) -> Option<SystemTime> {
-    let b = created.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+    let (whole, fraction) = match created.strip_suffix('Z')?.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (created.strip_suffix('Z')?, ""),
+    };
+    let b = whole.as_bytes();
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
-    let n = |range: std::ops::Range<usize>| created.get(range)?.parse::<i64>().ok();
+    if !fraction.bytes().all(|c| c.is_ascii_digit()) || fraction.len() > 9 {
+        return None;
+    }
+    let n = |range: std::ops::Range<usize>| whole.get(range)?.parse::<i64>().ok();
     let (year, month, day) = (n(0..4)?, n(5..7)?, n(8..10)?);
     let (hour, minute, second) = (n(11..13)?, n(14..16)?, n(17..19)?);
     // Days from the civil date (Howard Hinnant's algorithm).
@@ -322,7 +335,12 @@ fn parse_created(created: &str) -> Option<SystemTime> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
+    let nanos = if fraction.is_empty() {
+        0
+    } else {
+        format!("{fraction:0<9}").parse::<u32>().ok()?
+    };
+    Some(SystemTime::UNIX_EPOCH + Duration::new(u64::try_from(seconds).ok()?, nanos))
 }
 
 #[cfg(test)]
@@ -338,6 +356,11 @@ mod tests {
         assert_eq!(at("2026-12-05T16:24:28Z"), Some(1_796_487_868));
         assert_eq!(at("2024-02-29T23:59:59Z"), Some(1_709_251_199));
         assert_eq!(at("2026-12-05 16:24:28"), None);
+        let micros = parse_created("2026-12-05T16:24:28.250000Z").unwrap();
+        assert_eq!(
+            micros.duration_since(SystemTime::UNIX_EPOCH).unwrap(),
+            Duration::new(1_796_487_868, 250_000_000)
+        );
     }
 }
 

@@ -132,7 +132,7 @@ pub struct ClaimStore {
     /// read-only, every write refused.
     version: Option<(u64, String)>,
     /// When the store last changed, as far as this process knows: the last write's end, or
-    /// when it was opened (seconds since the epoch; HTTP's `Last-Modified`).
+    /// when it was opened (microseconds since the epoch; HTTP's `Last-Modified`).
     changed_at: AtomicU64,
     /// Writes ended (committed or failed) since the store was opened: counted after the write,
     /// so whoever reads a new count reads the data it wrote (HTTP validators).
@@ -272,7 +272,7 @@ impl ClaimStore {
     /// When the store last changed (see the field).
     pub fn changed_at(&self) -> std::time::SystemTime {
         std::time::UNIX_EPOCH
-            + std::time::Duration::from_secs(self.changed_at.load(Ordering::SeqCst))
+            + std::time::Duration::from_micros(self.changed_at.load(Ordering::SeqCst))
     }
 
     /// The base IRI every IRI the project mints sits under, ending in `/`.
@@ -330,12 +330,12 @@ impl ClaimStore {
         Ok(self.store.is_empty()?)
     }
 }
-/// Seconds since the epoch, now.
+/// Microseconds since the epoch, now.
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
+    let elapsed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
+        .unwrap_or_default();
+    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// The audit store's directory inside the store's (see [`crate::audit`]).

@@ -49,7 +49,7 @@ pub struct Manifest {
     pub digest: String,
     pub quads: u64,
     pub claims: u64,
-    /// When it was published, `YYYY-MM-DDTHH:MM:SSZ`.
+    /// When it was published, `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC).
     pub created: String,
     /// The base IRI of everything the store mints.
     pub base: String,
@@ -179,7 +179,7 @@ impl ClaimStore {
                 digest: scan.digest,
                 quads: scan.quads,
                 claims,
-                created: crate::audit::now_seconds(),
+                created: crate::audit::now().value().to_owned(),
                 base: self.base.clone(),
                 source_commit: options.source_commit.clone(),
                 previous: previous.map(|m| m.generation),

@@ -196,6 +196,8 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
     wait_for_version(&client, &url, 1, Duration::from_secs(10)).await;
     assert!(logged(&server, |l| l.contains("waiting for a version")));
 
+    // Last-Modified is given once the second the version was published in is past.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     // Every answer names its version, in a header and in the service description and VoID.
     let page = client.get(format!("{url}{CLAIM}")).send().await.unwrap();
     assert_eq!(page.status(), 200);
