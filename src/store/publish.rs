@@ -33,6 +33,8 @@ const FORMAT: &str = "claimgraph-version/1";
 const STORE: &str = "store";
 /// The archived texts' directory inside a version (a data directory of the replica).
 const DATA: &str = "data";
+/// The directory in a publishing store where the last version's quad hashes are kept.
+const PUBLISHED_HASHES: &str = "published";
 /// A publish directory's lock file: one publish at a time.
 const LOCK: &str = ".publish.lock";
 const STAGING_PREFIX: &str = ".staging-";
@@ -163,12 +165,22 @@ impl ClaimStore {
             progress("copying the archived texts");
             let missing_texts = copy_texts(&staging, &options.data_dirs)?;
             progress("reading the dataset (digest and changes)");
+            let previous_generation = previous.map(|m| m.generation);
             let previous_store = previous.map(|m| to.join(m.dir_name()).join(STORE));
+            let previous = previous_store
+                .as_deref()
+                .zip(previous)
+                .map(|(store, manifest)| {
+                    (
+                        store,
+                        manifest,
+                        QuadHashes::read(&self.hashes_file(&manifest.digest)),
+                    )
+                });
             let scan = scan_new_version(
                 &staging.join(STORE),
-                previous_store.as_deref(),
-                &staging.join(CHANGES),
                 previous,
+                &staging.join(CHANGES),
                 generation,
             )?;
             progress("hashing the files");
@@ -182,7 +194,7 @@ impl ClaimStore {
                 created: crate::audit::now().value().to_owned(),
                 base: self.base.clone(),
                 source_commit: options.source_commit.clone(),
-                previous: previous.map(|m| m.generation),
+                previous: previous_generation,
                 files,
             };
             write_manifest(&staging, &manifest)?;
@@ -196,6 +208,7 @@ impl ClaimStore {
             std::fs::rename(&staging, &dir).map_err(|e| {
                 Error::io(format!("cannot move the version to {}", dir.display()), e)
             })?;
+            self.keep_hashes(&scan.hashes, &manifest.digest);
             let bytes = manifest.files.iter().map(|f| f.bytes).sum();
             Ok(Published {
                 dir,
@@ -216,6 +229,34 @@ impl ClaimStore {
         }
         published.elapsed = started.elapsed();
         Ok(published)
+    }
+
+    /// Where this store keeps the hashes of the version with `digest` it published last.
+    fn hashes_file(&self, digest: &str) -> PathBuf {
+        self.dir
+            .join(PUBLISHED_HASHES)
+            .join(format!("{digest}.hashes"))
+    }
+
+    /// Keeps the hashes of the version just published for the next publish, in place of the
+    /// last one's. They only spare work: failing to keep them is logged, not an error.
+    fn keep_hashes(&self, hashes: &QuadHashes, digest: &str) {
+        let path = self.hashes_file(digest);
+        let kept = (|| -> Result<()> {
+            let dir = path.parent().expect("a file in a directory");
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+            hashes.write(&path)?;
+            for entry in read_dir(dir)? {
+                if entry.path() != path {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+            Ok(())
+        })();
+        if let Err(error) = kept {
+            tracing::warn!(%error, "cannot keep the version's hashes: the next publish reads it again");
+        }
     }
 
     /// Checkpoints the store, its trail and its index into `target` at one instant, and
@@ -427,32 +468,41 @@ struct Scan {
     quads: u64,
     added: u64,
     removed: u64,
+    /// The new version's quads as hashes, for the next publish.
+    hashes: QuadHashes,
 }
 
-/// Reads the staged store once for its digest and count and, when there is a previous version,
-/// writes the RDF Patch from it to `changes`.
+/// Reads the staged store once for its digest, count and hashes and, when there is a previous
+/// version, writes the RDF Patch from it to `changes` (with `previous_hashes`, that version's
+/// hashes if this store kept them, its quads are read only in the graphs that lost some).
 fn scan_new_version(
     store: &Path,
-    previous_store: Option<&Path>,
+    previous: Option<(&Path, &Manifest, Option<QuadHashes>)>,
     changes: &Path,
-    previous: Option<&Manifest>,
     generation: u64,
 ) -> Result<Scan> {
     let new = open_read_only(store)?;
-    let Some((previous_store, previous)) = previous_store.zip(previous) else {
-        let (digest, quads) = digest_of(&new, |_, _| Ok(()))?;
+    let Some((previous_store, previous, previous_hashes)) = previous else {
+        let mut hashes = QuadHashes::default();
+        let (digest, quads) = digest_of(&new, |quad, line| {
+            hashes.push(quad, line);
+            Ok(())
+        })?;
+        hashes.entries.sort_unstable();
         return Ok(Scan {
             digest,
             quads,
             added: 0,
             removed: 0,
+            hashes,
         });
     };
     let old = open_read_only(previous_store)?;
     let mut out = create(changes)?;
     let from = previous.iri();
-    let counts = write_patch(
+    let (counts, hashes) = write_patch(
         &old,
+        previous_hashes,
         &new,
         &mut out,
         &changes.with_extension("adds"),
@@ -467,6 +517,7 @@ fn scan_new_version(
         quads: counts.quads,
         added: counts.added,
         removed: counts.removed,
+        hashes,
     })
 }
 
@@ -482,7 +533,7 @@ pub fn diff_versions(a: &Path, b: &Path, out: &mut dyn Write) -> Result<(u64, u6
     );
     let adds = std::env::temp_dir().join(format!("claimgraph-diff-{}.adds", std::process::id()));
     let header = format!("H id <{}> .\nH prev <{}> .\n", mb.iri(), ma.iri());
-    let counts = write_patch(&old, &new, out, &adds, &|_| header.clone())?;
+    let (counts, _) = write_patch(&old, None, &new, out, &adds, &|_| header.clone())?;
     if counts.digest != mb.digest {
         return Err(Error::Invalid(format!(
             "the store of {} does not have the digest its manifest gives",
@@ -499,32 +550,159 @@ struct PatchCounts {
     removed: u64,
 }
 
+/// Every quad of a dataset as a 128-bit hash (the first 16 bytes of the SHA-256 of its N-Quads
+/// line: the same in every build) with the graph it is in, sorted by hash once complete. A
+/// publishing store keeps its last version's in `<store>/published/DIGEST.hashes`, so the next
+/// publish compares with them instead of reading that version again, and reads its quads only
+/// in the graphs that lost some (for their `D` lines).
+#[derive(Default)]
+struct QuadHashes {
+    /// Graph names as in N-Quads (`<iri>`, `_:id`, or empty for the default graph).
+    graphs: Vec<String>,
+    graph_numbers: std::collections::HashMap<String, u32>,
+    entries: Vec<(u128, u32)>,
+}
+
+/// What a hashes file starts with.
+const HASHES_FORMAT: &[u8] = b"claimgraph-quad-hashes/1\n";
+
+impl QuadHashes {
+    fn push(&mut self, quad: &Quad, line: &str) {
+        let graph = match &quad.graph_name {
+            GraphName::DefaultGraph => String::new(),
+            other => other.to_string(),
+        };
+        let next = self.graphs.len() as u32;
+        let number = *self.graph_numbers.entry(graph).or_insert_with_key(|graph| {
+            self.graphs.push(graph.clone());
+            next
+        });
+        self.entries.push((line_hash(line), number));
+    }
+
+    fn contains(&self, hash: u128) -> bool {
+        self.entries.binary_search_by(|(h, _)| h.cmp(&hash)).is_ok()
+    }
+
+    /// The hashes of a store's quads, read from the store.
+    fn of(store: &Store) -> Result<Self> {
+        let mut hashes = Self::default();
+        for quad in store.iter() {
+            let quad = quad?;
+            hashes.push(&quad, &quad.to_string());
+        }
+        hashes.entries.sort_unstable();
+        Ok(hashes)
+    }
+
+    /// Reads the file `path` wrote; `None` if it is absent or not whole.
+    fn read(path: &Path) -> Option<Self> {
+        let bytes = std::fs::read(path).ok()?;
+        let mut rest = bytes.strip_prefix(HASHES_FORMAT)?;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let (head, tail) = (rest.get(..n)?, rest.get(n..)?);
+            rest = tail;
+            Some(head)
+        };
+        let count = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize;
+        let graphs_count = count(take(8)?);
+        let mut graphs = Vec::with_capacity(graphs_count.min(1 << 20));
+        for _ in 0..graphs_count {
+            let length = count(take(8)?);
+            graphs.push(String::from_utf8(take(length)?.to_vec()).ok()?);
+        }
+        let entries_count = count(take(8)?);
+        let mut entries = Vec::with_capacity(entries_count.min(1 << 30));
+        for _ in 0..entries_count {
+            let entry = take(20)?;
+            let hash = u128::from_le_bytes(entry[..16].try_into().expect("16 bytes"));
+            let graph = u32::from_le_bytes(entry[16..].try_into().expect("4 bytes"));
+            if graph as usize >= graphs.len() {
+                return None;
+            }
+            entries.push((hash, graph));
+        }
+        if !rest.is_empty() || !entries.is_sorted() {
+            return None;
+        }
+        let graph_numbers = graphs
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.clone(), i as u32))
+            .collect();
+        Some(Self {
+            graphs,
+            graph_numbers,
+            entries,
+        })
+    }
+
+    /// Writes them to `path` (through a temporary file renamed over it).
+    fn write(&self, path: &Path) -> Result<()> {
+        let staged = path.with_extension("partial");
+        let written = (|| -> io::Result<()> {
+            let mut out = io::BufWriter::new(std::fs::File::create(&staged)?);
+            out.write_all(HASHES_FORMAT)?;
+            out.write_all(&(self.graphs.len() as u64).to_le_bytes())?;
+            for graph in &self.graphs {
+                out.write_all(&(graph.len() as u64).to_le_bytes())?;
+                out.write_all(graph.as_bytes())?;
+            }
+            out.write_all(&(self.entries.len() as u64).to_le_bytes())?;
+            for (hash, graph) in &self.entries {
+                out.write_all(&hash.to_le_bytes())?;
+                out.write_all(&graph.to_le_bytes())?;
+            }
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            std::fs::rename(&staged, path)
+        })();
+        written.map_err(|e| {
+            let _ = std::fs::remove_file(&staged);
+            Error::io(format!("cannot write {}", path.display()), e)
+        })
+    }
+}
+
+/// The graph an N-Quads graph name (as [`QuadHashes`] keeps it) names.
+fn graph_named(name: &str) -> Option<GraphName> {
+    if name.is_empty() {
+        return Some(GraphName::DefaultGraph);
+    }
+    if let Some(iri) = name.strip_prefix('<').and_then(|n| n.strip_suffix('>')) {
+        return NamedNode::new(iri).ok().map(GraphName::from);
+    }
+    let id = name.strip_prefix("_:")?;
+    oxigraph::model::BlankNode::new(id)
+        .ok()
+        .map(GraphName::from)
+}
+
 /// Writes the RDF Patch from `old` to `new`: `header` (given `new`'s digest), `TX .`, a `D`
 /// line for each quad of `old` not in `new`, an `A` line for each quad of `new` not in `old`,
-/// and `TC .`. Quads are compared by 128-bit hashes, held sorted (16 bytes a quad); the added
-/// lines wait in the file `adds` (removed after), since removals come first. `old` is read once
-/// for its hashes, and again for the removed quads' lines only if there are any.
+/// and `TC .`. Quads are compared by their hashes, held sorted (20 bytes a quad): `old`'s are
+/// `old_hashes` when known, else read from it. The added lines wait in the file `adds` (removed
+/// after), since removals come first; the removed ones are read from `old` in the graphs that
+/// lost quads only. Returns the counts and `new`'s hashes.
 fn write_patch(
     old: &Store,
+    old_hashes: Option<QuadHashes>,
     new: &Store,
     out: &mut dyn Write,
     adds: &Path,
     header: &dyn Fn(&str) -> String,
-) -> Result<PatchCounts> {
+) -> Result<(PatchCounts, QuadHashes)> {
     let failed = |e| Error::io("cannot write the patch", e);
-    let mut old_hashes = Vec::new();
-    for quad in old.iter() {
-        old_hashes.push(quad_hash(&quad?));
-    }
-    old_hashes.sort_unstable();
+    let old_hashes = match old_hashes {
+        Some(hashes) => hashes,
+        None => QuadHashes::of(old)?,
+    };
     let result = (|| {
         let mut added_out = create(adds)?;
-        let mut new_hashes = Vec::new();
+        let mut hashes = QuadHashes::default();
         let mut added = 0;
         let (digest, quads) = digest_of(new, |quad, line| {
-            let hash = quad_hash(quad);
-            new_hashes.push(hash);
-            if old_hashes.binary_search(&hash).is_err() {
+            hashes.push(quad, line);
+            if !old_hashes.contains(hashes.entries.last().expect("pushed").0) {
                 added += 1;
                 writeln!(added_out, "A {line} .").map_err(failed)?;
             }
@@ -532,15 +710,30 @@ fn write_patch(
         })?;
         added_out.flush().map_err(failed)?;
         drop(added_out);
-        new_hashes.sort_unstable();
-        let removed = missing_from(&old_hashes, &new_hashes);
+        hashes.entries.sort_unstable();
+        let mut removed_graphs = std::collections::BTreeSet::new();
+        let removed: Vec<u128> = old_hashes
+            .entries
+            .iter()
+            .filter(|(hash, _)| !hashes.contains(*hash))
+            .map(|(hash, graph)| {
+                removed_graphs.insert(*graph);
+                *hash
+            })
+            .collect();
         out.write_all(header(&digest).as_bytes()).map_err(failed)?;
         writeln!(out, "TX .").map_err(failed)?;
-        if removed > 0 {
-            for quad in old.iter() {
-                let quad = quad?;
-                if new_hashes.binary_search(&quad_hash(&quad)).is_err() {
-                    writeln!(out, "D {quad} .").map_err(failed)?;
+        for graph in removed_graphs {
+            let name = &old_hashes.graphs[graph as usize];
+            let graph = graph_named(name).ok_or_else(|| {
+                Error::Internal(format!(
+                    "the previous version's graph {name} is not a graph name"
+                ))
+            })?;
+            for quad in old.quads_for_pattern(None, None, None, Some(graph.as_ref())) {
+                let line = quad?.to_string();
+                if removed.binary_search(&line_hash(&line)).is_ok() {
+                    writeln!(out, "D {line} .").map_err(failed)?;
                 }
             }
         }
@@ -548,29 +741,18 @@ fn write_patch(
             .map_err(|e| Error::io(format!("cannot read {}", adds.display()), e))?;
         io::copy(&mut added_in, out).map_err(failed)?;
         writeln!(out, "TC .").map_err(failed)?;
-        Ok(PatchCounts {
-            digest,
-            quads,
-            added,
-            removed,
-        })
+        Ok((
+            PatchCounts {
+                digest,
+                quads,
+                added,
+                removed: removed.len() as u64,
+            },
+            hashes,
+        ))
     })();
     let _ = std::fs::remove_file(adds);
     result
-}
-
-/// How many of the sorted `hashes` are not in the sorted `other`.
-fn missing_from(hashes: &[u128], other: &[u128]) -> u64 {
-    let (mut missing, mut j) = (0, 0);
-    for hash in hashes {
-        while j < other.len() && other[j] < *hash {
-            j += 1;
-        }
-        if j == other.len() || other[j] != *hash {
-            missing += 1;
-        }
-    }
-    missing
 }
 
 /// The dataset digest of `store` (SHA-256 of its N-Quads lines, each ending in a newline, in
@@ -595,18 +777,12 @@ fn digest_of(
     Ok((hex(&hasher.finalize()), quads))
 }
 
-/// 128 bits of two SipHashes of a quad with fixed keys (compared only within one run, never
-/// stored): a collision among tens of millions of quads has odds near 10⁻²³. Hashing the terms
-/// spares reading the old version's quads as text.
-fn quad_hash(quad: &Quad) -> u128 {
-    use std::hash::{Hash, Hasher};
-    let half = |salt: u8| {
-        let mut hasher = std::hash::DefaultHasher::new();
-        salt.hash(&mut hasher);
-        quad.hash(&mut hasher);
-        hasher.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
+/// The first 16 bytes of the SHA-256 of an N-Quads line: the same in every build (the hashes
+/// are kept between publishes); a collision among tens of millions of quads has odds near
+/// 10⁻²³.
+fn line_hash(line: &str) -> u128 {
+    let digest = Sha256::digest(line.as_bytes());
+    u128::from_le_bytes(digest[..16].try_into().expect("16 bytes"))
 }
 
 /// Copies (hard links where it can) the archived texts the staged store's sources name from
@@ -749,11 +925,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_what_one_sorted_list_lacks() {
-        assert_eq!(missing_from(&[1, 2, 3, 5], &[2, 3, 4]), 2);
-        assert_eq!(missing_from(&[], &[1]), 0);
-        assert_eq!(missing_from(&[1, 2], &[]), 2);
-        assert_eq!(missing_from(&[1, 2], &[1, 2]), 0);
+    fn quad_hashes_round_trip_through_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut hashes = QuadHashes::default();
+        let iri = |s: &str| NamedNode::new(format!("http://example.org/{s}")).unwrap();
+        for (s, graph) in [
+            ("a", GraphName::DefaultGraph),
+            ("b", GraphName::from(iri("g"))),
+            ("c", GraphName::from(iri("g"))),
+            (
+                "d",
+                GraphName::from(oxigraph::model::BlankNode::new("b0").unwrap()),
+            ),
+        ] {
+            let quad = Quad::new(iri(s), iri("p"), iri("o"), graph);
+            hashes.push(&quad, &quad.to_string());
+        }
+        hashes.entries.sort_unstable();
+        let path = dir.path().join("x.hashes");
+        hashes.write(&path).unwrap();
+        let read = QuadHashes::read(&path).unwrap();
+        assert_eq!(read.graphs, hashes.graphs);
+        assert_eq!(read.entries, hashes.entries);
+        for name in &read.graphs {
+            let graph = graph_named(name).unwrap();
+            let expected = if name.is_empty() {
+                String::new()
+            } else {
+                graph.to_string()
+            };
+            assert_eq!(&expected, name);
+        }
+        // A file cut short is not taken for one.
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(QuadHashes::read(&path).is_none());
     }
 
     #[test]

@@ -748,6 +748,42 @@ async fn a_serving_primary_publishes_for_admins_only() {
         changes.contains("A <urn:a> <urn:b> <urn:c> <urn:g> ."),
         "{changes}"
     );
+    // A removal: found from the hashes the last publish kept, its line read from that graph.
+    assert_eq!(
+        server
+            .update("DELETE DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
+            .await
+            .status(),
+        204
+    );
+    let third: serde_json::Value = publish(Some(ADMIN_TOKEN))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (third["added"].as_u64(), third["removed"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let third_dir = PathBuf::from(third["dir"].as_str().unwrap());
+    let changes = std::fs::read_to_string(third_dir.join("changes.rdfp")).unwrap();
+    assert!(
+        changes.contains("\nTX .\nD <urn:a> <urn:b> <urn:c> <urn:g> .\nTC .\n"),
+        "{changes}"
+    );
+    let second_dir = PathBuf::from(second["dir"].as_str().unwrap());
+    let (patch, _) = ok(&["diff", s(&second_dir), s(&third_dir)]);
+    assert_eq!(patch, changes);
+    assert!(
+        server
+            .store_dir
+            .join("published")
+            .read_dir()
+            .unwrap()
+            .count()
+            == 1
+    );
 
     // A server started without --publish-to publishes nowhere.
     let elsewhere = TestServer::start(Options {
