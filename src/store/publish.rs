@@ -550,8 +550,9 @@ struct PatchCounts {
     removed: u64,
 }
 
-/// Every quad of a dataset as a 128-bit hash (the first 16 bytes of the SHA-256 of its N-Quads
-/// line: the same in every build) with the graph it is in, sorted by hash once complete. A
+/// Every quad of a dataset as a 96-bit hash (the first 12 bytes of the SHA-256 of its N-Quads
+/// line: the same in every build) and the number of the graph it is in, packed in 16 bytes
+/// (hash above, graph below), sorted by hash once complete. A
 /// publishing store keeps its last version's in `<store>/published/DIGEST.hashes`, so the next
 /// publish compares with them instead of reading that version again, and reads its quads only
 /// in the graphs that lost some (for their `D` lines).
@@ -560,7 +561,7 @@ struct QuadHashes {
     /// Graph names as in N-Quads (`<iri>`, `_:id`, or empty for the default graph).
     graphs: Vec<String>,
     graph_numbers: std::collections::HashMap<String, u32>,
-    entries: Vec<(u128, u32)>,
+    entries: Vec<u128>,
 }
 
 /// What a hashes file starts with.
@@ -577,11 +578,14 @@ impl QuadHashes {
             self.graphs.push(graph.clone());
             next
         });
-        self.entries.push((line_hash(line), number));
+        self.entries
+            .push((line_hash(line) & !u128::from(u32::MAX)) | u128::from(number));
     }
 
     fn contains(&self, hash: u128) -> bool {
-        self.entries.binary_search_by(|(h, _)| h.cmp(&hash)).is_ok()
+        self.entries
+            .binary_search_by(|entry| (entry >> 32).cmp(&hash))
+            .is_ok()
     }
 
     /// The hashes of a store's quads, read from the store.
@@ -597,32 +601,47 @@ impl QuadHashes {
 
     /// Reads the file `path` wrote; `None` if it is absent or not whole.
     fn read(path: &Path) -> Option<Self> {
-        let bytes = std::fs::read(path).ok()?;
-        let mut rest = bytes.strip_prefix(HASHES_FORMAT)?;
-        let mut take = |n: usize| -> Option<&[u8]> {
-            let (head, tail) = (rest.get(..n)?, rest.get(n..)?);
-            rest = tail;
-            Some(head)
-        };
-        let count = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize;
-        let graphs_count = count(take(8)?);
-        let mut graphs = Vec::with_capacity(graphs_count.min(1 << 20));
-        for _ in 0..graphs_count {
-            let length = count(take(8)?);
-            graphs.push(String::from_utf8(take(length)?.to_vec()).ok()?);
+        use std::io::Read;
+        let file = std::fs::File::open(path).ok()?;
+        let length = file.metadata().ok()?.len();
+        let mut input = io::BufReader::with_capacity(1 << 20, file);
+        let mut format = vec![0; HASHES_FORMAT.len()];
+        input.read_exact(&mut format).ok()?;
+        if format != HASHES_FORMAT {
+            return None;
         }
-        let entries_count = count(take(8)?);
-        let mut entries = Vec::with_capacity(entries_count.min(1 << 30));
-        for _ in 0..entries_count {
-            let entry = take(20)?;
-            let hash = u128::from_le_bytes(entry[..16].try_into().expect("16 bytes"));
-            let graph = u32::from_le_bytes(entry[16..].try_into().expect("4 bytes"));
-            if graph as usize >= graphs.len() {
+        let read_number = |input: &mut io::BufReader<std::fs::File>| -> Option<u64> {
+            let mut bytes = [0; 8];
+            input.read_exact(&mut bytes).ok()?;
+            Some(u64::from_le_bytes(bytes))
+        };
+        let graphs_count = read_number(&mut input)?;
+        let mut graphs = Vec::new();
+        for _ in 0..graphs_count {
+            let size = usize::try_from(read_number(&mut input)?).ok()?;
+            if size as u64 > length {
                 return None;
             }
-            entries.push((hash, graph));
+            let mut name = vec![0; size];
+            input.read_exact(&mut name).ok()?;
+            graphs.push(String::from_utf8(name).ok()?);
         }
-        if !rest.is_empty() || !entries.is_sorted() {
+        let entries_count = read_number(&mut input)?;
+        // Refused before anything is allocated for them if the file cannot hold them.
+        if entries_count.checked_mul(16)? > length {
+            return None;
+        }
+        let mut entries = Vec::with_capacity(usize::try_from(entries_count).ok()?);
+        let mut entry = [0; 16];
+        for _ in 0..entries_count {
+            input.read_exact(&mut entry).ok()?;
+            let entry = u128::from_le_bytes(entry);
+            if entry as u32 as usize >= graphs.len() {
+                return None;
+            }
+            entries.push(entry);
+        }
+        if input.read(&mut [0]).ok()? != 0 || !entries.is_sorted() {
             return None;
         }
         let graph_numbers = graphs
@@ -649,9 +668,8 @@ impl QuadHashes {
                 out.write_all(graph.as_bytes())?;
             }
             out.write_all(&(self.entries.len() as u64).to_le_bytes())?;
-            for (hash, graph) in &self.entries {
-                out.write_all(&hash.to_le_bytes())?;
-                out.write_all(&graph.to_le_bytes())?;
+            for entry in &self.entries {
+                out.write_all(&entry.to_le_bytes())?;
             }
             out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             std::fs::rename(&staged, path)
@@ -679,7 +697,7 @@ fn graph_named(name: &str) -> Option<GraphName> {
 
 /// Writes the RDF Patch from `old` to `new`: `header` (given `new`'s digest), `TX .`, a `D`
 /// line for each quad of `old` not in `new`, an `A` line for each quad of `new` not in `old`,
-/// and `TC .`. Quads are compared by their hashes, held sorted (20 bytes a quad): `old`'s are
+/// and `TC .`. Quads are compared by their hashes, held sorted (16 bytes a quad): `old`'s are
 /// `old_hashes` when known, else read from it. The added lines wait in the file `adds` (removed
 /// after), since removals come first; the removed ones are read from `old` in the graphs that
 /// lost quads only. Returns the counts and `new`'s hashes.
@@ -702,7 +720,7 @@ fn write_patch(
         let mut added = 0;
         let (digest, quads) = digest_of(new, |quad, line| {
             hashes.push(quad, line);
-            if !old_hashes.contains(hashes.entries.last().expect("pushed").0) {
+            if !old_hashes.contains(hashes.entries.last().expect("pushed") >> 32) {
                 added += 1;
                 writeln!(added_out, "A {line} .").map_err(failed)?;
             }
@@ -715,10 +733,10 @@ fn write_patch(
         let removed: Vec<u128> = old_hashes
             .entries
             .iter()
-            .filter(|(hash, _)| !hashes.contains(*hash))
-            .map(|(hash, graph)| {
-                removed_graphs.insert(*graph);
-                *hash
+            .filter(|entry| !hashes.contains(*entry >> 32))
+            .map(|entry| {
+                removed_graphs.insert(*entry as u32);
+                entry >> 32
             })
             .collect();
         out.write_all(header(&digest).as_bytes()).map_err(failed)?;
@@ -732,7 +750,7 @@ fn write_patch(
             })?;
             for quad in old.quads_for_pattern(None, None, None, Some(graph.as_ref())) {
                 let line = quad?.to_string();
-                if removed.binary_search(&line_hash(&line)).is_ok() {
+                if removed.binary_search(&(line_hash(&line) >> 32)).is_ok() {
                     writeln!(out, "D {line} .").map_err(failed)?;
                 }
             }
@@ -778,8 +796,8 @@ fn digest_of(
 }
 
 /// The first 16 bytes of the SHA-256 of an N-Quads line: the same in every build (the hashes
-/// are kept between publishes); a collision among tens of millions of quads has odds near
-/// 10⁻²³.
+/// are kept between publishes). [`QuadHashes`] keeps 96 of its bits: a collision among tens of
+/// millions of quads has odds near 10⁻¹⁴.
 fn line_hash(line: &str) -> u128 {
     let digest = Sha256::digest(line.as_bytes());
     u128::from_le_bytes(digest[..16].try_into().expect("16 bytes"))
