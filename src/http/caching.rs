@@ -113,11 +113,15 @@ pub(crate) async fn conditional(
     }
     let before = state.validators();
     let etag = etag(&before, &request);
-    if not_modified(request.headers(), &etag, before.modified) {
-        let mut response = StatusCode::NOT_MODIFIED.into_response();
-        validator_headers(&state, response.headers_mut(), &etag, &before);
-        version_headers(&state, response.headers_mut());
-        return response;
+    // A tag this server gave names a 200 of this very request in this version: answered at
+    // once. `*` and dates say nothing of whether the resource exists: the answer is made first,
+    // and becomes a 304 only if it is a 200.
+    let conditions = request.headers().clone();
+    let named = conditions
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|tags| tags.as_bytes() != b"*" && matches_tag(tags, &etag));
+    if named {
+        return not_modified_response(&state, &etag, &before);
     }
     let mut response = next.run(request).await;
     // A write committed meanwhile may or may not be in the answer: no validator vouches for it.
@@ -125,9 +129,23 @@ pub(crate) async fn conditional(
         && !response.headers().contains_key(header::ETAG)
         && state.validators() == before
     {
+        if not_modified(&conditions, &etag, before.modified) {
+            return not_modified_response(&state, &etag, &before);
+        }
         validator_headers(&state, response.headers_mut(), &etag, &before);
     }
     version_headers(&state, response.headers_mut());
+    response
+}
+
+fn not_modified_response(
+    state: &AppState,
+    etag: &HeaderValue,
+    validators: &Validators,
+) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    validator_headers(state, response.headers_mut(), etag, validators);
+    version_headers(state, response.headers_mut());
     response
 }
 

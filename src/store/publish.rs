@@ -717,6 +717,10 @@ fn write_patch(
     let result = (|| {
         let mut added_out = create(adds)?;
         let mut hashes = QuadHashes::default();
+        // About as many quads as last time: room made once (growing by doubling would hold
+        // twice the hashes at the end).
+        let expected = old_hashes.entries.len();
+        hashes.entries.reserve(expected + expected / 16);
         let mut added = 0;
         let (digest, quads) = digest_of(new, |quad, line| {
             hashes.push(quad, line);

@@ -281,6 +281,14 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
     )
     .await;
     assert_eq!(since.status(), 304);
+    // `*` and dates match only what exists: a claim that does not is still a 404.
+    let any = conditional(&client, format!("{url}{CLAIM}"), "If-None-Match", "*").await;
+    assert_eq!(any.status(), 304);
+    let missing = format!("{url}claims/no-such-claim");
+    let absent = conditional(&client, missing.clone(), "If-None-Match", "*").await;
+    assert_eq!(absent.status(), 404);
+    let absent = conditional(&client, missing, "If-Modified-Since", &modified).await;
+    assert_eq!(absent.status(), 404);
     // Another representation of the same resource has another tag.
     let json = client
         .get(format!("{url}{CLAIM}"))
