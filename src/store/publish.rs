@@ -374,6 +374,28 @@ fn read_manifest(version: &Path) -> Result<Manifest, String> {
             manifest.format
         ));
     }
+    let hex = |s: &str| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !hex(&manifest.digest) {
+        return Err(format!(
+            "{}: the digest is not a SHA-256 in hex",
+            path.display()
+        ));
+    }
+    // A manifest names only files inside its version, never elsewhere on the replica's disk.
+    for file in &manifest.files {
+        let relative = Path::new(&file.path);
+        let inside = relative.components().next().is_some()
+            && relative
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside || !hex(&file.sha256) {
+            return Err(format!(
+                "{}: {:?} is not a file of the version with a SHA-256",
+                path.display(),
+                file.path
+            ));
+        }
+    }
     let name = version.file_name().unwrap_or_default().to_string_lossy();
     if manifest.dir_name() != name {
         return Err(format!(
@@ -982,6 +1004,33 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
         assert!(QuadHashes::read(&path).is_none());
+    }
+
+    #[test]
+    fn manifests_naming_what_they_may_not_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let version = dir.path().join("000001-0123456789abcdef");
+        std::fs::create_dir(&version).unwrap();
+        let digest = format!("0123456789abcdef{}", "0".repeat(48));
+        let manifest = |digest: &str, path: &str| {
+            serde_json::json!({
+                "format": FORMAT, "generation": 1, "digest": digest, "quads": 0, "claims": 0,
+                "created": "2026-12-05T16:24:28Z", "base": "http://localhost:7878/",
+                "source_commit": null, "previous": null,
+                "files": [{"path": path, "bytes": 1, "sha256": "0".repeat(64)}],
+            })
+            .to_string()
+        };
+        let read = |text: String| {
+            std::fs::write(version.join(MANIFEST), text).unwrap();
+            read_manifest(&version)
+        };
+        assert!(read(manifest(&digest, "store/CURRENT")).is_ok());
+        // Not hex (and not ASCII: a name cut inside a character would panic).
+        assert!(read(manifest(&"é".repeat(32), "store/CURRENT")).is_err());
+        for path in ["../elsewhere", "/etc/passwd", "store/../../x", ""] {
+            assert!(read(manifest(&digest, path)).is_err(), "{path}");
+        }
     }
 
     #[test]
