@@ -700,6 +700,28 @@ async fn two_replicas_behind_nginx_move_to_a_new_version_under_load_and_fail_ove
     drop(primary);
 }
 
+/// Writes `update` to a serving primary, then publishes: its answer, and the new version's
+/// changes.
+async fn publish_after(
+    server: &crate::common::TestServer,
+    update: &str,
+) -> (serde_json::Value, String) {
+    assert_eq!(server.update(update).await.status(), 204);
+    let answer: serde_json::Value = server
+        .client
+        .post(server.url("admin/publish"))
+        .bearer_auth(crate::common::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dir = PathBuf::from(answer["dir"].as_str().unwrap());
+    let changes = std::fs::read_to_string(dir.join("changes.rdfp")).unwrap();
+    (answer, changes)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_serving_primary_publishes_for_admins_only() {
     use crate::common::{Options, TestServer, ADMIN_TOKEN, TOKEN};
@@ -730,52 +752,31 @@ async fn a_serving_primary_publishes_for_admins_only() {
     let dir = PathBuf::from(first["dir"].as_str().unwrap());
     assert!(dir.join("manifest.json").is_file() && dir.join("data/texts").is_dir());
     // What is written while it serves is in the next version, and in its changes.
-    assert_eq!(
-        server
-            .update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
-            .await
-            .status(),
-        204
-    );
-    let second: serde_json::Value = publish(Some(ADMIN_TOKEN))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (second, changes) = publish_after(
+        &server,
+        "INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }",
+    )
+    .await;
     assert_eq!(second["generation"], 2);
     assert_eq!(
         (second["added"].as_u64(), second["removed"].as_u64()),
         (Some(1), Some(0))
     );
-    let changes = std::fs::read_to_string(
-        PathBuf::from(second["dir"].as_str().unwrap()).join("changes.rdfp"),
-    )
-    .unwrap();
     assert!(
         changes.contains("A <urn:a> <urn:b> <urn:c> <urn:g> ."),
         "{changes}"
     );
     // A removal: found from the hashes the last publish kept, its line read from that graph.
-    assert_eq!(
-        server
-            .update("DELETE DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
-            .await
-            .status(),
-        204
-    );
-    let third: serde_json::Value = publish(Some(ADMIN_TOKEN))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (third, changes) = publish_after(
+        &server,
+        "DELETE DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }",
+    )
+    .await;
     assert_eq!(
         (third["added"].as_u64(), third["removed"].as_u64()),
         (Some(0), Some(1))
     );
     let third_dir = PathBuf::from(third["dir"].as_str().unwrap());
-    let changes = std::fs::read_to_string(third_dir.join("changes.rdfp")).unwrap();
     assert!(
         changes.contains("\nTX .\nD <urn:a> <urn:b> <urn:c> <urn:g> .\nTC .\n"),
         "{changes}"
