@@ -373,8 +373,63 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// A time [`now`] wrote (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`) back as a time (the inverse of
+/// [`civil_from_days`] for the date).
+pub(crate) fn parse_time(created: &str) -> Option<std::time::SystemTime> {
+    let (whole, fraction) = match created.strip_suffix('Z')?.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (created.strip_suffix('Z')?, ""),
+    };
+    let b = whole.as_bytes();
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    if !fraction.bytes().all(|c| c.is_ascii_digit()) || fraction.len() > 9 {
+        return None;
+    }
+    let n = |range: std::ops::Range<usize>| whole.get(range)?.parse::<i64>().ok();
+    let (year, month, day) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (hour, minute, second) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+    let nanos = if fraction.is_empty() {
+        0
+    } else {
+        format!("{fraction:0<9}").parse::<u32>().ok()?
+    };
+    Some(std::time::UNIX_EPOCH + std::time::Duration::new(u64::try_from(seconds).ok()?, nanos))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn times_parse_back() {
+        use std::time::{Duration, SystemTime};
+        let at =
+            |s| parse_time(s).map(|t| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs());
+        assert_eq!(at("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(at("2026-12-05T16:24:28Z"), Some(1_796_487_868));
+        assert_eq!(at("2024-02-29T23:59:59Z"), Some(1_709_251_199));
+        assert_eq!(at("2026-12-05 16:24:28"), None);
+        let micros = parse_time("2026-12-05T16:24:28.250000Z").unwrap();
+        assert_eq!(
+            micros.duration_since(SystemTime::UNIX_EPOCH).unwrap(),
+            Duration::new(1_796_487_868, 250_000_000)
+        );
+    }
+
     use super::*;
 
     #[test]

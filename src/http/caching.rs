@@ -116,9 +116,13 @@ pub(crate) async fn conditional(
     // A tag this server gave names a 200 of this very request in this version: answered at
     // once. `*` and dates say nothing of whether the resource exists: the answer is made first,
     // and becomes a 304 only if it is a 200.
-    let conditions = request.headers().clone();
+    let conditions = Conditions {
+        none_match: request.headers().get(header::IF_NONE_MATCH).cloned(),
+        modified_since: request.headers().get(header::IF_MODIFIED_SINCE).cloned(),
+    };
     let named = conditions
-        .get(header::IF_NONE_MATCH)
+        .none_match
+        .as_ref()
         .is_some_and(|tags| tags.as_bytes() != b"*" && matches_tag(tags, &etag));
     if named {
         return not_modified_response(&state, &etag, &before);
@@ -167,14 +171,21 @@ fn etag(validators: &Validators, request: &Request) -> HeaderValue {
     HeaderValue::try_from(format!("W/\"{}-{hash}\"", validators.tag)).expect("ASCII")
 }
 
+/// A request's conditional headers (kept while the request itself goes to its handler).
+struct Conditions {
+    none_match: Option<HeaderValue>,
+    modified_since: Option<HeaderValue>,
+}
+
 /// Whether the request's `If-None-Match` names `etag` (weak comparison), or, when it sends
 /// none, its `If-Modified-Since` is not before `modified`.
-fn not_modified(headers: &HeaderMap, etag: &HeaderValue, modified: SystemTime) -> bool {
-    if let Some(tags) = headers.get(header::IF_NONE_MATCH) {
+fn not_modified(conditions: &Conditions, etag: &HeaderValue, modified: SystemTime) -> bool {
+    if let Some(tags) = &conditions.none_match {
         return matches_tag(tags, etag);
     }
-    let since = headers
-        .get(header::IF_MODIFIED_SINCE)
+    let since = conditions
+        .modified_since
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .and_then(|v| httpdate::parse_http_date(v).ok());
     since.is_some_and(|since| since >= modified)
@@ -286,15 +297,14 @@ mod tests {
         );
         assert!(last_modified(SystemTime::now() + Duration::from_secs(2)).is_none());
         // A change after the date handed out is never taken for "not modified".
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::IF_MODIFIED_SINCE,
-            last_modified(at(100, 5)).unwrap(),
-        );
+        let conditions = Conditions {
+            none_match: None,
+            modified_since: last_modified(at(100, 5)),
+        };
         let tag = HeaderValue::from_static("W/\"x\"");
-        assert!(not_modified(&headers, &tag, at(100, 5)));
-        assert!(not_modified(&headers, &tag, at(101, 0)));
-        assert!(!not_modified(&headers, &tag, at(101, 1)));
+        assert!(not_modified(&conditions, &tag, at(100, 5)));
+        assert!(not_modified(&conditions, &tag, at(101, 0)));
+        assert!(!not_modified(&conditions, &tag, at(101, 1)));
     }
 
     #[test]

@@ -165,7 +165,7 @@ impl Follower {
             {
                 return;
             }
-            if version.manifest.is_err() || self.was_refused(&version.dir) {
+            if version.manifest().is_err() || self.was_refused(&version.dir) {
                 continue;
             }
             match self.open(&version.dir).await {
@@ -187,7 +187,7 @@ impl Follower {
         .await
         .map_err(|e| Error::Internal(format!("opening a version failed: {e}")))??;
         let info = Arc::new(VersionInfo {
-            published: parse_created(&manifest.created).unwrap_or_else(SystemTime::now),
+            published: crate::audit::parse_time(&manifest.created).unwrap_or_else(SystemTime::now),
             manifest,
             dir: dir.to_owned(),
             publish_dir: self.config.dir.clone(),
@@ -215,7 +215,10 @@ impl Follower {
             // Requests that started on it hold its router; it closes once the last one ends.
             let store = old.store.clone();
             drop(old);
-            self.closing.lock().await.spawn(close_store(store));
+            let mut closing = self.closing.lock().await;
+            // Those closed already are let go of, so a long-lived replica keeps no record of them.
+            while closing.try_join_next().is_some() {}
+            closing.spawn(close_store(store));
         }
         Ok(())
     }
@@ -305,65 +308,6 @@ fn manifest_stamp(dir: &Path) -> Option<(u64, SystemTime)> {
     Some((meta.len(), meta.modified().ok()?))
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` as a time.
-fn parse_created(created: &str) -> Option<SystemTime> {
-    let (whole, fraction) = match created.strip_suffix('Z')?.split_once('.') {
-        Some((whole, fraction)) => (whole, fraction),
-        None => (created.strip_suffix('Z')?, ""),
-    };
-    let b = whole.as_bytes();
-    if b.len() != 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    if !fraction.bytes().all(|c| c.is_ascii_digit()) || fraction.len() > 9 {
-        return None;
-    }
-    let n = |range: std::ops::Range<usize>| whole.get(range)?.parse::<i64>().ok();
-    let (year, month, day) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (hour, minute, second) = (n(11..13)?, n(14..16)?, n(17..19)?);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
-    let nanos = if fraction.is_empty() {
-        0
-    } else {
-        format!("{fraction:0<9}").parse::<u32>().ok()?
-    };
-    Some(SystemTime::UNIX_EPOCH + Duration::new(u64::try_from(seconds).ok()?, nanos))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn created_times_parse() {
-        let at = |s| {
-            parse_created(s).map(|t| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs())
-        };
-        assert_eq!(at("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(at("2026-12-05T16:24:28Z"), Some(1_796_487_868));
-        assert_eq!(at("2024-02-29T23:59:59Z"), Some(1_709_251_199));
-        assert_eq!(at("2026-12-05 16:24:28"), None);
-        let micros = parse_created("2026-12-05T16:24:28.250000Z").unwrap();
-        assert_eq!(
-            micros.duration_since(SystemTime::UNIX_EPOCH).unwrap(),
-            Duration::new(1_796_487_868, 250_000_000)
-        );
-    }
-}
-
 /// The media type of RDF Patch (Apache Jena's RDF Delta).
 const RDF_PATCH: &str = "application/rdf-patch";
 
@@ -408,8 +352,7 @@ pub(crate) async fn changes(
         for generation in since + 1..=current {
             let step = versions.iter().find(|v| {
                 v.generation == generation
-                    && v.manifest
-                        .as_ref()
+                    && v.manifest()
                         .is_ok_and(|m| m.previous == Some(generation - 1))
             });
             let Some(step) = step else {

@@ -155,15 +155,18 @@ impl ClaimStore {
             .max()
             .unwrap_or(0)
             + 1;
-        let previous = versions.iter().rev().find_map(|v| v.manifest.as_ref().ok());
+        let previous = versions.iter().rev().find_map(|v| v.manifest().ok());
+        let previous = previous.as_ref();
         let staging = to.join(format!("{STAGING_PREFIX}{generation}"));
         let made = (|| -> Result<Published> {
             std::fs::create_dir(&staging)
                 .map_err(|e| Error::io(format!("cannot create {}", staging.display()), e))?;
             progress("copying the store, its audit trail and its index");
             let claims = self.checkpoint_all(&staging.join(STORE))?;
+            // The copy, opened once: the texts it names, then its digest and changes.
+            let staged = open_read_only(&staging.join(STORE))?;
             progress("copying the archived texts");
-            let missing_texts = copy_texts(&staging, &options.data_dirs)?;
+            let missing_texts = copy_texts(&staged, &staging, &options.data_dirs)?;
             progress("reading the dataset (digest and changes)");
             let previous_generation = previous.map(|m| m.generation);
             let previous_store = previous.map(|m| to.join(m.dir_name()).join(STORE));
@@ -177,12 +180,8 @@ impl ClaimStore {
                         QuadHashes::read(&self.hashes_file(&manifest.digest)),
                     )
                 });
-            let scan = scan_new_version(
-                &staging.join(STORE),
-                previous,
-                &staging.join(CHANGES),
-                generation,
-            )?;
+            let scan = scan_new_version(&staged, previous, &staging.join(CHANGES), generation)?;
+            drop(staged);
             progress("hashing the files");
             let files = file_entries(&staging)?;
             let manifest = Manifest {
@@ -328,8 +327,14 @@ pub fn source_commit(dir: &Path) -> Option<String> {
 pub struct Version {
     pub generation: u64,
     pub dir: PathBuf,
-    /// Its manifest, or why it cannot be read (a version still being copied in).
-    pub manifest: Result<Manifest, String>,
+}
+
+impl Version {
+    /// Its manifest, or why it cannot be read (a version still being copied in). Read when
+    /// asked: a replica lists the directory every second and needs only the newer ones'.
+    pub fn manifest(&self) -> Result<Manifest, String> {
+        read_manifest(&self.dir)
+    }
 }
 
 /// The directories in `dir` named like versions, oldest generation first.
@@ -340,12 +345,9 @@ pub fn list_versions(dir: &Path) -> Result<Vec<Version>> {
         let Some(generation) = version_generation(&name.to_string_lossy()) else {
             continue;
         };
-        let path = entry.path();
-        let manifest = read_manifest(&path);
         versions.push(Version {
             generation,
-            dir: path,
-            manifest,
+            dir: entry.path(),
         });
     }
     versions.sort_by(|a, b| a.generation.cmp(&b.generation).then(a.dir.cmp(&b.dir)));
@@ -474,7 +476,7 @@ pub fn version_data_dir(version: &Path) -> PathBuf {
 fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
     let complete: Vec<Version> = list_versions(dir)?
         .into_iter()
-        .filter(|v| v.manifest.is_ok())
+        .filter(|v| v.manifest().is_ok())
         .collect();
     let mut removed = Vec::new();
     for version in &complete[..complete.len().saturating_sub(keep)] {
@@ -498,15 +500,14 @@ struct Scan {
 /// version, writes the RDF Patch from it to `changes` (with `previous_hashes`, that version's
 /// hashes if this store kept them, its quads are read only in the graphs that lost some).
 fn scan_new_version(
-    store: &Path,
+    new: &Store,
     previous: Option<(&Path, &Manifest, Option<QuadHashes>)>,
     changes: &Path,
     generation: u64,
 ) -> Result<Scan> {
-    let new = open_read_only(store)?;
     let Some((previous_store, previous, previous_hashes)) = previous else {
         let mut hashes = QuadHashes::default();
-        let (digest, quads) = digest_of(&new, |quad, line| {
+        let (digest, quads) = digest_of(new, |quad, line| {
             hashes.push(quad, line);
             Ok(())
         })?;
@@ -525,7 +526,7 @@ fn scan_new_version(
     let (counts, hashes) = write_patch(
         &old,
         previous_hashes,
-        &new,
+        new,
         &mut out,
         &changes.with_extension("adds"),
         &|digest| {
@@ -818,7 +819,7 @@ fn digest_of(
         each(&quad, &line)?;
         quads += 1;
     }
-    Ok((hex(&hasher.finalize()), quads))
+    Ok((format!("{:x}", hasher.finalize()), quads))
 }
 
 /// The first 16 bytes of the SHA-256 of an N-Quads line: the same in every build (the hashes
@@ -829,11 +830,9 @@ fn line_hash(line: &str) -> u128 {
     u128::from_le_bytes(digest[..16].try_into().expect("16 bytes"))
 }
 
-/// Copies (hard links where it can) the archived texts the staged store's sources name from
-/// `data_dirs` into the version's `data/`, at their recorded paths. Returns the paths found in
-/// no data directory.
-fn copy_texts(version: &Path, data_dirs: &[PathBuf]) -> Result<Vec<String>> {
-    let store = open_read_only(&version.join(STORE))?;
+/// Copies the archived texts the staged store's sources name from `data_dirs` into the
+/// version's `data/`, at their recorded paths. Returns the paths found in no data directory.
+fn copy_texts(store: &Store, version: &Path, data_dirs: &[PathBuf]) -> Result<Vec<String>> {
     let predicate = NamedNode::new_unchecked(crate::vocab::CG_ARCHIVED_TEXT);
     let mut paths = std::collections::BTreeSet::new();
     for quad in store.quads_for_pattern(None, Some(predicate.as_ref()), None, None) {
@@ -841,7 +840,6 @@ fn copy_texts(version: &Path, data_dirs: &[PathBuf]) -> Result<Vec<String>> {
             paths.insert(path.value().to_owned());
         }
     }
-    drop(store);
     let mut missing = Vec::new();
     for path in paths {
         let relative = Path::new(&path);
@@ -940,11 +938,7 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String> {
     let mut hasher = Sha256::new();
     io::copy(&mut file, &mut hasher)
         .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 fn read_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {

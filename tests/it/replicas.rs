@@ -119,6 +119,21 @@ async fn wait_for_version(
     }
 }
 
+/// A SPARQL Update sent to the replica at `url` (or nginx before replicas): it must be refused
+/// with 403 naming the primary; the message.
+async fn update_refused(client: &reqwest::Client, url: &str) -> String {
+    let write = client
+        .post(format!("{url}sparql"))
+        .form(&[("update", "INSERT DATA { <urn:a> <urn:b> <urn:c> }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 403, "{url}");
+    let message = write.text().await.unwrap();
+    assert!(message.contains("https://primary.example/"), "{message}");
+    message
+}
+
 /// Whether a line the server logged passes `test`.
 fn logged(server: &ServeProcess, test: impl Fn(&str) -> bool) -> bool {
     server.log.lock().unwrap().iter().any(|l| test(l))
@@ -240,18 +255,8 @@ async fn a_replica_follows_published_versions_and_serves_their_changes() {
     assert!(text.text().await.unwrap().contains("Tyler Durden"));
 
     // Writes are refused, naming the primary; nothing in the version changes.
-    let write = client
-        .post(format!("{url}sparql"))
-        .form(&[("update", "INSERT DATA { <urn:a> <urn:b> <urn:c> }")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(write.status(), 403);
-    let message = write.text().await.unwrap();
-    assert!(
-        message.contains("read-only replica") && message.contains("https://primary.example/"),
-        "{message}"
-    );
+    let message = update_refused(&client, &url).await;
+    assert!(message.contains("read-only replica"), "{message}");
     let put = client
         .put(format!("{url}store?graph=urn:g"))
         .header("Content-Type", "application/n-triples")
@@ -683,18 +688,7 @@ async fn two_replicas_behind_nginx_move_to_a_new_version_under_load_and_fail_ove
 
     // A write sent to a replica, directly or through nginx, gets 403.
     for url in [first.url.clone(), front.clone()] {
-        let write = client
-            .post(format!("{url}sparql"))
-            .form(&[("update", "INSERT DATA { <urn:a> <urn:b> <urn:c> }")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(write.status(), 403, "{url}");
-        assert!(write
-            .text()
-            .await
-            .unwrap()
-            .contains("https://primary.example/"));
+        update_refused(&client, &url).await;
     }
     drop(nginx);
     drop(primary);
