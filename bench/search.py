@@ -13,6 +13,10 @@
    `/claims?q=`) and for paraphrases of them (`/match`): words swapped for synonyms from a fixed
    list of common news words (SYNONYMS below, not chosen from the corpus), the first number
    changed.
+4. `claimgraph ingest` of the corpus's entities and first 10 claim sheets (10,000 claims) into
+   an empty store, with the claims index and with writes leaving it behind
+   (`CLAIMGRAPH_BENCH_NO_INDEX`), in turn, twice each (medians). `--ingest-only` runs just this
+   and adds it to the saved results.
 
 Invariants: the corpus and stores are drafting.py's (`claimgraph gen --seed 1`, each tool's bulk
 loader); every answer's status is counted; results go to target/bench/search-N.json and
@@ -174,6 +178,29 @@ def questions(url, query_url, names, sparql, timeout):
     return out
 
 
+def ingest(cg, corpus, work, sheets=10, rounds=2):
+    """Ingest with and without the claims index following, in turn (seconds, medians)."""
+    claims = corpus / "claims"
+    files = [claims / "entities.toml", *sorted(claims.glob("batch-*.toml"))[:sheets]]
+    store = work / "ingest-index.db"
+    times = {"with_index": [], "without_index": []}
+    for _ in range(rounds):
+        for kind in ("without_index", "with_index"):
+            shutil.rmtree(store, ignore_errors=True)
+            env = {"CLAIMGRAPH_LOG": "warn", "PATH": "/usr/bin:/bin"}
+            if kind == "without_index":
+                env["CLAIMGRAPH_BENCH_NO_INDEX"] = "1"
+            times[kind].append(b.timed([cg, "ingest", "--store", store, "--data", corpus, *files],
+                                       stderr=subprocess.DEVNULL, env=env))
+    shutil.rmtree(store, ignore_errors=True)
+    claims_in = sum(len(tomllib.loads(f.read_text()).get("claims", [])) for f in files)
+    r = {"claims": claims_in, "sheets": len(files),
+         **{k: round(statistics.median(v), 2) for k, v in times.items()}}
+    r["ratio"] = round(r["without_index"] / r["with_index"], 2)
+    b.say(f"ingest: {r}")
+    return r
+
+
 def du(path):
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
@@ -187,12 +214,21 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--question-timeout", type=int, default=300,
                     help="seconds one answer of a library question may take")
+    ap.add_argument("--ingest-only", action="store_true",
+                    help="measure only ingest with and without the index, into the saved results")
     args = ap.parse_args()
     cg, oxi = Path(args.claimgraph), Path(args.oxigraph)
     work = ROOT / "target/bench"
     work.mkdir(parents=True, exist_ok=True)
     results = {"machine": b.machine(), "claims": args.claims, "connections": args.connections}
     corpus, _ = b.generate(cg, args.claims, work)
+    out = work / f"search-{args.claims}.json"
+    if args.ingest_only:
+        results = json.loads(out.read_text())
+        results["ingest"] = ingest(cg, corpus, work)
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        fill(args.claims, results)
+        return
     cg_store, ox_store = work / f"draft-cg.db-{args.claims}", work / f"draft-ox.db-{args.claims}"
     loaded = work / f"draft-stores-{args.claims}.loaded"
     if not loaded.exists():
@@ -280,7 +316,7 @@ def main():
         b.say(f"quality on the seed: {results['seed_quality']}")
     finally:
         seed.stop()
-    out = work / f"search-{args.claims}.json"
+    results["ingest"] = ingest(cg, corpus, work)
     out.write_text(json.dumps(results, indent=2) + "\n")
     fill(args.claims, results)
     b.say(f"wrote {out}")
@@ -310,6 +346,9 @@ def fill(claims, r):
         + ", ".join(f"{r[k]['non_2xx']}+{r[k]['socket_errors']}" for k in ("search", "facets", "match"))
         + f" | {c['non_2xx']}+{c['socket_errors']} |",
         f"| index build (`claimgraph reindex`), size on disk | {i['build_seconds']} s, {i['mib']:,} MiB | — |",
+        *([f"| `ingest` of {r['ingest']['claims']:,} claims ({r['ingest']['sheets']} sheets) into an empty store: "
+            f"with the index, without (÷) | {r['ingest']['with_index']} s, {r['ingest']['without_index']} s "
+            f"({r['ingest']['ratio']}×) | — |"] if "ingest" in r else []),
         f"| server memory after the run (RSS) | "
         + (f"{r['claimgraph_rss_mib']:,} MiB" if r.get("claimgraph_rss_mib") else "not recorded") + " | — |",
         f"| top 3 holds the claim: own words (`q=`), paraphrase (`/match`), paraphrase counting a claim of the same text; "

@@ -950,19 +950,28 @@ fn ingest(args: IngestArgs) -> Result<()> {
     let store = args.store.open()?;
     let compiled = claimgraph::claims::prepare(&args.check.sheets, &args.check.data, store.base())
         .map_err(Error::Multiple)?;
-    // Each compiled sheet is dropped once written.
-    for sheet in compiled {
-        let key = claimgraph::loader::record_key(&args.check.data, &sheet.path);
-        let quads = as_actor(Actor::os_user("cli-ingest"), || {
-            claimgraph::claims::ingest(&store, &sheet, &key)
-        })?;
-        eprintln!(
-            "ingested {}: {} claims, {quads} quads",
-            sheet.path.display(),
-            sheet.claims
-        );
-    }
-    Ok(())
+    // The claims index follows once, after the last sheet (each claim's document read once).
+    store.with_index_deferred(
+        || {
+            // Each compiled sheet is dropped once written.
+            for sheet in compiled {
+                let key = claimgraph::loader::record_key(&args.check.data, &sheet.path);
+                let quads = as_actor(Actor::os_user("cli-ingest"), || {
+                    claimgraph::claims::ingest(&store, &sheet, &key)
+                })?;
+                eprintln!(
+                    "ingested {}: {} claims, {quads} quads",
+                    sheet.path.display(),
+                    sheet.claims
+                );
+            }
+            Ok(())
+        },
+        |claims| match claims {
+            0 => eprintln!("rebuilding the claims index"),
+            n => eprintln!("updating the claims index: {n} claims"),
+        },
+    )
 }
 
 fn import_claimreview(args: ImportArgs) -> Result<()> {

@@ -624,6 +624,15 @@ impl<'a> Reader<'a> {
         Ok(claims)
     }
 
+    /// The claims whose assertion graph `graph` is.
+    pub fn assertion_owners(&self, graph: &NamedNode) -> Result<Vec<NamedOrBlankNode>> {
+        let graph: Term = graph.clone().into();
+        self.store
+            .quads_matching(None, Some(&self.p.assertion), Some(&graph), None)
+            .map(|quad| quad.map(|q| q.subject))
+            .collect()
+    }
+
     /// The claims whose assertion graphs share a triple with those of `claim` (itself included).
     pub fn sharing(&self, claim: &NamedOrBlankNode) -> Result<Vec<NamedOrBlankNode>> {
         let mut found = Vec::new();

@@ -25,7 +25,6 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use tantivy::query::TermQuery;
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, STORED,
     STRING,
@@ -34,7 +33,9 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
     WhitespaceTokenizer,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term as IndexTerm};
+use tantivy::{
+    DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term as IndexTerm,
+};
 
 /// The index's directory inside the store's.
 pub const INDEX_DIR: &str = "index";
@@ -332,8 +333,7 @@ impl ClaimIndex {
         diff: &[&Quad],
         next_write: u64,
     ) -> Result<usize> {
-        let reader = Reader::new(store, None);
-        let affected = match self.affected(&reader, diff) {
+        let affected = match self.affected(store, diff, true) {
             Ok(affected) => affected,
             Err(error) => {
                 self.broken.store(true, Ordering::SeqCst);
@@ -392,9 +392,18 @@ impl ClaimIndex {
 
     /// The claims whose documents `diff` may change: claims among its subjects and objects,
     /// claims whose documents were read from a subject it describes anew, or from a graph it
-    /// changes. (Subjects of an assertion graph are what a claim says, not descriptions of
-    /// them: a claim naming a company does not make every claim about it out of date.)
-    fn affected(&self, reader: &Reader<'_>, diff: &[&Quad]) -> Result<Vec<NamedOrBlankNode>> {
+    /// changes, and the claims sharing content with those (corroboration). (Subjects of an
+    /// assertion graph are what a claim says, not descriptions of them: a claim naming a
+    /// company does not make every claim about it out of date.) With `sharers` false, the
+    /// claims sharing the content the others hold now are left out: the caller adds them later
+    /// ([`ClaimIndex::sharers`]); those sharing content the write removed are in.
+    pub(crate) fn affected(
+        &self,
+        store: &ClaimStore,
+        diff: &[&Quad],
+        sharers: bool,
+    ) -> Result<Vec<NamedOrBlankNode>> {
+        let reader = &Reader::new(store, None);
         let searcher = self.reader.searcher();
         // Deleted documents count until their segment merges: a claim or reference found here
         // may no longer be indexed, which costs one needless read, never a missed document.
@@ -461,36 +470,128 @@ impl ClaimIndex {
                 affected.insert(claim);
             }
         }
-        for r in &refs {
-            let query = TermQuery::new(
-                IndexTerm::from_field_text(self.fields.refs, r),
-                IndexRecordOption::Basic,
-            );
-            let docs = searcher
-                .search(&query, &tantivy::collector::DocSetCollector)
-                .map_err(index_error)?;
-            for address in docs {
-                let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
-                if let Some(claim) = search::stored_text(&doc, self.fields.claim) {
-                    affected.insert(parse_subject(&claim));
-                }
-            }
-        }
+        affected.extend(self.claims_naming(&searcher, refs)?);
         // What corroborates a claim is read from the claims sharing its content: theirs change
         // with its content or status, and with the content a write removed.
-        let mut sharers = Vec::new();
-        for claim in &affected {
-            sharers.extend(reader.sharing(claim)?);
-        }
-        for quad in diff {
-            if matches!(&quad.graph_name, GraphName::NamedNode(g) if assertion_graphs.contains(g)) {
-                sharers.extend(reader.claims_holding(&Triple::from((*quad).clone()))?);
+        let mut found = Vec::new();
+        if sharers {
+            for claim in &affected {
+                found.extend(reader.sharing(claim)?);
             }
         }
-        affected.extend(sharers);
+        // A triple the write added to the assertion graph of a claim found above was just read
+        // by `sharing`: only removed triples, and those of other graphs, are looked up here.
+        let mut covered: std::collections::HashMap<&NamedNode, bool> = Default::default();
+        for quad in diff {
+            let GraphName::NamedNode(graph) = &quad.graph_name else {
+                continue;
+            };
+            if !assertion_graphs.contains(graph) {
+                continue;
+            }
+            let owners_affected = match covered.get(graph) {
+                Some(covered) => *covered,
+                None => {
+                    let owners = reader.assertion_owners(graph)?;
+                    let all = !owners.is_empty() && owners.iter().all(|o| affected.contains(o));
+                    *covered.entry(graph).or_insert(all)
+                }
+            };
+            if owners_affected && store.contains_quad(quad)? {
+                continue;
+            }
+            found.extend(reader.claims_holding(&Triple::from((*quad).clone()))?);
+        }
+        affected.extend(found);
         let mut affected: Vec<NamedOrBlankNode> = affected.into_iter().collect();
         affected.sort_by_key(subject_string);
         Ok(affected)
+    }
+
+    /// `claims` with the claims sharing content with them, in IRI order (read on threads of
+    /// their own, as documents are).
+    pub(crate) fn sharers(
+        &self,
+        store: &ClaimStore,
+        claims: HashSet<NamedOrBlankNode>,
+    ) -> Result<Vec<NamedOrBlankNode>> {
+        let listed: Vec<&NamedOrBlankNode> = claims.iter().collect();
+        let found = std::thread::scope(|scope| -> Result<Vec<NamedOrBlankNode>> {
+            let chunk = listed.len().div_ceil(REBUILD_THREADS).max(1);
+            let threads: Vec<_> = listed
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || -> Result<Vec<NamedOrBlankNode>> {
+                        let reader = Reader::new(store, None);
+                        let mut found = Vec::new();
+                        for claim in part {
+                            found.extend(reader.sharing(claim)?);
+                        }
+                        Ok(found)
+                    })
+                })
+                .collect();
+            let mut found = Vec::new();
+            for thread in threads {
+                found.extend(thread.join().map_err(|_| {
+                    Error::Invalid("a thread reading shared content panicked".into())
+                })??);
+            }
+            Ok(found)
+        })?;
+        let mut claims = claims;
+        claims.extend(found);
+        let mut claims: Vec<NamedOrBlankNode> = claims.into_iter().collect();
+        claims.sort_by_cached_key(subject_string);
+        Ok(claims)
+    }
+
+    /// The claims whose documents were read from any of `refs`, found in each segment's
+    /// postings and claim column: thousands of one-term searches, each handed to the search
+    /// threads and each loading a stored document, took most of a sheet's index update.
+    fn claims_naming(
+        &self,
+        searcher: &tantivy::Searcher,
+        refs: HashSet<String>,
+    ) -> Result<HashSet<NamedOrBlankNode>> {
+        let mut refs: Vec<String> = refs.into_iter().collect();
+        // In dictionary order, the term lookups read each block of the dictionary once.
+        refs.sort_unstable();
+        let mut claims = HashSet::new();
+        let mut iri = String::new();
+        for segment in searcher.segment_readers() {
+            let postings = segment
+                .inverted_index(self.fields.refs)
+                .map_err(index_error)?;
+            let Some(column) = segment.fast_fields().str("claim").map_err(index_error)? else {
+                continue;
+            };
+            for r in &refs {
+                let term = IndexTerm::from_field_text(self.fields.refs, r);
+                let Some(mut docs) = postings
+                    .read_postings(&term, IndexRecordOption::Basic)
+                    .map_err(|e| index_error(e.into()))?
+                else {
+                    continue;
+                };
+                let mut doc = docs.doc();
+                while doc != tantivy::TERMINATED {
+                    // Deleted documents count until their segment merges: at worst a claim is
+                    // read again needlessly, never missed.
+                    for ord in column.term_ords(doc) {
+                        iri.clear();
+                        if column
+                            .ord_to_str(ord, &mut iri)
+                            .map_err(|e| index_error(e.into()))?
+                        {
+                            claims.insert(parse_subject(&iri));
+                        }
+                    }
+                    doc = docs.advance();
+                }
+            }
+        }
+        Ok(claims)
     }
 
     fn tantivy_document(&self, doc: &ClaimDocument) -> TantivyDocument {

@@ -128,6 +128,13 @@ pub struct ClaimStore {
     index: ClaimIndex,
     /// Whether opening the store rebuilt the index (it did not follow the store's last write).
     index_rebuilt: bool,
+    /// While a batch of writes runs ([`ClaimStore::with_index_deferred`]): the claims they
+    /// changed, read again once when the batch ends.
+    deferred: Mutex<Option<write::Deferred>>,
+    /// Set by `CLAIMGRAPH_BENCH_NO_INDEX` in the environment: writes leave the claims index
+    /// behind (it is rebuilt at the next open). Only for measuring what the index costs a write
+    /// (`./dev bench --search`).
+    index_skipped: bool,
     /// The published version this store is (its generation and IRI), if it is one: opened
     /// read-only, every write refused.
     version: Option<(u64, String)>,
@@ -138,6 +145,9 @@ pub struct ClaimStore {
     /// so whoever reads a new count reads the data it wrote (HTTP validators).
     writes_ended: AtomicU64,
 }
+
+/// The environment variable that has writes leave the claims index behind (benchmarks only).
+const SKIP_INDEX: &str = "CLAIMGRAPH_BENCH_NO_INDEX";
 
 /// How many distinct query texts [`ClaimStore::select`] keeps parsed (the product has about 20;
 /// texts past the limit are parsed each time, so a caller with ever-new texts grows nothing).
@@ -185,6 +195,9 @@ impl ClaimStore {
         let audit = AuditLog::open(&path.join(AUDIT_DIR), base)?;
         let (index, following) = ClaimIndex::open(&path.join(INDEX_DIR))?;
         let mut store = Self::assemble(store, dir, base, audit, index, None);
+        if store.index_skipped {
+            tracing::warn!("{SKIP_INDEX} is set: writes leave the claims index behind; it is rebuilt at the next open");
+        }
         let next = store.audit.next_sequence();
         if following != Some(next) {
             if following.is_some() || !store.store.is_empty()? {
@@ -220,6 +233,8 @@ impl ClaimStore {
             writes: AtomicU64::new(0),
             index,
             index_rebuilt: false,
+            deferred: Mutex::default(),
+            index_skipped: version.is_none() && std::env::var_os(SKIP_INDEX).is_some(),
             version,
             changed_at: AtomicU64::new(unix_now()),
             writes_ended: AtomicU64::new(0),

@@ -26,6 +26,38 @@ pub struct Known {
     pub claims: Vec<NamedOrBlankNode>,
 }
 
+/// What the claims index does after a write.
+enum IndexStep<'a> {
+    /// Reads again the claims the quads that differ concern.
+    Quads(&'a Quads, &'a Quads),
+    /// Reads again these claims (a write that knows what it changed).
+    Claims(&'a [NamedOrBlankNode]),
+    /// Reads every claim again (a write whose graphs are unknown).
+    Everything,
+    /// Nothing changed (the write failed).
+    Unchanged,
+}
+
+/// The quads added or removed, when both sides are known.
+fn differing<'a>(before: &'a Quads, after: &'a Quads) -> Option<Vec<&'a Quad>> {
+    match (before, after) {
+        (Quads::Known(before), Quads::Known(after)) => {
+            Some(before.symmetric_difference(after).collect())
+        }
+        _ => None,
+    }
+}
+
+/// The writes of a batch that defers the claims index ([`ClaimStore::with_index_deferred`]).
+#[derive(Debug, Default)]
+pub(super) struct Deferred {
+    claims: std::collections::HashSet<NamedOrBlankNode>,
+    /// The audit sequence of the batch's last write, if it wrote.
+    next_write: Option<u64>,
+    /// A write touched graphs known only as it ran: the batch ends with a rebuild.
+    rebuild: bool,
+}
+
 /// The graphs a write touches, as far as it is known before it runs: what its audit record names,
 /// and what is counted before and after it to give the quads added and removed.
 #[derive(Debug, Clone, Default)]
@@ -279,9 +311,7 @@ impl ClaimStore {
     ) -> Result<Known> {
         self.audited(&touched, |next_write| match write() {
             Ok(known) => {
-                self.follow_index(next_write, || {
-                    self.index.read_again(self, &known.claims, next_write)
-                });
+                self.follow_in_index(IndexStep::Claims(&known.claims), next_write);
                 (
                     Outcome::Committed {
                         added: known.added,
@@ -330,9 +360,7 @@ impl ClaimStore {
 
     /// The outcome of a write that failed: nothing changed, and the index still follows.
     fn failed<T>(&self, error: Error, next_write: u64) -> (Outcome, Result<T>) {
-        if let Err(error) = self.index.unchanged(next_write) {
-            tracing::error!(%error, "cannot record a failed write in the claims index");
-        }
+        self.follow_in_index(IndexStep::Unchanged, next_write);
         (Outcome::Failed(error.to_string()), Err(error))
     }
 
@@ -354,7 +382,7 @@ impl ClaimStore {
             match outcome {
                 Ok((before, value)) => match self.touched_quads(&touched) {
                     Ok(after) => {
-                        self.follow_in_index(&before, &after, next_write);
+                        self.follow_in_index(IndexStep::Quads(&before, &after), next_write);
                         let (before, after) = (before.count(), after.count());
                         (
                             if touched.replaces {
@@ -372,7 +400,7 @@ impl ClaimStore {
                         )
                     }
                     Err(error) => {
-                        self.follow_in_index(&Quads::Unknown(0), &Quads::Unknown(0), next_write);
+                        self.follow_in_index(IndexStep::Everything, next_write);
                         (
                             Outcome::Failed(format!("committed, but not counted: {error}")),
                             Ok(value),
@@ -384,16 +412,97 @@ impl ClaimStore {
         })
     }
 
-    /// Brings the claims index up to a committed write: the documents the changed quads concern
-    /// when both sides are known, else all of them.
-    fn follow_in_index(&self, before: &Quads, after: &Quads, next_write: u64) {
-        self.follow_index(next_write, || match (before, after) {
-            (Quads::Known(before), Quads::Known(after)) => {
-                let diff: Vec<&Quad> = before.symmetric_difference(after).collect();
-                self.index.follow(self, &diff, next_write).map(|_| ())
+    /// Brings the claims index up to a write (`next_write`), or, while a batch defers it, adds
+    /// the claims the write changed to those the batch reads again at its end.
+    fn follow_in_index(&self, step: IndexStep<'_>, next_write: u64) {
+        if self.index_skipped {
+            return;
+        }
+        let mut deferred = self.deferred.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(batch) = deferred.as_mut() {
+            batch.next_write = Some(next_write);
+            match step {
+                IndexStep::Quads(before, after) => match differing(before, after) {
+                    // The index does not yet hold the batch's earlier claims; they are read
+                    // again at its end whatever this write found.
+                    Some(diff) => match self.index.affected(self, &diff, false) {
+                        Ok(claims) => batch.claims.extend(claims),
+                        Err(error) => {
+                            tracing::warn!(%error, "the claims a write changed are unknown: the index will be rebuilt");
+                            batch.rebuild = true;
+                        }
+                    },
+                    None => batch.rebuild = true,
+                },
+                IndexStep::Claims(claims) => batch.claims.extend(claims.iter().cloned()),
+                IndexStep::Everything => batch.rebuild = true,
+                IndexStep::Unchanged => {}
             }
-            _ => self.index.rebuild(self, next_write).map(|_| ()),
-        });
+            return;
+        }
+        drop(deferred);
+        match step {
+            IndexStep::Quads(before, after) => {
+                self.follow_index(next_write, || match differing(before, after) {
+                    Some(diff) => self.index.follow(self, &diff, next_write).map(|_| ()),
+                    None => self.index.rebuild(self, next_write).map(|_| ()),
+                })
+            }
+            IndexStep::Claims(claims) => self.follow_index(next_write, || {
+                self.index.read_again(self, claims, next_write)
+            }),
+            IndexStep::Everything => self.follow_index(next_write, || {
+                self.index.rebuild(self, next_write).map(|_| ())
+            }),
+            IndexStep::Unchanged => {
+                if let Err(error) = self.index.unchanged(next_write) {
+                    tracing::error!(%error, "cannot record a failed write in the claims index");
+                }
+            }
+        }
+    }
+
+    /// Runs `writes` with the claims index following them once, at the end, instead of after
+    /// each: a command that writes many claim sheets (`claimgraph ingest`) reads each claim's
+    /// document once, not again with every sheet that shares content with it, and commits the
+    /// index once. Until the end the index lags the store; a crash in between is repaired like
+    /// any other (the index is rebuilt at the next open). For a process that has the store to
+    /// itself: a server's writes must each be followed before they are answered.
+    pub fn with_index_deferred<T>(
+        &self,
+        writes: impl FnOnce() -> Result<T>,
+        progress: impl FnOnce(usize),
+    ) -> Result<T> {
+        *self.deferred.lock().unwrap_or_else(|e| e.into_inner()) = Some(Deferred::default());
+        let result = writes();
+        let _guard = self.lock_writer();
+        let batch = self
+            .deferred
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(Deferred {
+            claims,
+            next_write: Some(next_write),
+            rebuild,
+        }) = batch
+        {
+            if rebuild {
+                progress(0);
+                self.follow_index(next_write, || {
+                    self.index.rebuild(self, next_write).map(|_| ())
+                });
+            } else {
+                // The claims sharing content with the batch's were left out as it ran: each is
+                // found once here.
+                self.follow_index(next_write, || {
+                    let claims = self.index.sharers(self, claims)?;
+                    progress(claims.len());
+                    self.index.read_again(self, &claims, next_write)
+                });
+            }
+        }
+        result
     }
 
     /// Runs `follow` on the claims index after a committed write. A failure is logged (the

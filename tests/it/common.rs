@@ -336,3 +336,16 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Claims in the store (typed `schema:Claim`) and in its index, when opened in this process.
+pub fn claims_in_store_and_index(store: &std::path::Path, base: &str) -> (u64, u64) {
+    let opened = claimgraph::ClaimStore::open(store, base)
+        .unwrap_or_else(|e| panic!("{} does not open: {e}", store.display()));
+    let rows = opened
+        .select("SELECT (COUNT(DISTINCT ?c) AS ?n) { ?c a <http://schema.org/Claim> }")
+        .unwrap();
+    let Some(oxigraph::model::Term::Literal(n)) = &rows[0][0] else {
+        panic!("no count")
+    };
+    (n.value().parse().unwrap(), opened.index().len())
+}

@@ -4,7 +4,8 @@
 //! (and a running server's online backup) gives a store canonically identical to the original.
 
 use crate::common::{
-    claimgraph, copy_dir, ok_stderr, repo, run, Options, TestServer, ADMIN_TOKEN, TOKEN,
+    claimgraph, claims_in_store_and_index, copy_dir, ok_stderr, repo, run, Options, TestServer,
+    ADMIN_TOKEN, TOKEN,
 };
 use claimgraph::ClaimStore;
 use oxigraph::io::RdfFormat;
@@ -277,6 +278,13 @@ fn an_ingest_killed_midway_leaves_each_sheet_all_or_nothing_and_the_store_opens(
         let ran = kill_at(&strs(&args), &store, point, full_run);
         let state = which_state(&store, &states);
         eprintln!("ingest killed at {point:?} after {ran:?} (full run {full_run:?}): {state}");
+        // `ingest` updates the claims index after its last sheet: killed before, the index
+        // lags the store, and is rebuilt when the store opens.
+        let (claims, indexed) = claims_in_store_and_index(&store, claimgraph::DEFAULT_BASE);
+        assert_eq!(
+            claims, indexed,
+            "the index does not follow the store after a crash"
+        );
         ok_stderr(&strs(&args));
         assert!(
             contents(&store) == states[2].1,

@@ -2,7 +2,9 @@
 //! stable cursors, bad input as 400 — and the index following every write path (data sync,
 //! SPARQL Update, Graph Store, `ingest`), repaired when it misses a write.
 
-use crate::common::{copy_dir, ok_stderr, repo, Options, TestServer, TOKEN};
+use crate::common::{
+    claims_in_store_and_index, copy_dir, ok_stderr, repo, Options, TestServer, TOKEN,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -317,19 +319,6 @@ async fn the_index_follows_sparql_updates_graph_store_writes_and_data_sync() {
     );
 }
 
-/// Claims in the store (typed `schema:Claim`) and in its index, when opened in this process.
-fn store_and_index_claims(store: &std::path::Path, base: &str) -> (u64, u64) {
-    let opened = claimgraph::ClaimStore::open(store, base)
-        .unwrap_or_else(|e| panic!("{} does not open: {e}", store.display()));
-    let rows = opened
-        .select("SELECT (COUNT(DISTINCT ?c) AS ?n) { ?c a <http://schema.org/Claim> }")
-        .unwrap();
-    let Some(oxigraph::model::Term::Literal(n)) = &rows[0][0] else {
-        panic!("no count")
-    };
-    (n.value().parse().unwrap(), opened.index().len())
-}
-
 fn s(path: &std::path::Path) -> &str {
     path.to_str().unwrap()
 }
@@ -344,7 +333,7 @@ fn an_index_that_missed_a_write_or_is_corrupt_is_rebuilt_when_the_store_opens() 
     let corpus = dir.path().join("corpus");
     ok_stderr(&["gen", "--claims", "40", "--seed", "3", "--out", s(&corpus)]);
     ok_stderr(&["ingest", "--store", s(&store), "--data", s(&data), s(&seed)]);
-    assert_eq!(store_and_index_claims(&store, base), (23, 23));
+    assert_eq!(claims_in_store_and_index(&store, base), (23, 23));
     // What a crash between the store's commit and the index's leaves: an index one write behind.
     let before = dir.path().join("index-before");
     copy_dir(&store.join("index"), &before);
@@ -356,18 +345,18 @@ fn an_index_that_missed_a_write_or_is_corrupt_is_rebuilt_when_the_store_opens() 
     let mut args = vec!["ingest", "--store", s(&store), "--data", s(&corpus)];
     args.extend(sheets.iter().map(String::as_str));
     ok_stderr(&args);
-    assert_eq!(store_and_index_claims(&store, base), (63, 63));
+    assert_eq!(claims_in_store_and_index(&store, base), (63, 63));
     std::fs::remove_dir_all(store.join("index")).unwrap();
     copy_dir(&before, &store.join("index"));
-    assert_eq!(store_and_index_claims(&store, base), (63, 63));
+    assert_eq!(claims_in_store_and_index(&store, base), (63, 63));
 
     // A corrupt index (its metadata overwritten) and a missing one are rebuilt alike.
     std::fs::write(store.join("index/meta.json"), b"{ not json").unwrap();
-    assert_eq!(store_and_index_claims(&store, base), (63, 63));
+    assert_eq!(claims_in_store_and_index(&store, base), (63, 63));
     std::fs::remove_dir_all(store.join("index")).unwrap();
     let (_, log) = crate::common::ok(&["reindex", "--store", s(&store)]);
     assert!(log.contains("indexed 63 claims"), "{log}");
-    assert_eq!(store_and_index_claims(&store, base), (63, 63));
+    assert_eq!(claims_in_store_and_index(&store, base), (63, 63));
 }
 
 #[tokio::test]
@@ -418,10 +407,167 @@ async fn a_server_killed_while_writing_reopens_with_an_index_that_follows_the_st
     server.child.wait().unwrap();
     let sent = writer.await.unwrap();
     assert!(sent > 3, "only {sent} writes were made before the kill");
-    let (in_store, in_index) = store_and_index_claims(&store, &base);
+    let (in_store, in_index) = claims_in_store_and_index(&store, &base);
     assert!(in_store >= 3, "{in_store}");
     assert_eq!(
         in_store, in_index,
         "the reopened index does not follow the store"
+    );
+}
+
+/// What the index says of every claim: each record, the counts of every facet, and the claims
+/// resting on allegations (read from the statuses of the claims sharing their content).
+fn index_contents(store: &std::path::Path) -> (Vec<String>, String, Vec<String>) {
+    use claimgraph::index::search::{Only, Search, FACETS};
+    let opened = claimgraph::ClaimStore::open(store, claimgraph::DEFAULT_BASE)
+        .unwrap_or_else(|e| panic!("{} does not open: {e}", store.display()));
+    assert!(!opened.index_rebuilt_at_open(), "the index did not follow");
+    let records = |only| {
+        let mut all = Vec::new();
+        opened
+            .index()
+            .each_record(only, |r| {
+                all.push(serde_json::to_string(r).unwrap());
+                Ok(())
+            })
+            .unwrap();
+        all
+    };
+    let found = opened
+        .index()
+        .search(&Search {
+            limit: 1,
+            facets: FACETS.iter().map(|f| f.to_string()).collect(),
+            facet_limit: 100,
+            ..Search::default()
+        })
+        .unwrap();
+    (
+        records(None),
+        format!("{} {:?}", found.total, found.facets),
+        records(Some(Only::RestingOnAllegations)),
+    )
+}
+
+#[test]
+fn an_ingest_of_many_sheets_indexes_each_claim_as_a_rebuild_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let data = dir.path().join("data");
+    copy_dir(&repo().join("data"), &data);
+    let seed = data.join("claims/zerohedge-2024-04-02.toml");
+    let corpus = dir.path().join("corpus");
+    ok_stderr(&[
+        "gen",
+        "--claims",
+        "300",
+        "--batch",
+        "40",
+        "--seed",
+        "5",
+        "--out",
+        s(&corpus),
+    ]);
+    let mut sheets: Vec<String> = std::fs::read_dir(corpus.join("claims"))
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .collect();
+    sheets.sort();
+    assert!(sheets.len() >= 8, "{sheets:?}");
+    // `ingest` reads the documents once, after its last sheet: they must be those a rebuild
+    // reads, claims sharing content across sheets included.
+    let check = || {
+        let ingested = index_contents(&store);
+        ok_stderr(&["reindex", "--store", s(&store)]);
+        assert!(
+            ingested == index_contents(&store),
+            "ingest and rebuild differ"
+        );
+        ingested
+    };
+    ok_stderr(&["ingest", "--store", s(&store), "--data", s(&data), s(&seed)]);
+    // In two runs: the second's claims share content with the first's, whose documents change.
+    // (Each run checks its sheets with the entities they name.)
+    let entities = sheets.pop().unwrap();
+    assert!(entities.ends_with("entities.toml"), "{entities}");
+    let (first, second) = sheets.split_at(sheets.len() / 2);
+    let mut resting = Vec::new();
+    for part in [first, second] {
+        let mut args = vec![
+            "ingest",
+            "--store",
+            s(&store),
+            "--data",
+            s(&corpus),
+            &entities,
+        ];
+        args.extend(part.iter().map(String::as_str));
+        let said = ok_stderr(&args);
+        assert!(said.contains("updating the claims index: "), "{said}");
+        resting = check().2;
+    }
+    assert_eq!(
+        claims_in_store_and_index(&store, claimgraph::DEFAULT_BASE),
+        (323, 323)
+    );
+
+    // A claim adjudicating what an alleged claim of the seed says, written in a batch that
+    // defers the index: the alleged claim, which the batch never names, is read again at its
+    // end because it shares that content.
+    {
+        let opened = claimgraph::ClaimStore::open(&store, claimgraph::DEFAULT_BASE).unwrap();
+        let shared = opened
+            .select(
+                "PREFIX cg: <https://w3id.org/claimgraph/ns#>
+                 SELECT ?s ?p ?o { ?c cg:status cg:Alleged ; cg:assertion ?g .
+                   GRAPH ?g { ?s ?p ?o } } ORDER BY ?c LIMIT 1",
+            )
+            .unwrap();
+        let [Some(subject), Some(predicate), Some(object)] = &shared[0][..] else {
+            panic!("no alleged content: {shared:?}")
+        };
+        let base = claimgraph::DEFAULT_BASE;
+        let update = format!(
+            "PREFIX schema: <http://schema.org/> PREFIX cg: <https://w3id.org/claimgraph/ns#>
+             INSERT DATA {{
+               GRAPH <{base}graphs/claims/ruling> {{
+                 <{base}claims/ruling> a schema:Claim ; schema:text \"The court so found.\" ;
+                   cg:status cg:Adjudicated ; cg:assertion <{base}graphs/assertions/ruling> .
+               }}
+               GRAPH <{base}graphs/assertions/ruling> {{ {subject} {predicate} {object} . }}
+             }}"
+        );
+        let update = opened.parse_update(&update).unwrap();
+        opened
+            .with_index_deferred(
+                || opened.update(update, &claimgraph::store::DatasetParams::default()),
+                |_| {},
+            )
+            .unwrap();
+    }
+    let resting_before = resting.len();
+    resting = check().2;
+    assert!(
+        resting.len() < resting_before,
+        "{resting_before} then {}",
+        resting.len()
+    );
+
+    // A sheet ingested again with its public records' statuses changed: the claims sharing
+    // their content change too (a public record no longer backs them).
+    let text = std::fs::read_to_string(&seed).unwrap();
+    assert!(text.contains("status = \"PublicRecord\""));
+    std::fs::write(
+        &seed,
+        text.replace("status = \"PublicRecord\"", "status = \"Alleged\""),
+    )
+    .unwrap();
+    ok_stderr(&["ingest", "--store", s(&store), "--data", s(&data), s(&seed)]);
+    let (_, _, resting_after) = check();
+    assert!(
+        resting_after.len() > resting.len(),
+        "{} then {}",
+        resting.len(),
+        resting_after.len()
     );
 }
