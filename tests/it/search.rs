@@ -571,3 +571,93 @@ fn an_ingest_of_many_sheets_indexes_each_claim_as_a_rebuild_does() {
         resting_after.len()
     );
 }
+
+#[test]
+fn pages_without_words_come_in_iri_order_as_sparql_orders_them() {
+    use claimgraph::index::search::Search;
+    use oxigraph::model::Term;
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let store = dir.path().join("store");
+    ok_stderr(&[
+        "gen",
+        "--claims",
+        "2000",
+        "--seed",
+        "6",
+        "--out",
+        s(&corpus),
+    ]);
+    ok_stderr(&["load", "--store", s(&store), s(&corpus.join("corpus.nq"))]);
+    let opened = claimgraph::ClaimStore::open(&store, claimgraph::DEFAULT_BASE).unwrap();
+    let check = |label: &str| {
+        for status in ["Alleged", "Reported", "Denied"] {
+            let expected: Vec<String> = opened
+                .select(&format!(
+                    "PREFIX cg: <https://w3id.org/claimgraph/ns#>
+                     SELECT ?c {{ ?c a <http://schema.org/Claim> ; cg:status cg:{status} }}
+                     ORDER BY STR(?c)"
+                ))
+                .unwrap()
+                .into_iter()
+                .map(|row| match &row[0] {
+                    Some(Term::NamedNode(n)) => n.as_str().to_owned(),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert!(expected.len() > 50, "{status}: {}", expected.len());
+            // A page of one walks the claims for the commonest statuses; longer pages sort the
+            // matches: both give SPARQL's order, page after page.
+            for limit in [1, 7, 500] {
+                let (mut paged, mut after) = (Vec::new(), None);
+                loop {
+                    let found = opened
+                        .index()
+                        .search(&Search {
+                            status: Some(status.into()),
+                            limit,
+                            after: after.clone(),
+                            ..Search::default()
+                        })
+                        .unwrap();
+                    assert_eq!(found.total, expected.len(), "{label} {status}");
+                    paged.extend(found.hits.into_iter().map(|h| h.claim));
+                    match found.next_after {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
+                }
+                assert!(paged == expected, "{label} {status}, pages of {limit}");
+            }
+        }
+    };
+    check("one segment");
+    // Statuses changed in writes of their own: the index's later segments hold those claims.
+    for (i, claim) in opened
+        .select(
+            "SELECT ?c ?g { GRAPH ?g { ?c a <http://schema.org/Claim> } } ORDER BY DESC(?c) LIMIT 40",
+        )
+        .unwrap()
+        .into_iter()
+        .enumerate()
+    {
+        let [Some(Term::NamedNode(claim)), Some(Term::NamedNode(graph))] = &claim[..] else {
+            panic!("{claim:?}")
+        };
+        let status = ["Alleged", "Denied"][i % 2];
+        // The graph named: a write to known graphs updates the documents it changed.
+        let update = format!(
+            "PREFIX cg: <https://w3id.org/claimgraph/ns#>
+             DELETE {{ GRAPH {graph} {{ {claim} cg:status ?s }} }}
+             INSERT {{ GRAPH {graph} {{ {claim} cg:status cg:{status} }} }}
+             WHERE {{ GRAPH {graph} {{ {claim} cg:status ?s }} }}"
+        );
+        opened
+            .update(
+                opened.parse_update(&update).unwrap(),
+                &claimgraph::store::DatasetParams::default(),
+            )
+            .unwrap();
+    }
+    check("after 40 writes");
+}
