@@ -200,6 +200,11 @@ impl ClaimIndex {
         }
         let matching: Box<dyn Query> = if clauses.is_empty() {
             Box::new(AllQuery)
+        } else if clauses.len() == 1 && clauses[0].0 == Occur::Must {
+            clauses
+                .pop()
+                .map(|(_, query)| query)
+                .unwrap_or_else(|| Box::new(AllQuery))
         } else {
             Box::new(BooleanQuery::new(clauses))
         };
@@ -227,22 +232,7 @@ impl ClaimIndex {
         let limit = search.limit.max(1);
         let (addresses, next_after) = if ranked {
             let after = search.after.as_deref().map(ranked_cursor).transpose()?;
-            let top = TopDocs::with_limit(limit + 1).tweak_score(
-                move |segment: &tantivy::SegmentReader| {
-                    let ids = segment.fast_fields().u64("id").ok();
-                    move |doc, score: f32| {
-                        let id = ids.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
-                        let key = (score, u64::MAX - id);
-                        match after {
-                            Some(after) if key >= after => (f32::NEG_INFINITY, 0),
-                            _ => key,
-                        }
-                    }
-                },
-            );
-            let mut found: Vec<((f32, u64), DocAddress)> =
-                searcher.search(&matching, &top).map_err(index_error)?;
-            found.retain(|((score, _), _)| *score != f32::NEG_INFINITY);
+            let mut found = ranked_top(&searcher, &*matching, limit + 1, after)?;
             let next = (found.len() > limit).then(|| {
                 let ((score, id), _) = found[limit - 1];
                 format!("r{:08x}.{:016x}", score.to_bits(), id)
@@ -583,6 +573,11 @@ impl ClaimIndex {
                 Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
             ));
         }
+        // One word or phrase alone is its query: a union of term queries left unwrapped is
+        // ranked with block-max WAND ([`ranked_top`]).
+        if clauses.len() == 1 && clauses[0].0 == Occur::Must {
+            return Ok(clauses.pop().map(|(_, query)| query));
+        }
         Ok(Some(Box::new(BooleanQuery::new(clauses))))
     }
 }
@@ -860,6 +855,134 @@ impl ClaimIndex {
 
 /// Which documents a query matches, segment by segment, each segment's read in one pass (into
 /// a bit per document) when first asked about.
+/// The best `limit` claims `query` matches, by score, ties broken by the hash of their IRIs (so
+/// a page's claims and its cursor stay the same while the index does not change), after the
+/// cursor `after`: keys `(score, u64::MAX - id)`, highest first. Each segment is read with a
+/// threshold, the lowest score on the page so far: a query of one word skips the blocks of
+/// postings that cannot reach it (block-max WAND), and a claim's hash is read only when its
+/// score could put it on the page. A common word matches most claims; scoring and hashing every
+/// one of them was most of such a search.
+fn ranked_top(
+    searcher: &Searcher,
+    query: &dyn Query,
+    limit: usize,
+    after: Option<(f32, u64)>,
+) -> Result<Vec<((f32, u64), DocAddress)>> {
+    let weight = query
+        .weight(tantivy::query::EnableScoring::enabled_from_searcher(
+            searcher,
+        ))
+        .map_err(index_error)?;
+    let mut all = Vec::new();
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let mut page = RankedPage {
+            limit,
+            after,
+            ids: reader.fast_fields().u64("id").ok(),
+            best: std::collections::BinaryHeap::with_capacity(limit + 1),
+        };
+        let alive = reader.alive_bitset();
+        weight
+            .for_each_pruning(f32::MIN, reader, &mut |doc, score| {
+                if !alive.is_some_and(|alive| alive.is_deleted(doc)) {
+                    page.collect(doc, score);
+                }
+                page.threshold()
+            })
+            .map_err(index_error)?;
+        all.extend(
+            page.best
+                .into_iter()
+                .map(|std::cmp::Reverse(Ranked(key, doc))| (key, DocAddress::new(ord as u32, doc))),
+        );
+    }
+    all.sort_by(|a, b| {
+        (b.0 .0.total_cmp(&a.0 .0))
+            .then(b.0 .1.cmp(&a.0 .1))
+            .then(a.1.cmp(&b.1))
+    });
+    all.truncate(limit);
+    Ok(all)
+}
+
+/// One segment's best keys so far ([`ranked_top`]).
+struct RankedPage {
+    limit: usize,
+    after: Option<(f32, u64)>,
+    ids: Option<tantivy::columnar::Column<u64>>,
+    /// The lowest first (a min-heap).
+    best: std::collections::BinaryHeap<std::cmp::Reverse<Ranked>>,
+}
+
+/// A key and its document, ordered by key.
+#[derive(Clone, Copy, PartialEq)]
+struct Ranked((f32, u64), tantivy::DocId);
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0 .0.total_cmp(&other.0 .0))
+            .then(self.0 .1.cmp(&other.0 .1))
+            .then(other.1.cmp(&self.1))
+    }
+}
+
+impl RankedPage {
+    fn key(&self, doc: tantivy::DocId, score: f32) -> (f32, u64) {
+        let id = self.ids.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+        (score, u64::MAX - id)
+    }
+
+    fn lowest(&self) -> Option<(f32, u64)> {
+        (self.best.len() == self.limit)
+            .then(|| {
+                self.best
+                    .peek()
+                    .map(|std::cmp::Reverse(Ranked(key, _))| *key)
+            })
+            .flatten()
+    }
+
+    fn collect(&mut self, doc: tantivy::DocId, score: f32) {
+        if let Some(after) = self.after {
+            // Only what ranks below the cursor: a higher score does not, a lower one does.
+            if score > after.0 || (score == after.0 && self.key(doc, score) >= after) {
+                return;
+            }
+        }
+        let lowest = self.lowest();
+        if lowest.is_some_and(|lowest| score < lowest.0) {
+            return;
+        }
+        let key = self.key(doc, score);
+        if lowest.is_some_and(|lowest| key <= lowest) {
+            return;
+        }
+        if lowest.is_some() {
+            self.best.pop();
+        }
+        self.best.push(std::cmp::Reverse(Ranked(key, doc)));
+    }
+
+    /// The score a claim must pass to be offered: just below the lowest on a full page, since
+    /// a claim of equal score may still rank above it by its hash.
+    fn threshold(&self) -> f32 {
+        match self.lowest() {
+            Some((score, _)) if score > 0.0 && score.is_finite() => {
+                f32::from_bits(score.to_bits() - 1)
+            }
+            _ => f32::MIN,
+        }
+    }
+}
+
 struct Matches {
     weight: Box<dyn tantivy::query::Weight>,
     segments: Vec<Option<SegmentMatches>>,

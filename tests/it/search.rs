@@ -661,3 +661,71 @@ fn pages_without_words_come_in_iri_order_as_sparql_orders_them() {
     }
     check("after 40 writes");
 }
+
+#[test]
+fn ranked_pages_hold_every_match_once_best_first() {
+    use claimgraph::index::search::Search;
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let store = dir.path().join("store");
+    ok_stderr(&[
+        "gen",
+        "--claims",
+        "2000",
+        "--seed",
+        "7",
+        "--out",
+        s(&corpus),
+    ]);
+    ok_stderr(&["load", "--store", s(&store), s(&corpus.join("corpus.nq"))]);
+    let opened = claimgraph::ClaimStore::open(&store, claimgraph::DEFAULT_BASE).unwrap();
+    let search = |q: &str, limit: usize, after: Option<String>| {
+        opened
+            .index()
+            .search(&Search {
+                q: Some(q.into()),
+                limit,
+                after,
+                ..Search::default()
+            })
+            .unwrap()
+    };
+    // A word most claims share (their scores tie in runs), one a few share, two words.
+    for q in ["plaintiffs", "foundation", "data records"] {
+        let total = search(q, 1, None).total;
+        assert!(total > 20, "{q}: {total}");
+        let whole: Vec<(String, f32)> = search(q, 500, None)
+            .hits
+            .into_iter()
+            .map(|h| (h.claim, h.score.unwrap()))
+            .collect();
+        for limit in [1, 7] {
+            let (mut paged, mut after) = (Vec::new(), None);
+            loop {
+                let found = search(q, limit, after.take());
+                paged.extend(found.hits.into_iter().map(|h| (h.claim, h.score.unwrap())));
+                match found.next_after {
+                    Some(next) if paged.len() < 600 => after = Some(next),
+                    _ => break,
+                }
+            }
+            paged.truncate(600);
+            let distinct: BTreeSet<&String> = paged.iter().map(|(c, _)| c).collect();
+            assert_eq!(
+                distinct.len(),
+                paged.len(),
+                "{q}: a claim twice in pages of {limit}"
+            );
+            assert_eq!(paged.len(), total.min(600), "{q}: pages of {limit}");
+            assert!(
+                paged.windows(2).all(|w| w[0].1 >= w[1].1),
+                "{q}: not best first"
+            );
+            let n = whole.len().min(paged.len());
+            assert!(
+                paged[..n] == whole[..n],
+                "{q}: pages of {limit} differ from one page"
+            );
+        }
+    }
+}
