@@ -98,6 +98,9 @@ enum Command {
     Check(CheckArgs),
     /// Check claim sheets, then write each to the store in one transaction, replacing exactly the
     /// graphs the same sheet wrote before. A sheet with any error changes nothing.
+    ///
+    /// The claims index (search, facets, matching) is updated once, after the last sheet; if
+    /// `ingest` is killed before, it is rebuilt when the store next opens.
     Ingest(IngestArgs),
     /// Recompute every claim's assertion-graph hash and re-anchor every quote against the
     /// archived texts; report drift (non-zero exit if any).

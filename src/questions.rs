@@ -410,7 +410,6 @@ fn appearances(
     store: &ClaimStore,
     row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>,
 ) -> Result<()> {
-    let mut texts = ArchivedTexts::new(store);
     store.index().each_record(None, |record| {
         let claim = term(&record.claim)?;
         let mut ordered: Vec<&AppearanceRecord> = record.appearances.iter().collect();
@@ -421,8 +420,14 @@ fn appearances(
             let exacts = optional(terms(&appearance.exacts)?);
             let starts = optional(terms(&appearance.starts)?);
             let ends = optional(terms(&appearance.ends)?);
-            for document in terms(&appearance.documents)? {
-                let (archived, hashes) = texts.of(&document)?;
+            for (i, document) in terms(&appearance.documents)?.into_iter().enumerate() {
+                let (archived, hashes) = appearance.archived.get(i).ok_or_else(|| {
+                    Error::Internal(format!(
+                        "the claims index has no archived texts for {document} of {}",
+                        record.claim
+                    ))
+                })?;
+                let (archived, hashes) = (optional(terms(archived)?), optional(terms(hashes)?));
                 for exact in &exacts {
                     for start in &starts {
                         for end in &ends {
@@ -447,54 +452,6 @@ fn appearances(
         }
         Ok(())
     })
-}
-
-type Optionals = (Vec<Option<Term>>, Vec<Option<Term>>);
-
-/// A document's archived texts and their hashes, read once per document.
-struct ArchivedTexts<'a> {
-    store: &'a ClaimStore,
-    text: NamedNode,
-    sha: NamedNode,
-    known: HashMap<Term, Optionals>,
-}
-
-impl<'a> ArchivedTexts<'a> {
-    fn new(store: &'a ClaimStore) -> Self {
-        Self {
-            store,
-            text: NamedNode::new_unchecked(vocab::CG_ARCHIVED_TEXT),
-            sha: NamedNode::new_unchecked(vocab::CG_TEXT_SHA256),
-            known: HashMap::new(),
-        }
-    }
-
-    fn of(&mut self, document: &Term) -> Result<Optionals> {
-        if let Some(found) = self.known.get(document) {
-            return Ok(found.clone());
-        }
-        let (mut texts, mut hashes) = (Vec::new(), Vec::new());
-        if let Some(subject) = subject(document) {
-            for quad in self.store.quads_matching(Some(&subject), None, None, None) {
-                let quad = quad?;
-                if quad.predicate == self.text {
-                    texts.push(quad.object);
-                } else if quad.predicate == self.sha {
-                    hashes.push(quad.object);
-                }
-            }
-        }
-        for list in [&mut texts, &mut hashes] {
-            list.sort_by_key(ToString::to_string);
-            list.dedup();
-        }
-        let found = (optional(texts), optional(hashes));
-        if self.known.len() > 1_000_000 {
-            self.known.clear();
-        }
-        self.known.insert(document.clone(), found.clone());
-        Ok(found)
-    }
 }
 
 fn subject(term: &Term) -> Option<NamedOrBlankNode> {

@@ -188,6 +188,11 @@ pub struct Record {
 pub struct AppearanceRecord {
     pub appearance: String,
     pub documents: Vec<String>,
+    /// For each document, its archived texts (`cg:archivedText`) and their hashes
+    /// (`cg:textSha256`), each sorted: the `appearances` question reads them here, not from
+    /// the store once per document. A document's description changing reads the claims naming
+    /// it again (it is among their `refs`).
+    pub archived: Vec<(Vec<String>, Vec<String>)>,
     pub exacts: Vec<String>,
     pub starts: Vec<String>,
     pub ends: Vec<String>,
@@ -203,6 +208,9 @@ struct Node {
     labels: Vec<String>,
     publisher: Option<Term>,
     dates: Vec<String>,
+    /// A document's `cg:archivedText` and `cg:textSha256`, in N-Triples syntax, sorted.
+    archived: Vec<String>,
+    hashes: Vec<String>,
 }
 
 impl Node {
@@ -248,6 +256,8 @@ struct Predicates {
     item_reviewed: NamedNode,
     review_rating: NamedNode,
     same_claim_as: NamedNode,
+    archived_text: NamedNode,
+    text_sha256: NamedNode,
     rdf_type: NamedNode,
     claim_type: Term,
 }
@@ -283,6 +293,8 @@ impl<'a> Reader<'a> {
                 item_reviewed: n(vocab::SCHEMA_ITEM_REVIEWED),
                 review_rating: n(vocab::SCHEMA_REVIEW_RATING),
                 same_claim_as: n(vocab::CG_SAME_CLAIM_AS),
+                archived_text: n(vocab::CG_ARCHIVED_TEXT),
+                text_sha256: n(vocab::CG_TEXT_SHA256),
                 rdf_type: n(vocab::RDF_TYPE),
                 claim_type: n(vocab::SCHEMA_CLAIM).into(),
             },
@@ -361,8 +373,16 @@ impl<'a> Reader<'a> {
                         if let Term::Literal(l) = &quad.object {
                             node.dates.push(l.value().chars().take(10).collect());
                         }
+                    } else if *p == self.p.archived_text {
+                        node.archived.push(quad.object.to_string());
+                    } else if *p == self.p.text_sha256 {
+                        node.hashes.push(quad.object.to_string());
                     }
                 }
+            }
+            for list in [&mut node.archived, &mut node.hashes] {
+                list.sort();
+                list.dedup();
             }
             // A batch reading a whole store keeps at most this many nodes.
             if self.nodes.len() > 200_000 {
@@ -480,6 +500,9 @@ impl<'a> Reader<'a> {
                         let document = quad.object.clone();
                         record.documents.push(document.to_string());
                         let node = self.node(&document)?.clone();
+                        record
+                            .archived
+                            .push((node.archived.clone(), node.hashes.clone()));
                         doc.sources.push(term_string(&document));
                         doc.refs.push(term_string(&document));
                         doc.dates.extend(node.dates.iter().cloned());

@@ -172,3 +172,29 @@ async fn the_library_is_listed_and_every_question_answers_on_the_seed() {
     let body: Value = missing.json().await.unwrap();
     assert!(body["message"].as_str().unwrap().contains("nope"));
 }
+
+#[tokio::test]
+async fn appearances_follow_a_write_to_a_document_s_archived_text() {
+    let server = TestServer::start(Options {
+        data_dirs: vec![repo().join("data"), repo().join("ontology")],
+        ..Options::default()
+    })
+    .await;
+    let (index, sparql) = answers(&server, "appearances").await;
+    assert_same("appearances", &index, &sparql, &["claim", "appearance"]);
+    // A second archived text for every document the claims appear in: the claims naming them
+    // are read again, and each appearance's rows double.
+    let before = rows(&index).len();
+    let response = server
+        .update(
+            "PREFIX cg: <https://w3id.org/claimgraph/ns#>
+             PREFIX oa: <http://www.w3.org/ns/oa#>
+             INSERT { GRAPH <urn:test:texts> { ?d cg:archivedText <urn:test:copy> } }
+             WHERE { ?a oa:hasSource ?d }",
+        )
+        .await;
+    assert!(response.status().is_success());
+    let (index, sparql) = answers(&server, "appearances").await;
+    assert_same("appearances", &index, &sparql, &["claim", "appearance"]);
+    assert_eq!(rows(&index).len(), 2 * before);
+}
