@@ -572,24 +572,29 @@ fn an_ingest_of_many_sheets_indexes_each_claim_as_a_rebuild_does() {
     );
 }
 
-#[test]
-fn pages_without_words_come_in_iri_order_as_sparql_orders_them() {
-    use claimgraph::index::search::Search;
-    use oxigraph::model::Term;
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    let store = dir.path().join("store");
+/// A store of 2,000 generated claims, bulk loaded (its index rebuilt in IRI order), opened here.
+fn generated_store(dir: &std::path::Path, seed: u32) -> claimgraph::ClaimStore {
+    let (corpus, store) = (dir.join("corpus"), dir.join("store"));
+    let seed = seed.to_string();
     ok_stderr(&[
         "gen",
         "--claims",
         "2000",
         "--seed",
-        "6",
+        &seed,
         "--out",
         s(&corpus),
     ]);
     ok_stderr(&["load", "--store", s(&store), s(&corpus.join("corpus.nq"))]);
-    let opened = claimgraph::ClaimStore::open(&store, claimgraph::DEFAULT_BASE).unwrap();
+    claimgraph::ClaimStore::open(&store, claimgraph::DEFAULT_BASE).unwrap()
+}
+
+#[test]
+fn pages_without_words_come_in_iri_order_as_sparql_orders_them() {
+    use claimgraph::index::search::Search;
+    use oxigraph::model::Term;
+    let dir = tempfile::tempdir().unwrap();
+    let opened = generated_store(dir.path(), 6);
     let check = |label: &str| {
         for status in ["Alleged", "Reported", "Denied"] {
             let expected: Vec<String> = opened
@@ -666,19 +671,7 @@ fn pages_without_words_come_in_iri_order_as_sparql_orders_them() {
 fn ranked_pages_hold_every_match_once_best_first() {
     use claimgraph::index::search::Search;
     let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    let store = dir.path().join("store");
-    ok_stderr(&[
-        "gen",
-        "--claims",
-        "2000",
-        "--seed",
-        "7",
-        "--out",
-        s(&corpus),
-    ]);
-    ok_stderr(&["load", "--store", s(&store), s(&corpus.join("corpus.nq"))]);
-    let opened = claimgraph::ClaimStore::open(&store, claimgraph::DEFAULT_BASE).unwrap();
+    let opened = generated_store(dir.path(), 7);
     let search = |q: &str, limit: usize, after: Option<String>| {
         opened
             .index()
