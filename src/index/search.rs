@@ -853,8 +853,6 @@ impl ClaimIndex {
     }
 }
 
-/// Which documents a query matches, segment by segment, each segment's read in one pass (into
-/// a bit per document) when first asked about.
 /// The best `limit` claims `query` matches, by score, ties broken by the hash of their IRIs (so
 /// a page's claims and its cursor stay the same while the index does not change), after the
 /// cursor `after`: keys `(score, u64::MAX - id)`, highest first. Each segment is read with a
@@ -983,6 +981,8 @@ impl RankedPage {
     }
 }
 
+/// Which documents a query matches, segment by segment, asked in the order of a walk
+/// ([`SegmentMatches`]).
 struct Matches {
     weight: Box<dyn tantivy::query::Weight>,
     segments: Vec<Option<SegmentMatches>>,
