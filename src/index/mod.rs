@@ -534,7 +534,7 @@ impl ClaimIndex {
             let mut found = Vec::new();
             for thread in threads {
                 found.extend(thread.join().map_err(|_| {
-                    Error::Invalid("a thread reading shared content panicked".into())
+                    Error::Internal("a thread reading shared content panicked".into())
                 })??);
             }
             Ok(found)
