@@ -414,6 +414,8 @@ pub(crate) fn parse_time(created: &str) -> Option<std::time::SystemTime> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn times_parse_back() {
         use std::time::{Duration, SystemTime};
@@ -429,8 +431,6 @@ mod tests {
             Duration::new(1_796_487_868, 250_000_000)
         );
     }
-
-    use super::*;
 
     #[test]
     fn dates() {

@@ -554,7 +554,10 @@ impl ClaimIndex {
         searcher: &tantivy::Searcher,
         refs: HashSet<String>,
     ) -> Result<HashSet<NamedOrBlankNode>> {
-        let mut refs: Vec<String> = refs.into_iter().collect();
+        let mut refs: Vec<IndexTerm> = refs
+            .iter()
+            .map(|r| IndexTerm::from_field_text(self.fields.refs, r))
+            .collect();
         // In dictionary order, the term lookups read each block of the dictionary once.
         refs.sort_unstable();
         let mut claims = HashSet::new();
@@ -566,10 +569,9 @@ impl ClaimIndex {
             let Some(column) = segment.fast_fields().str("claim").map_err(index_error)? else {
                 continue;
             };
-            for r in &refs {
-                let term = IndexTerm::from_field_text(self.fields.refs, r);
+            for term in &refs {
                 let Some(mut docs) = postings
-                    .read_postings(&term, IndexRecordOption::Basic)
+                    .read_postings(term, IndexRecordOption::Basic)
                     .map_err(|e| index_error(e.into()))?
                 else {
                     continue;

@@ -200,13 +200,8 @@ impl ClaimIndex {
         }
         let matching: Box<dyn Query> = if clauses.is_empty() {
             Box::new(AllQuery)
-        } else if clauses.len() == 1 && clauses[0].0 == Occur::Must {
-            clauses
-                .pop()
-                .map(|(_, query)| query)
-                .unwrap_or_else(|| Box::new(AllQuery))
         } else {
-            Box::new(BooleanQuery::new(clauses))
+            all_of(clauses)
         };
         // Counting visits every claim that matches (all of them, without words): the counts are
         // kept per version of the index, for the next request with the same words and filters.
@@ -573,12 +568,21 @@ impl ClaimIndex {
                 Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
             ));
         }
-        // One word or phrase alone is its query: a union of term queries left unwrapped is
-        // ranked with block-max WAND ([`ranked_top`]).
-        if clauses.len() == 1 && clauses[0].0 == Occur::Must {
-            return Ok(clauses.pop().map(|(_, query)| query));
+        Ok(Some(all_of(clauses)))
+    }
+}
+
+/// The clauses as one query; a single required clause is that clause alone, so that one word
+/// (a union of term queries) is ranked with block-max WAND ([`ranked_top`]): wrapped in a
+/// boolean query, it is read claim by claim.
+fn all_of(mut clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
+    match clauses.pop() {
+        Some((Occur::Must, query)) if clauses.is_empty() => query,
+        Some(last) => {
+            clauses.push(last);
+            Box::new(BooleanQuery::new(clauses))
         }
-        Ok(Some(Box::new(BooleanQuery::new(clauses))))
+        None => Box::new(BooleanQuery::new(clauses)),
     }
 }
 
@@ -938,14 +942,14 @@ impl RankedPage {
         (score, u64::MAX - id)
     }
 
+    /// The lowest key on a full page.
     fn lowest(&self) -> Option<(f32, u64)> {
-        (self.best.len() == self.limit)
-            .then(|| {
-                self.best
-                    .peek()
-                    .map(|std::cmp::Reverse(Ranked(key, _))| *key)
-            })
-            .flatten()
+        if self.best.len() < self.limit {
+            return None;
+        }
+        self.best
+            .peek()
+            .map(|std::cmp::Reverse(Ranked(key, _))| *key)
     }
 
     fn collect(&mut self, doc: tantivy::DocId, score: f32) {
