@@ -126,17 +126,7 @@ const STOP: &[&str] = &[
 
 /// The words of `text` as matching tokens.
 pub fn tokens(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .filter_map(|w| {
-            let w = w
-                .trim_matches(|c| c == '\'' || c == '’')
-                .trim_end_matches("'s")
-                .trim_end_matches("’s")
-                .to_lowercase();
-            (!w.is_empty() && !STOP.contains(&w.as_str())).then(|| stem(&w))
-        })
-        .collect();
+    let mut out: Vec<String> = words_in_order(text).collect();
     // Money has digits; most texts have none, and the regex is the costly part.
     if text.bytes().any(|b| b.is_ascii_digit()) {
         out.extend(
@@ -146,6 +136,36 @@ pub fn tokens(text: &str) -> Vec<String> {
         );
     }
     out
+}
+
+/// The stemmed words of `text` that are not stop words, in their order.
+fn words_in_order(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter_map(|w| {
+            let w = w
+                .trim_matches(|c| c == '\'' || c == '’')
+                .trim_end_matches("'s")
+                .trim_end_matches("’s")
+                .to_lowercase();
+            (!w.is_empty() && !STOP.contains(&w.as_str())).then(|| stem(&w))
+        })
+}
+
+/// Each two words of `text` that follow one another (stop words left out), as one token
+/// `first+second`. A pair is far rarer than either word: two claims of one template share
+/// most words, but seldom the pairs at the seams between its parts and the names in it.
+pub fn pairs(text: &str) -> Vec<String> {
+    let words: Vec<String> = words_in_order(text).collect();
+    words
+        .windows(2)
+        .map(|w| format!("{}+{}", w[0], w[1]))
+        .collect()
+}
+
+/// Whether a token is a bare number: what a restatement most often changes, so it weighs a
+/// quarter of a word wherever a match weighs words.
+pub fn is_figure(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The words of `text`, stemmed, for comparing quotes (no money tokens: see [`tokens`]).
@@ -183,11 +203,7 @@ fn unit_weights(tokens: &[String], idf: impl Fn(&str) -> Option<f32>) -> Vec<(&s
         .filter_map(|(t, c)| {
             // A bare number is what a restatement most often changes (the differences name
             // it), and a rare one would otherwise outweigh every word: it counts a quarter.
-            let figure = if t.bytes().all(|b| b.is_ascii_digit()) {
-                0.25
-            } else {
-                1.0
-            };
+            let figure = if is_figure(t) { 0.25 } else { 1.0 };
             idf(t).map(|idf| (t, (1.0 + c.ln()) * idf * figure))
         })
         .collect();
@@ -376,7 +392,7 @@ impl Claims {
         } else {
             limit.max(SHORTLIST)
         };
-        let candidates = index.candidates(&query, shortlist)?;
+        let candidates = index.candidates(&query, &pairs(text), shortlist)?;
         let idf = |t: &str| {
             if words_alike {
                 Some(1.0)
@@ -661,6 +677,23 @@ mod tests {
         let exact = (f64::from(matcher.score(5000, &all)) * 1000.0).round() / 1000.0;
         assert_eq!(found[0].score, exact);
         assert!(exact > 0.9, "{exact}");
+    }
+
+    #[test]
+    fn pairs_are_the_words_that_follow_one_another_without_stop_words() {
+        assert_eq!(
+            pairs("Zhou Foundation secretly funded the Kestrel fund (exhibit 12)."),
+            [
+                "zhou+foundation",
+                "foundation+secretly",
+                "secretly+fund",
+                "fund+kestrel",
+                "kestrel+fund",
+                "fund+exhibit",
+                "exhibit+12"
+            ]
+        );
+        assert!(pairs("the said").is_empty());
     }
 
     #[test]

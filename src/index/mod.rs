@@ -41,7 +41,7 @@ use tantivy::{
 pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// Claims read by one thread at a time in a rebuild, and the threads reading.
 const REBUILD_CHUNK: usize = 500;
@@ -59,7 +59,8 @@ pub(crate) struct Fields {
     pub text: Field,
     /// Quotes and every name and literal found with the claim.
     pub body: Field,
-    /// The matcher's tokens of the text and quotes (`draft::matcher::tokens`).
+    /// The matcher's tokens and word pairs of the text and quotes (`draft::matcher::tokens`,
+    /// `draft::matcher::pairs`).
     pub words: Field,
     pub quote: Field,
     pub status: Field,
@@ -610,8 +611,10 @@ impl ClaimIndex {
             d.add_text(f.body, words);
         }
         let mut tokens = crate::draft::matcher::tokens(&doc.text);
+        tokens.extend(crate::draft::matcher::pairs(&doc.text));
         for quote in &doc.quotes {
             tokens.extend(crate::draft::matcher::tokens(quote));
+            tokens.extend(crate::draft::matcher::pairs(quote));
         }
         d.add_text(f.words, tokens.join(" "));
         for status in &doc.statuses {

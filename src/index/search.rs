@@ -1095,14 +1095,20 @@ impl IndexMatcher {
         }
     }
 
-    /// The claims most worth comparing with a sentence whose matcher tokens are `tokens`, best
-    /// first by BM25 (at most `limit`), with the number of claims and each token's document
-    /// frequency for the matcher's own scoring.
-    pub fn candidates(&self, tokens: &[String], limit: usize) -> Result<Candidates> {
+    /// The claims most worth comparing with a sentence whose matcher tokens are `tokens` and
+    /// word pairs `pairs` ([`crate::draft::matcher::pairs`]), best first by BM25 (at most
+    /// `limit`), with the number of claims and each token's document frequency for the
+    /// matcher's own scoring.
+    pub fn candidates(
+        &self,
+        tokens: &[String],
+        pairs: &[String],
+        limit: usize,
+    ) -> Result<Candidates> {
         let searcher = self.reader.searcher();
         let f = &self.fields;
         let total = searcher.num_docs();
-        let mut distinct: Vec<&String> = tokens.iter().collect();
+        let mut distinct: Vec<&String> = tokens.iter().chain(pairs).collect();
         distinct.sort();
         distinct.dedup();
         let mut frequencies = std::collections::HashMap::with_capacity(distinct.len());
@@ -1125,8 +1131,10 @@ impl IndexMatcher {
             .copied()
             .filter(|t| frequencies[*t] <= (total / 10).max(1))
             .collect();
-        // The rarest few: their postings are the shortest, and they are what tells a claim from
-        // the others (block-max WAND over every rare word was most of a match's time).
+        // The rarest few words and pairs: their postings are the shortest, and they are what
+        // tells a claim from the others (block-max WAND over every rare word was most of a
+        // match's time). Claims of one template share most words; the pairs at the seams of
+        // the template and the names in it set them apart.
         rare.sort_by_key(|t| (frequencies[*t], t.as_str()));
         rare.truncate(RAREST);
         let searched = if total >= 10_000 && rare.len() >= 2 {
@@ -1139,13 +1147,20 @@ impl IndexMatcher {
             let words: Vec<(Occur, Box<dyn Query>)> = searched
                 .iter()
                 .map(|t| {
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(f.words, t),
-                            IndexRecordOption::WithFreqs,
-                        )) as Box<dyn Query>,
-                    )
+                    let word: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(f.words, t),
+                        IndexRecordOption::WithFreqs,
+                    ));
+                    // A figure, alone or in a pair, weighs a quarter here as in the scoring:
+                    // the rarest term of a restatement is often the number it changed.
+                    if t.split('+').any(crate::draft::matcher::is_figure) {
+                        (
+                            Occur::Should,
+                            Box::new(BoostQuery::new(word, 0.25)) as Box<dyn Query>,
+                        )
+                    } else {
+                        (Occur::Should, word)
+                    }
                 })
                 .collect();
             let query = BooleanQuery::new(vec![

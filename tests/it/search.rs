@@ -722,3 +722,33 @@ fn ranked_pages_hold_every_match_once_best_first() {
         }
     }
 }
+
+#[test]
+fn a_claim_is_found_by_the_word_pairs_of_its_quote_alone() {
+    use claimgraph::draft::matcher::pairs;
+    use claimgraph::index::search::Search;
+    let dir = tempfile::tempdir().unwrap();
+    let opened = generated_store(dir.path(), 8);
+    let matcher = opened.index().matcher(opened.base());
+    let claims_at = format!("{}claims/", opened.base());
+    let hits = opened
+        .index()
+        .search(&Search {
+            limit: 40,
+            ..Search::default()
+        })
+        .unwrap()
+        .hits;
+    assert_eq!(hits.len(), 40);
+    for hit in hits {
+        let key = hit.claim.strip_prefix(&claims_at).unwrap();
+        let quote = hit.quote.unwrap_or(hit.text);
+        // Generated claims share most words, and often a text; never a quote.
+        let found = matcher.candidates(&[], &pairs(&quote), 3).unwrap();
+        assert!(
+            found.claims.iter().any(|c| c.key == key),
+            "{key} not found by the pairs of {quote:?}: {:?}",
+            found.claims.iter().map(|c| &c.key).collect::<Vec<_>>()
+        );
+    }
+}
