@@ -14,7 +14,6 @@ use crate::vocab;
 use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Variable};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::CancellationToken;
-use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 /// A question of the library.
@@ -278,130 +277,27 @@ fn without_primary_source(
 }
 
 /// `claim-chains`: for each claim, each document it appears in that derives (in zero or more
-/// steps) from each of its primary sources, with the number of documents on the way.
+/// steps) from each of its primary sources, with the number of documents on the way, as the
+/// index recorded them when it read the claim.
 fn claim_chains(
     store: &ClaimStore,
     row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>,
 ) -> Result<()> {
-    let mut chains = Chains::new(store);
     store.index().each_record(None, |record| {
-        if record.primaries.is_empty() {
+        if record.chains.is_empty() {
             return Ok(());
         }
         let claim = term(&record.claim)?;
-        let mut documents: Vec<&String> = record
-            .appearances
-            .iter()
-            .flat_map(|a| &a.documents)
-            .collect();
-        documents.sort();
-        documents.dedup();
-        let mut primaries: Vec<&String> = record.primaries.iter().collect();
-        primaries.sort();
-        primaries.dedup();
-        for document in documents {
-            for primary in &primaries {
-                let (document, primary) = (term(document)?, term(primary)?);
-                if let Some(hops) = chains.hops(&document, &primary)? {
-                    row(&[
-                        Some(claim.clone()),
-                        Some(document.clone()),
-                        Some(primary),
-                        Some(Literal::from(hops as i64).into()),
-                    ])?;
-                }
-            }
+        for (document, primary, hops) in &record.chains {
+            row(&[
+                Some(claim.clone()),
+                Some(term(document)?),
+                Some(term(primary)?),
+                Some(Literal::from(*hops as i64).into()),
+            ])?;
         }
         Ok(())
     })
-}
-
-/// Derivation chains (`prov:wasDerivedFrom`), read from the store once per pair of documents.
-struct Chains<'a> {
-    store: &'a ClaimStore,
-    derived_from: NamedNode,
-    /// What each document derives from directly.
-    upstream: HashMap<Term, Vec<Term>>,
-    hops: HashMap<(Term, Term), Option<u64>>,
-}
-
-impl<'a> Chains<'a> {
-    fn new(store: &'a ClaimStore) -> Self {
-        Self {
-            store,
-            derived_from: NamedNode::new_unchecked(vocab::PROV_WAS_DERIVED_FROM),
-            upstream: HashMap::new(),
-            hops: HashMap::new(),
-        }
-    }
-
-    fn upstream(&mut self, node: &Term) -> Result<Vec<Term>> {
-        if let Some(found) = self.upstream.get(node) {
-            return Ok(found.clone());
-        }
-        let mut found = Vec::new();
-        if let Some(subject) = subject(node) {
-            for quad in
-                self.store
-                    .quads_matching(Some(&subject), Some(&self.derived_from), None, None)
-            {
-                found.push(quad?.object);
-            }
-        }
-        found.sort_by_key(ToString::to_string);
-        found.dedup();
-        if self.upstream.len() > 1_000_000 {
-            self.upstream.clear();
-        }
-        self.upstream.insert(node.clone(), found.clone());
-        Ok(found)
-    }
-
-    /// Every node `from` reaches in zero or more steps.
-    fn reach(&mut self, from: &Term) -> Result<HashSet<Term>> {
-        let mut seen = HashSet::from([from.clone()]);
-        let mut todo = vec![from.clone()];
-        while let Some(node) = todo.pop() {
-            for next in self.upstream(&node)? {
-                if seen.insert(next.clone()) {
-                    todo.push(next);
-                }
-            }
-        }
-        Ok(seen)
-    }
-
-    /// `None` if `document` does not derive from `primary`; else how many nodes lie on its
-    /// paths to it, `primary` excluded (`COUNT(DISTINCT ?step)` of the query).
-    fn hops(&mut self, document: &Term, primary: &Term) -> Result<Option<u64>> {
-        let key = (document.clone(), primary.clone());
-        if let Some(hops) = self.hops.get(&key) {
-            return Ok(*hops);
-        }
-        let reached = self.reach(document)?;
-        let hops = if reached.contains(primary) {
-            let mut steps = 0;
-            for step in &reached {
-                // `?step prov:wasDerivedFrom+ ?primary`: one step at least.
-                let mut reaches = false;
-                for next in self.upstream(step)? {
-                    if self.reach(&next)?.contains(primary) {
-                        reaches = true;
-                        break;
-                    }
-                }
-                steps += u64::from(reaches);
-            }
-            Some(steps)
-        } else {
-            None
-        };
-        if self.hops.len() > 1_000_000 {
-            self.hops.clear();
-        }
-        self.hops.insert(key, hops);
-        Ok(hops)
-    }
 }
 
 /// `appearances`: every appearance of every claim, with its quote, offsets and archived text,
@@ -452,12 +348,4 @@ fn appearances(
         }
         Ok(())
     })
-}
-
-fn subject(term: &Term) -> Option<NamedOrBlankNode> {
-    match term {
-        Term::NamedNode(n) => Some(n.clone().into()),
-        Term::BlankNode(b) => Some(b.clone().into()),
-        _ => None,
-    }
 }

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::store::ClaimStore;
 use crate::vocab;
 use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Everything the index holds about one claim.
 #[derive(Debug, Clone, Default)]
@@ -180,6 +180,12 @@ pub struct Record {
     /// `cg:assertionHash`.
     pub hashes: Vec<String>,
     pub appearances: Vec<AppearanceRecord>,
+    /// `(document, primary source, hops)` for each document the claim appears in that derives
+    /// (`prov:wasDerivedFrom`, zero or more steps) from each of its primary sources, with the
+    /// number of nodes on its paths to it (the `claim-chains` question), by document and primary
+    /// source. Every node on the way is among the claim's `refs`: a write to any of them reads
+    /// the claim again.
+    pub chains: Vec<(String, String, u64)>,
 }
 
 /// One `schema:appearance` of a claim: its documents (`oa:hasSource`) and, through any of its
@@ -211,6 +217,8 @@ struct Node {
     /// A document's `cg:archivedText` and `cg:textSha256`, in N-Triples syntax, sorted.
     archived: Vec<String>,
     hashes: Vec<String>,
+    /// `prov:wasDerivedFrom`, sorted.
+    upstream: Vec<Term>,
 }
 
 impl Node {
@@ -230,6 +238,8 @@ pub struct Reader<'a> {
     nodes: HashMap<Term, Node>,
     /// The statuses of the claims holding a content triple many claims hold.
     shared: HashMap<Triple, Vec<String>>,
+    /// The hops from a document to a primary source ([`Reader::hops`]).
+    hops: HashMap<(Term, Term), Option<u64>>,
     p: Predicates,
 }
 
@@ -258,6 +268,7 @@ struct Predicates {
     same_claim_as: NamedNode,
     archived_text: NamedNode,
     text_sha256: NamedNode,
+    derived_from: NamedNode,
     rdf_type: NamedNode,
     claim_type: Term,
 }
@@ -270,6 +281,7 @@ impl<'a> Reader<'a> {
             whole,
             nodes: HashMap::new(),
             shared: HashMap::new(),
+            hops: HashMap::new(),
             p: Predicates {
                 text: n(vocab::SCHEMA_TEXT),
                 status: n(vocab::CG_STATUS),
@@ -295,6 +307,7 @@ impl<'a> Reader<'a> {
                 same_claim_as: n(vocab::CG_SAME_CLAIM_AS),
                 archived_text: n(vocab::CG_ARCHIVED_TEXT),
                 text_sha256: n(vocab::CG_TEXT_SHA256),
+                derived_from: n(vocab::PROV_WAS_DERIVED_FROM),
                 rdf_type: n(vocab::RDF_TYPE),
                 claim_type: n(vocab::SCHEMA_CLAIM).into(),
             },
@@ -377,6 +390,8 @@ impl<'a> Reader<'a> {
                         node.archived.push(quad.object.to_string());
                     } else if *p == self.p.text_sha256 {
                         node.hashes.push(quad.object.to_string());
+                    } else if *p == self.p.derived_from {
+                        node.upstream.push(quad.object.clone());
                     }
                 }
             }
@@ -384,6 +399,8 @@ impl<'a> Reader<'a> {
                 list.sort();
                 list.dedup();
             }
+            node.upstream.sort_by_key(ToString::to_string);
+            node.upstream.dedup();
             // A batch reading a whole store keeps at most this many nodes.
             if self.nodes.len() > 200_000 {
                 self.nodes.clear();
@@ -409,6 +426,8 @@ impl<'a> Reader<'a> {
         let mut claimants = Vec::new();
         let mut assertions = Vec::new();
         let mut linked = Vec::new();
+        let mut primaries = Vec::new();
+        let mut documents = Vec::new();
         for quad in self.about(claim)? {
             let (p, o) = (&quad.predicate, &quad.object);
             if *p == self.p.text {
@@ -430,6 +449,7 @@ impl<'a> Reader<'a> {
                 doc.primary.get_or_insert_with(|| term_string(o));
                 doc.sources.push(term_string(o));
                 doc.record.primaries.push(o.to_string());
+                primaries.push(o.clone());
             } else if *p == self.p.assertion {
                 doc.assertion.get_or_insert_with(|| term_string(o));
                 doc.record.assertions.push(o.to_string());
@@ -476,7 +496,7 @@ impl<'a> Reader<'a> {
                 doc.shared_with.extend(statuses);
             }
         }
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         entities.retain(|e| seen.insert(e.clone()));
         for entity in entities {
             let words: Vec<String> = self.node(&entity)?.words().collect();
@@ -499,6 +519,7 @@ impl<'a> Reader<'a> {
                     if quad.predicate == self.p.has_source {
                         let document = quad.object.clone();
                         record.documents.push(document.to_string());
+                        documents.push(document.clone());
                         let node = self.node(&document)?.clone();
                         record
                             .archived
@@ -534,6 +555,24 @@ impl<'a> Reader<'a> {
                 }
             }
             doc.record.appearances.push(record);
+        }
+        if !primaries.is_empty() {
+            for list in [&mut documents, &mut primaries] {
+                list.sort_by_key(ToString::to_string);
+                list.dedup();
+            }
+            for document in &documents {
+                for node in self.reach(document)? {
+                    doc.refs.push(term_string(&node));
+                }
+                for primary in &primaries {
+                    if let Some(hops) = self.hops(document, primary)? {
+                        doc.record
+                            .chains
+                            .push((document.to_string(), primary.to_string(), hops));
+                    }
+                }
+            }
         }
         let claim_term: Term = claim.clone().into();
         let reviews: Vec<NamedOrBlankNode> = match self.whole {
@@ -588,6 +627,54 @@ impl<'a> Reader<'a> {
             .appearances
             .sort_by(|a, b| a.appearance.cmp(&b.appearance));
         Ok(Some(doc))
+    }
+
+    /// Every node `from` reaches in zero or more `prov:wasDerivedFrom` steps.
+    fn reach(&mut self, from: &Term) -> Result<HashSet<Term>> {
+        let mut seen = HashSet::from([from.clone()]);
+        let mut todo = vec![from.clone()];
+        while let Some(node) = todo.pop() {
+            for next in self.node(&node)?.upstream.clone() {
+                if seen.insert(next.clone()) {
+                    todo.push(next);
+                }
+            }
+        }
+        Ok(seen)
+    }
+
+    /// `None` if `document` does not derive from `primary`; else how many nodes lie on its
+    /// paths to it, `primary` excluded: the `COUNT(DISTINCT ?step)` of `claim-chains`, whose
+    /// steps are reached from `document` in zero or more steps and reach `primary` in one or
+    /// more.
+    fn hops(&mut self, document: &Term, primary: &Term) -> Result<Option<u64>> {
+        let key = (document.clone(), primary.clone());
+        if let Some(hops) = self.hops.get(&key) {
+            return Ok(*hops);
+        }
+        let reached = self.reach(document)?;
+        let hops = if reached.contains(primary) {
+            let mut steps = 0;
+            for step in &reached {
+                let mut reaches = false;
+                for next in self.node(step)?.upstream.clone() {
+                    if self.reach(&next)?.contains(primary) {
+                        reaches = true;
+                        break;
+                    }
+                }
+                steps += u64::from(reaches);
+            }
+            Some(steps)
+        } else {
+            None
+        };
+        // A batch reading a whole store keeps at most this many.
+        if self.hops.len() > 200_000 {
+            self.hops.clear();
+        }
+        self.hops.insert(key, hops);
+        Ok(hops)
     }
 
     /// The corroborating statuses of the claims whose assertion graphs hold `triple`.

@@ -198,3 +198,47 @@ async fn appearances_follow_a_write_to_a_document_s_archived_text() {
     assert_same("appearances", &index, &sparql, &["claim", "appearance"]);
     assert_eq!(rows(&index).len(), 2 * before);
 }
+
+#[tokio::test]
+async fn claim_chains_follow_a_write_to_any_node_on_the_way() {
+    let server = TestServer::start(Options {
+        data_dirs: vec![repo().join("data"), repo().join("ontology")],
+        ..Options::default()
+    })
+    .await;
+    let order = ["claim", "document", "primary"];
+    let hops = |results: &Value| -> Vec<i64> {
+        rows_of(results)
+            .iter()
+            .map(|row| value(row, "hops").parse().unwrap())
+            .collect()
+    };
+    let (index, sparql) = answers(&server, "claim-chains").await;
+    assert_same("claim-chains", &index, &sparql, &order);
+    let before = hops(&index);
+    // A node no claim appears in, put between each document and what it derives from: every
+    // chain through it is one hop longer.
+    let response = server
+        .update(
+            "PREFIX prov: <http://www.w3.org/ns/prov#>
+             INSERT { ?d prov:wasDerivedFrom <urn:test:step> .
+                      <urn:test:step> prov:wasDerivedFrom ?u }
+             WHERE { ?d prov:wasDerivedFrom ?u }",
+        )
+        .await;
+    assert!(response.status().is_success());
+    let (index, sparql) = answers(&server, "claim-chains").await;
+    assert_same("claim-chains", &index, &sparql, &order);
+    assert_ne!(hops(&index), before);
+    // A write about that node alone: the claims whose chains pass it are read again.
+    let response = server
+        .update(
+            "PREFIX prov: <http://www.w3.org/ns/prov#>
+             DELETE WHERE { <urn:test:step> prov:wasDerivedFrom ?u }",
+        )
+        .await;
+    assert!(response.status().is_success());
+    let (index, sparql) = answers(&server, "claim-chains").await;
+    assert_same("claim-chains", &index, &sparql, &order);
+    assert_eq!(hops(&index), before);
+}
