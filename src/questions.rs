@@ -44,7 +44,7 @@ pub const LIBRARY: &[Question] = &[
     question!("claims-by-status", true),
     question!("claims-resting-on-allegations", true),
     question!("claims-without-primary-source", true),
-    question!("denials", false),
+    question!("denials", true),
     question!("documents", false),
     question!("money-amounts", false),
     question!("reviews", false),
@@ -91,6 +91,13 @@ pub fn answer_from_index(
         "assertion-hashes" => vars(&["claim", "assertion", "hash"]),
         "claims-without-primary-source" => vars(&["claim", "text"]),
         "claim-chains" => vars(&["claim", "document", "primary", "hops"]),
+        "denials" => vars(&[
+            "denial",
+            "denier",
+            "denialText",
+            "disputed",
+            "disputedStatus",
+        ]),
         "appearances" => vars(&[
             "claim",
             "appearance",
@@ -139,6 +146,7 @@ pub fn answer_from_index(
         "claim-chains" => claim_chains(store, &mut row)?,
         "assertion-hashes" => assertion_hashes(store, &mut row)?,
         "claims-without-primary-source" => without_primary_source(store, &mut row)?,
+        "denials" => denials(store, &mut row)?,
         _ => appearances(store, &mut row)?,
     }
     writer.finish().map_err(io)?.into_inner().map_err(io)?;
@@ -323,6 +331,38 @@ fn claim_chains(
         }
         Ok(())
     })
+}
+
+/// `denials`: each denied claim with its claimants' names and texts, for each claim it disputes
+/// and each status of that claim, by denial and disputed claim.
+fn denials(store: &ClaimStore, row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>) -> Result<()> {
+    store
+        .index()
+        .each_record(Some(crate::index::search::Only::Denied), |record| {
+            if record.disputes.is_empty() {
+                return Ok(());
+            }
+            let denial = term(&record.claim)?;
+            let names = terms(&record.claimant_names)?;
+            let texts = terms(&record.texts)?;
+            for (disputed, statuses) in &record.disputes {
+                let disputed = term(disputed)?;
+                for status in terms(statuses)? {
+                    for name in &names {
+                        for text in &texts {
+                            row(&[
+                                Some(denial.clone()),
+                                Some(name.clone()),
+                                Some(text.clone()),
+                                Some(disputed.clone()),
+                                Some(status.clone()),
+                            ])?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
 }
 
 /// `appearances`: every appearance of every claim, with its quote, offsets and archived text,

@@ -98,6 +98,7 @@ pub const PROV: &str = prov!("");
 pub const OA: &str = oa!("");
 pub const DCT: &str = dct!("");
 pub const CITO: &str = cito!("");
+pub const CITO_DISPUTES: &str = cito!("disputes");
 /// claimgraph's own vocabulary (`ontology/claimgraph.ttl`).
 pub const CG: &str = cg!("");
 pub const NP: &str = np!("");

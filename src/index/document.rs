@@ -186,6 +186,10 @@ pub struct Record {
     /// source. Every node on the way is among the claim's `refs`: a write to any of them reads
     /// the claim again.
     pub chains: Vec<(String, String, u64)>,
+    /// Each claim it disputes (`cito:disputes`) with that claim's statuses, in the order SPARQL
+    /// sorts them (the `denials` question). The disputed claims are among its `refs`: a write
+    /// about one reads it again.
+    pub disputes: Vec<(String, Vec<String>)>,
 }
 
 /// One `schema:appearance` of a claim: its documents (`oa:hasSource`) and, through any of its
@@ -269,6 +273,7 @@ struct Predicates {
     archived_text: NamedNode,
     text_sha256: NamedNode,
     derived_from: NamedNode,
+    disputes: NamedNode,
     rdf_type: NamedNode,
     claim_type: Term,
 }
@@ -308,6 +313,7 @@ impl<'a> Reader<'a> {
                 archived_text: n(vocab::CG_ARCHIVED_TEXT),
                 text_sha256: n(vocab::CG_TEXT_SHA256),
                 derived_from: n(vocab::PROV_WAS_DERIVED_FROM),
+                disputes: n(vocab::CITO_DISPUTES),
                 rdf_type: n(vocab::RDF_TYPE),
                 claim_type: n(vocab::SCHEMA_CLAIM).into(),
             },
@@ -428,6 +434,7 @@ impl<'a> Reader<'a> {
         let mut linked = Vec::new();
         let mut primaries = Vec::new();
         let mut documents = Vec::new();
+        let mut disputed = Vec::new();
         for quad in self.about(claim)? {
             let (p, o) = (&quad.predicate, &quad.object);
             if *p == self.p.text {
@@ -462,6 +469,8 @@ impl<'a> Reader<'a> {
                 doc.record.hashes.push(o.to_string());
             } else if *p == self.p.same_claim_as {
                 linked.extend(as_subject(o));
+            } else if *p == self.p.disputes {
+                disputed.push(o.clone());
             }
         }
         for claimant in claimants {
@@ -573,6 +582,24 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
+        }
+        // SPARQL orders blank nodes before IRIs.
+        disputed.sort_by_key(|d| (!d.is_blank_node(), d.to_string()));
+        disputed.dedup();
+        for other in disputed {
+            let mut statuses = Vec::new();
+            if let Some(subject) = as_subject(&other) {
+                for quad in
+                    self.store
+                        .quads_matching(Some(&subject), Some(&self.p.status), None, None)
+                {
+                    statuses.push(quad?.object.to_string());
+                }
+            }
+            statuses.sort();
+            statuses.dedup();
+            doc.refs.push(term_string(&other));
+            doc.record.disputes.push((other.to_string(), statuses));
         }
         let claim_term: Term = claim.clone().into();
         let reviews: Vec<NamedOrBlankNode> = match self.whole {

@@ -798,6 +798,8 @@ pub enum Only {
     RestingOnAllegations,
     /// Claims without a primary source (`queries/claims-without-primary-source.rq`).
     WithoutPrimarySource,
+    /// Claims whose status is `cg:Denied` (`queries/denials.rq`).
+    Denied,
 }
 
 impl ClaimIndex {
@@ -832,6 +834,7 @@ impl ClaimIndex {
                 }
                 Some(Box::new(BooleanQuery::new(clauses)))
             }
+            Some(Only::Denied) => Some(term(fields.status, "Denied")),
             Some(Only::WithoutPrimarySource) => Some(Box::new(BooleanQuery::new(vec![
                 (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
                 (Occur::MustNot, term(fields.has, "primary")),

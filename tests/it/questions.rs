@@ -111,6 +111,21 @@ async fn whole_store_questions_from_the_index_equal_their_sparql_on_10000_claims
     // Every generated claim has a primary source: the answer is empty both ways.
     let (index, sparql) = answers(&server, "claims-without-primary-source").await;
     assert_eq!(rows(&index), rows(&sparql));
+    let (index, sparql) = answers(&server, "denials").await;
+    assert_same("denials", &index, &sparql, &["denial", "disputed"]);
+    // A write about the disputed claims alone: the denials naming them are read again.
+    let response = server
+        .update(
+            "PREFIX cg: <https://w3id.org/claimgraph/ns#>
+             PREFIX cito: <http://purl.org/spar/cito/>
+             DELETE { ?d cg:status ?s } INSERT { ?d cg:status cg:Adjudicated }
+             WHERE { ?denial cito:disputes ?d . ?d cg:status ?s }",
+        )
+        .await;
+    assert!(response.status().is_success());
+    let (after, sparql) = answers(&server, "denials").await;
+    assert_same("denials", &after, &sparql, &["denial", "disputed"]);
+    assert_ne!(rows(&after), rows(&index));
 }
 
 fn rows_of(results: &Value) -> Vec<Value> {
