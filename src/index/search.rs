@@ -43,6 +43,10 @@ fn walks(total: usize, limit: usize, claims: usize) -> bool {
     total == claims || total * total >= WALK_COST * (limit + 1) * claims
 }
 
+/// [`ClaimIndex::each_record`] sorts the claims a filter keeps when they are at most this
+/// fraction (1 in N) of all claims, else walks every claim in IRI order.
+const SORTED_BELOW: usize = 16;
+
 /// The most values one facet lists.
 pub const MAX_FACET_VALUES: usize = 100;
 
@@ -840,15 +844,7 @@ impl ClaimIndex {
                 (Occur::MustNot, term(fields.has, "primary")),
             ]))),
         };
-        let mut wanted = query
-            .map(|query| Matches::new(&searcher, &*query))
-            .transpose()?;
-        self.walk_claims(&searcher, None, |_, address| {
-            if let Some(wanted) = &mut wanted {
-                if !wanted.contains(&searcher, address)? {
-                    return Ok(true);
-                }
-            }
+        let mut read = |address: DocAddress| -> Result<bool> {
             let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
             let json = stored_text(&stored, fields.record).unwrap_or_default();
             let record = serde_json::from_str(&json).map_err(|e| {
@@ -856,7 +852,32 @@ impl ClaimIndex {
             })?;
             f(&record)?;
             Ok(true)
-        })
+        };
+        let Some(query) = query else {
+            return self.walk_claims(&searcher, None, |_, address| read(address));
+        };
+        // Few matches are sorted by IRI, all before the first row (about 0.3 µs each at a
+        // million claims); many are found by walking every claim (about 1 µs each), which sends
+        // the first row at once. A sixteenth keeps the first row within tens of milliseconds.
+        let total = searcher.search(&*query, &Count).map_err(index_error)?;
+        if total.saturating_mul(SORTED_BELOW) > searcher.num_docs() as usize {
+            let mut wanted = Matches::new(&searcher, &*query)?;
+            return self.walk_claims(&searcher, None, |_, address| {
+                if wanted.contains(&searcher, address)? {
+                    read(address)
+                } else {
+                    Ok(true)
+                }
+            });
+        }
+        let sorted =
+            TopDocs::with_limit(total.max(1)).order_by_string_fast_field("claim", Order::Asc);
+        let found: Vec<(String, DocAddress)> =
+            searcher.search(&*query, &sorted).map_err(index_error)?;
+        for (_, address) in found {
+            read(address)?;
+        }
+        Ok(())
     }
 }
 
