@@ -187,6 +187,15 @@ fn term(text: &str) -> Result<Term> {
         .map_err(|e| Error::Internal(format!("the claims index holds a bad term {text}: {e}")))
 }
 
+/// The key `ORDER BY` sorts a recorded node by: blank nodes first, then IRIs by their text (not
+/// by their N-Triples form, whose `>` would put `a-10` before `a-1`).
+fn in_sparql_order(recorded: &str) -> (bool, &str) {
+    match recorded.strip_prefix('<').and_then(|t| t.strip_suffix('>')) {
+        Some(iri) => (true, iri),
+        None => (false, recorded),
+    }
+}
+
 fn terms(texts: &[String]) -> Result<Vec<Term>> {
     texts.iter().map(|t| term(t)).collect()
 }
@@ -345,7 +354,9 @@ fn denials(store: &ClaimStore, row: &mut dyn FnMut(&[Option<Term>]) -> Result<()
             let denial = term(&record.claim)?;
             let names = terms(&record.claimant_names)?;
             let texts = terms(&record.texts)?;
-            for (disputed, statuses) in &record.disputes {
+            let mut disputes: Vec<&(String, Vec<String>)> = record.disputes.iter().collect();
+            disputes.sort_by_key(|(disputed, _)| in_sparql_order(disputed));
+            for (disputed, statuses) in disputes {
                 let disputed = term(disputed)?;
                 for status in terms(statuses)? {
                     for name in &names {
@@ -374,8 +385,7 @@ fn appearances(
     store.index().each_record(None, |record| {
         let claim = term(&record.claim)?;
         let mut ordered: Vec<&AppearanceRecord> = record.appearances.iter().collect();
-        // SPARQL orders blank nodes before IRIs.
-        ordered.sort_by_key(|a| (!a.appearance.starts_with("_:"), a.appearance.as_str()));
+        ordered.sort_by_key(|a| in_sparql_order(&a.appearance));
         for appearance in ordered {
             let node = term(&appearance.appearance)?;
             let exacts = optional(terms(&appearance.exacts)?);
@@ -440,5 +450,25 @@ mod tests {
             assert_eq!(term(&t.to_string()).unwrap(), t, "{t}");
         }
         assert!(term("<not an IRI").is_err());
+    }
+
+    #[test]
+    fn recorded_nodes_sort_as_sparql_orders_them() {
+        let mut nodes = vec![
+            "<http://example.org/c#appearance-10>",
+            "<http://example.org/c#appearance-1>",
+            "_:b1",
+            "<http://example.org/c#appearance-1-x>",
+        ];
+        nodes.sort_by_key(|n| in_sparql_order(n));
+        assert_eq!(
+            nodes,
+            [
+                "_:b1",
+                "<http://example.org/c#appearance-1>",
+                "<http://example.org/c#appearance-1-x>",
+                "<http://example.org/c#appearance-10>",
+            ]
+        );
     }
 }

@@ -186,8 +186,8 @@ pub struct Record {
     /// source. Every node on the way is among the claim's `refs`: a write to any of them reads
     /// the claim again.
     pub chains: Vec<(String, String, u64)>,
-    /// Each claim it disputes (`cito:disputes`) with that claim's statuses, in the order SPARQL
-    /// sorts them (the `denials` question). The disputed claims are among its `refs`: a write
+    /// Each claim it disputes (`cito:disputes`) with that claim's statuses (the `denials`
+    /// question). The disputed claims are among its `refs`: a write
     /// about one reads it again.
     pub disputes: Vec<(String, Vec<String>)>,
 }
@@ -583,8 +583,7 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        // SPARQL orders blank nodes before IRIs.
-        disputed.sort_by_key(|d| (!d.is_blank_node(), d.to_string()));
+        disputed.sort_by_key(ToString::to_string);
         disputed.dedup();
         for other in disputed {
             let mut statuses = Vec::new();
