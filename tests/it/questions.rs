@@ -128,17 +128,22 @@ async fn whole_store_questions_from_the_index_equal_their_sparql_on_10000_claims
     assert_ne!(rows(&after), rows(&index));
 }
 
+/// A server of the seed's data and ontology.
+async fn seeded() -> TestServer {
+    TestServer::start(Options {
+        data_dirs: vec![repo().join("data"), repo().join("ontology")],
+        ..Options::default()
+    })
+    .await
+}
+
 fn rows_of(results: &Value) -> Vec<Value> {
     results["results"]["bindings"].as_array().unwrap().clone()
 }
 
 #[tokio::test]
 async fn the_library_is_listed_and_every_question_answers_on_the_seed() {
-    let server = TestServer::start(Options {
-        data_dirs: vec![repo().join("data"), repo().join("ontology")],
-        ..Options::default()
-    })
-    .await;
+    let server = seeded().await;
     let (_, list) = server.get_json("questions", "application/json").await;
     let list = list.as_array().unwrap();
     assert_eq!(
@@ -190,11 +195,7 @@ async fn the_library_is_listed_and_every_question_answers_on_the_seed() {
 
 #[tokio::test]
 async fn appearances_follow_a_write_to_a_document_s_archived_text() {
-    let server = TestServer::start(Options {
-        data_dirs: vec![repo().join("data"), repo().join("ontology")],
-        ..Options::default()
-    })
-    .await;
+    let server = seeded().await;
     let (index, sparql) = answers(&server, "appearances").await;
     assert_same("appearances", &index, &sparql, &["claim", "appearance"]);
     // A second archived text for every document the claims appear in: the claims naming them
@@ -216,11 +217,7 @@ async fn appearances_follow_a_write_to_a_document_s_archived_text() {
 
 #[tokio::test]
 async fn claim_chains_follow_a_write_to_any_node_on_the_way() {
-    let server = TestServer::start(Options {
-        data_dirs: vec![repo().join("data"), repo().join("ontology")],
-        ..Options::default()
-    })
-    .await;
+    let server = seeded().await;
     let order = ["claim", "document", "primary"];
     let hops = |results: &Value| -> Vec<i64> {
         rows_of(results)
