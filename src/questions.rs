@@ -345,10 +345,13 @@ fn claim_chains(
 /// `denials`: each denied claim with its claimants' names and texts, for each claim it disputes
 /// and each status of that claim, by denial and disputed claim.
 fn denials(store: &ClaimStore, row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>) -> Result<()> {
+    // The index's status names a literal "Denied" as it names `cg:Denied`; the query asks for
+    // the IRI.
+    let denied = format!("<{}Denied>", vocab::CG);
     store
         .index()
         .each_record(Some(crate::index::search::Only::Denied), |record| {
-            if record.disputes.is_empty() {
+            if record.disputes.is_empty() || !record.statuses.contains(&denied) {
                 return Ok(());
             }
             let denial = term(&record.claim)?;
