@@ -8,7 +8,6 @@
 //! written as they are found, so the first arrives before the last is read.
 
 use crate::error::{Error, Result};
-use crate::index::document::AppearanceRecord;
 use crate::store::ClaimStore;
 use crate::vocab;
 use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Variable};
@@ -187,15 +186,6 @@ fn term(text: &str) -> Result<Term> {
         .map_err(|e| Error::Internal(format!("the claims index holds a bad term {text}: {e}")))
 }
 
-/// The key `ORDER BY` sorts a recorded node by: blank nodes first, then IRIs by their text (not
-/// by their N-Triples form, whose `>` would put `a-10` before `a-1`).
-fn in_sparql_order(recorded: &str) -> (bool, &str) {
-    match recorded.strip_prefix('<').and_then(|t| t.strip_suffix('>')) {
-        Some(iri) => (true, iri),
-        None => (false, recorded),
-    }
-}
-
 fn terms(texts: &[String]) -> Result<Vec<Term>> {
     texts.iter().map(|t| term(t)).collect()
 }
@@ -345,21 +335,16 @@ fn claim_chains(
 /// `denials`: each denied claim with its claimants' names and texts, for each claim it disputes
 /// and each status of that claim, by denial and disputed claim.
 fn denials(store: &ClaimStore, row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>) -> Result<()> {
-    // The index's status names a literal "Denied" as it names `cg:Denied`; the query asks for
-    // the IRI.
-    let denied = format!("<{}Denied>", vocab::CG);
     store
         .index()
         .each_record(Some(crate::index::search::Only::Denied), |record| {
-            if record.disputes.is_empty() || !record.statuses.contains(&denied) {
+            if record.disputes.is_empty() {
                 return Ok(());
             }
             let denial = term(&record.claim)?;
             let names = terms(&record.claimant_names)?;
             let texts = terms(&record.texts)?;
-            let mut disputes: Vec<&(String, Vec<String>)> = record.disputes.iter().collect();
-            disputes.sort_by_key(|(disputed, _)| in_sparql_order(disputed));
-            for (disputed, statuses) in disputes {
+            for (disputed, statuses) in &record.disputes {
                 let disputed = term(disputed)?;
                 for status in terms(statuses)? {
                     for name in &names {
@@ -387,9 +372,7 @@ fn appearances(
 ) -> Result<()> {
     store.index().each_record(None, |record| {
         let claim = term(&record.claim)?;
-        let mut ordered: Vec<&AppearanceRecord> = record.appearances.iter().collect();
-        ordered.sort_by_key(|a| in_sparql_order(&a.appearance));
-        for appearance in ordered {
+        for appearance in &record.appearances {
             let node = term(&appearance.appearance)?;
             let exacts = optional(terms(&appearance.exacts)?);
             let starts = optional(terms(&appearance.starts)?);
@@ -453,25 +436,5 @@ mod tests {
             assert_eq!(term(&t.to_string()).unwrap(), t, "{t}");
         }
         assert!(term("<not an IRI").is_err());
-    }
-
-    #[test]
-    fn recorded_nodes_sort_as_sparql_orders_them() {
-        let mut nodes = vec![
-            "<http://example.org/c#appearance-10>",
-            "<http://example.org/c#appearance-1>",
-            "_:b1",
-            "<http://example.org/c#appearance-1-x>",
-        ];
-        nodes.sort_by_key(|n| in_sparql_order(n));
-        assert_eq!(
-            nodes,
-            [
-                "_:b1",
-                "<http://example.org/c#appearance-1>",
-                "<http://example.org/c#appearance-1-x>",
-                "<http://example.org/c#appearance-10>",
-            ]
-        );
     }
 }

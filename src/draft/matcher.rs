@@ -126,7 +126,19 @@ const STOP: &[&str] = &[
 
 /// The words of `text` as matching tokens.
 pub fn tokens(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = words_in_order(text).collect();
+    with_money(text, words_in_order(text).collect())
+}
+
+/// The matching tokens of `text` ([`tokens`]) and its word pairs ([`pairs`]), its words split
+/// once.
+pub fn tokens_and_pairs(text: &str) -> (Vec<String>, Vec<String>) {
+    let words: Vec<String> = words_in_order(text).collect();
+    let pairs = pairs_of(&words);
+    (with_money(text, words), pairs)
+}
+
+/// `words` with the sums of money in `text` as one token each.
+fn with_money(text: &str, mut out: Vec<String>) -> Vec<String> {
     // Money has digits; most texts have none, and the regex is the costly part.
     if text.bytes().any(|b| b.is_ascii_digit()) {
         out.extend(
@@ -155,7 +167,10 @@ fn words_in_order(text: &str) -> impl Iterator<Item = String> + '_ {
 /// `first+second`. A pair is far rarer than either word: two claims of one template share
 /// most words, but seldom the pairs at the seams between its parts and the names in it.
 pub fn pairs(text: &str) -> Vec<String> {
-    let words: Vec<String> = words_in_order(text).collect();
+    pairs_of(&words_in_order(text).collect::<Vec<_>>())
+}
+
+fn pairs_of(words: &[String]) -> Vec<String> {
     words
         .windows(2)
         .map(|w| format!("{}+{}", w[0], w[1]))
@@ -385,14 +400,14 @@ impl Claims {
             Claims::Sheets(matcher) => return Ok(matcher.best(text, status, limit)),
             Claims::Index(index) => index,
         };
-        let query = tokens(text);
+        let (query, pairs) = tokens_and_pairs(text);
         // A link looks at the few best by BM25: loading a candidate is most of a match's time.
         let shortlist = if words_alike {
             limit
         } else {
             limit.max(SHORTLIST)
         };
-        let candidates = index.candidates(&query, &pairs(text), shortlist)?;
+        let candidates = index.candidates(&query, &pairs, shortlist)?;
         let idf = |t: &str| {
             if words_alike {
                 Some(1.0)

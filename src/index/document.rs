@@ -445,8 +445,7 @@ impl<'a> Reader<'a> {
                     doc.record.texts.push(o.to_string());
                 }
             } else if *p == self.p.status {
-                let status = term_string(o);
-                doc.statuses.push(status_name(&status));
+                doc.statuses.push(status_name(o));
                 doc.record.statuses.push(o.to_string());
             } else if *p == self.p.author {
                 claimants.push(o.clone());
@@ -571,11 +570,10 @@ impl<'a> Reader<'a> {
                 list.dedup();
             }
             for document in &documents {
-                for node in self.reach(document)? {
-                    doc.refs.push(term_string(&node));
-                }
+                let reached = self.reach(document)?;
+                doc.refs.extend(reached.iter().map(term_string));
                 for primary in &primaries {
-                    if let Some(hops) = self.hops(document, primary)? {
+                    if let Some(hops) = self.hops(document, &reached, primary)? {
                         doc.record
                             .chains
                             .push((document.to_string(), primary.to_string(), hops));
@@ -648,10 +646,13 @@ impl<'a> Reader<'a> {
             list.dedup();
         }
         doc.quotes.dedup();
-        // Rows come in the order the questions sort them: by appearance.
+        // Rows come in the order the questions ask for: by appearance, and by disputed claim.
         doc.record
             .appearances
-            .sort_by(|a, b| a.appearance.cmp(&b.appearance));
+            .sort_by(|a, b| in_sparql_order(&a.appearance).cmp(&in_sparql_order(&b.appearance)));
+        doc.record
+            .disputes
+            .sort_by(|a, b| in_sparql_order(&a.0).cmp(&in_sparql_order(&b.0)));
         Ok(Some(doc))
     }
 
@@ -671,17 +672,21 @@ impl<'a> Reader<'a> {
 
     /// `None` if `document` does not derive from `primary`; else how many nodes lie on its
     /// paths to it, `primary` excluded: the `COUNT(DISTINCT ?step)` of `claim-chains`, whose
-    /// steps are reached from `document` in zero or more steps and reach `primary` in one or
-    /// more.
-    fn hops(&mut self, document: &Term, primary: &Term) -> Result<Option<u64>> {
+    /// steps are reached from `document` (`reached`, [`Reader::reach`]) in zero or more steps
+    /// and reach `primary` in one or more.
+    fn hops(
+        &mut self,
+        document: &Term,
+        reached: &HashSet<Term>,
+        primary: &Term,
+    ) -> Result<Option<u64>> {
         let key = (document.clone(), primary.clone());
         if let Some(hops) = self.hops.get(&key) {
             return Ok(*hops);
         }
-        let reached = self.reach(document)?;
         let hops = if reached.contains(primary) {
             let mut steps = 0;
-            for step in &reached {
+            for step in reached {
                 let mut reaches = false;
                 for next in self.node(step)?.upstream.clone() {
                     if self.reach(&next)?.contains(primary) {
@@ -719,7 +724,7 @@ impl<'a> Reader<'a> {
                 .store
                 .quads_matching(Some(&claim), Some(&self.p.status), None, None)
             {
-                let status = status_name(&term_string(&quad?.object));
+                let status = status_name(&quad?.object);
                 if CORROBORATING.contains(&status.as_str()) {
                     statuses.push(status);
                 }
@@ -790,9 +795,26 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A status's local name in `cg:`, or its IRI.
-fn status_name(status: &str) -> String {
-    status.strip_prefix(vocab::CG).unwrap_or(status).to_owned()
+/// A status's local name in `cg:`, or its IRI; anything else in N-Triples syntax, so that a
+/// literal `"Denied"` is never taken for `cg:Denied` (the queries ask for the IRIs).
+fn status_name(status: &Term) -> String {
+    match status {
+        Term::NamedNode(n) => n
+            .as_str()
+            .strip_prefix(vocab::CG)
+            .unwrap_or(n.as_str())
+            .to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The key `ORDER BY` sorts a recorded node (N-Triples) by: blank nodes first, then IRIs by
+/// their text (not by their N-Triples form, whose `>` would put `a-10` before `a-1`).
+fn in_sparql_order(recorded: &str) -> (bool, &str) {
+    match recorded.strip_prefix('<').and_then(|t| t.strip_suffix('>')) {
+        Some(iri) => (true, iri),
+        None => (false, recorded),
+    }
 }
 
 fn as_subject(term: &Term) -> Option<NamedOrBlankNode> {
@@ -818,5 +840,30 @@ pub fn subject_string(node: &NamedOrBlankNode) -> String {
     match node {
         NamedOrBlankNode::NamedNode(n) => n.as_str().to_owned(),
         NamedOrBlankNode::BlankNode(b) => format!("_:{}", b.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_nodes_sort_as_sparql_orders_them() {
+        let mut nodes = vec![
+            "<http://example.org/c#appearance-10>",
+            "<http://example.org/c#appearance-1>",
+            "_:b1",
+            "<http://example.org/c#appearance-1-x>",
+        ];
+        nodes.sort_by_key(|n| in_sparql_order(n));
+        assert_eq!(
+            nodes,
+            [
+                "_:b1",
+                "<http://example.org/c#appearance-1>",
+                "<http://example.org/c#appearance-1-x>",
+                "<http://example.org/c#appearance-10>",
+            ]
+        );
     }
 }

@@ -41,7 +41,7 @@ use tantivy::{
 pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
-const VERSION: u32 = 7;
+const VERSION: u32 = 8;
 
 /// Claims read by one thread at a time in a rebuild, and the threads reading.
 const REBUILD_CHUNK: usize = 500;
@@ -610,11 +610,11 @@ impl ClaimIndex {
         for words in &doc.context {
             d.add_text(f.body, words);
         }
-        let mut tokens = crate::draft::matcher::tokens(&doc.text);
-        tokens.extend(crate::draft::matcher::pairs(&doc.text));
-        for quote in &doc.quotes {
-            tokens.extend(crate::draft::matcher::tokens(quote));
-            tokens.extend(crate::draft::matcher::pairs(quote));
+        let mut tokens = Vec::new();
+        for text in std::iter::once(&doc.text).chain(&doc.quotes) {
+            let (words, pairs) = crate::draft::matcher::tokens_and_pairs(text);
+            tokens.extend(words);
+            tokens.extend(pairs);
         }
         d.add_text(f.words, tokens.join(" "));
         for status in &doc.statuses {
