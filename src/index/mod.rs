@@ -41,7 +41,7 @@ use tantivy::{
 pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
-const VERSION: u32 = 8;
+const VERSION: u32 = 9;
 
 /// Claims read by one thread at a time in a rebuild, and the threads reading.
 const REBUILD_CHUNK: usize = 500;
@@ -54,8 +54,6 @@ const WRITER_MEMORY: usize = 128 * 1024 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fields {
     pub claim: Field,
-    /// A hash of the claim's IRI: the tiebreak of equal scores, so pages are stable.
-    pub id: Field,
     pub text: Field,
     /// Quotes and every name and literal found with the claim.
     pub body: Field,
@@ -100,7 +98,6 @@ fn schema() -> (Schema, Fields) {
     };
     let fields = Fields {
         claim: b.add_text_field("claim", STRING | STORED | FAST),
-        id: b.add_u64_field("id", NumericOptions::default().set_fast()),
         text: b.add_text_field("text", words(ANALYZER, true).set_stored()),
         body: b.add_text_field("body", words(ANALYZER, true)),
         words: b.add_text_field("words", words("whitespace", false)),
@@ -155,6 +152,8 @@ pub struct ClaimIndex {
     broken: AtomicBool,
     /// Counts of recent searches, for this version of the index.
     counts: Mutex<search::CountsCache>,
+    /// Which segments hold their documents in IRI order ([`ClaimIndex::in_iri_order_segments`]).
+    ordered: Mutex<std::collections::HashMap<tantivy::index::SegmentId, bool>>,
 }
 
 impl ClaimIndex {
@@ -244,6 +243,7 @@ impl ClaimIndex {
             dir,
             broken: AtomicBool::new(false),
             counts: Mutex::default(),
+            ordered: Mutex::default(),
         })
     }
 
@@ -286,6 +286,8 @@ impl ClaimIndex {
     pub(crate) fn rebuild(&self, store: &ClaimStore, next_write: u64) -> Result<u64> {
         let started = std::time::Instant::now();
         let mut writer = self.writer()?;
+        // Segments written while rebuilding are merged once, at the end, in IRI order.
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         let result = (|| {
             writer.delete_all_documents().map_err(index_error)?;
             let whole = Whole::read(store)?;
@@ -306,8 +308,13 @@ impl ClaimIndex {
                 Ok(())
             })?;
             commit(&mut writer, next_write)?;
+            // The index is whole without it: a failed merge only leaves searches slower.
+            if let Err(error) = self.merge_in_iri_order(&mut writer) {
+                tracing::warn!(%error, "the rebuilt claims index stays in segments");
+            }
             Ok(total as u64)
         })();
+        writer.set_merge_policy(Box::new(tantivy::indexer::LogMergePolicy::default()));
         match &result {
             Ok(total) => {
                 self.reload()?;
@@ -324,6 +331,33 @@ impl ClaimIndex {
             }
         }
         result
+    }
+
+    /// Merges the committed segments into one, in the order of their first claims' IRIs. A
+    /// rebuild writes claims in IRI order, segment after segment, so the merged segment holds
+    /// them in that order: the questions read its stored documents in sequence, and a ranked
+    /// search skips the claims that tie with the last on a page ([`search`]'s `ranked_top`).
+    /// Tantivy's own merges take segments in no particular order.
+    fn merge_in_iri_order(&self, writer: &mut IndexWriter) -> Result<()> {
+        self.reload()?;
+        let searcher = self.reader.searcher();
+        let mut segments = Vec::new();
+        for reader in searcher.segment_readers() {
+            let mut first = String::new();
+            if let Some(claims) = reader.fast_fields().str("claim").map_err(index_error)? {
+                claims
+                    .ord_to_str(0, &mut first)
+                    .map_err(|e| index_error(e.into()))?;
+            }
+            segments.push((first, reader.segment_id()));
+        }
+        if segments.len() < 2 {
+            return Ok(());
+        }
+        segments.sort();
+        let ids: Vec<_> = segments.into_iter().map(|(_, id)| id).collect();
+        writer.merge(&ids).wait().map_err(index_error)?;
+        Ok(())
     }
 
     /// Updates the documents a write changed: `diff` holds the quads it added or removed (all
@@ -601,7 +635,6 @@ impl ClaimIndex {
         let f = &self.fields;
         let mut d = TantivyDocument::default();
         d.add_text(f.claim, &doc.claim);
-        d.add_u64(f.id, id_of(&doc.claim));
         d.add_text(f.text, &doc.text);
         for quote in &doc.quotes {
             d.add_text(f.body, quote);
@@ -751,13 +784,6 @@ pub(crate) fn date_number(date: &str) -> Option<u64> {
         digits(&date[8..10])?,
     );
     ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some(y * 10_000 + m * 100 + d)
-}
-
-/// A stable 64-bit hash of a claim's IRI (FNV-1a: the same in every process and version).
-pub(crate) fn id_of(claim: &str) -> u64 {
-    claim.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 fn parse_subject(value: &str) -> NamedOrBlankNode {

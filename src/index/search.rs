@@ -231,10 +231,11 @@ impl ClaimIndex {
         let limit = search.limit.max(1);
         let (addresses, next_after) = if ranked {
             let after = search.after.as_deref().map(ranked_cursor).transpose()?;
-            let mut found = ranked_top(&searcher, &*matching, limit + 1, after)?;
+            let in_iri_order = self.in_iri_order_segments(&searcher)?;
+            let mut found = ranked_top(&searcher, &*matching, limit + 1, after, &in_iri_order)?;
             let next = (found.len() > limit).then(|| {
-                let ((score, id), _) = found[limit - 1];
-                format!("r{:08x}.{:016x}", score.to_bits(), id)
+                let ((score, iri), _) = &found[limit - 1];
+                format!("r{:08x}.{iri}", score.to_bits())
             });
             found.truncate(limit);
             (
@@ -814,6 +815,32 @@ impl ClaimIndex {
         Ok(facets.pop().map(|(_, values)| values).unwrap_or_default())
     }
 
+    /// For each segment of `searcher`, whether its documents are in the order of their claims'
+    /// IRIs, deleted ones included (so the answer holds while the segment lives): checked once
+    /// per segment, a read of its column of IRI places.
+    pub(crate) fn in_iri_order_segments(&self, searcher: &Searcher) -> Result<Vec<bool>> {
+        let readers = searcher.segment_readers();
+        let mut known = self.ordered.lock().unwrap_or_else(|e| e.into_inner());
+        let mut found = Vec::with_capacity(readers.len());
+        for reader in readers {
+            let id = reader.segment_id();
+            let ordered = match known.get(&id) {
+                Some(ordered) => *ordered,
+                None => {
+                    let ordered = in_iri_order(reader)?;
+                    known.insert(id, ordered);
+                    ordered
+                }
+            };
+            found.push(ordered);
+        }
+        // Segments merged away are forgotten.
+        if known.len() > 4 * readers.len() + 64 {
+            known.retain(|id, _| readers.iter().any(|r| r.segment_id() == *id));
+        }
+        Ok(found)
+    }
+
     /// Calls `f` with the record of every claim (or of those `only` names), in the order of
     /// their IRIs ([`ClaimIndex::walk_claims`]).
     pub fn each_record(
@@ -881,19 +908,22 @@ impl ClaimIndex {
     }
 }
 
-/// The best `limit` claims `query` matches, by score, ties broken by the hash of their IRIs (so
-/// a page's claims and its cursor stay the same while the index does not change), after the
-/// cursor `after`: keys `(score, u64::MAX - id)`, highest first. Each segment is read with a
-/// threshold, the lowest score on the page so far: a query of one word skips the blocks of
-/// postings that cannot reach it (block-max WAND), and a claim's hash is read only when its
-/// score could put it on the page. A common word matches most claims; scoring and hashing every
-/// one of them was most of such a search.
+/// The best `limit` claims `query` matches, by score, ties in the order of their IRIs (so a
+/// page's claims and its cursor stay the same while the index does not change, and a write
+/// between two pages moves only the claims it changed), after the cursor `after` (a score and
+/// an IRI), highest first. Each segment is read with a threshold, the lowest score on the page
+/// so far: a query of one word skips the blocks of postings that cannot reach it (block-max
+/// WAND). Claims of one template tie by the tens of thousands: in a segment whose documents are
+/// in IRI order (a rebuild writes them so, [`ClaimIndex::in_iri_order_segments`]), a later claim
+/// of equal score ranks below every one on the page, so the threshold is the lowest score itself
+/// and ties are skipped too; elsewhere it is just below, and each tied claim is compared.
 fn ranked_top(
     searcher: &Searcher,
     query: &dyn Query,
     limit: usize,
-    after: Option<(f32, u64)>,
-) -> Result<Vec<((f32, u64), DocAddress)>> {
+    after: Option<(f32, &str)>,
+    in_iri_order: &[bool],
+) -> Result<Vec<((f32, String), DocAddress)>> {
     let weight = query
         .weight(tantivy::query::EnableScoring::enabled_from_searcher(
             searcher,
@@ -901,10 +931,30 @@ fn ranked_top(
         .map_err(index_error)?;
     let mut all = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let Some(claims) = reader.fast_fields().str("claim").map_err(index_error)? else {
+            continue;
+        };
+        // The cursor as a place among this segment's IRIs: the first one after it.
+        let after = match after {
+            Some((score, iri)) => {
+                let (first, _) = claims
+                    .dictionary()
+                    .term_bounds_to_ord(Bound::Excluded(iri.as_bytes()), Bound::Unbounded)
+                    .map_err(|e| index_error(e.into()))?;
+                let first = match first {
+                    Bound::Included(first) => first,
+                    Bound::Excluded(last) => last + 1,
+                    Bound::Unbounded => 0,
+                };
+                Some((score, first))
+            }
+            None => None,
+        };
         let mut page = RankedPage {
             limit,
             after,
-            ids: reader.fast_fields().u64("id").ok(),
+            ords: claims.ords(),
+            ties_skipped: in_iri_order.get(ord).copied().unwrap_or(false),
             best: std::collections::BinaryHeap::with_capacity(limit + 1),
         };
         let alive = reader.alive_bitset();
@@ -916,26 +966,43 @@ fn ranked_top(
                 page.threshold()
             })
             .map_err(index_error)?;
-        all.extend(
-            page.best
-                .into_iter()
-                .map(|std::cmp::Reverse(Ranked(key, doc))| (key, DocAddress::new(ord as u32, doc))),
-        );
+        for std::cmp::Reverse(Ranked((score, term), doc)) in page.best {
+            let mut iri = String::new();
+            claims
+                .ord_to_str(u64::MAX - term, &mut iri)
+                .map_err(|e| index_error(e.into()))?;
+            all.push(((score, iri), DocAddress::new(ord as u32, doc)));
+        }
     }
-    all.sort_by(|a, b| {
-        (b.0 .0.total_cmp(&a.0 .0))
-            .then(b.0 .1.cmp(&a.0 .1))
-            .then(a.1.cmp(&b.1))
-    });
+    all.sort_by(|a, b| (b.0 .0.total_cmp(&a.0 .0)).then_with(|| a.0 .1.cmp(&b.0 .1)));
     all.truncate(limit);
     Ok(all)
 }
 
-/// One segment's best keys so far ([`ranked_top`]).
-struct RankedPage {
+/// Whether a segment's documents, deleted ones included, come in the order of their claims' IRIs.
+fn in_iri_order(reader: &tantivy::SegmentReader) -> Result<bool> {
+    let Some(claims) = reader.fast_fields().str("claim").map_err(index_error)? else {
+        return Ok(false);
+    };
+    let ords = claims.ords();
+    let mut last = 0;
+    Ok((0..reader.max_doc()).all(|doc| {
+        let ord = ords.first(doc);
+        let ordered = ord.is_some_and(|ord| ord >= last);
+        last = ord.unwrap_or(u64::MAX);
+        ordered
+    }))
+}
+
+/// One segment's best keys so far ([`ranked_top`]): `(score, u64::MAX - ord)`, where `ord` is
+/// the claim IRI's place among the segment's, so the greater key ranks first.
+struct RankedPage<'a> {
     limit: usize,
+    /// The cursor: its score and the first IRI place after its IRI.
     after: Option<(f32, u64)>,
-    ids: Option<tantivy::columnar::Column<u64>>,
+    ords: &'a tantivy::columnar::Column<u64>,
+    /// The segment's documents are in IRI order.
+    ties_skipped: bool,
     /// The lowest first (a min-heap).
     best: std::collections::BinaryHeap<std::cmp::Reverse<Ranked>>,
 }
@@ -960,10 +1027,10 @@ impl Ord for Ranked {
     }
 }
 
-impl RankedPage {
+impl RankedPage<'_> {
     fn key(&self, doc: tantivy::DocId, score: f32) -> (f32, u64) {
-        let id = self.ids.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
-        (score, u64::MAX - id)
+        let ord = self.ords.first(doc).unwrap_or(u64::MAX);
+        (score, u64::MAX - ord)
     }
 
     /// The lowest key on a full page.
@@ -977,9 +1044,10 @@ impl RankedPage {
     }
 
     fn collect(&mut self, doc: tantivy::DocId, score: f32) {
-        if let Some(after) = self.after {
-            // Only what ranks below the cursor: a higher score does not, a lower one does.
-            if score > after.0 || (score == after.0 && self.key(doc, score) >= after) {
+        if let Some((after, first)) = self.after {
+            // Only what ranks below the cursor: a higher score does not, a lower one does, an
+            // equal one if its IRI comes after the cursor's.
+            if score > after || (score == after && self.key(doc, score).1 > u64::MAX - first) {
                 return;
             }
         }
@@ -997,10 +1065,12 @@ impl RankedPage {
         self.best.push(std::cmp::Reverse(Ranked(key, doc)));
     }
 
-    /// The score a claim must pass to be offered: just below the lowest on a full page, since
-    /// a claim of equal score may still rank above it by its hash.
+    /// The score a claim must pass to be offered once the page is full: the lowest on it where
+    /// documents come in IRI order (a claim of equal score that comes later ranks below all of
+    /// them), else just below it, since a claim of equal score may still rank above by its IRI.
     fn threshold(&self) -> f32 {
         match self.lowest() {
+            Some((score, _)) if self.ties_skipped => score,
             Some((score, _)) if score > 0.0 && score.is_finite() => {
                 f32::from_bits(score.to_bits() - 1)
             }
@@ -1319,21 +1389,22 @@ fn split_query(q: &str) -> Vec<Part> {
     parts
 }
 
-/// A cursor of a ranked search: the ranking key (score, then `u64::MAX - id`) of the last claim
-/// of the previous page.
-fn ranked_cursor(after: &str) -> Result<(f32, u64)> {
+/// A cursor of a ranked search: the score and the IRI of the last claim of the previous page.
+fn ranked_cursor(after: &str) -> Result<(f32, &str)> {
     let invalid = || {
         Error::Invalid(format!(
             "after={after:?} is not a cursor of this search: pass the next_after of its previous page"
         ))
     };
-    let (score, id) = after
+    let (score, iri) = after
         .strip_prefix('r')
         .and_then(|c| c.split_once('.'))
         .ok_or_else(invalid)?;
+    if score.len() != 8 || iri.is_empty() {
+        return Err(invalid());
+    }
     let score = f32::from_bits(u32::from_str_radix(score, 16).map_err(|_| invalid())?);
-    let id = u64::from_str_radix(id, 16).map_err(|_| invalid())?;
-    Ok((score, id))
+    Ok((score, iri))
 }
 
 pub(crate) fn stored_text(doc: &TantivyDocument, field: Field) -> Option<String> {
@@ -1452,6 +1523,85 @@ mod tests {
             assert_eq!(total, 1_600);
             let wanted: Vec<_> = by_hand.iter().take(size).cloned().collect();
             assert_eq!(counts[0].1, wanted, "size {size}");
+        }
+    }
+
+    #[test]
+    fn ranked_pages_keep_iri_order_within_ties_in_ordered_segments_and_others() {
+        use tantivy::schema::{Schema, FAST, STRING, TEXT};
+        let mut builder = Schema::builder();
+        let claim = builder.add_text_field("claim", STRING | FAST);
+        let text = builder.add_text_field("text", TEXT);
+        let index = tantivy::Index::create_in_ram(builder.build());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        // One segment written in IRI order, one in the reverse order; most claims tie.
+        let texts = [
+            "alpha beta",
+            "alpha beta",
+            "alpha beta",
+            "alpha",
+            "beta beta gamma",
+        ];
+        for (segment, reversed) in [("a", false), ("b", true)] {
+            let mut order: Vec<usize> = (0..300).collect();
+            if reversed {
+                order.reverse();
+            }
+            for n in order {
+                let mut document = TantivyDocument::default();
+                document.add_text(claim, format!("http://x/{segment}{n:04}"));
+                document.add_text(text, texts[n % texts.len()]);
+                writer.add_document(document).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        let searcher = index.reader().unwrap().searcher();
+        let ordered: Vec<bool> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| in_iri_order(r).unwrap())
+            .collect();
+        let mut sorted = ordered.clone();
+        sorted.sort();
+        assert_eq!(sorted, [false, true]);
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(text, "alpha"),
+                    IndexRecordOption::WithFreqs,
+                )) as Box<dyn Query>,
+            ),
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(text, "beta"),
+                    IndexRecordOption::WithFreqs,
+                )),
+            ),
+        ]);
+        let key = |found: Vec<((f32, String), DocAddress)>| -> Vec<(f32, String)> {
+            found.into_iter().map(|(key, _)| key).collect()
+        };
+        // A page longer than the matches is never pruned: every match, compared one by one.
+        let whole = key(ranked_top(&searcher, &query, 1_000, None, &ordered).unwrap());
+        assert_eq!(whole.len(), 600);
+        let mut expected = whole.clone();
+        expected.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        assert!(whole == expected, "not best first, then in IRI order");
+        for limit in [1, 3, 7, 50] {
+            let mut paged: Vec<(f32, String)> = Vec::new();
+            loop {
+                let after = paged.last().map(|(score, iri)| (*score, iri.as_str()));
+                let page = key(ranked_top(&searcher, &query, limit, after, &ordered).unwrap());
+                if page.is_empty() {
+                    break;
+                }
+                paged.extend(page);
+            }
+            assert!(paged == whole, "pages of {limit}");
         }
     }
 }

@@ -684,43 +684,76 @@ fn ranked_pages_hold_every_match_once_best_first() {
             .unwrap()
     };
     // A word most claims share (their scores tie in runs), one a few share, two words.
-    for q in ["plaintiffs", "foundation", "data records"] {
-        let total = search(q, 1, None).total;
-        assert!(total > 20, "{q}: {total}");
-        let whole: Vec<(String, f32)> = search(q, 500, None)
-            .hits
-            .into_iter()
-            .map(|h| (h.claim, h.score.unwrap()))
-            .collect();
-        for limit in [1, 7] {
-            let (mut paged, mut after) = (Vec::new(), None);
-            loop {
-                let found = search(q, limit, after.take());
-                paged.extend(found.hits.into_iter().map(|h| (h.claim, h.score.unwrap())));
-                match found.next_after {
-                    Some(next) if paged.len() < 600 => after = Some(next),
-                    _ => break,
+    let check = |label: &str| {
+        for q in ["plaintiffs", "foundation", "data records"] {
+            let total = search(q, 1, None).total;
+            assert!(total > 20, "{q}: {total}");
+            // A page longer than the matches: every one is compared, none skipped.
+            let whole: Vec<(String, f32)> = search(q, total + 1, None)
+                .hits
+                .into_iter()
+                .map(|h| (h.claim, h.score.unwrap()))
+                .collect();
+            assert_eq!(whole.len(), total, "{q}");
+            assert!(
+                whole
+                    .windows(2)
+                    .all(|w| w[0].1 > w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0)),
+                "{label} {q}: not best first, then in IRI order"
+            );
+            for limit in [1, 7] {
+                let (mut paged, mut after) = (Vec::new(), None);
+                loop {
+                    let found = search(q, limit, after.take());
+                    paged.extend(found.hits.into_iter().map(|h| (h.claim, h.score.unwrap())));
+                    match found.next_after {
+                        Some(next) if paged.len() < 600 => after = Some(next),
+                        _ => break,
+                    }
                 }
+                paged.truncate(600);
+                let distinct: BTreeSet<&String> = paged.iter().map(|(c, _)| c).collect();
+                assert_eq!(
+                    distinct.len(),
+                    paged.len(),
+                    "{q}: a claim twice in pages of {limit}"
+                );
+                assert_eq!(paged.len(), total.min(600), "{q}: pages of {limit}");
+                assert!(
+                    paged.windows(2).all(|w| w[0].1 >= w[1].1),
+                    "{q}: not best first"
+                );
+                let n = whole.len().min(paged.len());
+                assert!(
+                    paged[..n] == whole[..n],
+                    "{label} {q}: pages of {limit} differ from one page"
+                );
             }
-            paged.truncate(600);
-            let distinct: BTreeSet<&String> = paged.iter().map(|(c, _)| c).collect();
-            assert_eq!(
-                distinct.len(),
-                paged.len(),
-                "{q}: a claim twice in pages of {limit}"
-            );
-            assert_eq!(paged.len(), total.min(600), "{q}: pages of {limit}");
-            assert!(
-                paged.windows(2).all(|w| w[0].1 >= w[1].1),
-                "{q}: not best first"
-            );
-            let n = whole.len().min(paged.len());
-            assert!(
-                paged[..n] == whole[..n],
-                "{q}: pages of {limit} differ from one page"
-            );
         }
+    };
+    check("rebuilt");
+    // Claims re-indexed by writes of their own: later segments, and deleted documents in the
+    // first, whose documents are in IRI order.
+    for claim in opened
+        .select("SELECT ?c { ?c a <http://schema.org/Claim> } ORDER BY DESC(?c) LIMIT 12")
+        .unwrap()
+        .into_iter()
+        .filter_map(|row| row[0].clone())
+    {
+        let update = format!(
+            "PREFIX cg: <https://w3id.org/claimgraph/ns#>
+             DELETE {{ GRAPH ?g {{ {claim} cg:status ?s }} }}
+             INSERT {{ GRAPH ?g {{ {claim} cg:status cg:Denied }} }}
+             WHERE {{ GRAPH ?g {{ {claim} cg:status ?s }} }}"
+        );
+        opened
+            .update(
+                opened.parse_update(&update).unwrap(),
+                &claimgraph::store::DatasetParams::default(),
+            )
+            .unwrap();
     }
+    check("after 12 writes");
 }
 
 #[test]
