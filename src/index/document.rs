@@ -132,24 +132,60 @@ impl Whole {
     pub fn read(store: &ClaimStore) -> Result<Self> {
         let reader = Reader::new(store, None);
         let mut whole = Self::default();
+        let mut claims = Vec::new();
         for status in CORROBORATING {
             let concept: Term = NamedNode::new_unchecked(format!("{}{status}", vocab::CG)).into();
             for quad in store.quads_matching(None, Some(&reader.p.status), Some(&concept), None) {
-                let claim = quad?.subject;
-                for assertion in
-                    store.quads_matching(Some(&claim), Some(&reader.p.assertion), None, None)
-                {
-                    let Term::NamedNode(graph) = assertion?.object else {
-                        continue;
-                    };
-                    for content in store.quads_matching(None, None, None, Some(&graph.into())) {
-                        let statuses = whole
-                            .corroborated
-                            .entry(Triple::from(content?))
-                            .or_default();
-                        if !statuses.iter().any(|s| s == status) {
-                            statuses.push((*status).to_owned());
+                claims.push((quad?.subject, *status));
+            }
+        }
+        // Each claim's content is a read or two waiting on RocksDB: on threads of their own.
+        let assertion = &reader.p.assertion;
+        let parts = std::thread::scope(|scope| {
+            let threads: Vec<_> = claims
+                .chunks(claims.len().div_ceil(super::REBUILD_THREADS).max(1))
+                .map(|chunk| {
+                    scope.spawn(move || -> Result<HashMap<Triple, Vec<&'static str>>> {
+                        let mut corroborated: HashMap<Triple, Vec<&'static str>> = HashMap::new();
+                        for (claim, status) in chunk {
+                            for quad in
+                                store.quads_matching(Some(claim), Some(assertion), None, None)
+                            {
+                                let Term::NamedNode(graph) = quad?.object else {
+                                    continue;
+                                };
+                                let graph = graph.into();
+                                for content in store.quads_matching(None, None, None, Some(&graph))
+                                {
+                                    let statuses =
+                                        corroborated.entry(Triple::from(content?)).or_default();
+                                    if !statuses.contains(status) {
+                                        statuses.push(status);
+                                    }
+                                }
+                            }
                         }
+                        Ok(corroborated)
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|thread| {
+                    thread.join().unwrap_or_else(|_| {
+                        Err(crate::Error::Internal(
+                            "a thread reading corroboration panicked".into(),
+                        ))
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        for part in parts {
+            for (triple, statuses) in part? {
+                let known = whole.corroborated.entry(triple).or_default();
+                for status in statuses {
+                    if !known.iter().any(|s| s == status) {
+                        known.push(status.to_owned());
                     }
                 }
             }

@@ -83,6 +83,15 @@ pub(crate) struct Fields {
     pub has: Field,
 }
 
+/// A page of hits, or a match's candidates, reads each claim's block of stored documents: small
+/// blocks (tantivy's default is 16 KiB) decompress less for each, at a small cost in size.
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_blocksize: 4096,
+        ..tantivy::IndexSettings::default()
+    }
+}
+
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let words = |tokenizer: &str, positions: bool| {
@@ -164,9 +173,11 @@ impl ClaimIndex {
         let (schema, fields) = schema();
         let opened = if dir.join("meta.json").exists() {
             match Index::open_in_dir(dir) {
-                Ok(index) if index.schema() == schema => Some(index),
+                Ok(index) if index.schema() == schema && *index.settings() == settings() => {
+                    Some(index)
+                }
                 Ok(_) => {
-                    tracing::warn!(dir = %dir.display(), "the claims index has another schema: rebuilding it");
+                    tracing::warn!(dir = %dir.display(), "the claims index has another schema or settings: rebuilding it");
                     None
                 }
                 Err(error) => {
@@ -188,7 +199,11 @@ impl ClaimIndex {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     Error::io(format!("cannot create the index {}", dir.display()), e)
                 })?;
-                Index::create_in_dir(dir, schema).map_err(index_error)?
+                Index::builder()
+                    .schema(schema)
+                    .settings(settings())
+                    .create_in_dir(dir)
+                    .map_err(index_error)?
             }
         };
         let following = following(&index);
@@ -291,6 +306,10 @@ impl ClaimIndex {
         let result = (|| {
             writer.delete_all_documents().map_err(index_error)?;
             let whole = Whole::read(store)?;
+            tracing::info!(
+                seconds = started.elapsed().as_secs_f64(),
+                "read the content of corroborated claims and every review"
+            );
             let mut claims: Vec<NamedOrBlankNode> = Reader::new(store, None)
                 .all_claims()
                 .collect::<Result<_>>()?;
@@ -356,7 +375,13 @@ impl ClaimIndex {
         }
         segments.sort();
         let ids: Vec<_> = segments.into_iter().map(|(_, id)| id).collect();
+        let started = std::time::Instant::now();
         writer.merge(&ids).wait().map_err(index_error)?;
+        tracing::info!(
+            segments = ids.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "merged the claims index in IRI order"
+        );
         Ok(())
     }
 
