@@ -186,7 +186,7 @@ fn term(text: &str) -> Result<Term> {
         .map_err(|e| Error::Internal(format!("the claims index holds a bad term {text}: {e}")))
 }
 
-fn terms(texts: &[String]) -> Result<Vec<Term>> {
+fn terms(texts: &[&str]) -> Result<Vec<Term>> {
     texts.iter().map(|t| term(t)).collect()
 }
 
@@ -254,7 +254,7 @@ fn resting_on_allegations(
             if record.assertions.is_empty() {
                 return Ok(());
             }
-            let claim = term(&record.claim)?;
+            let claim = term(record.claim)?;
             let names = terms(&record.claimant_names)?;
             let texts = terms(&record.texts)?;
             let primaries = optional(terms(&record.primaries)?);
@@ -281,7 +281,7 @@ fn assertion_hashes(
     row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>,
 ) -> Result<()> {
     store.index().each_record(None, |record| {
-        let claim = term(&record.claim)?;
+        let claim = term(record.claim)?;
         for assertion in optional(terms(&record.assertions)?) {
             for hash in optional(terms(&record.hashes)?) {
                 row(&[Some(claim.clone()), assertion.clone(), hash])?;
@@ -299,7 +299,7 @@ fn without_primary_source(
     store.index().each_record(
         Some(crate::index::search::Only::WithoutPrimarySource),
         |record| {
-            let claim = term(&record.claim)?;
+            let claim = term(record.claim)?;
             for text in terms(&record.texts)? {
                 row(&[Some(claim.clone()), Some(text)])?;
             }
@@ -319,7 +319,7 @@ fn claim_chains(
         if record.chains.is_empty() {
             return Ok(());
         }
-        let claim = term(&record.claim)?;
+        let claim = term(record.claim)?;
         for (document, primary, hops) in &record.chains {
             row(&[
                 Some(claim.clone()),
@@ -341,7 +341,7 @@ fn denials(store: &ClaimStore, row: &mut dyn FnMut(&[Option<Term>]) -> Result<()
             if record.disputes.is_empty() {
                 return Ok(());
             }
-            let denial = term(&record.claim)?;
+            let denial = term(record.claim)?;
             let names = terms(&record.claimant_names)?;
             let texts = terms(&record.texts)?;
             for (disputed, statuses) in &record.disputes {
@@ -371,9 +371,9 @@ fn appearances(
     row: &mut dyn FnMut(&[Option<Term>]) -> Result<()>,
 ) -> Result<()> {
     store.index().each_record(None, |record| {
-        let claim = term(&record.claim)?;
+        let claim = term(record.claim)?;
         for appearance in &record.appearances {
-            let node = term(&appearance.appearance)?;
+            let node = term(appearance.appearance)?;
             let exacts = optional(terms(&appearance.exacts)?);
             let starts = optional(terms(&appearance.starts)?);
             let ends = optional(terms(&appearance.ends)?);

@@ -203,45 +203,170 @@ impl Whole {
 }
 
 /// A claim as the library's whole-store questions read it: RDF terms in N-Triples syntax, every
-/// value the store has (so answers keep SPARQL's rows, one per combination).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct Record {
-    pub claim: String,
-    pub texts: Vec<String>,
-    pub statuses: Vec<String>,
+/// value the store has (so answers keep SPARQL's rows, one per combination). Built with owned
+/// strings; read back ([`Record::decode`]) as slices of the stored text, without copies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record<S = String> {
+    pub claim: S,
+    pub texts: Vec<S>,
+    pub statuses: Vec<S>,
     /// `schema:name` of each `schema:author`.
-    pub claimant_names: Vec<String>,
-    pub primaries: Vec<String>,
-    pub assertions: Vec<String>,
+    pub claimant_names: Vec<S>,
+    pub primaries: Vec<S>,
+    pub assertions: Vec<S>,
     /// `cg:assertionHash`.
-    pub hashes: Vec<String>,
-    pub appearances: Vec<AppearanceRecord>,
+    pub hashes: Vec<S>,
+    pub appearances: Vec<AppearanceRecord<S>>,
     /// `(document, primary source, hops)` for each document the claim appears in that derives
     /// (`prov:wasDerivedFrom`, zero or more steps) from each of its primary sources, with the
     /// number of nodes on its paths to it (the `claim-chains` question), by document and primary
     /// source. Every node on the way is among the claim's `refs`: a write to any of them reads
     /// the claim again.
-    pub chains: Vec<(String, String, u64)>,
+    pub chains: Vec<(S, S, u64)>,
     /// Each claim it disputes (`cito:disputes`) with that claim's statuses (the `denials`
     /// question). The disputed claims are among its `refs`: a write
     /// about one reads it again.
-    pub disputes: Vec<(String, Vec<String>)>,
+    pub disputes: Vec<(S, Vec<S>)>,
 }
 
 /// One `schema:appearance` of a claim: its documents (`oa:hasSource`) and, through any of its
 /// selectors, the quotes and offsets.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct AppearanceRecord {
-    pub appearance: String,
-    pub documents: Vec<String>,
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppearanceRecord<S = String> {
+    pub appearance: S,
+    pub documents: Vec<S>,
     /// For each document, its archived texts (`cg:archivedText`) and their hashes
     /// (`cg:textSha256`), each sorted: the `appearances` question reads them here, not from
     /// the store once per document. A document's description changing reads the claims naming
     /// it again (it is among their `refs`).
-    pub archived: Vec<(Vec<String>, Vec<String>)>,
-    pub exacts: Vec<String>,
-    pub starts: Vec<String>,
-    pub ends: Vec<String>,
+    pub archived: Vec<(Vec<S>, Vec<S>)>,
+    pub exacts: Vec<S>,
+    pub starts: Vec<S>,
+    pub ends: Vec<S>,
+}
+
+/// How a record is stored: one line per term (N-Triples never holds a raw line break: a
+/// literal's is escaped), each list after the line of its length, in the order of the fields.
+/// Decoding borrows every term from the stored text; JSON, used before, allocated each one and
+/// was a third of a streamed question's time.
+impl<S: AsRef<str>> Record<S> {
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let mut line = |text: &str| {
+            out.push_str(text);
+            out.push('\n');
+        };
+        line(self.claim.as_ref());
+        for list in [
+            &self.texts,
+            &self.statuses,
+            &self.claimant_names,
+            &self.primaries,
+            &self.assertions,
+            &self.hashes,
+        ] {
+            list_lines(&mut line, list);
+        }
+        line(&self.appearances.len().to_string());
+        for a in &self.appearances {
+            line(a.appearance.as_ref());
+            list_lines(&mut line, &a.documents);
+            line(&a.archived.len().to_string());
+            for (texts, hashes) in &a.archived {
+                list_lines(&mut line, texts);
+                list_lines(&mut line, hashes);
+            }
+            for list in [&a.exacts, &a.starts, &a.ends] {
+                list_lines(&mut line, list);
+            }
+        }
+        line(&self.chains.len().to_string());
+        for (document, primary, hops) in &self.chains {
+            line(document.as_ref());
+            line(primary.as_ref());
+            line(&hops.to_string());
+        }
+        line(&self.disputes.len().to_string());
+        for (claim, statuses) in &self.disputes {
+            line(claim.as_ref());
+            list_lines(&mut line, statuses);
+        }
+        out
+    }
+}
+
+fn list_lines<S: AsRef<str>>(line: &mut impl FnMut(&str), list: &[S]) {
+    line(&list.len().to_string());
+    for item in list {
+        line(item.as_ref());
+    }
+}
+
+impl<'a> Record<&'a str> {
+    /// A record [`Record::encode`] wrote.
+    pub fn decode(text: &'a str) -> crate::Result<Self> {
+        let mut lines = Lines(text.split('\n'));
+        let mut record = Record {
+            claim: lines.next()?,
+            texts: lines.list()?,
+            statuses: lines.list()?,
+            claimant_names: lines.list()?,
+            primaries: lines.list()?,
+            assertions: lines.list()?,
+            hashes: lines.list()?,
+            ..Record::default()
+        };
+        for _ in 0..lines.count()? {
+            let appearance = lines.next()?;
+            let documents = lines.list()?;
+            let mut archived = Vec::new();
+            for _ in 0..lines.count()? {
+                archived.push((lines.list()?, lines.list()?));
+            }
+            record.appearances.push(AppearanceRecord {
+                appearance,
+                documents,
+                archived,
+                exacts: lines.list()?,
+                starts: lines.list()?,
+                ends: lines.list()?,
+            });
+        }
+        for _ in 0..lines.count()? {
+            let (document, primary) = (lines.next()?, lines.next()?);
+            let hops = lines.next()?.parse().map_err(|_| Lines::bad())?;
+            record.chains.push((document, primary, hops));
+        }
+        for _ in 0..lines.count()? {
+            record.disputes.push((lines.next()?, lines.list()?));
+        }
+        match (lines.0.next(), lines.0.next()) {
+            (Some(""), None) => Ok(record),
+            _ => Err(Lines::bad()),
+        }
+    }
+}
+
+/// The lines of a stored record.
+struct Lines<'a>(std::str::Split<'a, char>);
+
+impl<'a> Lines<'a> {
+    fn bad() -> crate::Error {
+        crate::Error::Internal("the claims index holds a bad record".into())
+    }
+
+    fn next(&mut self) -> crate::Result<&'a str> {
+        self.0.next().ok_or_else(Self::bad)
+    }
+
+    fn count(&mut self) -> crate::Result<usize> {
+        self.next()?.parse().map_err(|_| Self::bad())
+    }
+
+    fn list(&mut self) -> crate::Result<Vec<&'a str>> {
+        let n = self.count()?;
+        (0..n).map(|_| self.next()).collect()
+    }
 }
 
 /// What one node says that documents repeat (an entity's names, a document's outlet): read once
@@ -882,6 +1007,74 @@ pub fn subject_string(node: &NamedOrBlankNode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_reads_back_as_written() {
+        // A literal's line breaks are escaped in N-Triples: a term is always one line.
+        let multiline = Term::from(Literal::new_language_tagged_literal_unchecked(
+            "first line\nsecond \"quoted\"\r\n",
+            "en",
+        ))
+        .to_string();
+        assert!(!multiline.contains('\n'), "{multiline}");
+        let s = |t: &str| t.to_owned();
+        let written = Record {
+            claim: s("<http://example.org/claims/c1>"),
+            texts: vec![multiline.clone(), s("\"\"")],
+            statuses: vec![s("<https://w3id.org/claimgraph/ns#Alleged>")],
+            claimant_names: vec![],
+            primaries: vec![s("_:b0")],
+            assertions: vec![s("<http://example.org/a/1>")],
+            hashes: vec![s("\"3153de89\"")],
+            appearances: vec![
+                AppearanceRecord {
+                    appearance: s("<http://example.org/claims/c1#appearance-1>"),
+                    documents: vec![s("<http://example.org/d/1>"), s("<http://example.org/d/2>")],
+                    archived: vec![
+                        (vec![s("<http://example.org/t/1>")], vec![s("\"ab\"")]),
+                        (vec![], vec![]),
+                    ],
+                    exacts: vec![multiline],
+                    starts: vec![s("\"12\"^^<http://www.w3.org/2001/XMLSchema#integer>")],
+                    ends: vec![],
+                },
+                AppearanceRecord::default(),
+            ],
+            chains: vec![(
+                s("<http://example.org/d/1>"),
+                s("<http://example.org/p>"),
+                3,
+            )],
+            disputes: vec![
+                (s("<http://example.org/claims/c2>"), vec![]),
+                (s("_:b1"), vec![s("x")]),
+            ],
+        };
+        let encoded = written.encode();
+        let read = Record::decode(&encoded).unwrap();
+        let owned = |v: &[&str]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        assert_eq!(read.claim, written.claim);
+        assert_eq!(owned(&read.texts), written.texts);
+        assert_eq!(owned(&read.primaries), written.primaries);
+        assert_eq!(owned(&read.hashes), written.hashes);
+        assert_eq!(read.appearances.len(), 2);
+        let (a, b) = (&read.appearances[0], &written.appearances[0]);
+        assert_eq!(owned(&a.documents), b.documents);
+        assert_eq!(a.archived.len(), 2);
+        assert_eq!(owned(&a.archived[0].1), b.archived[0].1);
+        assert_eq!(owned(&a.exacts), b.exacts);
+        assert_eq!(owned(&a.starts), b.starts);
+        assert_eq!(
+            read.chains,
+            [("<http://example.org/d/1>", "<http://example.org/p>", 3)]
+        );
+        assert_eq!(read.disputes[1], ("_:b1", vec!["x"]));
+        assert_eq!(read.encode(), encoded);
+        // A record cut short, or with more after it, is an error, never a partial record.
+        for bad in [&encoded[..encoded.len() - 3], &format!("{encoded}x\n"), ""] {
+            assert!(Record::decode(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn recorded_nodes_sort_as_sparql_orders_them() {

@@ -41,7 +41,7 @@ use tantivy::{
 pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
-const VERSION: u32 = 9;
+const VERSION: u32 = 10;
 
 /// Claims read by one thread at a time in a rebuild, and the threads reading.
 const REBUILD_CHUNK: usize = 500;
@@ -77,7 +77,8 @@ pub(crate) struct Fields {
     pub refs: Field,
     /// The statuses of the claims sharing a content triple with it (itself included).
     pub shared_with: Field,
-    /// The claim's [`document::Record`] as JSON, for the library's whole-store questions.
+    /// The claim's [`document::Record`] ([`document::Record::encode`]), for the library's
+    /// whole-store questions.
     pub record: Field,
     /// What the claim has that questions ask about: `primary` (a primary source).
     pub has: Field,
@@ -681,9 +682,7 @@ impl ClaimIndex {
         for status in &doc.shared_with {
             d.add_text(f.shared_with, status);
         }
-        if let Ok(record) = serde_json::to_string(&doc.record) {
-            d.add_text(f.record, record);
-        }
+        d.add_text(f.record, doc.record.encode());
         if let Some(claimant) = &doc.claimant {
             d.add_text(f.claimant, claimant);
         }

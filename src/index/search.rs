@@ -846,7 +846,7 @@ impl ClaimIndex {
     pub fn each_record(
         &self,
         only: Option<Only>,
-        mut f: impl FnMut(&super::document::Record) -> Result<()>,
+        mut f: impl FnMut(&super::document::Record<&str>) -> Result<()>,
     ) -> Result<()> {
         let searcher = self.searcher()?;
         let fields = &self.fields;
@@ -873,10 +873,8 @@ impl ClaimIndex {
         };
         let mut read = |address: DocAddress| -> Result<bool> {
             let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
-            let json = stored_text(&stored, fields.record).unwrap_or_default();
-            let record = serde_json::from_str(&json).map_err(|e| {
-                Error::Internal(format!("the claims index holds a bad record: {e}"))
-            })?;
+            let text = stored_text(&stored, fields.record).unwrap_or_default();
+            let record = super::document::Record::decode(&text)?;
             f(&record)?;
             Ok(true)
         };

@@ -427,7 +427,7 @@ fn index_contents(store: &std::path::Path) -> (Vec<String>, String, Vec<String>)
         opened
             .index()
             .each_record(only, |r| {
-                all.push(serde_json::to_string(r).unwrap());
+                all.push(r.encode());
                 Ok(())
             })
             .unwrap();
