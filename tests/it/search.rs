@@ -649,20 +649,9 @@ fn pages_without_words_come_in_iri_order_as_sparql_orders_them() {
         let [Some(Term::NamedNode(claim)), Some(Term::NamedNode(graph))] = &claim[..] else {
             panic!("{claim:?}")
         };
-        let status = ["Alleged", "Denied"][i % 2];
         // The graph named: a write to known graphs updates the documents it changed.
-        let update = format!(
-            "PREFIX cg: <https://w3id.org/claimgraph/ns#>
-             DELETE {{ GRAPH {graph} {{ {claim} cg:status ?s }} }}
-             INSERT {{ GRAPH {graph} {{ {claim} cg:status cg:{status} }} }}
-             WHERE {{ GRAPH {graph} {{ {claim} cg:status ?s }} }}"
-        );
-        opened
-            .update(
-                opened.parse_update(&update).unwrap(),
-                &claimgraph::store::DatasetParams::default(),
-            )
-            .unwrap();
+        let status = ["Alleged", "Denied"][i % 2];
+        set_status(&opened, &claim.to_string(), &graph.to_string(), status);
     }
     check("after 40 writes");
 }
@@ -740,20 +729,26 @@ fn ranked_pages_hold_every_match_once_best_first() {
         .into_iter()
         .filter_map(|row| row[0].clone())
     {
-        let update = format!(
-            "PREFIX cg: <https://w3id.org/claimgraph/ns#>
-             DELETE {{ GRAPH ?g {{ {claim} cg:status ?s }} }}
-             INSERT {{ GRAPH ?g {{ {claim} cg:status cg:Denied }} }}
-             WHERE {{ GRAPH ?g {{ {claim} cg:status ?s }} }}"
-        );
-        opened
-            .update(
-                opened.parse_update(&update).unwrap(),
-                &claimgraph::store::DatasetParams::default(),
-            )
-            .unwrap();
+        set_status(&opened, &claim.to_string(), "?g", "Denied");
     }
     check("after 12 writes");
+}
+
+/// Sets a claim's (`<IRI>`) status to `cg:STATUS` in a SPARQL Update of its own, in `graph`
+/// (`<IRI>`, or a variable for whichever graph holds it).
+fn set_status(opened: &claimgraph::ClaimStore, claim: &str, graph: &str, status: &str) {
+    let update = format!(
+        "PREFIX cg: <https://w3id.org/claimgraph/ns#>
+         DELETE {{ GRAPH {graph} {{ {claim} cg:status ?s }} }}
+         INSERT {{ GRAPH {graph} {{ {claim} cg:status cg:{status} }} }}
+         WHERE {{ GRAPH {graph} {{ {claim} cg:status ?s }} }}"
+    );
+    opened
+        .update(
+            opened.parse_update(&update).unwrap(),
+            &claimgraph::store::DatasetParams::default(),
+        )
+        .unwrap();
 }
 
 #[test]
