@@ -873,8 +873,12 @@ impl ClaimIndex {
         };
         let mut read = |address: DocAddress| -> Result<bool> {
             let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
-            let text = stored_text(&stored, fields.record).unwrap_or_default();
-            let record = super::document::Record::decode(&text)?;
+            // Borrowed from the stored document, not copied: the record is decoded as slices.
+            let text = stored
+                .get_first(fields.record)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let record = super::document::Record::decode(text)?;
             f(&record)?;
             Ok(true)
         };
