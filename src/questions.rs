@@ -154,6 +154,9 @@ pub fn answer_from_index(
     Ok(())
 }
 
+/// Where an answer's rows go, one at a time: each value bound or not, in the order of its variables.
+type Row<'r> = dyn FnMut(&[Option<TermRef<'_>>]) -> Result<()> + 'r;
+
 fn vars(names: &[&str]) -> Vec<Variable> {
     names.iter().map(|n| Variable::new_unchecked(*n)).collect()
 }
@@ -228,10 +231,7 @@ fn bound<'a>(value: &'a Option<Recorded<'_>>) -> Option<TermRef<'a>> {
 }
 
 /// `claims-by-status`: the index's counts by status, with each status's English labels.
-fn claims_by_status(
-    store: &ClaimStore,
-    row: &mut dyn FnMut(&[Option<TermRef<'_>>]) -> Result<()>,
-) -> Result<()> {
+fn claims_by_status(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
     let mut counts: Vec<(NamedNode, u64)> = store
         .index()
         .status_counts()?
@@ -275,10 +275,7 @@ fn claims_by_status(
 
 /// `claims-resting-on-allegations`: alleged claims no adjudicated, settled or public-record claim
 /// shares a content triple with, in claim order.
-fn resting_on_allegations(
-    store: &ClaimStore,
-    row: &mut dyn FnMut(&[Option<TermRef<'_>>]) -> Result<()>,
-) -> Result<()> {
+fn resting_on_allegations(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
     store.index().each_record(
         Some(crate::index::search::Only::RestingOnAllegations),
         |record| {
@@ -308,10 +305,7 @@ fn resting_on_allegations(
 }
 
 /// `assertion-hashes`: every claim with its assertion graphs and recorded hashes.
-fn assertion_hashes(
-    store: &ClaimStore,
-    row: &mut dyn FnMut(&[Option<TermRef<'_>>]) -> Result<()>,
-) -> Result<()> {
+fn assertion_hashes(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
     store.index().each_record(None, |record| {
         let claim = term(record.claim)?;
         let hashes = optional(terms(&record.hashes)?);
@@ -325,10 +319,7 @@ fn assertion_hashes(
 }
 
 /// `claims-without-primary-source`: claims with a text and no primary source.
-fn without_primary_source(
-    store: &ClaimStore,
-    row: &mut dyn FnMut(&[Option<TermRef<'_>>]) -> Result<()>,
-) -> Result<()> {
+fn without_primary_source(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
     store.index().each_record(
         Some(crate::index::search::Only::WithoutPrimarySource),
         |record| {
@@ -344,10 +335,7 @@ fn without_primary_source(
 /// `claim-chains`: for each claim, each document it appears in that derives (in zero or more
 /// steps) from each of its primary sources, with the number of documents on the way, as the
 /// index recorded them when it read the claim.
-fn claim_chains(
-    store: &ClaimStore,
-    row: &mut dyn FnMut(&[Option<TermRef<'_>>]) -> Result<()>,
-) -> Result<()> {
+fn claim_chains(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
     store.index().each_record(None, |record| {
         if record.chains.is_empty() {
             return Ok(());
@@ -367,10 +355,7 @@ fn claim_chains(
 
 /// `denials`: each denied claim with its claimants' names and texts, for each claim it disputes
 /// and each status of that claim, by denial and disputed claim.
-fn denials(
-    store: &ClaimStore,
-    row: &mut dyn FnMut(&[Option<TermRef<'_>>]) -> Result<()>,
-) -> Result<()> {
+fn denials(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
     store
         .index()
         .each_record(Some(crate::index::search::Only::Denied), |record| {
@@ -402,10 +387,7 @@ fn denials(
 
 /// `appearances`: every appearance of every claim, with its quote, offsets and archived text,
 /// by claim and appearance.
-fn appearances(
-    store: &ClaimStore,
-    row: &mut dyn FnMut(&[Option<TermRef<'_>>]) -> Result<()>,
-) -> Result<()> {
+fn appearances(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
     store.index().each_record(None, |record| {
         let claim = term(record.claim)?;
         for appearance in &record.appearances {

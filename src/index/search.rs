@@ -495,15 +495,6 @@ impl ClaimIndex {
             out
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let both = |make: &dyn Fn(Field) -> Box<dyn Query>| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(vec![
-                (
-                    Occur::Should,
-                    Box::new(BoostQuery::new(make(f.text), 2.0)) as Box<dyn Query>,
-                ),
-                (Occur::Should, make(f.body)),
-            ]))
-        };
         let phrase = |tokens: &[String]| -> Result<Box<dyn Query>> {
             if tokens.len() == 1 {
                 let present = |field| -> Result<bool> {
@@ -513,15 +504,15 @@ impl ClaimIndex {
                 let (in_text, in_body) = (present(f.text)?, present(f.body)?);
                 Ok(word_query(f.text, f.body, &tokens[0], in_text, in_body))
             } else {
-                let tokens = tokens.to_vec();
-                Ok(both(&move |field| {
+                let phrase_in = |field| -> Box<dyn Query> {
                     Box::new(PhraseQuery::new(
                         tokens
                             .iter()
                             .map(|t| Term::from_field_text(field, t))
                             .collect(),
                     ))
-                }))
+                };
+                Ok(text_or_body(f.text, f.body, &phrase_in, true, true))
             }
         };
         for part in split_query(q) {
@@ -577,10 +568,7 @@ impl ClaimIndex {
 }
 
 /// One word in a claim's text (its score weighted twice) or body, as `in_text` and `in_body` say
-/// the index holds it. A word in one field only is that field's term query alone, which scores
-/// each claim as the union of both would: tantivy reads a union with an empty side claim by
-/// claim, without block-max WAND, and a word of the quote templates is in hundreds of thousands
-/// of bodies and no text (a third of a ranked search's time at a million claims).
+/// the index holds it ([`text_or_body`]).
 fn word_query(
     text: Field,
     body: Field,
@@ -594,13 +582,28 @@ fn word_query(
             IndexRecordOption::WithFreqs,
         ))
     };
-    let text_term = || Box::new(BoostQuery::new(term(text), 2.0)) as Box<dyn Query>;
+    text_or_body(text, body, &term, in_text, in_body)
+}
+
+/// `make`'s query in a claim's text (its score weighted twice) or body. A query known to match
+/// in one field only is that field's alone, which scores each claim as the union of both would:
+/// tantivy reads a union with an empty side claim by claim, without block-max WAND, and a word
+/// of the quote templates is in hundreds of thousands of bodies and no text (a third of a
+/// ranked search's time at a million claims).
+fn text_or_body(
+    text: Field,
+    body: Field,
+    make: &dyn Fn(Field) -> Box<dyn Query>,
+    in_text: bool,
+    in_body: bool,
+) -> Box<dyn Query> {
+    let in_text_twice = || Box::new(BoostQuery::new(make(text), 2.0)) as Box<dyn Query>;
     match (in_text, in_body) {
-        (false, true) => term(body),
-        (true, false) => text_term(),
+        (false, true) => make(body),
+        (true, false) => in_text_twice(),
         _ => Box::new(BooleanQuery::new(vec![
-            (Occur::Should, text_term()),
-            (Occur::Should, term(body)),
+            (Occur::Should, in_text_twice()),
+            (Occur::Should, make(body)),
         ])),
     }
 }
