@@ -455,6 +455,7 @@ impl Store {
                 graph_name.map(EncodedTerm::from).as_ref(),
             ),
             reader: RecentStrings::new(reader),
+            bound: BoundTerms::new(subject, predicate, graph_name),
         }
     }
 
@@ -1268,6 +1269,7 @@ impl<'a> Transaction<'a> {
                 graph_name.map(EncodedTerm::from).as_ref(),
             ),
             reader: RecentStrings::new(reader),
+            bound: BoundTerms::new(subject, predicate, graph_name),
         }
     }
 
@@ -1656,6 +1658,9 @@ pub struct QuadIter<'a> {
     iter: DecodingQuadIterator<'a>,
     // claimgraph patch: decodes through the strings it read last (storage/recent_strings.rs).
     reader: RecentStrings<StorageReader<'a>>,
+    // claimgraph patch: the pattern's own subject, predicate and graph name, which every quad
+    // it matches has.
+    bound: BoundTerms,
 }
 
 impl Iterator for QuadIter<'_> {
@@ -1663,9 +1668,58 @@ impl Iterator for QuadIter<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         Some(match self.iter.next()? {
-            Ok(quad) => self.reader.decode_quad(&quad),
+            Ok(quad) => self.decode_quad(&quad),
             Err(error) => Err(error),
         })
+    }
+}
+
+impl QuadIter<'_> {
+    /// claimgraph patch: a term the pattern gave is returned as given, not decoded: an IRI or
+    /// a long blank node would be read again from RocksDB. A subject, predicate or graph name
+    /// is stored exactly as given; an object is not (a literal is stored in its canonical form:
+    /// `"01"^^xsd:integer` matches the stored `1`), so objects are always decoded.
+    fn decode_quad(&self, quad: &EncodedQuad) -> Result<Quad, StorageError> {
+        let bound = &self.bound;
+        let subject = match &bound.subject {
+            Some(subject) => subject.clone(),
+            None => self.reader.decode_named_or_blank_node(&quad.subject)?,
+        };
+        let predicate = match &bound.predicate {
+            Some(predicate) => predicate.clone(),
+            None => self.reader.decode_named_node(&quad.predicate)?,
+        };
+        let graph_name = match &bound.graph_name {
+            Some(graph_name) => graph_name.clone(),
+            None if quad.graph_name == EncodedTerm::DefaultGraph => GraphName::DefaultGraph,
+            None => self
+                .reader
+                .decode_named_or_blank_node(&quad.graph_name)?
+                .into(),
+        };
+        let object = self.reader.decode_term(&quad.object)?;
+        Ok(Quad::new(subject, predicate, object, graph_name))
+    }
+}
+
+/// claimgraph patch: the terms of a pattern that [`QuadIter`] returns without decoding them.
+struct BoundTerms {
+    subject: Option<NamedOrBlankNode>,
+    predicate: Option<NamedNode>,
+    graph_name: Option<GraphName>,
+}
+
+impl BoundTerms {
+    fn new(
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        graph_name: Option<GraphNameRef<'_>>,
+    ) -> Self {
+        Self {
+            subject: subject.map(NamedOrBlankNodeRef::into_owned),
+            predicate: predicate.map(NamedNodeRef::into_owned),
+            graph_name: graph_name.map(GraphNameRef::into_owned),
+        }
     }
 }
 
@@ -2433,5 +2487,74 @@ mod tests {
         );
 
         Ok(())
+    }
+}
+
+// claimgraph patch: a pattern read returns the terms it was given (`BoundTerms`).
+#[cfg(test)]
+mod bound_terms {
+    use super::*;
+
+    #[test]
+    fn a_pattern_read_returns_the_quads_it_returned_when_it_decoded_every_term() {
+        let store = Store::new().unwrap();
+        let iri = |s: &str| NamedNode::new(format!("http://example.com/{s}")).unwrap();
+        let subjects: Vec<NamedOrBlankNode> = vec![
+            iri("a-subject-longer-than-fifteen-bytes").into(),
+            iri("s").into(),
+            BlankNode::new("abc").unwrap().into(),
+            BlankNode::new_from_unique_id(0x1234).into(),
+            BlankNode::new("0a").unwrap().into(),
+            BlankNode::new("a-blank-node-longer-than-fifteen-bytes").unwrap().into(),
+        ];
+        let objects: Vec<Term> = vec![
+            iri("o").into(),
+            Literal::new_typed_literal("01", vocab::xsd::INTEGER).into(),
+            Literal::new_simple_literal("a literal longer than fifteen bytes").into(),
+            BlankNode::new("b").unwrap().into(),
+        ];
+        let graphs: Vec<GraphName> = vec![
+            GraphName::DefaultGraph,
+            iri("g").into(),
+            BlankNode::new("a-graph-name-longer-than-fifteen-bytes")
+                .unwrap()
+                .into(),
+        ];
+        for subject in &subjects {
+            for object in &objects {
+                for graph in &graphs {
+                    store
+                        .insert(&Quad::new(subject.clone(), iri("p"), object.clone(), graph.clone()))
+                        .unwrap();
+                }
+            }
+        }
+        let all: Vec<Quad> = store.iter().collect::<Result<_, _>>().unwrap();
+        assert_eq!(all.len(), subjects.len() * objects.len() * graphs.len());
+        for quad in &all {
+            for bound in 0..16 {
+                let mut found: Vec<String> = store
+                    .quads_for_pattern(
+                        (bound & 1 != 0).then(|| quad.subject.as_ref()),
+                        (bound & 2 != 0).then(|| quad.predicate.as_ref()),
+                        (bound & 4 != 0).then(|| quad.object.as_ref()),
+                        (bound & 8 != 0).then(|| quad.graph_name.as_ref()),
+                    )
+                    .map(|q| q.unwrap().to_string())
+                    .collect();
+                let mut expected: Vec<String> = all
+                    .iter()
+                    .filter(|q| {
+                        (bound & 1 == 0 || q.subject == quad.subject)
+                            && (bound & 4 == 0 || q.object == quad.object)
+                            && (bound & 8 == 0 || q.graph_name == quad.graph_name)
+                    })
+                    .map(Quad::to_string)
+                    .collect();
+                found.sort();
+                expected.sort();
+                assert_eq!(found, expected, "{quad} with bound {bound:04b}");
+            }
+        }
     }
 }

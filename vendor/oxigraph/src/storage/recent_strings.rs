@@ -5,20 +5,22 @@
 //! a term reads it from the `id2str` column family: three or four RocksDB point lookups a quad.
 //! Consecutive quads of an index scan share their graph name and subject, and mostly their
 //! predicate, and many objects recur (types, concepts, the documents and entities of a graph);
-//! the rows of a query answer repeat terms the same way. [`RecentStrings`] keeps the last string
-//! read for each slot of a table (chosen by the hash), so those are read once per run instead of
-//! once per use. The table starts small, so that a read of a handful of quads or a small query
-//! costs next to nothing, and grows once it has missed often. Strings longer than
-//! `KEPT_STRING_MAX_LEN` bytes (long literals, archived texts) are not kept, which bounds its
-//! memory to `LARGE_TABLE * KEPT_STRING_MAX_LEN` bytes (1 MiB). A hash names one string, and
-//! what is stored under a hash is never replaced by another string, so a kept string is always
-//! the answer, in a snapshot as in a transaction that adds strings.
+//! the rows of a query answer repeat terms the same way, and so do the many small pattern reads
+//! a program makes one after the other (each quad of a claim has one of a dozen predicates).
+//! [`RecentStrings`] keeps the last string read for each slot of a table (chosen by the hash),
+//! so those are read once per thread instead of once per use. The table belongs to the thread,
+//! not to one reader: a hash is a hash of the string (SipHash-2-4 with fixed keys), so it names
+//! the same string in every store and snapshot, and what is stored under a hash is never
+//! replaced by another string, so a kept string is always the answer. The table starts small,
+//! and grows once its thread has missed often. Strings longer than `KEPT_STRING_MAX_LEN` bytes
+//! (long literals, archived texts) are not kept, which bounds its memory to `LARGE_TABLE *
+//! KEPT_STRING_MAX_LEN` bytes (1 MiB) a thread; it is freed when the thread ends.
 //!
 //! Used by `QuadIter` (`Store::quads_for_pattern`, the dumps) and by the SPARQL `DatasetView`.
 
 use crate::storage::StorageError;
 use crate::storage::numeric_encoder::{StrHash, StrLookup};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::ops::Deref;
 
 const SMALL_TABLE: usize = 256;
@@ -26,20 +28,59 @@ const LARGE_TABLE: usize = 4096;
 const MISSES_BEFORE_LARGE_TABLE: usize = 4096;
 const KEPT_STRING_MAX_LEN: usize = 256;
 
+/// The strings a thread read last.
+struct Table {
+    // Empty until the first string is kept; `SMALL_TABLE` slots, then `LARGE_TABLE`.
+    slots: Vec<Option<(StrHash, String)>>,
+    misses: usize,
+}
+
+thread_local! {
+    static KEPT: RefCell<Table> = const {
+        RefCell::new(Table {
+            slots: Vec::new(),
+            misses: 0,
+        })
+    };
+}
+
+/// The slot of `key` in a table of `len` slots (a power of two, or none).
+fn slot(key: &StrHash, len: usize) -> usize {
+    let bytes = key.to_be_bytes();
+    usize::from(u16::from_be_bytes([bytes[14], bytes[15]])) & len.wrapping_sub(1)
+}
+
+impl Table {
+    fn get(&self, key: &StrHash) -> Option<String> {
+        match self.slots.get(slot(key, self.slots.len())) {
+            Some(Some((kept, value))) if kept == key => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    fn missed(&mut self, key: &StrHash, value: Option<&String>) {
+        self.misses += 1;
+        let Some(value) = value else { return };
+        if value.len() > KEPT_STRING_MAX_LEN {
+            return;
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![None; SMALL_TABLE];
+        } else if self.misses >= MISSES_BEFORE_LARGE_TABLE && self.slots.len() < LARGE_TABLE {
+            self.slots = vec![None; LARGE_TABLE];
+        }
+        let slot = slot(key, self.slots.len());
+        self.slots[slot] = Some((*key, value.clone()));
+    }
+}
+
 pub struct RecentStrings<L> {
     lookup: L,
-    // Empty until the first string is kept; `SMALL_TABLE` slots, then `LARGE_TABLE`.
-    slots: RefCell<Vec<Option<(StrHash, String)>>>,
-    misses: Cell<usize>,
 }
 
 impl<L> RecentStrings<L> {
     pub fn new(lookup: L) -> Self {
-        Self {
-            lookup,
-            slots: RefCell::new(Vec::new()),
-            misses: Cell::new(0),
-        }
+        Self { lookup }
     }
 }
 
@@ -55,30 +96,12 @@ impl<L> Deref for RecentStrings<L> {
 
 impl<L: StrLookup> StrLookup for RecentStrings<L> {
     fn get_str(&self, key: &StrHash) -> Result<Option<String>, StorageError> {
-        let bytes = key.to_be_bytes();
-        let hash = usize::from(u16::from_be_bytes([bytes[14], bytes[15]]));
-        let mut slots = self.slots.borrow_mut();
-        // Both table sizes are powers of two; an empty table has no slot to look at.
-        let slot = hash & slots.len().wrapping_sub(1);
-        if let Some(Some((kept, value))) = slots.get(slot) {
-            if kept == key {
-                return Ok(Some(value.clone()));
-            }
+        // A thread's table is gone while the thread ends: then every string is read.
+        if let Ok(Some(value)) = KEPT.try_with(|kept| kept.borrow().get(key)) {
+            return Ok(Some(value));
         }
         let value = self.lookup.get_str(key)?;
-        let misses = self.misses.get() + 1;
-        self.misses.set(misses);
-        if let Some(value) = &value {
-            if value.len() <= KEPT_STRING_MAX_LEN {
-                if slots.is_empty() {
-                    *slots = vec![None; SMALL_TABLE];
-                } else if misses >= MISSES_BEFORE_LARGE_TABLE && slots.len() < LARGE_TABLE {
-                    *slots = vec![None; LARGE_TABLE];
-                }
-                let slot = hash & (slots.len() - 1);
-                slots[slot] = Some((*key, value.clone()));
-            }
-        }
+        let _ = KEPT.try_with(|kept| kept.borrow_mut().missed(key, value.as_ref()));
         Ok(value)
     }
 }
@@ -86,6 +109,7 @@ impl<L: StrLookup> StrLookup for RecentStrings<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
     use std::collections::HashMap;
 
     /// A lookup that counts the reads that reach it.
@@ -127,6 +151,24 @@ mod tests {
         assert_eq!(get(&strings, a).as_deref(), Some("a"));
         assert_eq!(get(&strings, a).as_deref(), Some("a"));
         assert_eq!(strings.reads.get(), 1);
+    }
+
+    #[test]
+    fn a_string_one_reader_read_is_kept_for_the_next_reader_of_the_thread() {
+        let a = hash(1, 7);
+        let first = table(&[(a, "a".into())]);
+        assert_eq!(get(&first, a).as_deref(), Some("a"));
+        let second = table(&[(a, "a".into())]);
+        assert_eq!(get(&second, a).as_deref(), Some("a"));
+        assert_eq!(first.reads.get() + second.reads.get(), 1);
+        // Another thread has a table of its own.
+        std::thread::spawn(move || {
+            let third = table(&[(a, "a".into())]);
+            assert_eq!(get(&third, a).as_deref(), Some("a"));
+            assert_eq!(third.reads.get(), 1);
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
@@ -178,7 +220,7 @@ mod tests {
         for filler in &fillers {
             get(&strings, *filler);
         }
-        assert_eq!(strings.slots.borrow().len(), LARGE_TABLE);
+        assert_eq!(KEPT.with_borrow(|kept| kept.slots.len()), LARGE_TABLE);
         // Large table: each is read once, then kept.
         let before = strings.reads.get();
         for _ in 0..3 {
