@@ -306,17 +306,29 @@ impl ClaimIndex {
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         let result = (|| {
             writer.delete_all_documents().map_err(index_error)?;
-            let whole = Whole::read(store)?;
+            // Both are reads waiting on RocksDB, on threads of their own.
+            let (whole, claims) = std::thread::scope(|scope| {
+                let listed = scope.spawn(|| -> Result<Vec<NamedOrBlankNode>> {
+                    let mut claims: Vec<NamedOrBlankNode> = Reader::new(store, None)
+                        .all_claims()
+                        .collect::<Result<_>>()?;
+                    // Added in IRI order, documents are stored in it: the questions that read
+                    // every claim in that order (`questions`) then read the store of documents
+                    // in sequence.
+                    claims.sort_by_cached_key(subject_string);
+                    Ok(claims)
+                });
+                let whole = Whole::read(store);
+                let claims = listed.join().unwrap_or_else(|_| {
+                    Err(Error::Internal("the thread listing claims panicked".into()))
+                });
+                (whole, claims)
+            });
+            let (whole, claims) = (whole?, claims?);
             tracing::info!(
                 seconds = started.elapsed().as_secs_f64(),
-                "read the content of corroborated claims and every review"
+                "listed every claim, and read the content of corroborated claims and every review"
             );
-            let mut claims: Vec<NamedOrBlankNode> = Reader::new(store, None)
-                .all_claims()
-                .collect::<Result<_>>()?;
-            // Added in IRI order, documents are stored in it: the questions that read every
-            // claim in that order (`questions`) then read the store of documents in sequence.
-            claims.sort_by_cached_key(subject_string);
             let total = claims.len();
             read_documents(store, &claims, Some(&whole), |n, doc| {
                 if n % 100_000 == 0 && n > 0 {
