@@ -46,10 +46,10 @@ pub const LIBRARY: &[Question] = &[
     question!("claims-resting-on-allegations", true),
     question!("claims-without-primary-source", true),
     question!("denials", true),
-    question!("documents", false),
+    question!("documents", true),
     question!("money-amounts", false),
-    question!("reviews", false),
-    question!("source-chains", false),
+    question!("reviews", true),
+    question!("source-chains", true),
 ];
 
 impl Question {
@@ -109,6 +109,19 @@ pub fn answer_from_index(
             "text",
             "textSha256",
         ]),
+        "documents" => vars(&["document", "kind", "date", "publisher", "textSha256"]),
+        "source-chains" => vars(&["document", "upstream", "hops"]),
+        "reviews" => vars(&[
+            "review",
+            "claim",
+            "label",
+            "value",
+            "best",
+            "worst",
+            "author",
+            "date",
+            "evidences",
+        ]),
         other => {
             return Err(Error::NotFound(format!(
                 "the question {other:?} is answered by its SPARQL, not from the index"
@@ -148,7 +161,8 @@ pub fn answer_from_index(
         "assertion-hashes" => assertion_hashes(store, &mut row)?,
         "claims-without-primary-source" => without_primary_source(store, &mut row)?,
         "denials" => denials(store, &mut row)?,
-        _ => appearances(store, &mut row)?,
+        "appearances" => appearances(store, &mut row)?,
+        _ => resource_rows(store, question.name, &mut row)?,
     }
     writer.finish().map_err(io)?.into_inner().map_err(io)?;
     Ok(())
@@ -427,6 +441,97 @@ fn appearances(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
             }
         }
         Ok(())
+    })
+}
+
+/// Whether `/questions/NAME` answers `question` from the index now: a question about documents
+/// or reviews is answered by its SPARQL while the store holds a date the index cannot order.
+pub fn answered_from_index(store: &ClaimStore, question: &Question) -> Result<bool> {
+    Ok(question.from_index
+        && match question.name {
+            "documents" | "source-chains" | "reviews" => {
+                store.index().resource_records_ordered(question.name)?
+            }
+            _ => true,
+        })
+}
+
+/// `documents`, `source-chains` and `reviews`: the rows of each record of documents and reviews
+/// the index keeps in the question's order (`index::resources`).
+fn resource_rows(store: &ClaimStore, question: &str, row: &mut Row<'_>) -> Result<()> {
+    let visited = store.index().each_resource_record(question, |record| {
+        let lines = &record.lines;
+        let resource = term(lines[0])?;
+        let bad = || Error::Internal(format!("a bad record of {question} for {}", lines[0]));
+        match question {
+            "documents" => {
+                let date = match lines.get(1).copied().ok_or_else(bad)? {
+                    "" => None,
+                    date => Some(term(date)?),
+                };
+                let lists = record.lists(2)?;
+                let [kinds, publishers, hashes] = lists.as_slice() else {
+                    return Err(bad());
+                };
+                let (publishers, hashes) = (optional(terms(publishers)?), optional(terms(hashes)?));
+                for kind in terms(kinds)? {
+                    for publisher in &publishers {
+                        for hash in &hashes {
+                            row(&[
+                                Some(resource.as_ref()),
+                                Some(kind.as_ref()),
+                                bound(&date),
+                                bound(publisher),
+                                bound(hash),
+                            ])?;
+                        }
+                    }
+                }
+            }
+            "source-chains" => {
+                for pair in lines[1..].chunks(2) {
+                    let [upstream, hops] = pair else {
+                        return Err(bad());
+                    };
+                    let hops: i64 = hops.parse().map_err(|_| bad())?;
+                    row(&[
+                        Some(resource.as_ref()),
+                        Some(term(upstream)?.as_ref()),
+                        Some(Literal::from(hops).as_ref().into()),
+                    ])?;
+                }
+            }
+            _ => {
+                let date = term(lines.get(1).copied().ok_or_else(bad)?)?;
+                for group in lines[2..].chunks(7) {
+                    let [claim, label, value, best, worst, author, evidences] = group else {
+                        return Err(bad());
+                    };
+                    let values = terms(&[claim, label, value, best, worst, author])?;
+                    let evidences = match *evidences {
+                        "" => None,
+                        evidences => Some(term(evidences)?),
+                    };
+                    row(&[
+                        Some(resource.as_ref()),
+                        Some(values[0].as_ref()),
+                        Some(values[1].as_ref()),
+                        Some(values[2].as_ref()),
+                        Some(values[3].as_ref()),
+                        Some(values[4].as_ref()),
+                        Some(values[5].as_ref()),
+                        Some(date.as_ref()),
+                        bound(&evidences),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    visited.ok_or_else(|| {
+        Error::Unavailable(format!(
+            "a write gave {question} a date the index cannot order while it was asked; ask again"
+        ))
     })
 }
 

@@ -153,6 +153,15 @@ pub const OA_START: &str = oa!("start");
 pub const OA_END: &str = oa!("end");
 pub const PROV_HAD_PRIMARY_SOURCE: &str = prov!("hadPrimarySource");
 pub const PROV_WAS_DERIVED_FROM: &str = prov!("wasDerivedFrom");
+pub const PROV_ENTITY: &str = prov!("Entity");
+pub const SCHEMA_NEWS_ARTICLE: &str = schema!("NewsArticle");
+pub const CG_COURT_FILING: &str = cg!("CourtFiling");
+pub const CG_STATEMENT: &str = cg!("Statement");
+pub const SCHEMA_CLAIM_REVIEW: &str = schema!("ClaimReview");
+pub const SCHEMA_RATING_VALUE: &str = schema!("ratingValue");
+pub const SCHEMA_BEST_RATING: &str = schema!("bestRating");
+pub const SCHEMA_WORST_RATING: &str = schema!("worstRating");
+pub const CITO_CITES_AS_EVIDENCE: &str = cito!("citesAsEvidence");
 
 /// The kinds of document a claim sheet may name, with the IRIs they stand for.
 pub const SOURCE_TYPES: &[(&str, &str)] = &[

@@ -19,7 +19,8 @@ pub struct QuestionEntry {
     pub question: String,
     /// Where its answer is: `/questions/NAME`, in any SPARQL results format.
     pub answer: String,
-    /// Whether that answer is read from the claims index (else the SPARQL is evaluated).
+    /// Whether that answer is read from the claims index now (else the SPARQL is evaluated: a
+    /// question about documents or reviews while one has a date the index cannot order).
     pub from_index: bool,
     /// The SPARQL that asks it, for any SPARQL client.
     pub sparql: &'static str,
@@ -29,14 +30,15 @@ pub struct QuestionEntry {
 #[utoipa::path(get, path = "/questions",
     responses((status = 200, description = "The questions, with where their answers are", body = [QuestionEntry])),
     tag = "questions")]
-pub async fn list() -> Response {
+pub async fn list(State(state): State<AppState>) -> Response {
     let entries: Vec<QuestionEntry> = questions::LIBRARY
         .iter()
         .map(|q| QuestionEntry {
             name: q.name,
             question: q.title(),
             answer: format!("/questions/{}", q.name),
-            from_index: q.from_index,
+            // An index being rebuilt answers again once it is whole.
+            from_index: questions::answered_from_index(&state.store, q).unwrap_or(q.from_index),
             sparql: q.sparql,
         })
         .collect();
@@ -76,7 +78,7 @@ pub async fn answer(
         )
             .into_response());
     }
-    if !question.from_index {
+    if !questions::answered_from_index(&state.store, question).map_err(ApiError::from)? {
         return super::sparql::run_main_query(&state, &headers, question.sparql.to_owned()).await;
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());

@@ -13,6 +13,7 @@
 //!   is rebuilt, with a log line, before anything reads it.
 
 pub mod document;
+pub mod resources;
 pub mod search;
 
 pub use document::ClaimDocument;
@@ -41,7 +42,7 @@ use tantivy::{
 pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
-const VERSION: u32 = 10;
+const VERSION: u32 = 11;
 
 /// Claims read by one thread at a time in a rebuild, and the threads reading.
 const REBUILD_CHUNK: usize = 500;
@@ -164,6 +165,8 @@ pub struct ClaimIndex {
     counts: Mutex<search::CountsCache>,
     /// Which segments hold their documents in IRI order ([`ClaimIndex::in_iri_order_segments`]).
     ordered: Mutex<std::collections::HashMap<tantivy::index::SegmentId, bool>>,
+    /// The records of documents and reviews, written with the claims' documents.
+    resources: resources::Resources,
 }
 
 impl ClaimIndex {
@@ -208,7 +211,12 @@ impl ClaimIndex {
             }
         };
         let following = following(&index);
-        Ok((Self::with(index, fields, dir.to_owned(), true)?, following))
+        let (resources, resources_following) = resources::Resources::open(dir, true)?;
+        let following = following.filter(|f| Some(*f) == resources_following);
+        Ok((
+            Self::with(index, fields, dir.to_owned(), resources, true)?,
+            following,
+        ))
     }
 
     /// Opens the index of a published version, read-only: it is searched, never written (a
@@ -223,10 +231,21 @@ impl ClaimIndex {
             )));
         }
         let following = following(&index);
-        Ok((Self::with(index, fields, dir.to_owned(), false)?, following))
+        let (resources, resources_following) = resources::Resources::open(dir, false)?;
+        let following = following.filter(|f| Some(*f) == resources_following);
+        Ok((
+            Self::with(index, fields, dir.to_owned(), resources, false)?,
+            following,
+        ))
     }
 
-    fn with(mut index: Index, fields: Fields, dir: PathBuf, writable: bool) -> Result<Self> {
+    fn with(
+        mut index: Index,
+        fields: Fields,
+        dir: PathBuf,
+        resources: resources::Resources,
+        writable: bool,
+    ) -> Result<Self> {
         // A search reads the segments on the cores there are, side by side: a request's facet
         // counts over a million claims (most of a first search's time) take about half as long.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
@@ -260,6 +279,7 @@ impl ClaimIndex {
             broken: AtomicBool::new(false),
             counts: Mutex::default(),
             ordered: Mutex::default(),
+            resources,
         })
     }
 
@@ -339,6 +359,12 @@ impl ClaimIndex {
                     .map_err(index_error)?;
                 Ok(())
             })?;
+            let resources = self.resources.rebuild(store, next_write)?;
+            tracing::info!(
+                documents_and_reviews = resources,
+                seconds = started.elapsed().as_secs_f64(),
+                "read the documents and reviews"
+            );
             commit(&mut writer, next_write)?;
             // The index is whole without it: a failed merge only leaves searches slower.
             if let Err(error) = self.merge_in_iri_order(&mut writer) {
@@ -406,27 +432,49 @@ impl ClaimIndex {
         diff: &[&Quad],
         next_write: u64,
     ) -> Result<usize> {
-        let affected = match self.affected(store, diff, true) {
+        let affected = self
+            .affected(store, diff, true)
+            .and_then(|claims| Ok((claims, self.resources.affected(diff)?)));
+        let (affected, resources) = match affected {
             Ok(affected) => affected,
             Err(error) => {
                 self.broken.store(true, Ordering::SeqCst);
                 return Err(error);
             }
         };
-        self.read_again(store, &affected, next_write)
+        self.read_again(store, &affected, &resources, next_write)
     }
 
-    /// Reads the documents of `claims` again (a claim no longer in the store loses its
-    /// document) and commits as following the write `next_write`: for a write that knows which
-    /// claims it changed (an import), instead of comparing the quads of the graphs it touched.
+    /// The documents and reviews whose records `diff` may change ([`ClaimIndex::follow`] reads
+    /// them again with the claims).
+    pub(crate) fn affected_resources(&self, diff: &[&Quad]) -> Result<Vec<NamedOrBlankNode>> {
+        self.resources.affected(diff)
+    }
+
+    /// The documents and reviews whose records a write to `graphs` that says only which claims
+    /// it changed (an import) may change; `None` if that is not known (the default graph).
+    pub(crate) fn resources_in(
+        &self,
+        store: &ClaimStore,
+        graphs: &[GraphName],
+    ) -> Result<Option<Vec<NamedOrBlankNode>>> {
+        self.resources.in_graphs(store, graphs)
+    }
+
+    /// Reads the documents of `claims` and the records of `resources` (documents and reviews)
+    /// again (one no longer in the store loses them) and commits as following the write
+    /// `next_write`: for a write that knows which claims it changed (an import), instead of
+    /// comparing the quads of the graphs it touched.
     pub(crate) fn read_again(
         &self,
         store: &ClaimStore,
         affected: &[NamedOrBlankNode],
+        resources: &[NamedOrBlankNode],
         next_write: u64,
     ) -> Result<usize> {
         let mut writer = self.writer()?;
         let result = (|| {
+            self.resources.read_again(store, resources, next_write)?;
             // A delete applies to the documents added before it: all of them first.
             for claim in affected {
                 writer.delete_term(IndexTerm::from_field_text(
@@ -456,7 +504,27 @@ impl ClaimIndex {
     /// Records that the write `next_write` changed nothing (it failed): the index still follows
     /// the store.
     pub(crate) fn unchanged(&self, next_write: u64) -> Result<()> {
+        self.resources.unchanged(next_write)?;
         commit(&mut *self.writer()?, next_write)
+    }
+
+    /// Calls `visit` with each record of the library question `question` (`documents`,
+    /// `source-chains`, `reviews`), in its `ORDER BY`; `None` if its records cannot be put in
+    /// that order (a date of another kind than `xsd:date`): its SPARQL answers it.
+    pub fn each_resource_record(
+        &self,
+        question: &str,
+        visit: impl FnMut(&resources::Record<'_>) -> Result<()>,
+    ) -> Result<Option<()>> {
+        self.searcher()?;
+        self.resources.each(question, visit)
+    }
+
+    /// Whether the records of `question` are in its `ORDER BY` (see
+    /// [`ClaimIndex::each_resource_record`]).
+    pub(crate) fn resource_records_ordered(&self, question: &str) -> Result<bool> {
+        self.searcher()?;
+        Ok(!self.resources.unordered(question)?)
     }
 
     fn reload(&self) -> Result<()> {
@@ -822,7 +890,7 @@ pub(crate) fn date_number(date: &str) -> Option<u64> {
     ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some(y * 10_000 + m * 100 + d)
 }
 
-fn parse_subject(value: &str) -> NamedOrBlankNode {
+pub(crate) fn parse_subject(value: &str) -> NamedOrBlankNode {
     match value.strip_prefix("_:") {
         Some(id) => BlankNode::new_unchecked(id).into(),
         None => NamedNode::new_unchecked(value).into(),

@@ -30,8 +30,9 @@ pub struct Known {
 enum IndexStep<'a> {
     /// Reads again the claims the quads that differ concern.
     Quads(&'a Quads, &'a Quads),
-    /// Reads again these claims (a write that knows what it changed).
-    Claims(&'a [NamedOrBlankNode]),
+    /// Reads again these claims (a write that knows what it changed), and the documents and
+    /// reviews of the graphs it touched.
+    Claims(&'a [NamedOrBlankNode], &'a Touched),
     /// Reads every claim again (a write whose graphs are unknown).
     Everything,
     /// Nothing changed (the write failed).
@@ -52,6 +53,8 @@ fn differing<'a>(before: &'a Quads, after: &'a Quads) -> Option<Vec<&'a Quad>> {
 #[derive(Debug, Default)]
 pub(super) struct Deferred {
     claims: std::collections::HashSet<NamedOrBlankNode>,
+    /// The documents and reviews whose records the batch may have changed.
+    resources: std::collections::HashSet<NamedOrBlankNode>,
     /// The audit sequence of the batch's last write, if it wrote.
     next_write: Option<u64>,
     /// A write touched graphs known only as it ran: the batch ends with a rebuild.
@@ -75,6 +78,14 @@ pub struct Touched {
 }
 
 impl Touched {
+    /// The graphs it names, read from or added to.
+    pub fn graphs(&self) -> Vec<GraphName> {
+        let mut graphs: Vec<GraphName> = self.used.iter().chain(&self.generated).cloned().collect();
+        graphs.sort_by_key(ToString::to_string);
+        graphs.dedup();
+        graphs
+    }
+
     /// A write that may touch any graph: the whole store is counted, and the claims index rebuilt.
     pub fn everything() -> Self {
         Self {
@@ -311,7 +322,7 @@ impl ClaimStore {
     ) -> Result<Known> {
         self.audited(&touched, |next_write| match write() {
             Ok(known) => {
-                self.follow_in_index(IndexStep::Claims(&known.claims), next_write);
+                self.follow_in_index(IndexStep::Claims(&known.claims, &touched), next_write);
                 (
                     Outcome::Committed {
                         added: known.added,
@@ -425,8 +436,15 @@ impl ClaimStore {
                 IndexStep::Quads(before, after) => match differing(before, after) {
                     // The index does not yet hold the batch's earlier claims; they are read
                     // again at its end whatever this write found.
-                    Some(diff) => match self.index.affected(self, &diff, false) {
-                        Ok(claims) => batch.claims.extend(claims),
+                    Some(diff) => match self
+                        .index
+                        .affected(self, &diff, false)
+                        .and_then(|claims| Ok((claims, self.index.affected_resources(&diff)?)))
+                    {
+                        Ok((claims, resources)) => {
+                            batch.claims.extend(claims);
+                            batch.resources.extend(resources);
+                        }
                         Err(error) => {
                             tracing::warn!(%error, "the claims a write changed are unknown: the index will be rebuilt");
                             batch.rebuild = true;
@@ -434,7 +452,15 @@ impl ClaimStore {
                     },
                     None => batch.rebuild = true,
                 },
-                IndexStep::Claims(claims) => batch.claims.extend(claims.iter().cloned()),
+                IndexStep::Claims(claims, touched) => {
+                    batch.claims.extend(claims.iter().cloned());
+                    match self.index.resources_in(self, &touched.graphs()) {
+                        Ok(Some(resources)) if !touched.anywhere => {
+                            batch.resources.extend(resources)
+                        }
+                        _ => batch.rebuild = true,
+                    }
+                }
                 IndexStep::Everything => batch.rebuild = true,
                 IndexStep::Unchanged => {}
             }
@@ -448,8 +474,14 @@ impl ClaimStore {
                     None => self.index.rebuild(self, next_write).map(|_| ()),
                 })
             }
-            IndexStep::Claims(claims) => self.follow_index(next_write, || {
-                self.index.read_again(self, claims, next_write)
+            IndexStep::Claims(claims, touched) => self.follow_index(next_write, || {
+                match self.index.resources_in(self, &touched.graphs())? {
+                    Some(resources) if !touched.anywhere => self
+                        .index
+                        .read_again(self, claims, &resources, next_write)
+                        .map(|_| ()),
+                    _ => self.index.rebuild(self, next_write).map(|_| ()),
+                }
             }),
             IndexStep::Everything => self.follow_index(next_write, || {
                 self.index.rebuild(self, next_write).map(|_| ())
@@ -483,6 +515,7 @@ impl ClaimStore {
             .take();
         if let Some(Deferred {
             claims,
+            resources,
             next_write: Some(next_write),
             rebuild,
         }) = batch
@@ -498,7 +531,9 @@ impl ClaimStore {
                 self.follow_index(next_write, || {
                     let claims = self.index.sharers(self, claims)?;
                     progress(claims.len());
-                    self.index.read_again(self, &claims, next_write)
+                    let mut resources: Vec<NamedOrBlankNode> = resources.into_iter().collect();
+                    resources.sort_by_cached_key(crate::index::document::subject_string);
+                    self.index.read_again(self, &claims, &resources, next_write)
                 });
             }
         }

@@ -109,6 +109,8 @@ async fn every_shape_imports_and_a_second_import_changes_nothing() {
         assert_eq!(report["changed"], true, "{file}");
         reports.push(report);
     }
+    // The questions about reviews and documents follow each import.
+    reviews_and_documents_equal_their_sparql(&server).await;
     let feed = &reports[0];
     assert_eq!(feed["reviews"], 5, "{feed}");
     assert_eq!(feed["claims"], 5);
@@ -216,8 +218,19 @@ async fn every_shape_imports_and_a_second_import_changes_nothing() {
         .unwrap();
     assert_eq!(response.status(), 204);
     assert!(quads(&server).await < before);
+    reviews_and_documents_equal_their_sparql(&server).await;
     let (status, _) = server.get_json("imports", "application/json").await;
     assert_eq!(status, 200);
+}
+
+async fn reviews_and_documents_equal_their_sparql(server: &TestServer) {
+    for (name, order) in [
+        ("reviews", ["date", "review"]),
+        ("documents", ["date", "document"]),
+    ] {
+        let (index, sparql) = crate::questions::answers(server, name).await;
+        crate::questions::assert_same(name, &index, &sparql, &order);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -416,8 +416,9 @@ async fn a_server_killed_while_writing_reopens_with_an_index_that_follows_the_st
 }
 
 /// What the index says of every claim: each record, the counts of every facet, and the claims
-/// resting on allegations (read from the statuses of the claims sharing their content).
-fn index_contents(store: &std::path::Path) -> (Vec<String>, String, Vec<String>) {
+/// resting on allegations (read from the statuses of the claims sharing their content); and
+/// the records of documents and reviews.
+fn index_contents(store: &std::path::Path) -> (Vec<String>, String, Vec<String>, Vec<String>) {
     use claimgraph::index::search::{Only, Search, FACETS};
     let opened = claimgraph::ClaimStore::open(store, claimgraph::DEFAULT_BASE)
         .unwrap_or_else(|e| panic!("{} does not open: {e}", store.display()));
@@ -442,10 +443,23 @@ fn index_contents(store: &std::path::Path) -> (Vec<String>, String, Vec<String>)
             ..Search::default()
         })
         .unwrap();
+    let mut resources = Vec::new();
+    for question in ["documents", "source-chains", "reviews"] {
+        let visited = opened
+            .index()
+            .each_resource_record(question, |r| {
+                resources.push(r.lines.join("\n"));
+                Ok(())
+            })
+            .unwrap();
+        assert!(visited.is_some(), "{question} is not in order");
+    }
+    assert!(!resources.is_empty());
     (
         records(None),
         format!("{} {:?}", found.total, found.facets),
         records(Some(Only::RestingOnAllegations)),
+        resources,
     )
 }
 
@@ -563,7 +577,7 @@ fn an_ingest_of_many_sheets_indexes_each_claim_as_a_rebuild_does() {
     )
     .unwrap();
     ok_stderr(&["ingest", "--store", s(&store), "--data", s(&data), s(&seed)]);
-    let (_, _, resting_after) = check();
+    let (_, _, resting_after, _) = check();
     assert!(
         resting_after.len() > resting.len(),
         "{} then {}",
