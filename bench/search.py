@@ -17,7 +17,9 @@
 4. `claimgraph ingest` of the corpus's entities and first 10 claim sheets (10,000 claims) into
    an empty store, with the claims index and with writes leaving it behind
    (`CLAIMGRAPH_BENCH_NO_INDEX`), in turn, twice each (medians). `--ingest-only` runs just this
-   and adds it to the saved results.
+   and adds it to the saved results; `--index-only` runs just the index build and claimgraph's
+   answers to the library's questions, keeping the saved results' other figures (Oxigraph's
+   answers among them: its store and the questions' SPARQL do not change).
 
 Invariants: the corpus and stores are drafting.py's (`claimgraph gen --seed 1`, each tool's bulk
 loader); every answer's status is counted; results go to target/bench/search-N.json and
@@ -229,6 +231,9 @@ def main():
                     help="seconds one answer of a library question may take")
     ap.add_argument("--ingest-only", action="store_true",
                     help="measure only ingest with and without the index, into the saved results")
+    ap.add_argument("--index-only", action="store_true",
+                    help="measure only the index build and claimgraph's answers to the questions, "
+                         "into the saved results")
     args = ap.parse_args()
     cg, oxi = Path(args.claimgraph), Path(args.oxigraph)
     work = ROOT / "target/bench"
@@ -253,6 +258,10 @@ def main():
                 stderr=subprocess.DEVNULL)
         loaded.write_text("loaded\n")
 
+    if args.index_only:
+        results = json.loads(out.read_text())
+        results["index_run"] = {"at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                "commit": b.sh("git rev-parse --short HEAD")}
     # 1. The index, built from the store.
     r = subprocess.run([str(cg), "reindex", "--store", str(cg_store)], capture_output=True, text=True,
                        env={"CLAIMGRAPH_LOG": "warn", "PATH": "/usr/bin:/bin"})
@@ -295,6 +304,13 @@ def main():
                                   "--max-result-rows", 0, "--max-result-bytes", 0],
                    port, "/sparql", "/healthz", work / "claimgraph-search.log")
     try:
+        if args.index_only:
+            results["claimgraph_rss_mib"] = round(b.rss(cgs.proc.pid)[0] / 1024, 1)
+            results["questions"]["claimgraph"] = questions(lambda n: f"{cgs.url}/questions/{n}", None,
+                                                           names, None, args.question_timeout)
+            out.write_text(json.dumps(results, indent=2) + "\n")
+            fill(args.claims, results)
+            return
         results["corpus_quality"] = quality(cgs.url, corpus_claims(corpus, 200, seed=7))
         b.say(f"quality on the corpus: {results['corpus_quality']}")
         # A word's first search counts its facets; later ones, until the next write, read the
@@ -392,6 +408,10 @@ def fill(claims, r):
             count = c.get("rows", o.get("rows"))
             rows.append(f"| {name} | {qcell(c)} | {qcell(o) if o else '—'} | "
                         f"{'—' if count is None else format(count, ',')} |")
+    if run := r.get("index_run"):
+        rows += ["", f"_The index build, the server's memory and claimgraph's answers to the questions: "
+                 f"an `--index-only` run of {run['at']} (`{run['commit']}`); the other figures, Oxigraph's "
+                 "among them, from the full run before it._"]
     b.write_between_markers(ROOT / "docs/search.md", f"search-{claims}", rows)
 
 

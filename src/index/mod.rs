@@ -359,17 +359,27 @@ impl ClaimIndex {
                     .map_err(index_error)?;
                 Ok(())
             })?;
-            let resources = self.resources.rebuild(store, next_write)?;
+            commit(&mut writer, next_write)?;
+            // The merge is one thread of tantivy's; the documents and reviews are read beside it.
+            let (merged, resources) = std::thread::scope(|scope| {
+                let resources = scope.spawn(|| self.resources.rebuild(store, next_write));
+                let merged = self.merge_in_iri_order(&mut writer);
+                let resources = resources.join().unwrap_or_else(|_| {
+                    Err(Error::Internal(
+                        "the thread reading documents and reviews panicked".into(),
+                    ))
+                });
+                (merged, resources)
+            });
+            // The index is whole without it: a failed merge only leaves searches slower.
+            if let Err(error) = merged {
+                tracing::warn!(%error, "the rebuilt claims index stays in segments");
+            }
             tracing::info!(
-                documents_and_reviews = resources,
+                documents_and_reviews = resources?,
                 seconds = started.elapsed().as_secs_f64(),
                 "read the documents and reviews"
             );
-            commit(&mut writer, next_write)?;
-            // The index is whole without it: a failed merge only leaves searches slower.
-            if let Err(error) = self.merge_in_iri_order(&mut writer) {
-                tracing::warn!(%error, "the rebuilt claims index stays in segments");
-            }
             Ok(total as u64)
         })();
         writer.set_merge_policy(Box::new(tantivy::indexer::LogMergePolicy::default()));
