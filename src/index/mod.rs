@@ -1,7 +1,8 @@
 //! The claims index beside the store: one tantivy document per claim (its words, quotes, names,
 //! status, claimant, sources, outlets, entities, verdicts, dates), for ranked search, facet
 //! counts and matching. `document` reads a claim's document from the store; `search` answers
-//! `GET /claims` and `/match` from the index.
+//! `GET /claims` and `/match` from the index; `resources` keeps the records of documents and
+//! reviews the library's questions about them read, beside the claims' documents.
 //!
 //! Invariants:
 //! - derived data: it lives in `<store>/index` and can always be rebuilt from the store
@@ -257,19 +258,7 @@ impl ClaimIndex {
             "whitespace",
             TextAnalyzer::from(WhitespaceTokenizer::default()),
         );
-        let writer = if writable {
-            let writer = index
-                .writer_with_num_threads(1, WRITER_MEMORY)
-                .map_err(index_error)?;
-            Some(Mutex::new(writer))
-        } else {
-            None
-        };
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(index_error)?;
+        let (reader, writer) = reader_and_writer(&index, writable, WRITER_MEMORY)?;
         Ok(Self {
             index,
             reader,
@@ -860,6 +849,95 @@ fn read_documents(
         }
         Ok(())
     })
+}
+
+/// An index's reader, reloaded by hand after each commit, and its one writer (one thread,
+/// buffering `memory` bytes) if it is `writable`.
+fn reader_and_writer(
+    index: &Index,
+    writable: bool,
+    memory: usize,
+) -> Result<(IndexReader, Option<Mutex<IndexWriter>>)> {
+    let writer = if writable {
+        Some(Mutex::new(
+            index
+                .writer_with_num_threads(1, memory)
+                .map_err(index_error)?,
+        ))
+    } else {
+        None
+    };
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(index_error)?;
+    Ok((reader, writer))
+}
+
+/// Calls `visit` with each live document holding a term of `field` between `from` and `to`, in
+/// the order of those terms, with the term, until it answers `false`: the segments' sorted
+/// dictionaries are read side by side, so the first comes at once and nothing is sorted or
+/// collected.
+pub(crate) fn walk_terms(
+    searcher: &tantivy::Searcher,
+    field: Field,
+    from: std::ops::Bound<&[u8]>,
+    to: std::ops::Bound<&[u8]>,
+    mut visit: impl FnMut(&[u8], tantivy::DocAddress) -> Result<bool>,
+) -> Result<()> {
+    use std::ops::Bound;
+    let readers = searcher.segment_readers();
+    let mut indexes = Vec::with_capacity(readers.len());
+    for reader in readers {
+        indexes.push(reader.inverted_index(field).map_err(index_error)?);
+    }
+    // Per segment: its terms in the range, and the one it is at.
+    let mut streams = Vec::with_capacity(readers.len());
+    for index in &indexes {
+        let range = index.terms().range();
+        let range = match from {
+            Bound::Included(from) => range.ge(from),
+            Bound::Excluded(from) => range.gt(from),
+            Bound::Unbounded => range,
+        };
+        let range = match to {
+            Bound::Included(to) => range.le(to),
+            Bound::Excluded(to) => range.lt(to),
+            Bound::Unbounded => range,
+        };
+        let mut terms = range.into_stream().map_err(|e| index_error(e.into()))?;
+        let current = terms.advance().then(|| terms.key().to_vec());
+        streams.push((terms, current));
+    }
+    loop {
+        let Some(next) = streams
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.1.as_ref().map(|k| (i, k)))
+            .min_by(|a, b| a.1.cmp(b.1))
+            .map(|(i, _)| i)
+        else {
+            return Ok(());
+        };
+        let (terms, current) = &mut streams[next];
+        let key = current.take().unwrap_or_default();
+        let info = terms.value().clone();
+        *current = terms.advance().then(|| terms.key().to_vec());
+        let mut postings = indexes[next]
+            .read_postings_from_terminfo(&info, IndexRecordOption::Basic)
+            .map_err(|e| index_error(e.into()))?;
+        // A document written again in the same segment has its old, deleted, one too.
+        let mut doc = postings.doc();
+        while doc != tantivy::TERMINATED {
+            if !readers[next].is_deleted(doc)
+                && !visit(&key, tantivy::DocAddress::new(next as u32, doc))?
+            {
+                return Ok(());
+            }
+            doc = postings.advance();
+        }
+    }
 }
 
 /// The audit sequence the index's last commit followed, if it is of this version.

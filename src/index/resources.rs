@@ -20,10 +20,11 @@ use crate::store::ClaimStore;
 use crate::vocab;
 use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term, TermRef};
 use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 use tantivy::schema::{Field, IndexRecordOption, Schema, STORED, STRING};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, TantivyDocument};
 
 /// The directory of the records inside the claims index's.
 const DIR: &str = "resources";
@@ -54,6 +55,18 @@ const READ: &[&str] = &[
     vocab::CITO_CITES_AS_EVIDENCE,
 ];
 
+/// The predicates records read from the nodes they name (`refs`): an outlet's or author's
+/// names, the steps of a derivation, a rating's values. A write of these about a node reads
+/// again the records that name it.
+const READ_THROUGH: &[&str] = &[
+    vocab::SCHEMA_NAME,
+    vocab::PROV_WAS_DERIVED_FROM,
+    vocab::SCHEMA_ALTERNATE_NAME,
+    vocab::SCHEMA_RATING_VALUE,
+    vocab::SCHEMA_BEST_RATING,
+    vocab::SCHEMA_WORST_RATING,
+];
+
 /// The kinds of document `queries/documents.rq` lists.
 const DOCUMENT_KINDS: &[&str] = &[
     vocab::SCHEMA_NEWS_ARTICLE,
@@ -65,7 +78,7 @@ const DOCUMENT_KINDS: &[&str] = &[
 struct Fields {
     /// The resource (a document or a review), as [`subject_string`] writes it.
     iri: Field,
-    /// The question and the record's place in its order ([`key`]).
+    /// The question and the record's place in its order ([`entry`]).
     key: Field,
     refs: Field,
     graphs: Field,
@@ -139,20 +152,7 @@ impl Resources {
             }
         };
         let following = following(&index);
-        let writer = if writable {
-            Some(Mutex::new(
-                index
-                    .writer_with_num_threads(1, WRITER_MEMORY)
-                    .map_err(index_error)?,
-            ))
-        } else {
-            None
-        };
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(index_error)?;
+        let (reader, writer) = super::reader_and_writer(&index, writable, WRITER_MEMORY)?;
         Ok((
             Self {
                 reader,
@@ -293,16 +293,20 @@ impl Resources {
 
     /// The resources whose records `diff` (quads a write added or removed) may change: the
     /// subjects of its quads of the predicates records read, and the resources whose records
-    /// were read from any of its subjects.
+    /// were read through a subject of its quads of the predicates read through nodes (a sheet
+    /// of claims writes hundreds of thousands of quads, few of them about those nodes).
     pub(super) fn affected(&self, diff: &[&Quad]) -> Result<Vec<NamedOrBlankNode>> {
         let read: HashSet<&str> = READ.iter().copied().collect();
+        let read_through: HashSet<&str> = READ_THROUGH.iter().copied().collect();
         let mut affected: HashSet<NamedOrBlankNode> = HashSet::new();
         let mut subjects: HashSet<String> = HashSet::new();
         for quad in diff {
             if read.contains(quad.predicate.as_str()) {
                 affected.insert(quad.subject.clone());
             }
-            subjects.insert(subject_string(&quad.subject));
+            if read_through.contains(quad.predicate.as_str()) {
+                subjects.insert(subject_string(&quad.subject));
+            }
         }
         affected.extend(self.naming(self.fields.refs, subjects)?);
         Ok(sorted(affected))
@@ -394,56 +398,20 @@ impl Resources {
         if searcher.doc_freq(&unordered).map_err(index_error)? > 0 {
             return Ok(None);
         }
-        let readers = searcher.segment_readers();
-        let mut indexes = Vec::with_capacity(readers.len());
-        for reader in readers {
-            indexes.push(
-                reader
-                    .inverted_index(self.fields.key)
-                    .map_err(index_error)?,
-            );
-        }
         let from = format!("{question}{AFTER_QUESTION}");
         let to = format!("{question}{}", char::from(AFTER_QUESTION as u8 + 1));
-        let mut streams = Vec::with_capacity(readers.len());
-        for index in &indexes {
-            let mut terms = index
-                .terms()
-                .range()
-                .ge(from.as_bytes())
-                .lt(to.as_bytes())
-                .into_stream()
-                .map_err(|e| index_error(e.into()))?;
-            let current = terms.advance().then(|| terms.key().to_vec());
-            streams.push((terms, current));
-        }
-        loop {
-            let Some(next) = streams
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| s.1.as_ref().map(|k| (i, k)))
-                .min_by(|a, b| a.1.cmp(b.1))
-                .map(|(i, _)| i)
-            else {
-                return Ok(Some(()));
-            };
-            let (terms, current) = &mut streams[next];
-            let info = terms.value().clone();
-            *current = terms.advance().then(|| terms.key().to_vec());
-            let mut postings = indexes[next]
-                .read_postings_from_terminfo(&info, IndexRecordOption::Basic)
-                .map_err(|e| index_error(e.into()))?;
-            let mut doc = tantivy::DocSet::doc(&postings);
-            while doc != tantivy::TERMINATED {
-                if !readers[next].is_deleted(doc) {
-                    let stored: TantivyDocument = searcher
-                        .doc(DocAddress::new(next as u32, doc))
-                        .map_err(index_error)?;
-                    visit(&Record::decode(stored_text(&stored, self.fields.record))?)?;
-                }
-                doc = tantivy::DocSet::advance(&mut postings);
-            }
-        }
+        super::walk_terms(
+            &searcher,
+            self.fields.key,
+            Bound::Included(from.as_bytes()),
+            Bound::Excluded(to.as_bytes()),
+            |_, address| {
+                let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+                visit(&Record::decode(stored_text(&stored, self.fields.record))?)?;
+                Ok(true)
+            },
+        )?;
+        Ok(Some(()))
     }
 }
 

@@ -357,58 +357,13 @@ impl ClaimIndex {
         &self,
         searcher: &Searcher,
         after: Option<&str>,
-        mut visit: impl FnMut(&[u8], DocAddress) -> Result<bool>,
+        visit: impl FnMut(&[u8], DocAddress) -> Result<bool>,
     ) -> Result<()> {
-        use tantivy::DocSet;
-        let readers = searcher.segment_readers();
-        let mut indexes = Vec::with_capacity(readers.len());
-        for reader in readers {
-            indexes.push(
-                reader
-                    .inverted_index(self.fields.claim)
-                    .map_err(index_error)?,
-            );
-        }
-        // Per segment: its IRIs from the cursor on, and the one it is at.
-        let mut streams = Vec::with_capacity(readers.len());
-        for index in &indexes {
-            let range = index.terms().range();
-            let range = match after {
-                Some(after) => range.gt(after.as_bytes()),
-                None => range,
-            };
-            let mut terms = range.into_stream().map_err(|e| index_error(e.into()))?;
-            let current = terms.advance().then(|| terms.key().to_vec());
-            streams.push((terms, current));
-        }
-        loop {
-            let Some(next) = streams
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| s.1.as_ref().map(|k| (i, k)))
-                .min_by(|a, b| a.1.cmp(b.1))
-                .map(|(i, _)| i)
-            else {
-                return Ok(());
-            };
-            let (terms, current) = &mut streams[next];
-            let key = current.take().unwrap_or_default();
-            let info = terms.value().clone();
-            *current = terms.advance().then(|| terms.key().to_vec());
-            let mut postings = indexes[next]
-                .read_postings_from_terminfo(&info, IndexRecordOption::Basic)
-                .map_err(|e| index_error(e.into()))?;
-            // A claim re-indexed in the same segment has its old, deleted, document too.
-            let mut doc = postings.doc();
-            while doc != tantivy::TERMINATED {
-                if !readers[next].is_deleted(doc)
-                    && !visit(&key, DocAddress::new(next as u32, doc))?
-                {
-                    return Ok(());
-                }
-                doc = postings.advance();
-            }
-        }
+        let from = match after {
+            Some(after) => Bound::Excluded(after.as_bytes()),
+            None => Bound::Unbounded,
+        };
+        super::walk_terms(searcher, self.fields.claim, from, Bound::Unbounded, visit)
     }
 
     /// How many claims `query` matches, and the facet counts `search` asks for.

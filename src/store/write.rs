@@ -458,7 +458,11 @@ impl ClaimStore {
                         Ok(Some(resources)) if !touched.anywhere => {
                             batch.resources.extend(resources)
                         }
-                        _ => batch.rebuild = true,
+                        Ok(_) => batch.rebuild = true,
+                        Err(error) => {
+                            tracing::warn!(%error, "the documents and reviews a write changed are unknown: the index will be rebuilt");
+                            batch.rebuild = true;
+                        }
                     }
                 }
                 IndexStep::Everything => batch.rebuild = true,

@@ -216,6 +216,16 @@ async fn document_and_review_questions_follow_every_write() {
                <urn:test:org> schema:name \"Test Checkers\" } }",
         ),
     ];
+    // A document deriving from hundreds of nodes: its record is too long to keep in its key.
+    let long: Vec<String> = (0..300)
+        .map(|i| format!("<urn:test:source/{}/{i}>", "long-".repeat(20)))
+        .collect();
+    let long = format!(
+        "PREFIX prov: <http://www.w3.org/ns/prov#>
+         INSERT DATA {{ <urn:test:long> a prov:Entity ; prov:wasDerivedFrom {} }}",
+        long.join(", ")
+    );
+    let writes = writes.into_iter().chain([(1, long.as_str())]);
     for (changed, update) in writes {
         let response = server.update(update).await;
         assert!(response.status().is_success(), "{update}");
