@@ -408,76 +408,92 @@ pub struct Reader<'a> {
     p: Predicates,
 }
 
-struct Predicates {
+/// The predicates the index reads, each made once per reader (claims' documents here, records
+/// of documents and reviews in `resources`).
+pub(super) struct Predicates {
     text: NamedNode,
     status: NamedNode,
-    author: NamedNode,
+    pub(super) author: NamedNode,
     appearance: NamedNode,
     primary: NamedNode,
     assertion: NamedNode,
     assertion_hash: NamedNode,
     about: NamedNode,
-    name: NamedNode,
-    alternate_name: NamedNode,
+    pub(super) name: NamedNode,
+    pub(super) alternate_name: NamedNode,
     headline: NamedNode,
-    publisher: NamedNode,
-    date_published: NamedNode,
-    date_filed: NamedNode,
+    pub(super) publisher: NamedNode,
+    pub(super) date_published: NamedNode,
+    pub(super) date_filed: NamedNode,
     has_source: NamedNode,
     has_selector: NamedNode,
     exact: NamedNode,
     start: NamedNode,
     end: NamedNode,
-    item_reviewed: NamedNode,
-    review_rating: NamedNode,
+    pub(super) item_reviewed: NamedNode,
+    pub(super) review_rating: NamedNode,
     same_claim_as: NamedNode,
     archived_text: NamedNode,
-    text_sha256: NamedNode,
-    derived_from: NamedNode,
+    pub(super) text_sha256: NamedNode,
+    pub(super) derived_from: NamedNode,
     disputes: NamedNode,
-    rdf_type: NamedNode,
+    pub(super) rdf_type: NamedNode,
     claim_type: Term,
+    pub(super) rating_value: NamedNode,
+    pub(super) best_rating: NamedNode,
+    pub(super) worst_rating: NamedNode,
+    pub(super) cites_as_evidence: NamedNode,
+}
+
+impl Predicates {
+    pub(super) fn new() -> Self {
+        let n = NamedNode::new_unchecked;
+        Self {
+            text: n(vocab::SCHEMA_TEXT),
+            status: n(vocab::CG_STATUS),
+            author: n(vocab::SCHEMA_AUTHOR),
+            appearance: n(vocab::SCHEMA_APPEARANCE),
+            primary: n(vocab::PROV_HAD_PRIMARY_SOURCE),
+            assertion: n(vocab::CG_ASSERTION),
+            assertion_hash: n(vocab::CG_ASSERTION_HASH),
+            about: n(vocab::SCHEMA_ABOUT),
+            name: n(vocab::SCHEMA_NAME),
+            alternate_name: n(vocab::SCHEMA_ALTERNATE_NAME),
+            headline: n(vocab::SCHEMA_HEADLINE),
+            publisher: n(vocab::SCHEMA_PUBLISHER),
+            date_published: n(vocab::SCHEMA_DATE_PUBLISHED),
+            date_filed: n(vocab::CG_DATE_FILED),
+            has_source: n(vocab::OA_HAS_SOURCE),
+            has_selector: n(vocab::OA_HAS_SELECTOR),
+            exact: n(vocab::OA_EXACT),
+            start: n(vocab::OA_START),
+            end: n(vocab::OA_END),
+            item_reviewed: n(vocab::SCHEMA_ITEM_REVIEWED),
+            review_rating: n(vocab::SCHEMA_REVIEW_RATING),
+            same_claim_as: n(vocab::CG_SAME_CLAIM_AS),
+            archived_text: n(vocab::CG_ARCHIVED_TEXT),
+            text_sha256: n(vocab::CG_TEXT_SHA256),
+            derived_from: n(vocab::PROV_WAS_DERIVED_FROM),
+            disputes: n(vocab::CITO_DISPUTES),
+            rdf_type: n(vocab::RDF_TYPE),
+            claim_type: n(vocab::SCHEMA_CLAIM).into(),
+            rating_value: n(vocab::SCHEMA_RATING_VALUE),
+            best_rating: n(vocab::SCHEMA_BEST_RATING),
+            worst_rating: n(vocab::SCHEMA_WORST_RATING),
+            cites_as_evidence: n(vocab::CITO_CITES_AS_EVIDENCE),
+        }
+    }
 }
 
 impl<'a> Reader<'a> {
     pub fn new(store: &'a ClaimStore, whole: Option<&'a Whole>) -> Self {
-        let n = NamedNode::new_unchecked;
         Self {
             store,
             whole,
             nodes: HashMap::new(),
             shared: HashMap::new(),
             hops: HashMap::new(),
-            p: Predicates {
-                text: n(vocab::SCHEMA_TEXT),
-                status: n(vocab::CG_STATUS),
-                author: n(vocab::SCHEMA_AUTHOR),
-                appearance: n(vocab::SCHEMA_APPEARANCE),
-                primary: n(vocab::PROV_HAD_PRIMARY_SOURCE),
-                assertion: n(vocab::CG_ASSERTION),
-                assertion_hash: n(vocab::CG_ASSERTION_HASH),
-                about: n(vocab::SCHEMA_ABOUT),
-                name: n(vocab::SCHEMA_NAME),
-                alternate_name: n(vocab::SCHEMA_ALTERNATE_NAME),
-                headline: n(vocab::SCHEMA_HEADLINE),
-                publisher: n(vocab::SCHEMA_PUBLISHER),
-                date_published: n(vocab::SCHEMA_DATE_PUBLISHED),
-                date_filed: n(vocab::CG_DATE_FILED),
-                has_source: n(vocab::OA_HAS_SOURCE),
-                has_selector: n(vocab::OA_HAS_SELECTOR),
-                exact: n(vocab::OA_EXACT),
-                start: n(vocab::OA_START),
-                end: n(vocab::OA_END),
-                item_reviewed: n(vocab::SCHEMA_ITEM_REVIEWED),
-                review_rating: n(vocab::SCHEMA_REVIEW_RATING),
-                same_claim_as: n(vocab::CG_SAME_CLAIM_AS),
-                archived_text: n(vocab::CG_ARCHIVED_TEXT),
-                text_sha256: n(vocab::CG_TEXT_SHA256),
-                derived_from: n(vocab::PROV_WAS_DERIVED_FROM),
-                disputes: n(vocab::CITO_DISPUTES),
-                rdf_type: n(vocab::RDF_TYPE),
-                claim_type: n(vocab::SCHEMA_CLAIM).into(),
-            },
+            p: Predicates::new(),
         }
     }
 
@@ -978,7 +994,7 @@ fn in_sparql_order(recorded: &str) -> (bool, &str) {
     }
 }
 
-fn as_subject(term: &Term) -> Option<NamedOrBlankNode> {
+pub(super) fn as_subject(term: &Term) -> Option<NamedOrBlankNode> {
     match term {
         Term::NamedNode(n) => Some(n.clone().into()),
         Term::BlankNode(b) => Some(b.clone().into()),

@@ -694,45 +694,29 @@ impl ClaimIndex {
         searcher: &tantivy::Searcher,
         refs: HashSet<String>,
     ) -> Result<HashSet<NamedOrBlankNode>> {
-        let mut refs: Vec<IndexTerm> = refs
-            .iter()
-            .map(|r| IndexTerm::from_field_text(self.fields.refs, r))
-            .collect();
-        // In dictionary order, the term lookups read each block of the dictionary once.
-        refs.sort_unstable();
+        let mut columns = Vec::new();
+        for segment in searcher.segment_readers() {
+            columns.push(segment.fast_fields().str("claim").map_err(index_error)?);
+        }
         let mut claims = HashSet::new();
         let mut iri = String::new();
-        for segment in searcher.segment_readers() {
-            let postings = segment
-                .inverted_index(self.fields.refs)
-                .map_err(index_error)?;
-            let Some(column) = segment.fast_fields().str("claim").map_err(index_error)? else {
-                continue;
+        docs_holding(searcher, self.fields.refs, &refs, |ord, _, doc| {
+            let Some(column) = &columns[ord as usize] else {
+                return Ok(());
             };
-            for term in &refs {
-                let Some(mut docs) = postings
-                    .read_postings(term, IndexRecordOption::Basic)
+            // Deleted documents count until their segment merges: at worst a claim is read
+            // again needlessly, never missed.
+            for term in column.term_ords(doc) {
+                iri.clear();
+                if column
+                    .ord_to_str(term, &mut iri)
                     .map_err(|e| index_error(e.into()))?
-                else {
-                    continue;
-                };
-                let mut doc = docs.doc();
-                while doc != tantivy::TERMINATED {
-                    // Deleted documents count until their segment merges: at worst a claim is
-                    // read again needlessly, never missed.
-                    for ord in column.term_ords(doc) {
-                        iri.clear();
-                        if column
-                            .ord_to_str(ord, &mut iri)
-                            .map_err(|e| index_error(e.into()))?
-                        {
-                            claims.insert(parse_subject(&iri));
-                        }
-                    }
-                    doc = docs.advance();
+                {
+                    claims.insert(parse_subject(&iri));
                 }
             }
-        }
+            Ok(())
+        })?;
         Ok(claims)
     }
 
@@ -849,6 +833,39 @@ fn read_documents(
         }
         Ok(())
     })
+}
+
+/// Calls `visit` with (segment ordinal, segment, document) for each document, deleted or not,
+/// holding any of `values` in `field`: each segment's postings looked up term by term, in
+/// dictionary order, which reads each block of the dictionary once.
+pub(crate) fn docs_holding(
+    searcher: &tantivy::Searcher,
+    field: Field,
+    values: &HashSet<String>,
+    mut visit: impl FnMut(u32, &tantivy::SegmentReader, tantivy::DocId) -> Result<()>,
+) -> Result<()> {
+    let mut terms: Vec<IndexTerm> = values
+        .iter()
+        .map(|v| IndexTerm::from_field_text(field, v))
+        .collect();
+    terms.sort_unstable();
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let postings = segment.inverted_index(field).map_err(index_error)?;
+        for term in &terms {
+            let Some(mut docs) = postings
+                .read_postings(term, IndexRecordOption::Basic)
+                .map_err(|e| index_error(e.into()))?
+            else {
+                continue;
+            };
+            let mut doc = docs.doc();
+            while doc != tantivy::TERMINATED {
+                visit(ord as u32, segment, doc)?;
+                doc = docs.advance();
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An index's reader, reloaded by hand after each commit, and its one writer (one thread,

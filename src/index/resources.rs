@@ -13,7 +13,7 @@
 //! - a question with a date its key cannot sort as SPARQL does (anything but an `xsd:date`
 //!   written `YYYY-MM-DD`) is marked `unordered`, and answered by its SPARQL instead.
 
-use super::document::{subject_string, term_string};
+use super::document::{as_subject, subject_string, term_string, Predicates};
 use super::{commit, following, index_error, parse_subject};
 use crate::error::{Error, Result};
 use crate::store::ClaimStore;
@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
-use tantivy::schema::{Field, IndexRecordOption, Schema, STORED, STRING};
+use tantivy::schema::{Field, Schema, STORED, STRING};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, TantivyDocument};
 
 /// The directory of the records inside the claims index's.
@@ -344,45 +344,27 @@ impl Resources {
     /// The resources with a record holding any of `values` in `field`.
     fn naming(&self, field: Field, values: HashSet<String>) -> Result<HashSet<NamedOrBlankNode>> {
         let searcher = self.reader.searcher();
-        let mut terms: Vec<tantivy::Term> = values
-            .iter()
-            .map(|v| tantivy::Term::from_field_text(field, v))
-            .collect();
-        terms.sort_unstable();
         let mut found = HashSet::new();
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let postings = segment.inverted_index(field).map_err(index_error)?;
-            for term in &terms {
-                let Some(mut docs) = postings
-                    .read_postings(term, IndexRecordOption::Basic)
-                    .map_err(|e| index_error(e.into()))?
-                else {
-                    continue;
-                };
-                let mut doc = tantivy::DocSet::doc(&docs);
-                while doc != tantivy::TERMINATED {
-                    if !segment.is_deleted(doc) {
-                        let stored: TantivyDocument = searcher
-                            .doc(DocAddress::new(ord as u32, doc))
-                            .map_err(index_error)?;
-                        found.insert(parse_subject(stored_text(&stored, self.fields.iri)));
-                    }
-                    doc = tantivy::DocSet::advance(&mut docs);
-                }
+        super::docs_holding(&searcher, field, &values, |ord, segment, doc| {
+            if !segment.is_deleted(doc) {
+                let stored: TantivyDocument = searcher
+                    .doc(DocAddress::new(ord, doc))
+                    .map_err(index_error)?;
+                found.insert(parse_subject(stored_text(&stored, self.fields.iri)));
             }
-        }
+            Ok(())
+        })?;
         Ok(found)
     }
 
     /// Whether `question`'s records hold a date their keys cannot order as its SPARQL does.
     pub(crate) fn unordered(&self, question: &str) -> Result<bool> {
+        self.unordered_in(&self.reader.searcher(), question)
+    }
+
+    fn unordered_in(&self, searcher: &tantivy::Searcher, question: &str) -> Result<bool> {
         let term = tantivy::Term::from_field_text(self.fields.unordered, question);
-        Ok(self
-            .reader
-            .searcher()
-            .doc_freq(&term)
-            .map_err(index_error)?
-            > 0)
+        Ok(searcher.doc_freq(&term).map_err(index_error)? > 0)
     }
 
     /// Calls `visit` with each record of `question`, in the order of their keys (the question's
@@ -394,8 +376,7 @@ impl Resources {
         mut visit: impl FnMut(&Record<'_>) -> Result<()>,
     ) -> Result<Option<()>> {
         let searcher = self.reader.searcher();
-        let unordered = tantivy::Term::from_field_text(self.fields.unordered, question);
-        if searcher.doc_freq(&unordered).map_err(index_error)? > 0 {
+        if self.unordered_in(&searcher, question)? {
             return Ok(None);
         }
         let from = format!("{question}{AFTER_QUESTION}");
@@ -494,47 +475,6 @@ struct Entry {
     key: String,
     record: String,
     unordered: bool,
-}
-
-struct Predicates {
-    rdf_type: NamedNode,
-    name: NamedNode,
-    date_published: NamedNode,
-    date_filed: NamedNode,
-    publisher: NamedNode,
-    text_sha256: NamedNode,
-    derived_from: NamedNode,
-    item_reviewed: NamedNode,
-    author: NamedNode,
-    review_rating: NamedNode,
-    alternate_name: NamedNode,
-    rating_value: NamedNode,
-    best_rating: NamedNode,
-    worst_rating: NamedNode,
-    cites_as_evidence: NamedNode,
-}
-
-impl Predicates {
-    fn new() -> Self {
-        let n = NamedNode::new_unchecked;
-        Self {
-            rdf_type: n(vocab::RDF_TYPE),
-            name: n(vocab::SCHEMA_NAME),
-            date_published: n(vocab::SCHEMA_DATE_PUBLISHED),
-            date_filed: n(vocab::CG_DATE_FILED),
-            publisher: n(vocab::SCHEMA_PUBLISHER),
-            text_sha256: n(vocab::CG_TEXT_SHA256),
-            derived_from: n(vocab::PROV_WAS_DERIVED_FROM),
-            item_reviewed: n(vocab::SCHEMA_ITEM_REVIEWED),
-            author: n(vocab::SCHEMA_AUTHOR),
-            review_rating: n(vocab::SCHEMA_REVIEW_RATING),
-            alternate_name: n(vocab::SCHEMA_ALTERNATE_NAME),
-            rating_value: n(vocab::SCHEMA_RATING_VALUE),
-            best_rating: n(vocab::SCHEMA_BEST_RATING),
-            worst_rating: n(vocab::SCHEMA_WORST_RATING),
-            cites_as_evidence: n(vocab::CITO_CITES_AS_EVIDENCE),
-        }
-    }
 }
 
 /// Reads resources' records with pattern reads, remembering what many of them share (an
@@ -849,14 +789,6 @@ fn node_key(node: &Term) -> String {
         TermRef::BlankNode(b) => format!("0{}", b.as_str()),
         TermRef::NamedNode(n) => format!("1{}", n.as_str()),
         other => format!("2{other}"),
-    }
-}
-
-fn as_subject(term: &Term) -> Option<NamedOrBlankNode> {
-    match term {
-        Term::NamedNode(n) => Some(n.clone().into()),
-        Term::BlankNode(b) => Some(b.clone().into()),
-        _ => None,
     }
 }
 
