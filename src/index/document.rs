@@ -7,7 +7,9 @@
 use crate::error::Result;
 use crate::store::ClaimStore;
 use crate::vocab;
-use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
+use oxigraph::model::{
+    GraphName, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple,
+};
 use std::collections::{HashMap, HashSet};
 
 /// Everything the index holds about one claim.
@@ -542,10 +544,11 @@ impl<'a> Reader<'a> {
             .is_some())
     }
 
-    fn about(&self, node: &NamedOrBlankNode) -> Result<Vec<Quad>> {
-        self.store
-            .quads_matching(Some(node), None, None, None)
-            .collect()
+    /// The quads about `node` with one of `predicates`: those a document is made of, none of
+    /// the others decoded.
+    fn about(&self, node: &NamedOrBlankNode, predicates: &[&NamedNode]) -> Result<Vec<Quad>> {
+        let predicates: Vec<NamedNodeRef<'_>> = predicates.iter().map(|p| p.as_ref()).collect();
+        self.store.quads_about_with(node, &predicates)
     }
 
     /// What a shared node says (names, publisher, dates), read once per reader.
@@ -553,7 +556,19 @@ impl<'a> Reader<'a> {
         if !self.nodes.contains_key(term) {
             let mut node = Node::default();
             if let Some(subject) = as_subject(term) {
-                for quad in self.about(&subject)? {
+                let p = &self.p;
+                let read = [
+                    &p.name,
+                    &p.alternate_name,
+                    &p.headline,
+                    &p.publisher,
+                    &p.date_published,
+                    &p.date_filed,
+                    &p.archived_text,
+                    &p.text_sha256,
+                    &p.derived_from,
+                ];
+                for quad in self.about(&subject, &read)? {
                     let p = &quad.predicate;
                     if *p == self.p.name {
                         if let Term::Literal(l) = &quad.object {
@@ -612,7 +627,20 @@ impl<'a> Reader<'a> {
         let mut primaries = Vec::new();
         let mut documents = Vec::new();
         let mut disputed = Vec::new();
-        for quad in self.about(claim)? {
+        let p = &self.p;
+        let read = [
+            &p.text,
+            &p.status,
+            &p.author,
+            &p.appearance,
+            &p.primary,
+            &p.assertion,
+            &p.about,
+            &p.assertion_hash,
+            &p.same_claim_as,
+            &p.disputes,
+        ];
+        for quad in self.about(claim, &read)? {
             let (p, o) = (&quad.predicate, &quad.object);
             if *p == self.p.text {
                 if let Term::Literal(l) = o {
@@ -700,7 +728,8 @@ impl<'a> Reader<'a> {
                 ..AppearanceRecord::default()
             };
             if let Some(subject) = as_subject(&appearance) {
-                for quad in self.about(&subject)? {
+                let read = [&self.p.has_source, &self.p.has_selector];
+                for quad in self.about(&subject, &read)? {
                     if quad.predicate == self.p.has_source {
                         let document = quad.object.clone();
                         record.documents.push(document.to_string());
@@ -724,7 +753,8 @@ impl<'a> Reader<'a> {
                         let Some(selector) = as_subject(&quad.object) else {
                             continue;
                         };
-                        for q in self.about(&selector)? {
+                        let read = [&self.p.exact, &self.p.start, &self.p.end];
+                        for q in self.about(&selector, &read)? {
                             if q.predicate == self.p.exact {
                                 if let Term::Literal(l) = &q.object {
                                     doc.quotes.push(l.value().to_owned());

@@ -90,6 +90,28 @@ impl ClaimStore {
             .collect()
     }
 
+    /// The quads whose subject is `subject` and predicate one of `predicates`, in any graph.
+    /// One read of the subject's quads, where a pattern for each predicate is a read each; the
+    /// others are skipped before their objects are decoded (a long literal or an IRI is a
+    /// RocksDB read: a quote selector's `oa:prefix` and `oa:suffix`, a type).
+    pub fn quads_about_with(
+        &self,
+        subject: &NamedOrBlankNode,
+        predicates: &[oxigraph::model::NamedNodeRef<'_>],
+    ) -> Result<Vec<Quad>> {
+        let cancel = current_cancellation();
+        self.store
+            .quads_for_pattern(Some(subject.as_ref()), None, None, None)
+            .with_predicates(predicates)
+            .map(|quad| {
+                if cancel.is_cancelled() {
+                    return Err(Error::Evaluation(QueryEvaluationError::Cancelled));
+                }
+                quad.map_err(Error::from)
+            })
+            .collect()
+    }
+
     /// The one pattern reader: the quads matching a pattern (`None`: any term; a `graph` of
     /// `None`: every graph, the default graph included), read from the store's indexes as they
     /// are needed: no query to plan, and nothing decoded beyond the quads that match. Like the

@@ -456,6 +456,7 @@ impl Store {
             ),
             reader: RecentStrings::new(reader),
             bound: BoundTerms::new(subject, predicate, graph_name),
+            predicates: None,
         }
     }
 
@@ -1270,6 +1271,7 @@ impl<'a> Transaction<'a> {
             ),
             reader: RecentStrings::new(reader),
             bound: BoundTerms::new(subject, predicate, graph_name),
+            predicates: None,
         }
     }
 
@@ -1661,20 +1663,41 @@ pub struct QuadIter<'a> {
     // claimgraph patch: the pattern's own subject, predicate and graph name, which every quad
     // it matches has.
     bound: BoundTerms,
+    // claimgraph patch: the predicates of the quads to return, if not all ([`QuadIter::with_predicates`]).
+    predicates: Option<Vec<EncodedTerm>>,
 }
 
 impl Iterator for QuadIter<'_> {
     type Item = Result<Quad, StorageError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        Some(match self.iter.next()? {
-            Ok(quad) => self.decode_quad(&quad),
-            Err(error) => Err(error),
-        })
+        loop {
+            let quad = match self.iter.next()? {
+                Ok(quad) => quad,
+                Err(error) => return Some(Err(error)),
+            };
+            if self
+                .predicates
+                .as_ref()
+                .is_none_or(|predicates| predicates.contains(&quad.predicate))
+            {
+                return Some(self.decode_quad(&quad));
+            }
+        }
     }
 }
 
 impl QuadIter<'_> {
+    /// claimgraph patch: only the quads whose predicate is one of `predicates`, the others
+    /// skipped before any of their terms is decoded. Reading all of a subject's quads and
+    /// keeping some is one seek where a pattern per predicate is one each, but decoding the
+    /// objects of the others (long literals a reader has no use for) reads each from RocksDB.
+    #[must_use]
+    pub fn with_predicates(mut self, predicates: &[NamedNodeRef<'_>]) -> Self {
+        self.predicates = Some(predicates.iter().map(|p| EncodedTerm::from(*p)).collect());
+        self
+    }
+
     /// claimgraph patch: a term the pattern gave is returned as given, not decoded: an IRI or
     /// a long blank node would be read again from RocksDB. A subject, predicate or graph name
     /// is stored exactly as given; an object is not (a literal is stored in its canonical form:
@@ -2555,6 +2578,67 @@ mod bound_terms {
                 expected.sort();
                 assert_eq!(found, expected, "{quad} with bound {bound:04b}");
             }
+        }
+    }
+
+    #[test]
+    fn a_read_with_predicates_returns_the_quads_with_them_and_no_other() {
+        let store = Store::new().unwrap();
+        let iri = |s: &str| NamedNode::new(format!("http://example.com/{s}")).unwrap();
+        let subject = iri("a-subject-longer-than-fifteen-bytes");
+        let predicates = [iri("p"), iri("a-predicate-longer-than-fifteen-bytes"), iri("q")];
+        for (i, predicate) in predicates.iter().enumerate() {
+            for object in [
+                Term::from(iri("o")),
+                Literal::new_simple_literal(format!("a literal longer than fifteen bytes {i}"))
+                    .into(),
+            ] {
+                for graph in [GraphName::DefaultGraph, iri("g").into()] {
+                    store
+                        .insert(&Quad::new(
+                            subject.clone(),
+                            predicate.clone(),
+                            object.clone(),
+                            graph,
+                        ))
+                        .unwrap();
+                }
+            }
+        }
+        store
+            .insert(&Quad::new(
+                iri("other"),
+                predicates[0].clone(),
+                iri("o"),
+                GraphName::DefaultGraph,
+            ))
+            .unwrap();
+        let absent = iri("absent");
+        for wanted in [
+            vec![],
+            vec![predicates[0].as_ref()],
+            vec![predicates[1].as_ref(), predicates[2].as_ref()],
+            vec![absent.as_ref()],
+        ] {
+            let mut found: Vec<String> = store
+                .quads_for_pattern(Some(subject.as_ref().into()), None, None, None)
+                .with_predicates(&wanted)
+                .map(|q| q.unwrap().to_string())
+                .collect();
+            let mut expected: Vec<String> = store
+                .quads_for_pattern(Some(subject.as_ref().into()), None, None, None)
+                .map(|q| q.unwrap())
+                .filter(|q| wanted.contains(&q.predicate.as_ref()))
+                .map(|q| q.to_string())
+                .collect();
+            found.sort();
+            expected.sort();
+            assert_eq!(found, expected, "{wanted:?}");
+            let known = wanted
+                .iter()
+                .filter(|p| predicates.iter().any(|q| q.as_ref() == **p))
+                .count();
+            assert_eq!(found.len(), 4 * known);
         }
     }
 }

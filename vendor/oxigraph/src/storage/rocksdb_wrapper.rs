@@ -343,6 +343,8 @@ impl Db {
                 .inspect_err(|_| rocksdb_options_destroy(options))?;
                 rocksdb_options_set_max_open_files(options, max_open_files);
             }
+            // claimgraph patch: read the SST files through mmap, not pread: see vendor/README.md.
+            rocksdb_options_set_allow_mmap_reads(options, 1);
             rocksdb_options_set_info_log_level(options, 2); // We only log warnings
             rocksdb_options_set_max_log_file_size(options, 1024 * 1024); // Only 1MB log size
             rocksdb_options_set_recycle_log_file_num(options, 10); // We do not keep more than 10 log files
