@@ -106,9 +106,12 @@ def quality(url, claims, seed=2):
     """Top-3 rates: own words through /claims?q=, paraphrases through /match. A generated corpus
     states some propositions in several claims (other claimants, other documents), and a
     paraphrase cannot tell them apart: `paraphrase_same_proposition_top3` also counts a claim
-    with the very same text."""
+    with the very same text. Some claims even share their quote but for its numbers ("... (exhibit
+    193)", "... (exhibit 647)"): a paraphrase that changes the number then restates each of them
+    as much, and `identifiable_paraphrase_top3` is the rate over the other queries
+    (`identifiable` of them)."""
     rng = random.Random(seed)
-    own = para = same = 0
+    own = para = same = identifiable = found_identifiable = 0
     texts = {}
 
     def text_of(key):
@@ -123,9 +126,33 @@ def quality(url, claims, seed=2):
         found = [m["claim"] for m in get_json(f"{url}/match", {"text": paraphrase(words, rng), "limit": 3})["matches"]]
         para += key in found
         same += key in found or any(text_of(k) == text for k in found)
+        if not quote_shared_but_for_numbers(url, key, words):
+            identifiable += 1
+            found_identifiable += key in found
     n = len(claims)
     return {"queries": n, "own_words_top3": round(own / n, 3), "paraphrase_top3": round(para / n, 3),
-            "paraphrase_same_proposition_top3": round(same / n, 3)}
+            "paraphrase_same_proposition_top3": round(same / n, 3), "identifiable": identifiable,
+            "identifiable_paraphrase_top3": round(found_identifiable / max(identifiable, 1), 3)}
+
+
+def quote_shared_but_for_numbers(url, key, quote):
+    """Whether a claim other than `key` has `quote` among its quotes, numbers aside: every claim
+    holding the quote's words as a phrase (a search), each quote compared with its digits out."""
+    def masked(text):
+        return re.sub(r"\d+", "#", text)
+
+    phrase = " ".join(re.findall(r"[^\W\d]+", quote))
+    page = "/claims?" + urllib.parse.urlencode({"q": f'"{phrase}"', "limit": 500})
+    while page:
+        found = get_json(url + page)
+        for other in found["claims"]:
+            if other["id"] == key:
+                continue
+            claim = get_json(f"{url}/claims/{urllib.parse.quote(other['id'])}")
+            if any(masked(a.get("exact") or "") == masked(quote) for a in claim.get("appearances", [])):
+                return True
+        page = found.get("next")
+    return False
 
 
 def timed_answer(url, accept, timeout):
@@ -358,8 +385,12 @@ def main():
 
 
 def pct(q):
-    return ", ".join(f"{q[k] * 100:.1f}%" for k in ("own_words_top3", "paraphrase_top3",
-                                                    "paraphrase_same_proposition_top3") if k in q)
+    rates = ", ".join(f"{q[k] * 100:.1f}%" for k in ("own_words_top3", "paraphrase_top3",
+                                                     "paraphrase_same_proposition_top3") if k in q)
+    if "identifiable" in q:
+        rates += (f"; paraphrase, the {q['identifiable']} queries whose claim no other claim's quote "
+                  f"matches but for its numbers: {q['identifiable_paraphrase_top3'] * 100:.1f}%")
+    return rates
 
 
 def cell(r):

@@ -177,10 +177,18 @@ fn pairs_of(words: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Whether a token is a bare number: what a restatement most often changes, so it weighs a
-/// quarter of a word wherever a match weighs words.
+/// Whether a token is a bare number or a sum of money ([`tokens`]' `#USD265000000`): what a
+/// restatement most often changes, so it weighs a quarter of a word wherever a match weighs
+/// words. A sum weighed as a rare word outranked the claim restated: "agreed to pay $115
+/// million to settle" matched another claimant's settlement of that sum before the claim it
+/// restates with $114 million.
 pub fn is_figure(token: &str) -> bool {
-    !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())
+    let number = match token.strip_prefix('#') {
+        Some(money) => money.trim_start_matches(|c: char| c.is_ascii_uppercase()),
+        None => token,
+    };
+    number.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
 /// The words of `text`, stemmed, for comparing quotes (no money tokens: see [`tokens`]).
@@ -216,8 +224,8 @@ fn unit_weights(tokens: &[String], idf: impl Fn(&str) -> Option<f32>) -> Vec<(&s
     let weights: Vec<(&str, f32)> = counts(tokens)
         .into_iter()
         .filter_map(|(t, c)| {
-            // A bare number is what a restatement most often changes (the differences name
-            // it), and a rare one would otherwise outweigh every word: it counts a quarter.
+            // A figure is what a restatement most often changes (the differences name it),
+            // and a rare one would otherwise outweigh every word: it counts a quarter.
             let figure = if is_figure(t) { 0.25 } else { 1.0 };
             idf(t).map(|idf| (t, (1.0 + c.ln()) * idf * figure))
         })
@@ -709,6 +717,43 @@ mod tests {
             ]
         );
         assert!(pairs("the said").is_empty());
+    }
+
+    #[test]
+    fn a_changed_sum_weighs_less_than_the_names_around_it() {
+        assert!(is_figure("12") && is_figure("#USD115000000") && is_figure("#EUR2.5"));
+        assert!(!is_figure("alpha5000") && !is_figure("#USD") && !is_figure("#") && !is_figure(""));
+        // The names are common (many claims about them), each sum is in one claim only: weighed
+        // as a word, the sum the restatement shares with the other settlement outranked them.
+        let mut claims = vec![
+            claim(
+                "restated",
+                "Kemal Weber agreed to pay $114 million to settle claims that it funded Meridian",
+                "Settled",
+            ),
+            claim(
+                "same-sum",
+                "Solstice Agency agreed to pay $115 million to settle claims that it funded Lumen",
+                "Settled",
+            ),
+        ];
+        for name in ["Kemal Weber", "Meridian", "Solstice Agency", "Lumen"] {
+            for i in 0..10 {
+                claims.push(claim(
+                    &format!("{name}-{i}"),
+                    &format!("{name} met officials on day {i}"),
+                    "Reported",
+                ));
+            }
+        }
+        let matcher = Matcher::new(claims);
+        let found = matcher.best(
+            "Kemal Weber consented to pay $115 million to settle claims that it funded Meridian",
+            None,
+            2,
+        );
+        assert_eq!(found[0].claim, "restated", "{found:?}");
+        assert_eq!(found[1].claim, "same-sum", "{found:?}");
     }
 
     #[test]

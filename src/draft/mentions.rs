@@ -461,7 +461,8 @@ pub struct Number {
 }
 
 const QUALIFIER: &str = r"(?:(over|more than|nearly|almost|about|around|roughly|approximately|at least|up to|as many as|as much as|less than|fewer than|some)\s+)?";
-const MAGNITUDE: &str = r"(?:\s?(million|billion|trillion|thousand|m|bn|k)\b)?";
+// `mn` and `bn` as financial news writes them ("$84mn", "£2bn").
+const MAGNITUDE: &str = r"(?:\s?(million|billion|trillion|thousand|mn|m|bn|k)\b)?";
 
 fn money_regex() -> &'static Regex {
     static MONEY: OnceLock<Regex> = OnceLock::new();
@@ -486,7 +487,7 @@ fn number_regex() -> &'static Regex {
 fn scale(magnitude: Option<&str>) -> f64 {
     match magnitude.map(str::to_lowercase).as_deref() {
         Some("thousand" | "k") => 1e3,
-        Some("million" | "m") => 1e6,
+        Some("million" | "mn" | "m") => 1e6,
         Some("billion" | "bn") => 1e9,
         Some("trillion") => 1e12,
         _ => 1.0,
@@ -716,7 +717,9 @@ mod tests {
 
     #[test]
     fn money_is_normalised_with_its_qualifier() {
-        let found = money("Netflix paid over $100 million; Meta paid $725million and €265 million");
+        let found = money(
+            "Netflix paid over $100 million; Meta paid $725million and €265 million, £84mn, $2 bn",
+        );
         let amounts: Vec<(&str, &str, Option<&str>)> = found
             .iter()
             .map(|m| (m.amount.as_str(), m.currency, m.qualifier.as_deref()))
@@ -726,7 +729,9 @@ mod tests {
             vec![
                 ("100000000", "USD", Some("over")),
                 ("725000000", "USD", None),
-                ("265000000", "EUR", None)
+                ("265000000", "EUR", None),
+                ("84000000", "GBP", None),
+                ("2000000000", "USD", None)
             ]
         );
     }
