@@ -418,7 +418,7 @@ def fill(claims, r):
         *([f"| `ingest` of {r['ingest']['claims']:,} claims ({r['ingest']['sheets']} sheets) into an empty store: "
             f"with the index, without (÷) | {r['ingest']['with_index']} s, {r['ingest']['without_index']} s "
             f"({r['ingest']['ratio']}×) | — |"] if "ingest" in r else []),
-        f"| server memory after the run (RSS) | "
+        f"| server memory after the run (its own: RSS less the files it maps, the index's and the store's) | "
         + (f"{r['claimgraph_rss_mib']:,} MiB" if r.get("claimgraph_rss_mib") else "not recorded") + " | — |",
         f"| top 3 holds the claim: own words (`q=`), paraphrase (`/match`), paraphrase counting a claim of the same text; "
         f"corpus, {r['corpus_quality']['queries']} queries | {pct(r['corpus_quality'])} | — |",
