@@ -7,9 +7,7 @@
 use crate::error::Result;
 use crate::store::ClaimStore;
 use crate::vocab;
-use oxigraph::model::{
-    GraphName, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple,
-};
+use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term, Triple};
 use std::collections::{HashMap, HashSet};
 
 /// Everything the index holds about one claim.
@@ -547,8 +545,7 @@ impl<'a> Reader<'a> {
     /// The quads about `node` with one of `predicates`: those a document is made of, none of
     /// the others decoded.
     fn about(&self, node: &NamedOrBlankNode, predicates: &[&NamedNode]) -> Result<Vec<Quad>> {
-        let predicates: Vec<NamedNodeRef<'_>> = predicates.iter().map(|p| p.as_ref()).collect();
-        self.store.quads_about_with(node, &predicates)
+        self.store.quads_about_with(node, predicates)
     }
 
     /// What a shared node says (names, publisher, dates), read once per reader.

@@ -90,26 +90,24 @@ impl ClaimStore {
             .collect()
     }
 
-    /// The quads whose subject is `subject` and predicate one of `predicates`, in any graph.
-    /// One read of the subject's quads, where a pattern for each predicate is a read each; the
-    /// others are skipped before their objects are decoded (a long literal or an IRI is a
-    /// RocksDB read: a quote selector's `oa:prefix` and `oa:suffix`, a type).
+    /// The quads whose subject is `subject` and predicate one of `predicates`, in any graph,
+    /// through [`Self::quads_matching`]. One read of the subject's quads, where a pattern for
+    /// each predicate is a read each; the others are skipped before their objects are decoded
+    /// (a long literal or an IRI is a RocksDB read: a quote selector's `oa:prefix` and
+    /// `oa:suffix`, a type).
     pub fn quads_about_with(
         &self,
         subject: &NamedOrBlankNode,
-        predicates: &[oxigraph::model::NamedNodeRef<'_>],
+        predicates: &[&NamedNode],
     ) -> Result<Vec<Quad>> {
-        let cancel = current_cancellation();
-        self.store
-            .quads_for_pattern(Some(subject.as_ref()), None, None, None)
-            .with_predicates(predicates)
-            .map(|quad| {
-                if cancel.is_cancelled() {
-                    return Err(Error::Evaluation(QueryEvaluationError::Cancelled));
-                }
-                quad.map_err(Error::from)
-            })
-            .collect()
+        self.reading(
+            Some(subject),
+            None,
+            None,
+            None,
+            Some(&predicates.iter().map(|p| p.as_ref()).collect::<Vec<_>>()),
+        )
+        .collect()
     }
 
     /// The one pattern reader: the quads matching a pattern (`None`: any term; a `graph` of
@@ -124,20 +122,35 @@ impl ClaimStore {
         object: Option<&Term>,
         graph: Option<&NamedOrBlankNode>,
     ) -> impl Iterator<Item = Result<Quad>> + use<> {
+        self.reading(subject, predicate, object, graph, None)
+    }
+
+    /// [`Self::quads_matching`], keeping only the quads of `predicates` when given.
+    fn reading(
+        &self,
+        subject: Option<&NamedOrBlankNode>,
+        predicate: Option<&NamedNode>,
+        object: Option<&Term>,
+        graph: Option<&NamedOrBlankNode>,
+        predicates: Option<&[oxigraph::model::NamedNodeRef<'_>]>,
+    ) -> impl Iterator<Item = Result<Quad>> + use<> {
         let cancel = current_cancellation();
-        self.store
-            .quads_for_pattern(
-                subject.map(NamedOrBlankNode::as_ref),
-                predicate.map(NamedNode::as_ref),
-                object.map(Term::as_ref),
-                graph.map(|g| g.as_ref().into()),
-            )
-            .map(move |quad| {
-                if cancel.is_cancelled() {
-                    return Err(Error::Evaluation(QueryEvaluationError::Cancelled));
-                }
-                quad.map_err(Error::from)
-            })
+        let quads = self.store.quads_for_pattern(
+            subject.map(NamedOrBlankNode::as_ref),
+            predicate.map(NamedNode::as_ref),
+            object.map(Term::as_ref),
+            graph.map(|g| g.as_ref().into()),
+        );
+        let quads = match predicates {
+            Some(predicates) => quads.with_predicates(predicates),
+            None => quads,
+        };
+        quads.map(move |quad| {
+            if cancel.is_cancelled() {
+                return Err(Error::Evaluation(QueryEvaluationError::Cancelled));
+            }
+            quad.map_err(Error::from)
+        })
     }
 
     /// Streams the whole audit trail into `writer` as triples.
