@@ -723,6 +723,9 @@ impl ClaimIndex {
     fn tantivy_document(&self, doc: &ClaimDocument) -> TantivyDocument {
         let f = &self.fields;
         let mut d = TantivyDocument::default();
+        // The first stored value: the questions read a claim's record alone and stop there
+        // (`search`'s `stored_record`), the other stored fields left undecoded.
+        d.add_text(f.record, doc.record.encode());
         d.add_text(f.claim, &doc.claim);
         d.add_text(f.text, &doc.text);
         for quote in &doc.quotes {
@@ -745,7 +748,6 @@ impl ClaimIndex {
         for status in &doc.shared_with {
             d.add_text(f.shared_with, status);
         }
-        d.add_text(f.record, doc.record.encode());
         if let Some(claimant) = &doc.claimant {
             d.add_text(f.claimant, claimant);
         }

@@ -858,13 +858,9 @@ impl ClaimIndex {
             ]))),
         };
         let mut read = |address: DocAddress| -> Result<bool> {
-            let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
-            // Borrowed from the stored document, not copied: the record is decoded as slices.
-            let text = stored
-                .get_first(fields.record)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            let record = super::document::Record::decode(text)?;
+            let text = stored_record(&searcher, fields.record, address)?;
+            // Decoded as slices of the stored text, not copied.
+            let record = super::document::Record::decode(&text)?;
             f(&record)?;
             Ok(true)
         };
@@ -1135,6 +1131,35 @@ impl Matches {
             SegmentMatches::Bits(bits) => Ok(bit(bits)),
         }
     }
+}
+
+/// A stored document's first value, and nothing after it decoded.
+struct FirstValue(Option<(Field, tantivy::schema::OwnedValue)>);
+
+impl tantivy::schema::document::DocumentDeserialize for FirstValue {
+    fn deserialize<'de, D>(
+        mut deserializer: D,
+    ) -> std::result::Result<Self, tantivy::schema::document::DeserializeError>
+    where
+        D: tantivy::schema::document::DocumentDeserializer<'de>,
+    {
+        Ok(FirstValue(deserializer.next_field()?))
+    }
+}
+
+/// The record of the claim document at `address`. A document's first stored value is its
+/// record (`ClaimIndex::tantivy_document`), so the rest is not decoded: a streamed question
+/// spent half its reading of each document on the text, quotes and names it does not use. A
+/// document written otherwise is read whole.
+fn stored_record(searcher: &Searcher, record: Field, address: DocAddress) -> Result<String> {
+    let first: FirstValue = searcher.doc(address).map_err(index_error)?;
+    if let Some((field, tantivy::schema::OwnedValue::Str(text))) = first.0 {
+        if field == record {
+            return Ok(text);
+        }
+    }
+    let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+    Ok(stored_text(&stored, record).unwrap_or_default())
 }
 
 /// The index as the drafting matcher sees it: candidates and statistics, keyed like sheets
