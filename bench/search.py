@@ -332,7 +332,8 @@ def main():
                    port, "/sparql", "/healthz", work / "claimgraph-search.log")
     try:
         if args.index_only:
-            results["claimgraph_rss_mib"] = round(b.rss(cgs.proc.pid)[0] / 1024, 1)
+            # The full run's figure stands: after the questions alone, the server has not
+            # searched or matched.
             results["questions"]["claimgraph"] = questions(lambda n: f"{cgs.url}/questions/{n}", None,
                                                            names, None, args.question_timeout)
             out.write_text(json.dumps(results, indent=2) + "\n")
@@ -440,7 +441,7 @@ def fill(claims, r):
             rows.append(f"| {name} | {qcell(c)} | {qcell(o) if o else '—'} | "
                         f"{'—' if count is None else format(count, ',')} |")
     if run := r.get("index_run"):
-        rows += ["", f"_The index build, the server's memory and claimgraph's answers to the questions: "
+        rows += ["", f"_The index build and claimgraph's answers to the questions: "
                  f"an `--index-only` run of {run['at']} (`{run['commit']}`); the other figures, Oxigraph's "
                  "among them, from the full run before it._"]
     b.write_between_markers(ROOT / "docs/search.md", f"search-{claims}", rows)
