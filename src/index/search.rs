@@ -1437,6 +1437,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_record_is_read_first_or_from_the_whole_document() {
+        let mut schema = tantivy::schema::Schema::builder();
+        let claim = schema.add_text_field("claim", tantivy::schema::STORED);
+        let record = schema.add_text_field("record", tantivy::schema::STORED);
+        let index = tantivy::Index::create_in_ram(schema.build());
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        // As written now (the record first), and as an older binary wrote it (after the IRI).
+        let mut first = TantivyDocument::default();
+        first.add_text(record, "record one");
+        first.add_text(claim, "<c1>");
+        let mut second = TantivyDocument::default();
+        second.add_text(claim, "<c2>");
+        second.add_text(record, "record two");
+        let mut none = TantivyDocument::default();
+        none.add_text(claim, "<c3>");
+        for doc in [first, second, none] {
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let records: Vec<String> = (0..3)
+            .map(|doc| stored_record(&searcher, record, DocAddress::new(0, doc)).unwrap())
+            .collect();
+        assert_eq!(records, ["record one", "record two", ""]);
+        // The fast path holds: tantivy stores a document's values in the order they were added.
+        let first: FirstValue = searcher.doc(DocAddress::new(0, 0)).unwrap();
+        assert!(matches!(first.0, Some((field, _)) if field == record));
+    }
+
+    #[test]
     fn a_page_walks_the_claims_when_that_reads_fewer_than_sorting_the_matches() {
         let claims = 1_000_000;
         // Every claim, or most, for any page; a twentieth for a short page, not a long one.
