@@ -236,7 +236,10 @@ impl Resources {
     }
 
     /// Reads the records of `resources` on threads of their own (each read waits on RocksDB)
-    /// and adds them.
+    /// and adds them in the order of their keys: a question then reads its records in the
+    /// order they are stored, each block of them decompressed once (read in the order of the
+    /// resources' IRIs, each `reviews` record decompressed a block of its own, a quarter of the
+    /// answer's time).
     fn add_read(
         &self,
         writer: &mut IndexWriter,
@@ -261,13 +264,16 @@ impl Resources {
                 });
             }
             drop(sender);
+            let mut documents = Vec::new();
             for read in receiver {
                 let read = read?;
                 for entry in &read.entries {
-                    writer
-                        .add_document(self.tantivy_document(&read, entry))
-                        .map_err(index_error)?;
+                    documents.push((entry.key.clone(), self.tantivy_document(&read, entry)));
                 }
+            }
+            documents.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (_, document) in documents {
+                writer.add_document(document).map_err(index_error)?;
             }
             Ok(())
         })
