@@ -212,6 +212,8 @@ pub struct Record<S = String> {
     pub statuses: Vec<S>,
     /// `schema:name` of each `schema:author`.
     pub claimant_names: Vec<S>,
+    /// Each `schema:author`, in the order read.
+    pub claimants: Vec<S>,
     pub primaries: Vec<S>,
     pub assertions: Vec<S>,
     /// `cg:assertionHash`.
@@ -261,6 +263,7 @@ impl<S: AsRef<str>> Record<S> {
             &self.texts,
             &self.statuses,
             &self.claimant_names,
+            &self.claimants,
             &self.primaries,
             &self.assertions,
             &self.hashes,
@@ -311,6 +314,7 @@ impl<'a> Record<&'a str> {
             texts: lines.list()?,
             statuses: lines.list()?,
             claimant_names: lines.list()?,
+            claimants: lines.list()?,
             primaries: lines.list()?,
             assertions: lines.list()?,
             hashes: lines.list()?,
@@ -344,6 +348,74 @@ impl<'a> Record<&'a str> {
             (Some(""), None) => Ok(record),
             _ => Err(Lines::bad()),
         }
+    }
+}
+
+/// What a page of hits and a match's candidates show of a claim, read from its record: the
+/// index stores nothing else, so a claim's text and quotes are stored once (the streamed
+/// questions decompress every block of stored records they read).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub claim: String,
+    /// Its first text that is a literal.
+    pub text: String,
+    /// The local name of its first status.
+    pub status: String,
+    pub claimant: Option<String>,
+    /// The first name of a claimant.
+    pub claimant_name: Option<String>,
+    pub primary: Option<String>,
+    /// Its quotes (`oa:exact`), by appearance.
+    pub quotes: Vec<String>,
+}
+
+impl Record<&str> {
+    pub fn summary(&self) -> crate::Result<Summary> {
+        let parse = |text: &str| -> crate::Result<Term> {
+            text.parse()
+                .map_err(|e| crate::Error::Internal(format!("the claims index holds a bad term {text}: {e}")))
+        };
+        let literal = |text: &str| -> crate::Result<Option<String>> {
+            Ok(match parse(text)? {
+                Term::Literal(l) => Some(l.value().to_owned()),
+                _ => None,
+            })
+        };
+        let first = |list: &[&str]| list.first().map(|t| parse(t)).transpose();
+        let mut text = None;
+        for candidate in &self.texts {
+            if let Some(value) = literal(candidate)? {
+                text = Some(value);
+                break;
+            }
+        }
+        let mut claimant_name = None;
+        for name in &self.claimant_names {
+            if let Some(value) = literal(name)? {
+                claimant_name = Some(value);
+                break;
+            }
+        }
+        let mut quotes: Vec<String> = Vec::new();
+        for appearance in &self.appearances {
+            for exact in &appearance.exacts {
+                if let Some(quote) = literal(exact)? {
+                    quotes.push(quote);
+                }
+            }
+        }
+        quotes.dedup();
+        Ok(Summary {
+            claim: term_string(&parse(self.claim)?),
+            text: text.unwrap_or_default(),
+            status: first(&self.statuses)?
+                .map(|s| status_name(&s))
+                .unwrap_or_default(),
+            claimant: first(&self.claimants)?.map(|c| term_string(&c)),
+            claimant_name,
+            primary: first(&self.primaries)?.map(|p| term_string(&p)),
+            quotes,
+        })
     }
 }
 
@@ -650,6 +722,7 @@ impl<'a> Reader<'a> {
                 doc.statuses.push(status_name(o));
                 doc.record.statuses.push(o.to_string());
             } else if *p == self.p.author {
+                doc.record.claimants.push(o.to_string());
                 claimants.push(o.clone());
             } else if *p == self.p.appearance {
                 appearances.push(o.clone());
@@ -1065,7 +1138,8 @@ mod tests {
             claim: s("<http://example.org/claims/c1>"),
             texts: vec![multiline.clone(), s("\"\"")],
             statuses: vec![s("<https://w3id.org/claimgraph/ns#Alleged>")],
-            claimant_names: vec![],
+            claimant_names: vec![s("\"Ana Lima\"@pt")],
+            claimants: vec![s("<http://example.org/entities/ana>"), s("_:who")],
             primaries: vec![s("_:b0")],
             assertions: vec![s("<http://example.org/a/1>")],
             hashes: vec![s("\"3153de89\"")],
@@ -1099,6 +1173,7 @@ mod tests {
         assert_eq!(read.claim, written.claim);
         assert_eq!(owned(&read.texts), written.texts);
         assert_eq!(owned(&read.primaries), written.primaries);
+        assert_eq!(owned(&read.claimants), written.claimants);
         assert_eq!(owned(&read.hashes), written.hashes);
         assert_eq!(read.appearances.len(), 2);
         let (a, b) = (&read.appearances[0], &written.appearances[0]);
@@ -1113,6 +1188,19 @@ mod tests {
         );
         assert_eq!(read.disputes[1], ("_:b1", vec!["x"]));
         assert_eq!(read.encode(), encoded);
+        // What a page of hits shows: each value as text, the first of each kind.
+        assert_eq!(
+            read.summary().unwrap(),
+            Summary {
+                claim: s("http://example.org/claims/c1"),
+                text: s("first line\nsecond \"quoted\"\r\n"),
+                status: s("Alleged"),
+                claimant: Some(s("http://example.org/entities/ana")),
+                claimant_name: Some(s("Ana Lima")),
+                primary: Some(s("_:b0")),
+                quotes: vec![s("first line\nsecond \"quoted\"\r\n")],
+            }
+        );
         // A record cut short, or with more after it, is an error, never a partial record.
         for bad in [&encoded[..encoded.len() - 3], &format!("{encoded}x\n"), ""] {
             assert!(Record::decode(bad).is_err(), "{bad:?}");

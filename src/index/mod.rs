@@ -43,7 +43,7 @@ use tantivy::{
 pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
-const VERSION: u32 = 11;
+const VERSION: u32 = 12;
 
 /// Claims read by one thread at a time in a rebuild, and the threads reading.
 const REBUILD_CHUNK: usize = 500;
@@ -62,10 +62,8 @@ pub(crate) struct Fields {
     /// The matcher's tokens and word pairs of the text and quotes (`draft::matcher::tokens`,
     /// `draft::matcher::pairs`).
     pub words: Field,
-    pub quote: Field,
     pub status: Field,
     pub claimant: Field,
-    pub claimant_name: Field,
     pub source: Field,
     pub outlet: Field,
     pub entity: Field,
@@ -74,13 +72,12 @@ pub(crate) struct Fields {
     pub checker: Field,
     /// Dates as the number `YYYYMMDD`.
     pub date: Field,
-    pub primary: Field,
     pub assertion: Field,
     pub refs: Field,
     /// The statuses of the claims sharing a content triple with it (itself included).
     pub shared_with: Field,
     /// The claim's [`document::Record`] ([`document::Record::encode`]), for the library's
-    /// whole-store questions.
+    /// whole-store questions, pages of hits and a match's candidates: the one stored field.
     pub record: Field,
     /// What the claim has that questions ask about: `primary` (a primary source).
     pub has: Field,
@@ -109,21 +106,18 @@ fn schema() -> (Schema, Fields) {
         )
     };
     let fields = Fields {
-        claim: b.add_text_field("claim", STRING | STORED | FAST),
-        text: b.add_text_field("text", words(ANALYZER, true).set_stored()),
+        claim: b.add_text_field("claim", STRING | FAST),
+        text: b.add_text_field("text", words(ANALYZER, true)),
         body: b.add_text_field("body", words(ANALYZER, true)),
         words: b.add_text_field("words", words("whitespace", false)),
-        quote: b.add_text_field("quote", STORED),
-        status: b.add_text_field("status", STRING | STORED | FAST),
-        claimant: b.add_text_field("claimant", STRING | STORED | FAST),
-        claimant_name: b.add_text_field("claimant_name", STORED),
+        status: b.add_text_field("status", STRING | FAST),
+        claimant: b.add_text_field("claimant", STRING | FAST),
         source: b.add_text_field("source", STRING | FAST),
         outlet: b.add_text_field("outlet", STRING | FAST),
         entity: b.add_text_field("entity", STRING | FAST),
         rating: b.add_text_field("rating", STRING | FAST),
         checker: b.add_text_field("checker", STRING | FAST),
         date: b.add_u64_field("date", NumericOptions::default().set_indexed().set_fast()),
-        primary: b.add_text_field("primary", STORED),
         assertion: b.add_text_field("assertion", STRING),
         refs: b.add_text_field("refs", STRING),
         shared_with: b.add_text_field("shared_with", STRING),
@@ -730,7 +724,6 @@ impl ClaimIndex {
         d.add_text(f.text, &doc.text);
         for quote in &doc.quotes {
             d.add_text(f.body, quote);
-            d.add_text(f.quote, quote);
         }
         for words in &doc.context {
             d.add_text(f.body, words);
@@ -750,9 +743,6 @@ impl ClaimIndex {
         }
         if let Some(claimant) = &doc.claimant {
             d.add_text(f.claimant, claimant);
-        }
-        if let Some(name) = &doc.claimant_name {
-            d.add_text(f.claimant_name, name);
         }
         for (field, values) in [
             (f.source, &doc.sources),
@@ -777,8 +767,7 @@ impl ClaimIndex {
         if doc.imported {
             d.add_text(f.has, search::IMPORTED);
         }
-        if let Some(primary) = &doc.primary {
-            d.add_text(f.primary, primary);
+        if doc.primary.is_some() {
             d.add_text(f.has, "primary");
         }
         if let Some(assertion) = &doc.assertion {

@@ -286,7 +286,7 @@ impl ClaimIndex {
         // Each segment's outlet column, opened once for the page.
         let mut outlet_columns = vec![None; searcher.segment_readers().len()];
         for (address, score) in addresses {
-            let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+            let summary = summary(&searcher, f.record, address)?;
             let column = match &mut outlet_columns[address.segment_ord as usize] {
                 Some(column) => column,
                 slot => slot.insert(
@@ -300,14 +300,15 @@ impl ClaimIndex {
             let outlets = column
                 .as_ref()
                 .map_or(0, |column| column.term_ords(address.doc_id).count());
+            let quote = summary.quotes.into_iter().next();
             hits.push(Hit {
-                claim: stored_text(&doc, f.claim).unwrap_or_default(),
-                text: stored_text(&doc, f.text).unwrap_or_default(),
-                status: stored_text(&doc, f.status).unwrap_or_default(),
-                claimant: stored_text(&doc, f.claimant),
-                claimant_name: stored_text(&doc, f.claimant_name),
-                primary: stored_text(&doc, f.primary),
-                quote: stored_text(&doc, f.quote),
+                claim: summary.claim,
+                text: summary.text,
+                status: summary.status,
+                claimant: summary.claimant,
+                claimant_name: summary.claimant_name,
+                primary: summary.primary,
+                quote,
                 outlets,
                 score,
             });
@@ -1272,6 +1273,16 @@ fn stored_record(searcher: &Searcher, record: Field, address: DocAddress) -> Res
     Ok(stored_text(&stored, record).unwrap_or_default())
 }
 
+/// What a page or a match shows of the claim document at `address`, from its record.
+fn summary(
+    searcher: &Searcher,
+    record: Field,
+    address: DocAddress,
+) -> Result<super::document::Summary> {
+    let text = stored_record(searcher, record, address)?;
+    super::document::Record::decode(&text)?.summary()
+}
+
 /// The index as the drafting matcher sees it: candidates and statistics, keyed like sheets
 /// (`KEY` for `<base>claims/KEY`). Holds no store, only the index's reader.
 #[derive(Clone)]
@@ -1295,21 +1306,21 @@ impl ClaimIndex {
 }
 
 impl IndexMatcher {
-    fn known(&self, doc: &TantivyDocument) -> KnownClaim {
-        let f = &self.fields;
-        let claim = stored_text(doc, f.claim).unwrap_or_default();
-        let claimant = stored_text(doc, f.claimant).unwrap_or_default();
-        KnownClaim {
-            key: claim
+    fn known(&self, searcher: &Searcher, address: DocAddress) -> Result<KnownClaim> {
+        let summary = summary(searcher, self.fields.record, address)?;
+        let claimant = summary.claimant.unwrap_or_default();
+        Ok(KnownClaim {
+            key: summary
+                .claim
                 .strip_prefix(&self.claims_at)
-                .map_or(claim.clone(), str::to_owned),
-            text: stored_text(doc, f.text).unwrap_or_default(),
-            quotes: stored_texts(doc, f.quote),
-            status: stored_text(doc, f.status).unwrap_or_default(),
+                .map_or(summary.claim.clone(), str::to_owned),
+            text: summary.text,
+            quotes: summary.quotes,
+            status: summary.status,
             claimant: claimant
                 .strip_prefix(&self.entities_at)
                 .map_or(claimant.clone(), str::to_owned),
-        }
+        })
     }
 
     /// The claims most worth comparing with a sentence whose matcher tokens are `tokens` and
@@ -1397,8 +1408,7 @@ impl IndexMatcher {
                 .search(&query, &TopDocs::with_limit(limit.max(1)))
                 .map_err(index_error)?;
             for (_, address) in found {
-                let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
-                claims.push(self.known(&doc));
+                claims.push(self.known(&searcher, address)?);
             }
         }
         // A candidate is weighed with every word it has, not only those the sentence shares
@@ -1434,10 +1444,7 @@ impl IndexMatcher {
             .search(&query, &TopDocs::with_limit(1))
             .map_err(index_error)?;
         match found.first() {
-            Some((_, address)) => {
-                let doc: TantivyDocument = searcher.doc(*address).map_err(index_error)?;
-                Ok(Some(self.known(&doc)))
-            }
+            Some((_, address)) => Ok(Some(self.known(&searcher, *address)?)),
             None => Ok(None),
         }
     }
@@ -1536,11 +1543,6 @@ pub(crate) fn stored_text(doc: &TantivyDocument, field: Field) -> Option<String>
         .map(str::to_owned)
 }
 
-fn stored_texts(doc: &TantivyDocument, field: Field) -> Vec<String> {
-    doc.get_all(field)
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
 
 #[cfg(test)]
 mod tests {
