@@ -372,8 +372,9 @@ pub struct Summary {
 impl Record<&str> {
     pub fn summary(&self) -> crate::Result<Summary> {
         let parse = |text: &str| -> crate::Result<Term> {
-            text.parse()
-                .map_err(|e| crate::Error::Internal(format!("the claims index holds a bad term {text}: {e}")))
+            text.parse().map_err(|e| {
+                crate::Error::Internal(format!("the claims index holds a bad term {text}: {e}"))
+            })
         };
         let literal = |text: &str| -> crate::Result<Option<String>> {
             Ok(match parse(text)? {

@@ -14,7 +14,7 @@ use tantivy::query::{
     RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Order, Searcher, Term};
 
 /// The `has` value of a claim some other fact-checker rated ([`Search::rated_elsewhere`]).
 pub const RATED_ELSEWHERE: &str = "rated-elsewhere";
@@ -1258,19 +1258,16 @@ impl tantivy::schema::document::DocumentDeserialize for FirstValue {
     }
 }
 
-/// The record of the claim document at `address`. A document's first stored value is its
-/// record (`ClaimIndex::tantivy_document`), so the rest is not decoded: a streamed question
-/// spent half its reading of each document on the text, quotes and names it does not use. A
-/// document written otherwise is read whole.
+/// The record of the claim document at `address`: its one stored value
+/// (`ClaimIndex::tantivy_document`), read without building a whole document.
 fn stored_record(searcher: &Searcher, record: Field, address: DocAddress) -> Result<String> {
     let first: FirstValue = searcher.doc(address).map_err(index_error)?;
-    if let Some((field, tantivy::schema::OwnedValue::Str(text))) = first.0 {
-        if field == record {
-            return Ok(text);
-        }
+    match first.0 {
+        Some((field, tantivy::schema::OwnedValue::Str(text))) if field == record => Ok(text),
+        _ => Err(Error::Internal(format!(
+            "the claims index holds a document without its record ({address:?})"
+        ))),
     }
-    let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
-    Ok(stored_text(&stored, record).unwrap_or_default())
 }
 
 /// What a page or a match shows of the claim document at `address`, from its record.
@@ -1537,45 +1534,36 @@ fn ranked_cursor(after: &str) -> Result<(f32, &str)> {
     Ok((score, iri))
 }
 
-pub(crate) fn stored_text(doc: &TantivyDocument, field: Field) -> Option<String> {
-    doc.get_first(field)
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-}
-
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tantivy::TantivyDocument;
 
     #[test]
-    fn a_record_is_read_first_or_from_the_whole_document() {
-        let mut schema = tantivy::schema::Schema::builder();
-        let claim = schema.add_text_field("claim", tantivy::schema::STORED);
-        let record = schema.add_text_field("record", tantivy::schema::STORED);
-        let index = tantivy::Index::create_in_ram(schema.build());
+    fn a_document_s_one_stored_value_is_its_record() {
+        let (schema, fields) = super::super::schema();
+        let index = tantivy::Index::create_in_ram(schema);
+        index
+            .tokenizers()
+            .register(ANALYZER, super::super::analyzer());
         let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
-        // As written now (the record first), and as an older binary wrote it (after the IRI).
-        let mut first = TantivyDocument::default();
-        first.add_text(record, "record one");
-        first.add_text(claim, "<c1>");
-        let mut second = TantivyDocument::default();
-        second.add_text(claim, "<c2>");
-        second.add_text(record, "record two");
-        let mut none = TantivyDocument::default();
-        none.add_text(claim, "<c3>");
-        for doc in [first, second, none] {
+        let mut with = TantivyDocument::default();
+        with.add_text(fields.claim, "http://x/c1");
+        with.add_text(fields.text, "the claim's text");
+        with.add_text(fields.record, "record one");
+        with.add_text(fields.status, "Alleged");
+        let mut without = TantivyDocument::default();
+        without.add_text(fields.claim, "http://x/c2");
+        without.add_text(fields.text, "another text");
+        for doc in [with, without] {
             writer.add_document(doc).unwrap();
         }
         writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
-        let records: Vec<String> = (0..3)
-            .map(|doc| stored_record(&searcher, record, DocAddress::new(0, doc)).unwrap())
-            .collect();
-        assert_eq!(records, ["record one", "record two", ""]);
-        // The fast path holds: tantivy stores a document's values in the order they were added.
-        let first: FirstValue = searcher.doc(DocAddress::new(0, 0)).unwrap();
-        assert!(matches!(first.0, Some((field, _)) if field == record));
+        let read = |doc| stored_record(&searcher, fields.record, DocAddress::new(0, doc));
+        assert_eq!(read(0).unwrap(), "record one");
+        // Never an empty record read as if it were one.
+        assert!(read(1).is_err());
     }
 
     #[test]
@@ -1840,7 +1828,11 @@ mod tests {
             .collect();
         let iri = |address: DocAddress| -> String {
             let stored: TantivyDocument = searcher.doc(address).unwrap();
-            stored_text(&stored, claim).unwrap()
+            stored
+                .get_first(claim)
+                .and_then(|v| v.as_str())
+                .unwrap()
+                .to_owned()
         };
         let alpha = TermQuery::new(
             Term::from_field_text(text, "alpha"),
@@ -1853,7 +1845,10 @@ mod tests {
             (None, live.clone()),
             (
                 Some(&alpha as &dyn Query),
-                live.iter().copied().filter(|n| n.is_multiple_of(3)).collect(),
+                live.iter()
+                    .copied()
+                    .filter(|n| n.is_multiple_of(3))
+                    .collect(),
             ),
         ] {
             let expected: Vec<String> = expected
