@@ -388,19 +388,22 @@ pub fn list_claims(store: &ClaimStore, filter: &ClaimFilter) -> Result<ClaimPage
     let claims = found
         .hits
         .into_iter()
-        .map(|hit| ClaimSummary {
-            id: key_of(store, "claims", &hit.claim),
-            text: hit.text,
-            status: hit.status,
-            claimant: Link {
-                iri: hit.claimant.unwrap_or_default(),
-                label: hit.claimant_name,
-            },
-            primary_source: hit.primary,
-            quote: hit.quote,
-            outlets: hit.outlets,
-            score: hit.score,
-            iri: hit.claim,
+        .map(|hit| {
+            let claim = hit.summary;
+            ClaimSummary {
+                id: key_of(store, "claims", &claim.claim),
+                text: claim.text,
+                status: claim.status,
+                claimant: Link {
+                    iri: claim.claimant.unwrap_or_default(),
+                    label: claim.claimant_name,
+                },
+                primary_source: claim.primary,
+                quote: claim.quotes.into_iter().next(),
+                outlets: hit.outlets,
+                score: hit.score,
+                iri: claim.claim,
+            }
         })
         .collect();
     let mut facets = Vec::with_capacity(found.facets.len());

@@ -83,14 +83,8 @@ pub struct Search {
 /// One claim found.
 #[derive(Debug, Clone)]
 pub struct Hit {
-    pub claim: String,
-    pub text: String,
-    pub status: String,
-    pub claimant: Option<String>,
-    pub claimant_name: Option<String>,
-    pub primary: Option<String>,
-    /// Its first quote (`oa:exact`), if it has one.
-    pub quote: Option<String>,
+    /// What its record says.
+    pub summary: super::document::Summary,
     /// How many outlets published a document it appears in.
     pub outlets: usize,
     /// BM25 relevance, when the search had words.
@@ -300,15 +294,8 @@ impl ClaimIndex {
             let outlets = column
                 .as_ref()
                 .map_or(0, |column| column.term_ords(address.doc_id).count());
-            let quote = summary.quotes.into_iter().next();
             hits.push(Hit {
-                claim: summary.claim,
-                text: summary.text,
-                status: summary.status,
-                claimant: summary.claimant,
-                claimant_name: summary.claimant_name,
-                primary: summary.primary,
-                quote,
+                summary,
                 outlets,
                 score,
             });

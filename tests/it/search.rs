@@ -640,7 +640,7 @@ fn pages_without_words_come_in_iri_order_as_sparql_orders_them() {
                         })
                         .unwrap();
                     assert_eq!(found.total, expected.len(), "{label} {status}");
-                    paged.extend(found.hits.into_iter().map(|h| h.claim));
+                    paged.extend(found.hits.into_iter().map(|h| h.summary.claim));
                     match found.next_after {
                         Some(next) => after = Some(next),
                         None => break,
@@ -695,7 +695,7 @@ fn ranked_pages_hold_every_match_once_best_first() {
             let whole: Vec<(String, f32)> = search(q, total + 1, None)
                 .hits
                 .into_iter()
-                .map(|h| (h.claim, h.score.unwrap()))
+                .map(|h| (h.summary.claim, h.score.unwrap()))
                 .collect();
             assert_eq!(whole.len(), total, "{q}");
             assert!(
@@ -708,7 +708,12 @@ fn ranked_pages_hold_every_match_once_best_first() {
                 let (mut paged, mut after) = (Vec::new(), None);
                 loop {
                     let found = search(q, limit, after.take());
-                    paged.extend(found.hits.into_iter().map(|h| (h.claim, h.score.unwrap())));
+                    paged.extend(
+                        found
+                            .hits
+                            .into_iter()
+                            .map(|h| (h.summary.claim, h.score.unwrap())),
+                    );
                     match found.next_after {
                         Some(next) if paged.len() < 600 => after = Some(next),
                         _ => break,
@@ -783,8 +788,9 @@ fn a_claim_is_found_by_the_word_pairs_of_its_quote_alone() {
         .hits;
     assert_eq!(hits.len(), 40);
     for hit in hits {
-        let key = hit.claim.strip_prefix(&claims_at).unwrap();
-        let quote = hit.quote.unwrap_or(hit.text);
+        let claim = hit.summary;
+        let key = claim.claim.strip_prefix(&claims_at).unwrap();
+        let quote = claim.quotes.into_iter().next().unwrap_or(claim.text);
         // Generated claims share most words, and often a text; never a quote.
         let found = matcher.candidates(&[], &pairs(&quote), 3).unwrap();
         assert!(
