@@ -26,7 +26,6 @@ pub struct ClaimDocument {
     /// The local names of its `cg:status` (`Alleged`…); a status outside `cg:` by its IRI.
     pub statuses: Vec<String>,
     pub claimant: Option<String>,
-    pub claimant_name: Option<String>,
     /// Documents it appears in, and its primary source.
     pub sources: Vec<String>,
     /// The publishers of those documents.
@@ -754,7 +753,6 @@ impl<'a> Reader<'a> {
             let words: Vec<String> = node.words().collect();
             if doc.claimant.is_none() {
                 doc.claimant = Some(term_string(&claimant));
-                doc.claimant_name = names.first().map(|n| n.value().to_owned());
             }
             doc.record
                 .claimant_names
