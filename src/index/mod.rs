@@ -717,8 +717,8 @@ impl ClaimIndex {
     fn tantivy_document(&self, doc: &ClaimDocument) -> TantivyDocument {
         let f = &self.fields;
         let mut d = TantivyDocument::default();
-        // The first stored value: the questions read a claim's record alone and stop there
-        // (`search`'s `stored_record`), the other stored fields left undecoded.
+        // The one stored value (`search`'s `stored_record`): pages, matches and the questions
+        // read what they show from it.
         d.add_text(f.record, doc.record.encode());
         d.add_text(f.claim, &doc.claim);
         d.add_text(f.text, &doc.text);
