@@ -382,20 +382,14 @@ impl Record<&str> {
             })
         };
         let first = |list: &[&str]| list.first().map(|t| parse(t)).transpose();
-        let mut text = None;
-        for candidate in &self.texts {
-            if let Some(value) = literal(candidate)? {
-                text = Some(value);
-                break;
+        let first_literal = |list: &[&str]| -> crate::Result<Option<String>> {
+            for term in list {
+                if let Some(value) = literal(term)? {
+                    return Ok(Some(value));
+                }
             }
-        }
-        let mut claimant_name = None;
-        for name in &self.claimant_names {
-            if let Some(value) = literal(name)? {
-                claimant_name = Some(value);
-                break;
-            }
-        }
+            Ok(None)
+        };
         let mut quotes: Vec<String> = Vec::new();
         for appearance in &self.appearances {
             for exact in &appearance.exacts {
@@ -407,12 +401,12 @@ impl Record<&str> {
         quotes.dedup();
         Ok(Summary {
             claim: term_string(&parse(self.claim)?),
-            text: text.unwrap_or_default(),
+            text: first_literal(&self.texts)?.unwrap_or_default(),
             status: first(&self.statuses)?
                 .map(|s| status_name(&s))
                 .unwrap_or_default(),
             claimant: first(&self.claimants)?.map(|c| term_string(&c)),
-            claimant_name,
+            claimant_name: first_literal(&self.claimant_names)?,
             primary: first(&self.primaries)?.map(|p| term_string(&p)),
             quotes,
         })

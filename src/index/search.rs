@@ -44,7 +44,9 @@ fn walks(total: usize, limit: usize, claims: usize) -> bool {
 }
 
 /// [`ClaimIndex::each_record`] sorts the claims a filter keeps when they are at most this
-/// fraction (1 in N) of all claims, else walks every claim in IRI order.
+/// fraction (1 in N) of all claims, else walks every claim in IRI order; and reads along the
+/// ordered segment ([`along_the_spine`]) when the others hold at most this fraction of its
+/// documents.
 const SORTED_BELOW: usize = 16;
 
 /// The most values one facet lists.
@@ -912,18 +914,7 @@ fn ranked_top(
         };
         // The cursor as a place among this segment's IRIs: the first one after it.
         let after = match after {
-            Some((score, iri)) => {
-                let (first, _) = claims
-                    .dictionary()
-                    .term_bounds_to_ord(Bound::Excluded(iri.as_bytes()), Bound::Unbounded)
-                    .map_err(|e| index_error(e.into()))?;
-                let first = match first {
-                    Bound::Included(first) => first,
-                    Bound::Excluded(last) => last + 1,
-                    Bound::Unbounded => 0,
-                };
-                Some((score, first))
-            }
+            Some((score, iri)) => Some((score, first_place(&claims, Bound::Excluded(iri))?)),
             None => None,
         };
         let mut page = RankedPage {
@@ -1010,40 +1001,19 @@ fn along_the_spine(
     let mut placed = Vec::new();
     for (n, reader) in readers.iter().enumerate().filter(|(n, _)| *n != spine) {
         let column = claims(reader)?;
-        let mut set = docs(reader)?;
         let mut iri = String::new();
-        while set.doc() != tantivy::TERMINATED {
-            let doc = set.doc();
-            set.advance();
-            let Some(ord) = column.ords().first(doc).filter(|_| !reader.is_deleted(doc)) else {
-                continue;
-            };
+        for (doc, ord) in live_claims(docs(reader)?, reader, &column) {
             column
                 .ord_to_str(ord, &mut iri)
                 .map_err(|e| index_error(e.into()))?;
-            let (place, _) = spine_claims
-                .dictionary()
-                .term_bounds_to_ord(Bound::Included(iri.as_bytes()), Bound::Unbounded)
-                .map_err(|e| index_error(e.into()))?;
-            let place = match place {
-                Bound::Included(place) => place,
-                Bound::Excluded(place) => place + 1,
-                Bound::Unbounded => 0,
-            };
+            let place = first_place(&spine_claims, Bound::Included(&iri))?;
             placed.push((place, iri.clone(), DocAddress::new(n as u32, doc)));
         }
     }
     placed.sort();
     let mut placed = placed.into_iter().peekable();
     let reader = &readers[spine];
-    let ords = spine_claims.ords();
-    let mut set = docs(reader)?;
-    while set.doc() != tantivy::TERMINATED {
-        let doc = set.doc();
-        set.advance();
-        let Some(ord) = ords.first(doc).filter(|_| !reader.is_deleted(doc)) else {
-            continue;
-        };
+    for (doc, ord) in live_claims(docs(reader)?, reader, &spine_claims) {
         while let Some((_, _, address)) = placed.next_if(|(place, _, _)| *place <= ord) {
             if !visit(address)? {
                 return Ok(true);
@@ -1059,6 +1029,39 @@ fn along_the_spine(
         }
     }
     Ok(true)
+}
+
+/// The live documents of `set` (in the order of their numbers) with their claim IRI's place
+/// among the segment's, `claims`.
+fn live_claims<'a>(
+    mut set: Box<dyn tantivy::DocSet>,
+    reader: &'a tantivy::SegmentReader,
+    claims: &'a tantivy::columnar::StrColumn,
+) -> impl Iterator<Item = (tantivy::DocId, u64)> + 'a {
+    std::iter::from_fn(move || loop {
+        let doc = set.doc();
+        if doc == tantivy::TERMINATED {
+            return None;
+        }
+        set.advance();
+        if let Some(ord) = claims.ords().first(doc).filter(|_| !reader.is_deleted(doc)) {
+            return Some((doc, ord));
+        }
+    })
+}
+
+/// The place among a segment's claim IRIs (`claims`) of the first one within `from`: how many
+/// come before it.
+fn first_place(claims: &tantivy::columnar::StrColumn, from: Bound<&str>) -> Result<u64> {
+    let (first, _) = claims
+        .dictionary()
+        .term_bounds_to_ord(from.map(str::as_bytes), Bound::Unbounded)
+        .map_err(|e| index_error(e.into()))?;
+    Ok(match first {
+        Bound::Included(first) => first,
+        Bound::Excluded(last) => last + 1,
+        Bound::Unbounded => 0,
+    })
 }
 
 /// Whether a segment's documents, deleted ones included, come in the order of their claims' IRIs.
@@ -1808,11 +1811,13 @@ mod tests {
         }
         writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
+        // The spine and the segment of claims written again are in IRI order: the largest leads.
         let ordered: Vec<bool> = searcher
             .segment_readers()
             .iter()
-            .map(|r| r.max_doc() > 100)
+            .map(|r| in_iri_order(r).unwrap())
             .collect();
+        assert_eq!(ordered.iter().filter(|o| **o).count(), 2);
         let iri = |address: DocAddress| -> String {
             let stored: TantivyDocument = searcher.doc(address).unwrap();
             stored
