@@ -8,6 +8,7 @@
 //! written as they are found, so the first arrives before the last is read.
 
 use crate::error::{Error, Result};
+use crate::index::document::Appearances;
 use crate::store::ClaimStore;
 use crate::vocab;
 use oxigraph::model::{
@@ -292,6 +293,7 @@ fn claims_by_status(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
 fn resting_on_allegations(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
     store.index().each_record(
         Some(crate::index::search::Only::RestingOnAllegations),
+        Appearances::Skipped,
         |record| {
             // The query asks for a content graph, a text and a claimant's name.
             if record.assertions.is_empty() {
@@ -320,22 +322,25 @@ fn resting_on_allegations(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
 
 /// `assertion-hashes`: every claim with its assertion graphs and recorded hashes.
 fn assertion_hashes(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
-    store.index().each_record(None, |record| {
-        let claim = term(record.claim)?;
-        let hashes = optional(terms(&record.hashes)?);
-        for assertion in optional(terms(&record.assertions)?) {
-            for hash in &hashes {
-                row(&[Some(claim.as_ref()), bound(&assertion), bound(hash)])?;
+    store
+        .index()
+        .each_record(None, Appearances::Skipped, |record| {
+            let claim = term(record.claim)?;
+            let hashes = optional(terms(&record.hashes)?);
+            for assertion in optional(terms(&record.assertions)?) {
+                for hash in &hashes {
+                    row(&[Some(claim.as_ref()), bound(&assertion), bound(hash)])?;
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        })
 }
 
 /// `claims-without-primary-source`: claims with a text and no primary source.
 fn without_primary_source(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
     store.index().each_record(
         Some(crate::index::search::Only::WithoutPrimarySource),
+        Appearances::Skipped,
         |record| {
             let claim = term(record.claim)?;
             for text in terms(&record.texts)? {
@@ -350,29 +355,32 @@ fn without_primary_source(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
 /// steps) from each of its primary sources, with the number of documents on the way, as the
 /// index recorded them when it read the claim.
 fn claim_chains(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
-    store.index().each_record(None, |record| {
-        if record.chains.is_empty() {
-            return Ok(());
-        }
-        let claim = term(record.claim)?;
-        for (document, primary, hops) in &record.chains {
-            row(&[
-                Some(claim.as_ref()),
-                Some(term(document)?.as_ref()),
-                Some(term(primary)?.as_ref()),
-                Some(Literal::from(*hops as i64).as_ref().into()),
-            ])?;
-        }
-        Ok(())
-    })
+    store
+        .index()
+        .each_record(None, Appearances::Skipped, |record| {
+            if record.chains.is_empty() {
+                return Ok(());
+            }
+            let claim = term(record.claim)?;
+            for (document, primary, hops) in &record.chains {
+                row(&[
+                    Some(claim.as_ref()),
+                    Some(term(document)?.as_ref()),
+                    Some(term(primary)?.as_ref()),
+                    Some(Literal::from(*hops as i64).as_ref().into()),
+                ])?;
+            }
+            Ok(())
+        })
 }
 
 /// `denials`: each denied claim with its claimants' names and texts, for each claim it disputes
 /// and each status of that claim, by denial and disputed claim.
 fn denials(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
-    store
-        .index()
-        .each_record(Some(crate::index::search::Only::Denied), |record| {
+    store.index().each_record(
+        Some(crate::index::search::Only::Denied),
+        Appearances::Skipped,
+        |record| {
             if record.disputes.is_empty() {
                 return Ok(());
             }
@@ -396,52 +404,55 @@ fn denials(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
                 }
             }
             Ok(())
-        })
+        },
+    )
 }
 
 /// `appearances`: every appearance of every claim, with its quote, offsets and archived text,
 /// by claim and appearance.
 fn appearances(store: &ClaimStore, row: &mut Row<'_>) -> Result<()> {
-    store.index().each_record(None, |record| {
-        let claim = term(record.claim)?;
-        for appearance in &record.appearances {
-            let node = term(appearance.appearance)?;
-            let exacts = optional(terms(&appearance.exacts)?);
-            let starts = optional(terms(&appearance.starts)?);
-            let ends = optional(terms(&appearance.ends)?);
-            for (i, document) in terms(&appearance.documents)?.into_iter().enumerate() {
-                let (archived, hashes) = appearance.archived.get(i).ok_or_else(|| {
-                    Error::Internal(format!(
-                        "the claims index has no archived texts for {} of {}",
-                        document.as_ref(),
-                        record.claim
-                    ))
-                })?;
-                let (archived, hashes) = (optional(terms(archived)?), optional(terms(hashes)?));
-                for exact in &exacts {
-                    for start in &starts {
-                        for end in &ends {
-                            for text in &archived {
-                                for hash in &hashes {
-                                    row(&[
-                                        Some(claim.as_ref()),
-                                        Some(node.as_ref()),
-                                        Some(document.as_ref()),
-                                        bound(exact),
-                                        bound(start),
-                                        bound(end),
-                                        bound(text),
-                                        bound(hash),
-                                    ])?;
+    store
+        .index()
+        .each_record(None, Appearances::Read, |record| {
+            let claim = term(record.claim)?;
+            for appearance in &record.appearances {
+                let node = term(appearance.appearance)?;
+                let exacts = optional(terms(&appearance.exacts)?);
+                let starts = optional(terms(&appearance.starts)?);
+                let ends = optional(terms(&appearance.ends)?);
+                for (i, document) in terms(&appearance.documents)?.into_iter().enumerate() {
+                    let (archived, hashes) = appearance.archived.get(i).ok_or_else(|| {
+                        Error::Internal(format!(
+                            "the claims index has no archived texts for {} of {}",
+                            document.as_ref(),
+                            record.claim
+                        ))
+                    })?;
+                    let (archived, hashes) = (optional(terms(archived)?), optional(terms(hashes)?));
+                    for exact in &exacts {
+                        for start in &starts {
+                            for end in &ends {
+                                for text in &archived {
+                                    for hash in &hashes {
+                                        row(&[
+                                            Some(claim.as_ref()),
+                                            Some(node.as_ref()),
+                                            Some(document.as_ref()),
+                                            bound(exact),
+                                            bound(start),
+                                            bound(end),
+                                            bound(text),
+                                            bound(hash),
+                                        ])?;
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        })
 }
 
 /// Whether `/questions/NAME` answers `question` from the index now: a question about documents

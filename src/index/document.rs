@@ -269,6 +269,17 @@ impl<S: AsRef<str>> Record<S> {
         ] {
             list_lines(&mut line, list);
         }
+        line(&self.chains.len().to_string());
+        for (document, primary, hops) in &self.chains {
+            line(document.as_ref());
+            line(primary.as_ref());
+            line(&hops.to_string());
+        }
+        line(&self.disputes.len().to_string());
+        for (claim, statuses) in &self.disputes {
+            line(claim.as_ref());
+            list_lines(&mut line, statuses);
+        }
         line(&self.appearances.len().to_string());
         for a in &self.appearances {
             line(a.appearance.as_ref());
@@ -282,17 +293,6 @@ impl<S: AsRef<str>> Record<S> {
                 list_lines(&mut line, list);
             }
         }
-        line(&self.chains.len().to_string());
-        for (document, primary, hops) in &self.chains {
-            line(document.as_ref());
-            line(primary.as_ref());
-            line(&hops.to_string());
-        }
-        line(&self.disputes.len().to_string());
-        for (claim, statuses) in &self.disputes {
-            line(claim.as_ref());
-            list_lines(&mut line, statuses);
-        }
         out
     }
 }
@@ -304,9 +304,18 @@ fn list_lines<S: AsRef<str>>(line: &mut impl FnMut(&str), list: &[S]) {
     }
 }
 
+/// Whether [`Record::decode`] reads a record's appearances: they are most of its lines, and
+/// last, so a reader that shows none (every question but `appearances`) stops before them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appearances {
+    Read,
+    Skipped,
+}
+
 impl<'a> Record<&'a str> {
-    /// A record [`Record::encode`] wrote.
-    pub fn decode(text: &'a str) -> crate::Result<Self> {
+    /// A record [`Record::encode`] wrote; without its appearances (left empty, and what follows
+    /// the record's other fields not checked) when they are [`Appearances::Skipped`].
+    pub fn decode(text: &'a str, appearances: Appearances) -> crate::Result<Self> {
         let mut lines = Lines(text.split('\n'));
         let mut record = Record {
             claim: lines.next()?,
@@ -319,6 +328,17 @@ impl<'a> Record<&'a str> {
             hashes: lines.list()?,
             ..Record::default()
         };
+        for _ in 0..lines.count()? {
+            let (document, primary) = (lines.next()?, lines.next()?);
+            let hops = lines.next()?.parse().map_err(|_| Lines::bad())?;
+            record.chains.push((document, primary, hops));
+        }
+        for _ in 0..lines.count()? {
+            record.disputes.push((lines.next()?, lines.list()?));
+        }
+        if appearances == Appearances::Skipped {
+            return Ok(record);
+        }
         for _ in 0..lines.count()? {
             let appearance = lines.next()?;
             let documents = lines.list()?;
@@ -334,14 +354,6 @@ impl<'a> Record<&'a str> {
                 starts: lines.list()?,
                 ends: lines.list()?,
             });
-        }
-        for _ in 0..lines.count()? {
-            let (document, primary) = (lines.next()?, lines.next()?);
-            let hops = lines.next()?.parse().map_err(|_| Lines::bad())?;
-            record.chains.push((document, primary, hops));
-        }
-        for _ in 0..lines.count()? {
-            record.disputes.push((lines.next()?, lines.list()?));
         }
         match (lines.0.next(), lines.0.next()) {
             (Some(""), None) => Ok(record),
@@ -1161,7 +1173,17 @@ mod tests {
             ],
         };
         let encoded = written.encode();
-        let read = Record::decode(&encoded).unwrap();
+        let read = Record::decode(&encoded, Appearances::Read).unwrap();
+        // Without its appearances, the rest of the record is read all the same.
+        let head = Record::decode(&encoded, Appearances::Skipped).unwrap();
+        assert!(head.appearances.is_empty());
+        assert_eq!(
+            head,
+            Record {
+                appearances: vec![],
+                ..read.clone()
+            }
+        );
         let owned = |v: &[&str]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>();
         assert_eq!(read.claim, written.claim);
         assert_eq!(owned(&read.texts), written.texts);
@@ -1196,7 +1218,7 @@ mod tests {
         );
         // A record cut short, or with more after it, is an error, never a partial record.
         for bad in [&encoded[..encoded.len() - 3], &format!("{encoded}x\n"), ""] {
-            assert!(Record::decode(bad).is_err(), "{bad:?}");
+            assert!(Record::decode(bad, Appearances::Read).is_err(), "{bad:?}");
         }
     }
 

@@ -101,13 +101,6 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-fn settings() -> tantivy::IndexSettings {
-    tantivy::IndexSettings {
-        docstore_blocksize: 4096,
-        ..tantivy::IndexSettings::default()
-    }
-}
-
 pub struct Resources {
     reader: IndexReader,
     writer: Option<Mutex<IndexWriter>>,
@@ -122,7 +115,9 @@ impl Resources {
         let dir = parent.join(DIR);
         let (schema, fields) = schema();
         let opened = match Index::open_in_dir(&dir) {
-            Ok(index) if index.schema() == schema && *index.settings() == settings() => Ok(index),
+            Ok(index) if index.schema() == schema && *index.settings() == super::settings() => {
+                Ok(index)
+            }
             Ok(_) => Err(format!(
                 "the records in {} have another schema",
                 dir.display()
@@ -146,7 +141,7 @@ impl Resources {
                 })?;
                 Index::builder()
                     .schema(schema)
-                    .settings(settings())
+                    .settings(super::settings())
                     .create_in_dir(&dir)
                     .map_err(index_error)?
             }

@@ -419,6 +419,7 @@ async fn a_server_killed_while_writing_reopens_with_an_index_that_follows_the_st
 /// resting on allegations (read from the statuses of the claims sharing their content); and
 /// the records of documents and reviews.
 fn index_contents(store: &std::path::Path) -> (Vec<String>, String, Vec<String>, Vec<String>) {
+    use claimgraph::index::document::Appearances;
     use claimgraph::index::search::{Only, Search, FACETS};
     let opened = claimgraph::ClaimStore::open(store, claimgraph::DEFAULT_BASE)
         .unwrap_or_else(|e| panic!("{} does not open: {e}", store.display()));
@@ -427,7 +428,7 @@ fn index_contents(store: &std::path::Path) -> (Vec<String>, String, Vec<String>,
         let mut all = Vec::new();
         opened
             .index()
-            .each_record(only, |r| {
+            .each_record(only, Appearances::Read, |r| {
                 all.push(r.encode());
                 Ok(())
             })
