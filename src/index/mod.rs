@@ -161,8 +161,8 @@ pub struct ClaimIndex {
     broken: AtomicBool,
     /// Counts of recent searches, for this version of the index.
     counts: Mutex<search::CountsCache>,
-    /// Which segments hold their documents in IRI order ([`ClaimIndex::in_iri_order_segments`]).
-    ordered: Mutex<std::collections::HashMap<tantivy::index::SegmentId, bool>>,
+    /// What searches read of each segment's claims ([`ClaimIndex::segment_claims`]).
+    segments: Mutex<std::collections::HashMap<tantivy::index::SegmentId, search::SegmentClaims>>,
     /// The records of documents and reviews, written with the claims' documents.
     resources: resources::Resources,
 }
@@ -264,7 +264,7 @@ impl ClaimIndex {
             dir,
             broken: AtomicBool::new(false),
             counts: Mutex::default(),
-            ordered: Mutex::default(),
+            segments: Mutex::default(),
             resources,
         })
     }

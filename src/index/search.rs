@@ -227,8 +227,8 @@ impl ClaimIndex {
         let limit = search.limit.max(1);
         let (addresses, next_after) = if ranked {
             let after = search.after.as_deref().map(ranked_cursor).transpose()?;
-            let in_iri_order = self.in_iri_order_segments(&searcher)?;
-            let mut found = ranked_top(&searcher, &*matching, limit + 1, after, &in_iri_order)?;
+            let segments = self.segment_claims(&searcher)?;
+            let mut found = ranked_top(&searcher, &*matching, limit + 1, after, &segments)?;
             let next = (found.len() > limit).then(|| {
                 let ((score, iri), _) = &found[limit - 1];
                 format!("r{:08x}.{iri}", score.to_bits())
@@ -791,27 +791,26 @@ impl ClaimIndex {
         Ok(facets.pop().map(|(_, values)| values).unwrap_or_default())
     }
 
-    /// For each segment of `searcher`, whether its documents are in the order of their claims'
-    /// IRIs, deleted ones included (so the answer holds while the segment lives): checked once
-    /// per segment, a read of its column of IRI places.
-    pub(crate) fn in_iri_order_segments(&self, searcher: &Searcher) -> Result<Vec<bool>> {
+    /// What searches read of each segment of `searcher` ([`SegmentClaims`]), in its order: read
+    /// once per segment, and forgotten once the segment is merged away.
+    pub(crate) fn segment_claims(&self, searcher: &Searcher) -> Result<Vec<SegmentClaims>> {
         let readers = searcher.segment_readers();
-        let mut known = self.ordered.lock().unwrap_or_else(|e| e.into_inner());
+        let mut known = self.segments.lock().unwrap_or_else(|e| e.into_inner());
         let mut found = Vec::with_capacity(readers.len());
         for reader in readers {
             let id = reader.segment_id();
-            let ordered = match known.get(&id) {
-                Some(ordered) => *ordered,
+            let claims = match known.get(&id) {
+                Some(claims) => claims.clone(),
                 None => {
-                    let ordered = in_iri_order(reader)?;
-                    known.insert(id, ordered);
-                    ordered
+                    let claims = SegmentClaims::read(reader)?;
+                    known.insert(id, claims.clone());
+                    claims
                 }
             };
-            found.push(ordered);
+            found.push(claims);
         }
-        // Segments merged away are forgotten.
-        if known.len() > 4 * readers.len() + 64 {
+        // A column keeps its segment's files open: those of segments merged away are let go.
+        if known.len() > readers.len() {
             known.retain(|id, _| readers.iter().any(|r| r.segment_id() == *id));
         }
         Ok(found)
@@ -853,12 +852,12 @@ impl ClaimIndex {
             f(&super::document::Record::decode(text, appearances)?)?;
             Ok(true)
         };
-        let ordered = self.in_iri_order_segments(&searcher)?;
+        let segments = self.segment_claims(&searcher)?;
         if along_the_spine(
             &searcher,
             fields.record,
             query.as_deref(),
-            &ordered,
+            &segments,
             |_, text| decoded(text),
         )? {
             return Ok(());
@@ -900,7 +899,7 @@ impl ClaimIndex {
 /// an IRI), highest first. Each segment is read with a threshold, the lowest score on the page
 /// so far: a query of one word skips the blocks of postings that cannot reach it (block-max
 /// WAND). Claims of one template tie by the tens of thousands: in a segment whose documents are
-/// in IRI order (a rebuild writes them so, [`ClaimIndex::in_iri_order_segments`]), a later claim
+/// in IRI order (a rebuild writes them so, [`ClaimIndex::segment_claims`]), a later claim
 /// of equal score ranks below every one on the page, so the threshold is the lowest score itself
 /// and ties are skipped too; elsewhere it is just below, and each tied claim is compared.
 fn ranked_top(
@@ -908,7 +907,7 @@ fn ranked_top(
     query: &dyn Query,
     limit: usize,
     after: Option<(f32, &str)>,
-    in_iri_order: &[bool],
+    segments: &[SegmentClaims],
 ) -> Result<Vec<((f32, String), DocAddress)>> {
     let weight = query
         .weight(tantivy::query::EnableScoring::enabled_from_searcher(
@@ -917,19 +916,22 @@ fn ranked_top(
         .map_err(index_error)?;
     let mut all = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
-        let Some(claims) = reader.fast_fields().str("claim").map_err(index_error)? else {
+        let Some(segment) = segments.get(ord) else {
+            continue;
+        };
+        let Some(claims) = &segment.iris else {
             continue;
         };
         // The cursor as a place among this segment's IRIs: the first one after it.
         let after = match after {
-            Some((score, iri)) => Some((score, first_place(&claims, Bound::Excluded(iri))?)),
+            Some((score, iri)) => Some((score, first_place(claims, Bound::Excluded(iri))?)),
             None => None,
         };
         let mut page = RankedPage {
             limit,
             after,
             ords: claims.ords(),
-            ties_skipped: in_iri_order.get(ord).copied().unwrap_or(false),
+            ties_skipped: segment.in_iri_order,
             best: std::collections::BinaryHeap::with_capacity(limit + 1),
         };
         let alive = reader.alive_bitset();
@@ -956,7 +958,7 @@ fn ranked_top(
 
 /// Calls `visit` with each live document `matching` matches (every one without it) and its
 /// record (the stored value of field `record`), in the order of its claim's IRI, until it
-/// answers `false`, when the largest segment holds its documents in that order (`ordered`, as
+/// answers `false`, when the largest segment holds its documents in that order (`segments`, as
 /// after a rebuild) and the others are few. That segment, the spine, is read in the order of its
 /// documents, so nothing is sorted and no dictionary is walked (walking the IRIs was a third of
 /// a streamed answer); the others' documents are sorted beforehand and each is visited before
@@ -966,13 +968,13 @@ fn along_the_spine(
     searcher: &Searcher,
     record: Field,
     matching: Option<&dyn Query>,
-    ordered: &[bool],
+    segments: &[SegmentClaims],
     mut visit: impl FnMut(DocAddress, &str) -> Result<bool>,
 ) -> Result<bool> {
     use tantivy::DocSet;
     let readers = searcher.segment_readers();
     let Some(spine) = (0..readers.len())
-        .filter(|&n| ordered.get(n).copied().unwrap_or(false))
+        .filter(|&n| segments.get(n).is_some_and(|s| s.in_iri_order))
         .max_by_key(|&n| readers[n].max_doc())
     else {
         return Ok(false);
@@ -984,11 +986,10 @@ fn along_the_spine(
     if others * SORTED_BELOW as u64 > u64::from(readers[spine].max_doc()) {
         return Ok(false);
     }
-    let claims = |reader: &tantivy::SegmentReader| {
-        reader
-            .fast_fields()
-            .str("claim")
-            .map_err(index_error)?
+    let claims = |n: usize| {
+        segments
+            .get(n)
+            .and_then(|s| s.iris.as_ref())
             .ok_or_else(|| Error::Internal("the claims index has no column of claim IRIs".into()))
     };
     let weight = matching
@@ -1006,18 +1007,18 @@ fn along_the_spine(
             None => Box::new(tantivy::query::AllScorer::new(reader.max_doc())),
         })
     };
-    let spine_claims = claims(&readers[spine])?;
+    let spine_claims = claims(spine)?;
     // The others: each document's place among the spine's IRIs (how many come before it).
     let mut placed = Vec::new();
     for (n, reader) in readers.iter().enumerate().filter(|(n, _)| *n != spine) {
-        let column = claims(reader)?;
+        let column = claims(n)?;
         let mut iri = String::new();
-        for found in live_claims(docs(reader)?, reader, &column) {
+        for found in live_claims(docs(reader)?, reader, column) {
             let (doc, ord) = found?;
             column
                 .ord_to_str(ord, &mut iri)
                 .map_err(|e| index_error(e.into()))?;
-            let place = first_place(&spine_claims, Bound::Included(&iri))?;
+            let place = first_place(spine_claims, Bound::Included(&iri))?;
             placed.push((place, iri.clone(), DocAddress::new(n as u32, doc)));
         }
     }
@@ -1033,12 +1034,12 @@ fn along_the_spine(
     type Records<'s> = Box<dyn Iterator<Item = tantivy::Result<FirstValue>> + 's>;
     let (wanted, mut records): (Box<dyn Iterator<Item = _>>, Option<Records>) = match &weight {
         None => (
-            Box::new(live_claims(docs(reader)?, reader, &spine_claims)),
+            Box::new(live_claims(docs(reader)?, reader, spine_claims)),
             Some(Box::new(store.iter(reader.alive_bitset()))),
         ),
         Some(_) => {
             let wanted: Vec<_> =
-                live_claims(docs(reader)?, reader, &spine_claims).collect::<Result<_>>()?;
+                live_claims(docs(reader)?, reader, spine_claims).collect::<Result<_>>()?;
             selected = in_one_pass(reader.max_doc(), wanted.iter().map(|(doc, _)| *doc))?;
             let records = selected
                 .as_ref()
@@ -1139,19 +1140,33 @@ fn first_place(claims: &tantivy::columnar::StrColumn, from: Bound<&str>) -> Resu
     })
 }
 
-/// Whether a segment's documents, deleted ones included, come in the order of their claims' IRIs.
-fn in_iri_order(reader: &tantivy::SegmentReader) -> Result<bool> {
-    let Some(claims) = reader.fast_fields().str("claim").map_err(index_error)? else {
-        return Ok(false);
-    };
-    let ords = claims.ords();
-    let mut last = 0;
-    Ok((0..reader.max_doc()).all(|doc| {
-        let ord = ords.first(doc);
-        let ordered = ord.is_some_and(|ord| ord >= last);
-        last = ord.unwrap_or(u64::MAX);
-        ordered
-    }))
+/// What searches read of a segment's claims, kept while it lives
+/// ([`ClaimIndex::segment_claims`]): opening the column reads its dictionary's index, a tenth of
+/// a ranked search's time at a million claims.
+#[derive(Clone)]
+pub(crate) struct SegmentClaims {
+    /// The column of claim IRIs: each document's IRI and its place among the segment's.
+    iris: Option<tantivy::columnar::StrColumn>,
+    /// Whether its documents, deleted ones included (so it holds while the segment lives), come
+    /// in the order of their IRIs.
+    in_iri_order: bool,
+}
+
+impl SegmentClaims {
+    fn read(reader: &tantivy::SegmentReader) -> Result<Self> {
+        let iris = reader.fast_fields().str("claim").map_err(index_error)?;
+        let in_iri_order = iris.as_ref().is_some_and(|iris| {
+            let ords = iris.ords();
+            let mut last = 0;
+            (0..reader.max_doc()).all(|doc| {
+                let ord = ords.first(doc);
+                let ordered = ord.is_some_and(|ord| ord >= last);
+                last = ord.unwrap_or(u64::MAX);
+                ordered
+            })
+        });
+        Ok(SegmentClaims { iris, in_iri_order })
+    }
 }
 
 /// One segment's best keys so far ([`ranked_top`]): `(score, u64::MAX - ord)`, where `ord` is
@@ -1808,12 +1823,12 @@ mod tests {
             writer.commit().unwrap();
         }
         let searcher = index.reader().unwrap().searcher();
-        let ordered: Vec<bool> = searcher
+        let ordered: Vec<SegmentClaims> = searcher
             .segment_readers()
             .iter()
-            .map(|r| in_iri_order(r).unwrap())
+            .map(|r| SegmentClaims::read(r).unwrap())
             .collect();
-        let mut sorted = ordered.clone();
+        let mut sorted: Vec<bool> = ordered.iter().map(|s| s.in_iri_order).collect();
         sorted.sort();
         assert_eq!(sorted, [false, true]);
         let query = BooleanQuery::new(vec![
@@ -1894,12 +1909,12 @@ mod tests {
         writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
         // The spine and the segment of claims written again are in IRI order: the largest leads.
-        let ordered: Vec<bool> = searcher
+        let ordered: Vec<SegmentClaims> = searcher
             .segment_readers()
             .iter()
-            .map(|r| in_iri_order(r).unwrap())
+            .map(|r| SegmentClaims::read(r).unwrap())
             .collect();
-        assert_eq!(ordered.iter().filter(|o| **o).count(), 2);
+        assert_eq!(ordered.iter().filter(|s| s.in_iri_order).count(), 2);
         let iri = |address: DocAddress| -> String {
             let stored: TantivyDocument = searcher.doc(address).unwrap();
             stored
@@ -1954,12 +1969,19 @@ mod tests {
         // Without an ordered segment, or with too many documents beside it, it leaves the walk
         // to the dictionaries.
         let never = |_, _: &str| -> Result<bool> { panic!("visited") };
-        assert!(!along_the_spine(&searcher, claim, None, &[false, false, false], never).unwrap());
-        let small: Vec<bool> = searcher
-            .segment_readers()
-            .iter()
-            .map(|r| r.max_doc() == 6)
-            .collect();
+        let marked = |ordered: &dyn Fn(&tantivy::SegmentReader) -> bool| -> Vec<SegmentClaims> {
+            searcher
+                .segment_readers()
+                .iter()
+                .map(|r| SegmentClaims {
+                    in_iri_order: ordered(r),
+                    ..SegmentClaims::read(r).unwrap()
+                })
+                .collect()
+        };
+        let none = marked(&|_| false);
+        assert!(!along_the_spine(&searcher, claim, None, &none, never).unwrap());
+        let small = marked(&|r| r.max_doc() == 6);
         assert!(!along_the_spine(&searcher, claim, None, &small, never).unwrap());
     }
 }
