@@ -8,12 +8,10 @@
 //! written as they are found, so the first arrives before the last is read.
 
 use crate::error::{Error, Result};
-use crate::index::document::Appearances;
+use crate::index::document::{term, Appearances, Recorded};
 use crate::store::ClaimStore;
 use crate::vocab;
-use oxigraph::model::{
-    Literal, LiteralRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef, Variable,
-};
+use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, TermRef, Variable};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::CancellationToken;
 use std::io::Write;
@@ -174,57 +172,6 @@ type Row<'r> = dyn FnMut(&[Option<TermRef<'_>>]) -> Result<()> + 'r;
 
 fn vars(names: &[&str]) -> Vec<Variable> {
     names.iter().map(|n| Variable::new_unchecked(*n)).collect()
-}
-
-/// A term the index recorded in N-Triples syntax, borrowed from the record where it is written
-/// plainly: a row of a streamed answer then costs no allocation (cloning owned terms for every
-/// row was a fifth of its time).
-#[derive(Debug, Clone, PartialEq)]
-enum Recorded<'a> {
-    Borrowed(TermRef<'a>),
-    Parsed(Term),
-}
-
-impl Recorded<'_> {
-    fn as_ref(&self) -> TermRef<'_> {
-        match self {
-            Recorded::Borrowed(t) => *t,
-            Recorded::Parsed(t) => t.as_ref(),
-        }
-    }
-}
-
-/// The index wrote `text` from a term of the store, so an IRI or a literal without escapes is
-/// taken as written; checking every IRI again was a tenth of a streamed answer's time. Anything
-/// else is parsed.
-fn term(text: &str) -> Result<Recorded<'_>> {
-    if let Some(iri) = text.strip_prefix('<').and_then(|t| t.strip_suffix('>')) {
-        if !iri.contains('\\') {
-            return Ok(Recorded::Borrowed(NamedNodeRef::new_unchecked(iri).into()));
-        }
-    } else if let Some((value, suffix)) = text
-        .strip_prefix('"')
-        .and_then(|t| t.rsplit_once('"'))
-        .filter(|(value, _)| !value.contains('\\'))
-    {
-        if suffix.is_empty() {
-            return Ok(Recorded::Borrowed(
-                LiteralRef::new_simple_literal(value).into(),
-            ));
-        }
-        if let Some(datatype) = suffix
-            .strip_prefix("^^<")
-            .and_then(|d| d.strip_suffix('>'))
-            .filter(|d| !d.contains('\\'))
-        {
-            return Ok(Recorded::Borrowed(
-                LiteralRef::new_typed_literal(value, NamedNodeRef::new_unchecked(datatype)).into(),
-            ));
-        }
-    }
-    text.parse()
-        .map(Recorded::Parsed)
-        .map_err(|e| Error::Internal(format!("the claims index holds a bad term {text}: {e}")))
 }
 
 fn terms<'a>(texts: &[&'a str]) -> Result<Vec<Recorded<'a>>> {
@@ -544,33 +491,4 @@ fn resource_rows(store: &ClaimStore, question: &str, row: &mut Row<'_>) -> Resul
             "a write gave {question} a date the index cannot order while it was asked; ask again"
         ))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use oxigraph::model::BlankNode;
-
-    #[test]
-    fn a_recorded_term_reads_back_as_the_term_written() {
-        let xsd = |name: &str| {
-            NamedNode::new_unchecked(format!("http://www.w3.org/2001/XMLSchema#{name}"))
-        };
-        let written: Vec<Term> = vec![
-            NamedNode::new_unchecked("http://example.org/claims/c1#appearance-1").into(),
-            BlankNode::new_unchecked("b0").into(),
-            Literal::new_simple_literal("plain").into(),
-            Literal::new_simple_literal("a \"quoted\" word,\tand\na line").into(),
-            Literal::new_simple_literal("").into(),
-            Literal::new_language_tagged_literal_unchecked("Müller", "de").into(),
-            Literal::from(42).into(),
-            Literal::new_typed_literal("2024-04-02", xsd("date")).into(),
-            Literal::new_typed_literal("3153de89", xsd("string")).into(),
-        ];
-        for t in written {
-            let text = t.to_string();
-            assert_eq!(term(&text).unwrap().as_ref(), t.as_ref(), "{t}");
-        }
-        assert!(term("<not an IRI").is_err());
-    }
 }
