@@ -691,14 +691,11 @@ impl ClaimIndex {
         searcher: &tantivy::Searcher,
         refs: HashSet<String>,
     ) -> Result<HashSet<NamedOrBlankNode>> {
-        let mut columns = Vec::new();
-        for segment in searcher.segment_readers() {
-            columns.push(segment.fast_fields().str("claim").map_err(index_error)?);
-        }
+        let segments = self.segment_claims(searcher)?;
         let mut claims = HashSet::new();
         let mut iri = String::new();
         docs_holding(searcher, self.fields.refs, &refs, |ord, _, doc| {
-            let Some(column) = &columns[ord as usize] else {
+            let Some(column) = segments.get(ord as usize).and_then(|s| s.iris.as_ref()) else {
                 return Ok(());
             };
             // Deleted documents count until their segment merges: at worst a claim is read

@@ -1146,7 +1146,7 @@ fn first_place(claims: &tantivy::columnar::StrColumn, from: Bound<&str>) -> Resu
 #[derive(Clone)]
 pub(crate) struct SegmentClaims {
     /// The column of claim IRIs: each document's IRI and its place among the segment's.
-    iris: Option<tantivy::columnar::StrColumn>,
+    pub(super) iris: Option<tantivy::columnar::StrColumn>,
     /// Whether its documents, deleted ones included (so it holds while the segment lives), come
     /// in the order of their IRIs.
     in_iri_order: bool,
