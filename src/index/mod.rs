@@ -43,7 +43,7 @@ use tantivy::{
 pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
-const VERSION: u32 = 13;
+const VERSION: u32 = 14;
 
 /// Claims read by one thread at a time in a rebuild, and the threads reading.
 const REBUILD_CHUNK: usize = 500;
@@ -56,8 +56,9 @@ const WRITER_MEMORY: usize = 128 * 1024 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fields {
     pub claim: Field,
-    pub text: Field,
-    /// Quotes and every name and literal found with the claim.
+    /// The searched words (`q=`): the claim's text twice (a word of it counts twice in BM25),
+    /// its quotes, and every name and literal found with it. One field, so that one word is one
+    /// term's postings, ranked with block-max WAND over a single scorer.
     pub body: Field,
     /// The matcher's tokens and word pairs of the text and quotes (`draft::matcher::tokens`,
     /// `draft::matcher::pairs`).
@@ -110,7 +111,6 @@ fn schema() -> (Schema, Fields) {
     };
     let fields = Fields {
         claim: b.add_text_field("claim", STRING | FAST),
-        text: b.add_text_field("text", words(ANALYZER, true)),
         body: b.add_text_field("body", words(ANALYZER, true)),
         words: b.add_text_field("words", words("whitespace", false)),
         status: b.add_text_field("status", STRING | FAST),
@@ -721,7 +721,9 @@ impl ClaimIndex {
         // read what they show from it.
         d.add_text(f.record, doc.record.encode());
         d.add_text(f.claim, &doc.claim);
-        d.add_text(f.text, &doc.text);
+        // Twice: values of one field are apart by a position, so a phrase never spans the two.
+        d.add_text(f.body, &doc.text);
+        d.add_text(f.body, &doc.text);
         for quote in &doc.quotes {
             d.add_text(f.body, quote);
         }

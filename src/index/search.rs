@@ -186,7 +186,7 @@ impl ClaimIndex {
             }
         }
         let words = match &search.q {
-            Some(q) => self.words_query(&searcher, q)?,
+            Some(q) => self.words_query(q)?,
             None => None,
         };
         let filters = self.filters(search)?;
@@ -424,7 +424,7 @@ impl ClaimIndex {
     /// The words of `q` as a query all of whose parts must match: words (in the text, weighted
     /// twice, or in the quotes, names and literals), `"phrases"`, `prefix*`, `-excluded`. An
     /// unbalanced quote is read as if absent; operators of other engines are words.
-    fn words_query(&self, searcher: &Searcher, q: &str) -> Result<Option<Box<dyn Query>>> {
+    fn words_query(&self, q: &str) -> Result<Option<Box<dyn Query>>> {
         let f = &self.fields;
         let mut analyzer = self
             .index
@@ -440,24 +440,11 @@ impl ClaimIndex {
             out
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let phrase = |tokens: &[String]| -> Result<Box<dyn Query>> {
-            if tokens.len() == 1 {
-                let present = |field| -> Result<bool> {
-                    let term = Term::from_field_text(field, &tokens[0]);
-                    Ok(searcher.doc_freq(&term).map_err(index_error)? > 0)
-                };
-                let (in_text, in_body) = (present(f.text)?, present(f.body)?);
-                Ok(word_query(f.text, f.body, &tokens[0], in_text, in_body))
-            } else {
-                let phrase_in = |field| -> Box<dyn Query> {
-                    Box::new(PhraseQuery::new(
-                        tokens
-                            .iter()
-                            .map(|t| Term::from_field_text(field, t))
-                            .collect(),
-                    ))
-                };
-                Ok(text_or_body(f.text, f.body, &phrase_in, true, true))
+        let phrase = |tokens: &[String]| -> Box<dyn Query> {
+            let term = |token: &String| Term::from_field_text(f.body, token);
+            match tokens {
+                [word] => Box::new(TermQuery::new(term(word), IndexRecordOption::WithFreqs)),
+                _ => Box::new(PhraseQuery::new(tokens.iter().map(term).collect())),
             }
         };
         for part in split_query(q) {
@@ -472,30 +459,23 @@ impl ClaimIndex {
                     } else {
                         Occur::Must
                     };
-                    clauses.push((occur, phrase(&tokens)?));
+                    clauses.push((occur, phrase(&tokens)));
                 }
                 Part::Prefix(text) => {
                     let mut tokens = analyze(&text);
                     let Some(last) = tokens.pop() else { continue };
                     // Analysed tokens are letters and digits only: nothing to escape.
                     let pattern = format!("{last}.*");
-                    let prefix = |field: Field| -> Result<Box<dyn Query>> {
-                        Ok(Box::new(
-                            RegexQuery::from_pattern(&pattern, field).map_err(index_error)?,
-                        ))
-                    };
-                    let mut both_prefix: Vec<(Occur, Box<dyn Query>)> = vec![
-                        (Occur::Should, prefix(f.text)?),
-                        (Occur::Should, prefix(f.body)?),
-                    ];
+                    let mut prefix: Box<dyn Query> =
+                        Box::new(RegexQuery::from_pattern(&pattern, f.body).map_err(index_error)?);
                     if !tokens.is_empty() {
                         // `"big tech*"`-like: the leading words must match too.
-                        both_prefix = vec![
-                            (Occur::Must, phrase(&tokens)?),
-                            (Occur::Must, Box::new(BooleanQuery::new(both_prefix))),
-                        ];
+                        prefix = Box::new(BooleanQuery::new(vec![
+                            (Occur::Must, phrase(&tokens)),
+                            (Occur::Must, prefix),
+                        ]));
                     }
-                    clauses.push((Occur::Must, Box::new(BooleanQuery::new(both_prefix))));
+                    clauses.push((Occur::Must, prefix));
                 }
             }
         }
@@ -509,47 +489,6 @@ impl ClaimIndex {
             ));
         }
         Ok(Some(all_of(clauses)))
-    }
-}
-
-/// One word in a claim's text (its score weighted twice) or body, as `in_text` and `in_body` say
-/// the index holds it ([`text_or_body`]).
-fn word_query(
-    text: Field,
-    body: Field,
-    word: &str,
-    in_text: bool,
-    in_body: bool,
-) -> Box<dyn Query> {
-    let term = |field| -> Box<dyn Query> {
-        Box::new(TermQuery::new(
-            Term::from_field_text(field, word),
-            IndexRecordOption::WithFreqs,
-        ))
-    };
-    text_or_body(text, body, &term, in_text, in_body)
-}
-
-/// `make`'s query in a claim's text (its score weighted twice) or body. A query known to match
-/// in one field only is that field's alone, which scores each claim as the union of both would:
-/// tantivy reads a union with an empty side claim by claim, without block-max WAND, and a word
-/// of the quote templates is in hundreds of thousands of bodies and no text (a third of a
-/// ranked search's time at a million claims).
-fn text_or_body(
-    text: Field,
-    body: Field,
-    make: &dyn Fn(Field) -> Box<dyn Query>,
-    in_text: bool,
-    in_body: bool,
-) -> Box<dyn Query> {
-    let in_text_twice = || Box::new(BoostQuery::new(make(text), 2.0)) as Box<dyn Query>;
-    match (in_text, in_body) {
-        (false, true) => make(body),
-        (true, false) => in_text_twice(),
-        _ => Box::new(BooleanQuery::new(vec![
-            (Occur::Should, in_text_twice()),
-            (Occur::Should, make(body)),
-        ])),
     }
 }
 
@@ -1633,12 +1572,12 @@ mod tests {
         let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
         let mut with = TantivyDocument::default();
         with.add_text(fields.claim, "http://x/c1");
-        with.add_text(fields.text, "the claim's text");
+        with.add_text(fields.body, "the claim's text");
         with.add_text(fields.record, "record one");
         with.add_text(fields.status, "Alleged");
         let mut without = TantivyDocument::default();
         without.add_text(fields.claim, "http://x/c2");
-        without.add_text(fields.text, "another text");
+        without.add_text(fields.body, "another text");
         for doc in [with, without] {
             writer.add_document(doc).unwrap();
         }
@@ -1751,44 +1690,6 @@ mod tests {
             let wanted: Vec<_> = by_hand.iter().take(size).cloned().collect();
             assert_eq!(counts[0].1, wanted, "size {size}");
         }
-    }
-
-    #[test]
-    fn a_word_in_one_field_scores_as_the_union_of_both_would() {
-        use tantivy::schema::{Schema, TEXT};
-        let mut builder = Schema::builder();
-        let text = builder.add_text_field("text", TEXT);
-        let body = builder.add_text_field("body", TEXT);
-        let index = tantivy::Index::create_in_ram(builder.build());
-        let mut writer: tantivy::IndexWriter =
-            index.writer_with_num_threads(1, 15_000_000).unwrap();
-        // "quote" only in bodies, "text" only in texts, "both" in both.
-        for n in 0..200 {
-            let mut document = TantivyDocument::default();
-            document.add_text(text, format!("text both{}", " filler".repeat(n % 7)));
-            document.add_text(body, format!("quote{} both", " quote".repeat(n % 5)));
-            writer.add_document(document).unwrap();
-        }
-        writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
-        let scores = |query: &dyn Query| -> Vec<(f32, DocAddress)> {
-            let mut found = searcher.search(query, &TopDocs::with_limit(500)).unwrap();
-            found.sort_by_key(|(_, address)| *address);
-            found
-        };
-        for (word, in_text, in_body) in [
-            ("quote", false, true),
-            ("text", true, false),
-            ("both", true, true),
-        ] {
-            let union = word_query(text, body, word, true, true);
-            let alone = word_query(text, body, word, in_text, in_body);
-            assert_eq!(scores(&*alone), scores(&*union), "{word}");
-            assert_eq!(scores(&*alone).len(), 200, "{word}");
-        }
-        // The body's word alone is a term query (block-max WAND), not a union.
-        let alone = word_query(text, body, "quote", false, true);
-        assert!(format!("{alone:?}").starts_with("TermQuery"), "{alone:?}");
     }
 
     #[test]

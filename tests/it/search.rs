@@ -75,6 +75,16 @@ async fn words_phrases_and_prefixes_find_the_claims_best_first() {
     let apart = found(&server, "/claims?q=%22access+bespoke%22").await;
     assert!(phrase["total"].as_u64().unwrap() >= 1, "{phrase}");
     assert_eq!(apart["total"], 0, "{apart}");
+    // A claim's text is searched twice (its words count twice), never as one run of words: a
+    // phrase over its end and its start ("... user data." "Netflix paid ...") does not find it.
+    let seam = every_page(&server, "/claims?q=%22data+netflix%22").await;
+    assert!(!seam.is_empty());
+    assert!(
+        !seam
+            .iter()
+            .any(|key| key == "netflix-paid-over-100-million"),
+        "{seam:?}"
+    );
     // A prefix; an excluded word.
     let prefix = every_page(&server, "/claims?q=cambridg*&limit=2").await;
     let words = every_page(&server, "/claims?q=cambridge").await;
