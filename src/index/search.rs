@@ -421,9 +421,10 @@ impl ClaimIndex {
         Ok(filters)
     }
 
-    /// The words of `q` as a query all of whose parts must match: words (in the text, weighted
-    /// twice, or in the quotes, names and literals), `"phrases"`, `prefix*`, `-excluded`. An
-    /// unbalanced quote is read as if absent; operators of other engines are words.
+    /// The words of `q` as a query all of whose parts must match, in the one searched field
+    /// (`body`: the text, counted twice, the quotes, names and literals): words, `"phrases"`,
+    /// `prefix*`, `-excluded`. An unbalanced quote is read as if absent; operators of other
+    /// engines are words.
     fn words_query(&self, q: &str) -> Result<Option<Box<dyn Query>>> {
         let f = &self.fields;
         let mut analyzer = self
@@ -493,8 +494,8 @@ impl ClaimIndex {
 }
 
 /// The clauses as one query; a single required clause is that clause alone, so that one word
-/// (a union of term queries) is ranked with block-max WAND ([`ranked_top`]): wrapped in a
-/// boolean query, it is read claim by claim.
+/// (a term query) is ranked with block-max WAND ([`ranked_top`]): wrapped in a boolean query,
+/// it is read claim by claim.
 fn all_of(mut clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
     match clauses.pop() {
         Some((Occur::Must, query)) if clauses.is_empty() => query,
