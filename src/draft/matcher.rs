@@ -85,8 +85,9 @@ pub struct Scored<'a> {
 /// claim of a million (4 MB for each of the server's threads) spent most of a match waiting for
 /// memory, and a hash map's inserts were most of a match's time at 100,000 claims. Once
 /// `wanted` claims are found, the last lists whose shares together cannot lift a claim past the
-/// last of them (MaxScore) are no longer read whole: only the claims the others found that
-/// could still make it are looked up in them. The answer is the same.
+/// last of them (MaxScore) no longer add to every claim: only the claims the others found that
+/// could still make it get their shares, and a window where none could is skipped. The answer
+/// is the same.
 pub fn best_sums(
     lists: &[Scored<'_>],
     wanted: usize,
