@@ -1467,16 +1467,22 @@ fn best_by_words(
         |(ord, segment)| -> tantivy::Result<Vec<(f32, DocAddress)>> {
             let words = segment.inverted_index(fields.words)?;
             let norms = segment.get_fieldnorms_reader(fields.words)?;
+            // Each term's scored claims, and its highest score (MaxScore's bound), found as
+            // they are scored.
             let mut lists = Vec::with_capacity(terms.len());
             for ((term, _), weight) in terms.iter().zip(&weights) {
                 let postings = words.read_block_postings(term, IndexRecordOption::WithFreqs)?;
                 let mut scores =
                     Vec::with_capacity(postings.as_ref().map_or(0, |p| p.doc_freq() as usize));
+                let mut max = 0.0f32;
                 each_block(postings, |docs, freqs| {
-                    let score = |(&doc, &freq)| (doc, weight.score(norms.fieldnorm_id(doc), freq));
-                    scores.extend(docs.iter().zip(freqs).map(score));
+                    for (&doc, &freq) in docs.iter().zip(freqs) {
+                        let score = weight.score(norms.fieldnorm_id(doc), freq);
+                        max = max.max(score);
+                        scores.push((doc, score));
+                    }
                 });
-                lists.push(scores);
+                lists.push((max, scores));
             }
             let mut left_out = Vec::new();
             let has = segment.inverted_index(fields.has)?;
@@ -1489,9 +1495,9 @@ fn best_by_words(
             };
             let lists: Vec<Scored<'_>> = lists
                 .iter()
-                .map(|claims| Scored {
+                .map(|(max, claims)| Scored {
                     weight: 1.0,
-                    max: claims.iter().fold(0.0, |max, (_, score)| score.max(max)),
+                    max: *max,
                     claims,
                 })
                 .collect();
