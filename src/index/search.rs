@@ -5,7 +5,7 @@
 //! another search) is an `Error::Invalid` naming it, never a partial answer.
 
 use super::{date_number, index_error, ClaimIndex, ANALYZER};
-use crate::draft::matcher::{KnownClaim, Scored};
+use crate::draft::matcher::{KnownClaim, Postings, Scored};
 use crate::error::{Error, Result};
 use std::ops::Bound;
 use tantivy::collector::{Count, TopDocs};
@@ -1370,11 +1370,14 @@ impl IndexMatcher {
         }
         // Words most claims share find nothing worth ranking: while two rarer ones remain, the
         // candidates are found by those alone (the matcher then scores every word).
-        let present: Vec<&String> = frequencies
+        // In one order whatever the map's: a claim's shares are summed in the order of the
+        // terms, and another order rounds otherwise.
+        let mut present: Vec<&String> = frequencies
             .iter()
             .filter(|(_, n)| **n > 0)
             .map(|(t, _)| t)
             .collect();
+        present.sort();
         let mut rare: Vec<&String> = present
             .iter()
             .copied()
@@ -1444,10 +1447,11 @@ impl IndexMatcher {
 /// The `limit` claims with the highest sums of BM25 over `terms` (each term's score times its
 /// boost), then the lowest address: what tantivy's `TopDocs` over a union of boosted
 /// `TermQuery`s finds, imported and deleted claims left out (a unit test compares the two).
-/// Each term's postings are scored a block at a time and summed by
-/// [`crate::draft::matcher::best_sums`], which skips the common terms' postings for claims that
-/// cannot make it: tantivy's union merges every posting claim by claim, which was half of a
-/// match's time at a million claims.
+/// Each term's postings are read a block at a time, its highest score bounded by tantivy's
+/// block maxima, and summed by [`crate::draft::matcher::best_sums`], which scores the common
+/// terms' postings only for claims that can still make it: tantivy's union merges every posting
+/// claim by claim, which was half of a match's time at a million claims, and scoring every
+/// posting was a fifth of it after that.
 fn best_by_words(
     searcher: &Searcher,
     fields: &super::Fields,
@@ -1459,6 +1463,15 @@ fn best_by_words(
         let weight = Bm25Weight::for_terms(searcher, std::slice::from_ref(term));
         weights.push(weight.map_err(index_error)?.boost_by(*boost));
     }
+    // The average field length the weights score with, computed as `for_terms` does.
+    let average = {
+        use tantivy::query::Bm25StatisticsProvider;
+        let tokens = searcher
+            .total_num_tokens(fields.words)
+            .map_err(index_error)?;
+        let docs = Bm25StatisticsProvider::total_num_docs(searcher).map_err(index_error)?;
+        tokens as f32 / docs as f32
+    };
     let imported = Term::from_field_text(fields.has, IMPORTED);
     // Each segment on the index's pool, as tantivy's own searches: under a burst the matches
     // wait their turn there instead of sharing the cores slice by slice, which tripled p99.
@@ -1467,22 +1480,40 @@ fn best_by_words(
         |(ord, segment)| -> tantivy::Result<Vec<(f32, DocAddress)>> {
             let words = segment.inverted_index(fields.words)?;
             let norms = segment.get_fieldnorms_reader(fields.words)?;
-            // Each term's scored claims, and its highest score (MaxScore's bound), found as
-            // they are scored.
+            // Tantivy keeps, for each full block of postings, the claim of the highest score by
+            // the segment's own average field length when written; by another average a claim
+            // of the block scores at most `stretch` times that claim (both ratios bound how far
+            // a field length's share moves), and a little more for rounding.
+            let written = words.total_num_tokens() as f32 / norms.num_docs() as f32;
+            let stretch = (average / written).max(written / average) * 1.001;
             let mut lists = Vec::with_capacity(terms.len());
             for ((term, _), weight) in terms.iter().zip(&weights) {
                 let postings = words.read_block_postings(term, IndexRecordOption::WithFreqs)?;
-                let mut scores =
-                    Vec::with_capacity(postings.as_ref().map_or(0, |p| p.doc_freq() as usize));
+                let mut list = TermPostings {
+                    docs: Vec::new(),
+                    freqs: Vec::new(),
+                    norms: &norms,
+                    weight,
+                };
                 let mut max = 0.0f32;
-                each_block(postings, |docs, freqs| {
-                    for (&doc, &freq) in docs.iter().zip(freqs) {
-                        let score = weight.score(norms.fieldnorm_id(doc), freq);
-                        max = max.max(score);
-                        scores.push((doc, score));
+                if let Some(mut postings) = postings {
+                    list.docs.reserve(postings.doc_freq() as usize);
+                    list.freqs.reserve(postings.doc_freq() as usize);
+                    while !postings.docs().is_empty() {
+                        let bound = postings.block_max_score(&norms, weight) * stretch;
+                        // A block with no bound kept (none written, a length unknown): the most
+                        // any claim can score.
+                        max = max.max(if bound.is_finite() && bound > 0.0 {
+                            bound
+                        } else {
+                            weight.max_score()
+                        });
+                        list.docs.extend_from_slice(postings.docs());
+                        list.freqs.extend_from_slice(postings.freqs());
+                        postings.advance();
                     }
-                });
-                lists.push((max, scores));
+                }
+                lists.push((max, list));
             }
             let mut left_out = Vec::new();
             let has = segment.inverted_index(fields.has)?;
@@ -1493,7 +1524,7 @@ fn best_by_words(
                 alive.is_none_or(|alive| alive.is_alive(doc))
                     && left_out.binary_search(&doc).is_err()
             };
-            let lists: Vec<Scored<'_>> = lists
+            let lists: Vec<Scored<'_, TermPostings<'_>>> = lists
                 .iter()
                 .map(|(max, claims)| Scored {
                     weight: 1.0,
@@ -1515,6 +1546,31 @@ fn best_by_words(
     best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     best.truncate(limit);
     Ok(best.into_iter().map(|(_, address)| address).collect())
+}
+
+/// A term's postings in a segment, each claim scored only when [`best_sums`] asks: the common
+/// terms' claims that cannot lift a claim into the best are never scored.
+///
+/// [`best_sums`]: crate::draft::matcher::best_sums
+struct TermPostings<'a> {
+    docs: Vec<tantivy::DocId>,
+    freqs: Vec<u32>,
+    norms: &'a tantivy::fieldnorm::FieldNormReader,
+    weight: &'a Bm25Weight,
+}
+
+impl Postings for TermPostings<'_> {
+    fn count(&self) -> usize {
+        self.docs.len()
+    }
+    fn claim(&self, at: usize) -> u32 {
+        self.docs[at]
+    }
+    fn score(&self, at: usize) -> f32 {
+        let doc = self.docs[at];
+        self.weight
+            .score(self.norms.fieldnorm_id(doc), self.freqs[at])
+    }
 }
 
 /// Calls `f` with each block of `postings` (its claims, and the term's frequency in each).
@@ -1626,7 +1682,8 @@ mod tests {
     use tantivy::TantivyDocument;
 
     /// A match's candidates are those of tantivy's own top documents for a union of boosted
-    /// term queries without the imported claims, over segments, deletions and ties.
+    /// term queries without the imported claims, over segments, deletions, ties and lengths
+    /// that differ from segment to segment.
     #[test]
     fn the_best_by_words_are_tantivy_s_top_documents() {
         let (schema, fields) = super::super::schema();
@@ -1666,6 +1723,10 @@ mod tests {
                         }
                     }
                 }
+                // Lengths that differ within a segment and between segments: each segment's
+                // block maxima were chosen by its own average length, the scores use all three's.
+                let filler = next([3, 20, 60][segment as usize]);
+                words.extend(std::iter::repeat_n("filler", filler as usize));
                 document.add_text(fields.words, words.join(" "));
                 if next(9) == 0 {
                     document.add_text(fields.has, IMPORTED);
@@ -1681,7 +1742,7 @@ mod tests {
         }
         let searcher = index.reader().unwrap().searcher();
         assert_eq!(searcher.segment_readers().len(), 3);
-        for round in 0..40 {
+        for round in 0..100 {
             let mut words: Vec<usize> = (0..1 + next(8)).map(|_| next(30) as usize).collect();
             words.dedup();
             let terms: Vec<(Term, f32)> = words
