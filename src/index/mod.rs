@@ -310,6 +310,7 @@ impl ClaimIndex {
         let mut writer = self.writer()?;
         // Segments written while rebuilding are merged once, at the end, in IRI order.
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let _warming = WarmUp::start(store.dir());
         let result = (|| {
             writer.delete_all_documents().map_err(index_error)?;
             // Both are reads waiting on RocksDB, on threads of their own.
@@ -777,6 +778,69 @@ impl ClaimIndex {
         }
         d
     }
+}
+
+/// Reads the store's table files once, in sequence, on a thread of its own, while a rebuild
+/// reads them claim by claim: a rebuild reads nearly every block of the store, in no order, and
+/// from a cold page cache each read waited on the disk (at a million claims, 353 s cold; 34 s
+/// to read the 12 GB in sequence, then 222 s). Only when the files fit in half the memory
+/// available, else they would push each other out; it stops when dropped.
+struct WarmUp(std::sync::Arc<AtomicBool>);
+
+impl WarmUp {
+    fn start(dir: &Path) -> Self {
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let tables: Vec<(PathBuf, u64)> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|entry| entry.path().extension().is_some_and(|e| e == "sst"))
+            .filter_map(|entry| Some((entry.path(), entry.metadata().ok()?.len())))
+            .collect();
+        let size: u64 = tables.iter().map(|(_, len)| len).sum();
+        let room = available_memory().unwrap_or(0) / 2;
+        if size > room {
+            tracing::debug!(size, room, "the store's files are not read ahead");
+            return Self(stop);
+        }
+        let stopped = stop.clone();
+        let reading = std::thread::Builder::new()
+            .name("claimgraph-warm-up".into())
+            .spawn(move || {
+                use std::io::Read;
+                let mut buffer = vec![0u8; 1 << 20];
+                for (path, _) in tables {
+                    // A file compacted away meanwhile is simply not read.
+                    let Ok(mut file) = std::fs::File::open(&path) else {
+                        continue;
+                    };
+                    while !stopped.load(Ordering::Relaxed) {
+                        match file.read(&mut buffer) {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) => {}
+                        }
+                    }
+                }
+            });
+        if let Err(error) = reading {
+            tracing::debug!(%error, "the store's files are not read ahead");
+        }
+        Self(stop)
+    }
+}
+
+impl Drop for WarmUp {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `MemAvailable` of /proc/meminfo, in bytes (Linux; `None` elsewhere).
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// The documents of `claims` (those still in the store), handed to `add` in the order of

@@ -295,6 +295,11 @@ impl ClaimStore {
         &self.base
     }
 
+    /// The store's directory (canonical).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The IRI of a named graph the project manages, e.g. `graph_iri("sources")`.
     pub fn graph_iri(&self, name: &str) -> Result<NamedNode> {
         NamedNode::new(format!("{}graphs/{name}", self.base))
