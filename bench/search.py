@@ -13,7 +13,7 @@
    3, for queries made of its own words (the quote of its first appearance, through
    `/claims?q=`) and for paraphrases of them (`/match`): words swapped for synonyms from a fixed
    list of common news words (SYNONYMS below, not chosen from the corpus), the first number
-   changed.
+   changed by one; and, apart, paraphrases whose first number is drawn at random.
 4. `claimgraph ingest` of the corpus's entities and first 10 claim sheets (10,000 claims) into
    an empty store, with the claims index and with writes leaving it behind
    (`CLAIMGRAPH_BENCH_NO_INDEX`), in turn, twice each (medians). `--ingest-only` runs just this
@@ -71,6 +71,18 @@ def paraphrase(text, rng):
     return re.sub(r"\d+", lambda m: str(int(m.group(0)) + 1), text, count=1)
 
 
+def far_paraphrase(text, rng):
+    """`paraphrase`, but with its first number replaced by one of as many digits drawn at random
+    (where `paraphrase` adds 1): how matching fares when the number tells nothing."""
+    text = paraphrase(text, rng)
+
+    def other(m):
+        digits = len(m.group(0))
+        low = 10 ** (digits - 1) if digits > 1 else 0
+        return str(rng.randrange(low, 10 ** digits))
+    return re.sub(r"\d+", other, text, count=1)
+
+
 def corpus_claims(corpus, count, seed=1):
     rng = random.Random(seed)
     batches = sorted((corpus / "claims").glob("batch-*.toml"))
@@ -109,9 +121,10 @@ def quality(url, claims, seed=2):
     with the very same text. Some claims even share their quote but for its numbers ("... (exhibit
     193)", "... (exhibit 647)"): a paraphrase that changes the number then restates each of them
     as much, and `identifiable_paraphrase_top3` is the rate over the other queries
-    (`identifiable` of them)."""
-    rng = random.Random(seed)
-    own = para = same = identifiable = found_identifiable = 0
+    (`identifiable` of them). `far_number_paraphrase_top3` is the rate for paraphrases whose
+    number is drawn at random instead (`far_paraphrase`), on its own random numbers."""
+    rng, far_rng = random.Random(seed), random.Random(seed + 1)
+    own = para = same = identifiable = found_identifiable = far = 0
     texts = {}
 
     def text_of(key):
@@ -125,6 +138,8 @@ def quality(url, claims, seed=2):
         own += key in [c["id"] for c in found["claims"]]
         found = [m["claim"] for m in get_json(f"{url}/match", {"text": paraphrase(words, rng), "limit": 3})["matches"]]
         para += key in found
+        far_found = get_json(f"{url}/match", {"text": far_paraphrase(words, far_rng), "limit": 3})["matches"]
+        far += key in [m["claim"] for m in far_found]
         same += key in found or any(text_of(k) == text for k in found)
         if not quote_shared_but_for_numbers(url, key, words):
             identifiable += 1
@@ -132,7 +147,8 @@ def quality(url, claims, seed=2):
     n = len(claims)
     return {"queries": n, "own_words_top3": round(own / n, 3), "paraphrase_top3": round(para / n, 3),
             "paraphrase_same_proposition_top3": round(same / n, 3), "identifiable": identifiable,
-            "identifiable_paraphrase_top3": round(found_identifiable / max(identifiable, 1), 3)}
+            "identifiable_paraphrase_top3": round(found_identifiable / max(identifiable, 1), 3),
+            "far_number_paraphrase_top3": round(far / n, 3)}
 
 
 def quote_shared_but_for_numbers(url, key, quote):
@@ -391,6 +407,8 @@ def pct(q):
     if "identifiable" in q:
         rates += (f"; paraphrase, the {q['identifiable']} queries whose claim no other claim's quote "
                   f"matches but for its numbers: {q['identifiable_paraphrase_top3'] * 100:.1f}%")
+    if "far_number_paraphrase_top3" in q:
+        rates += f"; paraphrase with a random number: {q['far_number_paraphrase_top3'] * 100:.1f}%"
     return rates
 
 

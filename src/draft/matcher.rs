@@ -307,10 +307,13 @@ pub fn tokens_and_pairs(text: &str) -> (Vec<String>, Vec<String>) {
     (with_money(text, words), pairs)
 }
 
-/// `words` with the sums of money in `text` as one token each.
+/// `words` with the sums of money in `text` as one token each, and the [`nearness`] tokens of
+/// its numbers.
 fn with_money(text: &str, mut out: Vec<String>) -> Vec<String> {
     // Money has digits; most texts have none, and the regex is the costly part.
     if text.bytes().any(|b| b.is_ascii_digit()) {
+        let near: Vec<String> = out.iter().flat_map(|word| nearness(word)).collect();
+        out.extend(near);
         out.extend(
             mentions::money(text)
                 .into_iter()
@@ -318,6 +321,43 @@ fn with_money(text: &str, mut out: Vec<String>) -> Vec<String> {
         );
     }
     out
+}
+
+/// Tokens two numbers share when they are near, for finding the claims with a number near a
+/// sentence's: claims alike but for a number can be more than a match shortlists ([`cosine`]
+/// then weighs the nearness). A number is put in a cell of its first two digits (of its first for
+/// a number of two digits), in two grids, the second shifted by half a cell: 843 gives
+/// `~3a84` (840-849) and `~3b84` (835-844), 89 `~2a8` and `~2b9`. A sentence searches only its
+/// [`central_cell`].
+fn nearness(word: &str) -> Vec<String> {
+    cells(word).map_or_else(Vec::new, |(a, b, _)| vec![a, b])
+}
+
+/// The one of a number's two [`nearness`] cells it lies nearest the middle of: it holds every
+/// number less than a quarter of a cell away. At a million claims, searching four cells a
+/// number (of one digit and of two, both grids) cost a third of the matches a second; the
+/// central one costs a twelfth.
+pub fn central_cell(word: &str) -> Option<String> {
+    cells(word).map(|(a, b, central_a)| if central_a { a } else { b })
+}
+
+/// A number's two cells, and whether it is nearer the middle of the first.
+fn cells(word: &str) -> Option<(String, String, bool)> {
+    if word.len() < 2 || word.len() > 18 || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = word.parse::<u64>().ok()?;
+    let digits = value.checked_ilog10()? + 1;
+    if digits < 2 {
+        return None;
+    }
+    let cell = 10u64.pow(digits.max(3) - 2);
+    let within = value % cell;
+    Some((
+        format!("~{digits}a{}", value / cell),
+        format!("~{digits}b{}", (value + cell / 2) / cell),
+        (cell / 4..cell - cell / 4).contains(&within),
+    ))
 }
 
 /// The stemmed words of `text` that are not stop words, in their order.
@@ -347,12 +387,15 @@ fn pairs_of(words: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Whether a token is a bare number or a sum of money ([`tokens`]' `#USD265000000`): what a
-/// restatement most often changes, so it weighs a quarter of a word wherever a match weighs
-/// words. A sum weighed as a rare word outranked the claim restated: "agreed to pay $115
-/// million to settle" matched another claimant's settlement of that sum before the claim it
-/// restates with $114 million.
+/// Whether a token is a bare number, a sum of money ([`tokens`]' `#USD265000000`) or a
+/// number's [`nearness`]: what a restatement most often changes, so it weighs a quarter of a
+/// word wherever a match weighs words. A sum weighed as a rare word outranked the claim
+/// restated: "agreed to pay $115 million to settle" matched another claimant's settlement of
+/// that sum before the claim it restates with $114 million.
 pub fn is_figure(token: &str) -> bool {
+    if token.starts_with('~') {
+        return true;
+    }
     let number = match token.strip_prefix('#') {
         Some(money) => money.trim_start_matches(|c: char| c.is_ascii_uppercase()),
         None => token,
@@ -399,6 +442,9 @@ fn counts(tokens: &[String]) -> Vec<(&str, f32)> {
 fn unit_weights(tokens: &[String], idf: impl Fn(&str) -> Option<f32>) -> Vec<(&str, f32)> {
     let weights: Vec<(&str, f32)> = counts(tokens)
         .into_iter()
+        // A number's cells only find the claims with numbers near it (the index's shortlist);
+        // [`cosine`] weighs the nearness itself.
+        .filter(|(t, _)| !t.starts_with('~'))
         .filter_map(|(t, c)| {
             // A figure is what a restatement most often changes (the differences name it),
             // and a rare one would otherwise outweigh every word: it counts a quarter.
@@ -460,8 +506,16 @@ impl Matcher {
     /// from each. `status` is the status the text asserts it with, if known.
     pub fn best(&self, text: &str, status: Option<&str>, limit: usize) -> Vec<Match> {
         let query = tokens(text);
-        let all = unit_weights(&query, |t| self.idf.get(t).copied());
-        let mut weights = all.clone();
+        let all = unit_weights(
+            &query,
+            with_unknown_numbers(|t| self.idf.get(t).copied(), self.claims.len()),
+        );
+        // A number no claim has finds none (it only weighs in the scores).
+        let mut weights: Vec<(&str, f32)> = all
+            .iter()
+            .filter(|(t, _)| self.postings.contains_key(*t))
+            .copied()
+            .collect();
         // In a large store, reading the postings of the words most claims share was most of a
         // match's time at a million claims. The claims worth scoring are found by the rarer
         // words alone (while two remain), and the best of them are then scored with every word.
@@ -472,12 +526,6 @@ impl Matcher {
                 weights.retain(|(t, _)| !common(t));
             }
         }
-        let shortlisted = weights.len() < all.len();
-        let wanted = if shortlisted {
-            limit.max(SHORTLIST)
-        } else {
-            limit
-        };
         // No bound on a word's weights: MaxScore pays for itself at a million claims, in the
         // index, not in sheets.
         let lists: Vec<Scored<'_>> = weights
@@ -488,16 +536,12 @@ impl Matcher {
                 claims: self.postings[*t].as_slice(),
             })
             .collect();
-        let ranked = best_sums(&lists, wanted, |_| true);
-        let ranked = if shortlisted {
-            let mut rescored = Vec::with_capacity(limit + 1);
-            for (claim, _) in ranked {
-                insert_ranked(&mut rescored, (claim, self.score(claim, &all)), limit);
-            }
-            rescored
-        } else {
-            ranked
-        };
+        // The best are scored again with every word, and a number by its nearness to the
+        // claim's ([`cosine`]), which the sums leave out.
+        let mut ranked = Vec::with_capacity(limit + 1);
+        for (claim, _) in best_sums(&lists, limit.max(SHORTLIST), |_| true) {
+            insert_ranked(&mut ranked, (claim, self.score(claim, &all)), limit);
+        }
         ranked
             .into_iter()
             .map(|(index, score)| {
@@ -514,12 +558,52 @@ impl Matcher {
 
 /// The cosine of `query` (unit weights) and a claim's `tokens` ([`KnownClaim::tokens`]): every
 /// word of its text and quotes.
+///
+/// A number of the query the claim does not have counts as the claim's nearest number, times
+/// their [`closeness`]: of claims alike but for a number, the one whose number is nearest is the
+/// likelier one restated, where the exact number alone would leave them tied.
 fn cosine(tokens: &[String], query: &[(&str, f32)], idf: impl Fn(&str) -> Option<f32>) -> f32 {
     let weights = unit_weights(tokens, idf);
     query
         .iter()
-        .filter_map(|(t, w)| weights.iter().find(|(d, _)| d == t).map(|(_, v)| w * v))
+        .filter_map(|(t, w)| match weights.iter().find(|(d, _)| d == t) {
+            Some((_, v)) => Some(w * v),
+            None => weights
+                .iter()
+                .map(|(d, v)| v * closeness(t, d))
+                .max_by(f32::total_cmp)
+                .map(|v| w * v),
+        })
         .sum()
+}
+
+/// How near two bare numbers are, from 1 (equal) to 0 (a tenth of the larger apart, or more, or
+/// not both numbers): 89 and 88 0.89, 843 and 842 0.99, 498 and 481 0.66.
+fn closeness(a: &str, b: &str) -> f32 {
+    match (bare_number(a), bare_number(b)) {
+        (Some(a), Some(b)) if a.max(b) > 0.0 => {
+            (1.0 - 10.0 * (a - b).abs() / a.max(b)).max(0.0) as f32
+        }
+        _ => 0.0,
+    }
+}
+
+fn bare_number(token: &str) -> Option<f64> {
+    token
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| token.parse().ok())
+        .flatten()
+}
+
+/// `idf` for a sentence's tokens: a number no claim has is weighed as one a single claim of
+/// `claims` has, where it would be left out, so that a claim's nearest number still counts
+/// ([`cosine`]).
+fn with_unknown_numbers(
+    idf: impl Fn(&str) -> Option<f32>,
+    claims: usize,
+) -> impl Fn(&str) -> Option<f32> {
+    move |t| idf(t).or_else(|| bare_number(t).map(|_| (1.0 + claims.max(1) as f32).ln()))
 }
 
 /// Where a match looks for known claims: the claims of the data's sheets, in memory
@@ -566,19 +650,22 @@ impl Claims {
             limit.max(SHORTLIST)
         };
         let candidates = index.candidates(&query, &pairs, shortlist)?;
-        let idf = |t: &str| {
-            if words_alike {
-                Some(1.0)
-            } else {
-                candidates.idf(t)
-            }
-        };
-        let weights = unit_weights(&query, idf);
+        let idf = with_unknown_numbers(
+            |t: &str| {
+                if words_alike {
+                    Some(1.0)
+                } else {
+                    candidates.idf(t)
+                }
+            },
+            candidates.total as usize,
+        );
+        let weights = unit_weights(&query, &idf);
         let mut ranked = Vec::with_capacity(limit + 1);
         for (i, tokens) in candidates.tokens.iter().enumerate() {
             insert_ranked(
                 &mut ranked,
-                (i as u32, cosine(tokens, &weights, idf)),
+                (i as u32, cosine(tokens, &weights, &idf)),
                 limit,
             );
         }
@@ -988,6 +1075,29 @@ mod tests {
         );
         assert_eq!(found[0].claim, "restated", "{found:?}");
         assert_eq!(found[1].claim, "same-sum", "{found:?}");
+    }
+
+    #[test]
+    fn of_claims_alike_but_for_a_number_the_nearest_ranks_first() {
+        assert_eq!(nearness("843"), ["~3a84", "~3b84"]);
+        assert_eq!(nearness("89"), ["~2a8", "~2b9"]);
+        assert_eq!(nearness("2013"), ["~4a20", "~4b20"]);
+        assert!(nearness("7").is_empty() && nearness("07").is_empty() && nearness("x1").is_empty());
+        assert!(is_figure("~3b84"));
+        // 843 is nearer the middle of 840-849 than of 835-844; 849 of 845-854.
+        assert_eq!(central_cell("843").as_deref(), Some("~3a84"));
+        assert_eq!(central_cell("849").as_deref(), Some("~3b85"));
+        let quote = |n: u32| format!("Zhou Foundation funded Ember Foods (exhibit {n})");
+        let claims = [12, 130, 560, 88, 951, 843, 47]
+            .map(|n| claim(&format!("exhibit-{n}"), &quote(n), "Alleged"))
+            .to_vec();
+        let matcher = Matcher::new(claims);
+        let first = |n| matcher.best(&quote(n), None, 1)[0].claim.clone();
+        assert_eq!(first(89), "exhibit-88");
+        assert_eq!(first(842), "exhibit-843");
+        assert_eq!(first(551), "exhibit-560");
+        // An exact number still outranks a near one.
+        assert_eq!(first(130), "exhibit-130");
     }
 
     #[test]

@@ -43,7 +43,7 @@ use tantivy::{
 pub const INDEX_DIR: &str = "index";
 
 /// Bumped whenever the documents or the schema change: an index of another version is rebuilt.
-const VERSION: u32 = 14;
+const VERSION: u32 = 15;
 
 /// Claims read by one thread at a time in a rebuild, and the threads reading.
 const REBUILD_CHUNK: usize = 500;

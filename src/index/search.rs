@@ -5,7 +5,7 @@
 //! another search) is an `Error::Invalid` naming it, never a partial answer.
 
 use super::{date_number, index_error, ClaimIndex, ANALYZER};
-use crate::draft::matcher::{KnownClaim, Postings, Scored};
+use crate::draft::matcher::{central_cell, KnownClaim, Postings, Scored};
 use crate::error::{Error, Result};
 use std::ops::Bound;
 use tantivy::collector::{Count, TopDocs};
@@ -29,6 +29,9 @@ pub const FACETS: &[&str] = &[
 
 /// How many of a sentence's rarest words find the candidates a match scores.
 const RAREST: usize = 8;
+/// How many cells of the sentence's numbers a match searches beside its rarest words: those of
+/// its two rarest numbers.
+const NEAREST: usize = 2;
 
 /// What walking past one claim in IRI order costs, in claims sorted: a listing without words
 /// walks the claims (about `page × claims ÷ matches` of them) when that costs less than sorting
@@ -1378,18 +1381,34 @@ impl IndexMatcher {
             .map(|(t, _)| t)
             .collect();
         present.sort();
-        let mut rare: Vec<&String> = present
-            .iter()
-            .copied()
-            .filter(|t| frequencies[*t] <= (total / 10).max(1))
-            .collect();
+        let central: Vec<String> = tokens.iter().filter_map(|t| central_cell(t)).collect();
+        let rarest = |near: bool, keep: usize| {
+            let mut rare: Vec<&String> = present
+                .iter()
+                .copied()
+                .filter(|t| {
+                    if t.starts_with('~') {
+                        near && central.contains(t)
+                    } else {
+                        !near
+                    }
+                })
+                .filter(|t| frequencies[*t] <= (total / 10).max(1))
+                .collect();
+            rare.sort_by_key(|t| (frequencies[*t], t.as_str()));
+            rare.truncate(keep);
+            rare
+        };
         // The rarest few words and pairs: their postings are the shortest, and they are what
         // tells a claim from the others (block-max WAND over every rare word was most of a
         // match's time). Claims of one template share most words; the pairs at the seams of
         // the template and the names in it set them apart.
-        rare.sort_by_key(|t| (frequencies[*t], t.as_str()));
-        rare.truncate(RAREST);
+        let mut rare = rarest(false, RAREST);
         let searched = if total >= 10_000 && rare.len() >= 2 {
+            // Claims alike but for a number can outnumber the shortlist: the cells of numbers
+            // near the sentence's (`central_cell`) bring the nearest into it. Never among the
+            // rarest words, they are searched beside them.
+            rare.extend(rarest(true, NEAREST));
             rare
         } else {
             present
@@ -1412,8 +1431,9 @@ impl IndexMatcher {
         // with it: without their frequencies a long claim sharing one word with a short
         // sentence would be scored as if it said nothing else (a cosine of 1).
         let tokens: Vec<Vec<String>> = claims.iter().map(KnownClaim::tokens).collect();
+        // (Not a number's cells: the matcher weighs numbers by their nearness, not by cells.)
         for word in tokens.iter().flatten() {
-            if !frequencies.contains_key(word) {
+            if !word.starts_with('~') && !frequencies.contains_key(word) {
                 let term = Term::from_field_text(f.words, word);
                 let df = searcher.doc_freq(&term).map_err(index_error)?;
                 frequencies.insert(word.clone(), df);
@@ -1780,6 +1800,55 @@ mod tests {
             let found = best_by_words(&searcher, &fields, &terms, limit).unwrap();
             assert_eq!(found, expected, "round {round}: {words:?}");
         }
+    }
+
+    /// Claims alike but for a number can be more than a match shortlists: the number's cells
+    /// ([`crate::draft::matcher`]'s `nearness`) bring the nearest in, and it ranks first.
+    #[test]
+    fn of_claims_alike_but_for_a_number_the_nearest_is_matched() {
+        use super::super::document::ClaimDocument;
+        use crate::draft::matcher::{tokens_and_pairs, Claims};
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = super::super::ClaimIndex::open(dir.path()).unwrap();
+        let alike = |n: u64| {
+            format!("the plaintiffs allege that Zhou Foundation funded Ember Foods (exhibit {n})")
+        };
+        let mut writer = index.writer().unwrap();
+        // From 10,000 claims on, a match shortlists by its rarest words: 60 claims alike, 20
+        // shortlisted.
+        for n in 0..10_000u64 {
+            let text = if n < 60 {
+                alike(1 + 16 * n)
+            } else {
+                format!("report r{n} about river{} and valley{}", n % 97, n % 89)
+            };
+            let mut doc = ClaimDocument {
+                claim: format!("http://example.com/claims/c{n}"),
+                text: text.clone(),
+                ..ClaimDocument::default()
+            };
+            doc.record.claim = format!("<{}>", doc.claim);
+            doc.record.texts =
+                vec![oxigraph::model::Literal::new_simple_literal(&text).to_string()];
+            writer.add_document(index.tantivy_document(&doc)).unwrap();
+        }
+        super::super::commit(&mut writer, 1).unwrap();
+        drop(writer);
+        index.reload().unwrap();
+        let matcher = index.matcher("http://example.com/");
+        // 497 is claim 31's number; 498 is no claim's.
+        let (tokens, pairs) = tokens_and_pairs(&alike(498));
+        let shortlist = matcher.candidates(&tokens, &pairs, 20).unwrap();
+        let keys: Vec<&str> = shortlist.claims.iter().map(|c| c.key.as_str()).collect();
+        assert!(keys.contains(&"c31"), "{keys:?}");
+        let found = Claims::Index(matcher).best(&alike(498), None, 3).unwrap();
+        assert_eq!(found[0].claim, "c31", "{found:?}");
+        assert!(found[0].score > found[1].score, "{found:?}");
+        let changed = &found[0].differences[0];
+        assert_eq!(
+            (changed.here.as_str(), changed.known.as_str()),
+            ("498", "497")
+        );
     }
 
     #[test]
