@@ -307,13 +307,10 @@ pub fn tokens_and_pairs(text: &str) -> (Vec<String>, Vec<String>) {
     (with_money(text, words), pairs)
 }
 
-/// `words` with the sums of money in `text` as one token each, and the [`nearness`] tokens of
-/// its numbers.
+/// `words` with the sums of money in `text` as one token each.
 fn with_money(text: &str, mut out: Vec<String>) -> Vec<String> {
     // Money has digits; most texts have none, and the regex is the costly part.
     if text.bytes().any(|b| b.is_ascii_digit()) {
-        let near: Vec<String> = out.iter().flat_map(|word| nearness(word)).collect();
-        out.extend(near);
         out.extend(
             mentions::money(text)
                 .into_iter()
@@ -327,9 +324,10 @@ fn with_money(text: &str, mut out: Vec<String>) -> Vec<String> {
 /// sentence's: claims alike but for a number can be more than a match shortlists ([`cosine`]
 /// then weighs the nearness). A number is put in a cell of its first two digits (of its first for
 /// a number of two digits), in two grids, the second shifted by half a cell: 843 gives
-/// `~3a84` (840-849) and `~3b84` (835-844), 89 `~2a8` and `~2b9`. A sentence searches only its
+/// `~3a84` (840-849) and `~3b84` (835-844), 89 `~2a8` and `~2b9`. Only the index has them (a
+/// claim's document, the search for candidates), never [`tokens`]: a sentence searches only its
 /// [`central_cell`].
-fn nearness(word: &str) -> Vec<String> {
+pub fn nearness(word: &str) -> Vec<String> {
     cells(word).map_or_else(Vec::new, |(a, b, _)| vec![a, b])
 }
 
@@ -388,8 +386,8 @@ fn pairs_of(words: &[String]) -> Vec<String> {
 }
 
 /// Whether a token is a bare number, a sum of money ([`tokens`]' `#USD265000000`) or a
-/// number's [`nearness`]: what a restatement most often changes, so it weighs a quarter of a
-/// word wherever a match weighs words. A sum weighed as a rare word outranked the claim
+/// number's [`nearness`] (searched in the index): what a restatement most often changes, so it
+/// weighs a quarter of a word wherever a match weighs words. A sum weighed as a rare word outranked the claim
 /// restated: "agreed to pay $115 million to settle" matched another claimant's settlement of
 /// that sum before the claim it restates with $114 million.
 pub fn is_figure(token: &str) -> bool {
@@ -442,9 +440,6 @@ fn counts(tokens: &[String]) -> Vec<(&str, f32)> {
 fn unit_weights(tokens: &[String], idf: impl Fn(&str) -> Option<f32>) -> Vec<(&str, f32)> {
     let weights: Vec<(&str, f32)> = counts(tokens)
         .into_iter()
-        // A number's cells only find the claims with numbers near it (the index's shortlist);
-        // [`cosine`] weighs the nearness itself.
-        .filter(|(t, _)| !t.starts_with('~'))
         .filter_map(|(t, c)| {
             // A figure is what a restatement most often changes (the differences name it),
             // and a rare one would otherwise outweigh every word: it counts a quarter.
@@ -568,23 +563,25 @@ fn cosine(tokens: &[String], query: &[(&str, f32)], idf: impl Fn(&str) -> Option
         .iter()
         .filter_map(|(t, w)| match weights.iter().find(|(d, _)| d == t) {
             Some((_, v)) => Some(w * v),
-            None => weights
-                .iter()
-                .map(|(d, v)| v * closeness(t, d))
-                .max_by(f32::total_cmp)
-                .map(|v| w * v),
+            None => {
+                let a = bare_number(t)?;
+                weights
+                    .iter()
+                    .filter_map(|(d, v)| Some(v * closeness(a, bare_number(d)?)))
+                    .max_by(f32::total_cmp)
+                    .map(|v| w * v)
+            }
         })
         .sum()
 }
 
-/// How near two bare numbers are, from 1 (equal) to 0 (a tenth of the larger apart, or more, or
-/// not both numbers): 89 and 88 0.89, 843 and 842 0.99, 498 and 481 0.66.
-fn closeness(a: &str, b: &str) -> f32 {
-    match (bare_number(a), bare_number(b)) {
-        (Some(a), Some(b)) if a.max(b) > 0.0 => {
-            (1.0 - 10.0 * (a - b).abs() / a.max(b)).max(0.0) as f32
-        }
-        _ => 0.0,
+/// How near two numbers are, from 1 (equal) to 0 (a tenth of the larger apart, or more): 89
+/// and 88 0.89, 843 and 842 0.99, 498 and 481 0.66.
+fn closeness(a: f64, b: f64) -> f32 {
+    if a.max(b) > 0.0 {
+        (1.0 - 10.0 * (a - b).abs() / a.max(b)).max(0.0) as f32
+    } else {
+        0.0
     }
 }
 

@@ -61,7 +61,7 @@ pub(crate) struct Fields {
     /// term's postings, ranked with block-max WAND over a single scorer.
     pub body: Field,
     /// The matcher's tokens and word pairs of the text and quotes (`draft::matcher::tokens`,
-    /// `draft::matcher::pairs`).
+    /// `draft::matcher::pairs`), and the cells of their numbers (`draft::matcher::nearness`).
     pub words: Field,
     pub status: Field,
     pub claimant: Field,
@@ -734,7 +734,12 @@ impl ClaimIndex {
         let mut tokens = Vec::new();
         for text in std::iter::once(&doc.text).chain(&doc.quotes) {
             let (words, pairs) = crate::draft::matcher::tokens_and_pairs(text);
+            let cells: Vec<String> = words
+                .iter()
+                .flat_map(|w| crate::draft::matcher::nearness(w))
+                .collect();
             tokens.extend(words);
+            tokens.extend(cells);
             tokens.extend(pairs);
         }
         d.add_text(f.words, tokens.join(" "));

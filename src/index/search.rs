@@ -5,7 +5,7 @@
 //! another search) is an `Error::Invalid` naming it, never a partial answer.
 
 use super::{date_number, index_error, ClaimIndex, ANALYZER};
-use crate::draft::matcher::{central_cell, KnownClaim, Postings, Scored};
+use crate::draft::matcher::{central_cell, nearness, KnownClaim, Postings, Scored};
 use crate::error::{Error, Result};
 use std::ops::Bound;
 use tantivy::collector::{Count, TopDocs};
@@ -1360,7 +1360,9 @@ impl IndexMatcher {
         let searcher = self.reader.searcher();
         let f = &self.fields;
         let total = searcher.num_docs();
-        let mut distinct: Vec<&String> = tokens.iter().chain(pairs).collect();
+        // The cells of the sentence's numbers, as its claims' documents have them.
+        let cells: Vec<String> = tokens.iter().flat_map(|t| nearness(t)).collect();
+        let mut distinct: Vec<&String> = tokens.iter().chain(&cells).chain(pairs).collect();
         distinct.sort();
         distinct.dedup();
         let mut frequencies = std::collections::HashMap::with_capacity(distinct.len());
@@ -1431,9 +1433,8 @@ impl IndexMatcher {
         // with it: without their frequencies a long claim sharing one word with a short
         // sentence would be scored as if it said nothing else (a cosine of 1).
         let tokens: Vec<Vec<String>> = claims.iter().map(KnownClaim::tokens).collect();
-        // (Not a number's cells: the matcher weighs numbers by their nearness, not by cells.)
         for word in tokens.iter().flatten() {
-            if !word.starts_with('~') && !frequencies.contains_key(word) {
+            if !frequencies.contains_key(word) {
                 let term = Term::from_field_text(f.words, word);
                 let df = searcher.doc_freq(&term).map_err(index_error)?;
                 frequencies.insert(word.clone(), df);
