@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
-use tantivy::schema::{Field, Schema, STORED, STRING};
+use tantivy::schema::{Field, Schema, FAST, STORED, STRING};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, TantivyDocument};
 
 /// The directory of the records inside the claims index's.
@@ -92,7 +92,8 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
         iri: b.add_text_field("iri", STRING | STORED),
-        key: b.add_text_field("key", STRING),
+        // A column too: a segment's records are put in the order of their keys from it.
+        key: b.add_text_field("key", STRING | FAST),
         refs: b.add_text_field("refs", STRING),
         graphs: b.add_text_field("graphs", STRING),
         unordered: b.add_text_field("unordered", STRING),
@@ -369,8 +370,9 @@ impl Resources {
     }
 
     /// Calls `visit` with each record of `question`, in the order of their keys (the question's
-    /// `ORDER BY`): the segments' sorted dictionaries of keys are read side by side. `None`
-    /// (and nothing visited) if the question is [`Resources::unordered`].
+    /// `ORDER BY`): each segment's put in that order by its column of keys ([`in_key_order`]),
+    /// the segments' read side by side, by their keys. `None` (and nothing visited) if the
+    /// question is [`Resources::unordered`].
     pub(crate) fn each(
         &self,
         question: &str,
@@ -382,19 +384,160 @@ impl Resources {
         }
         let from = format!("{question}{AFTER_QUESTION}");
         let to = format!("{question}{}", char::from(AFTER_QUESTION as u8 + 1));
-        super::walk_terms(
-            &searcher,
-            self.fields.key,
+        let (from, to) = (
             Bound::Included(from.as_bytes()),
             Bound::Excluded(to.as_bytes()),
-            |_, address| {
-                let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
-                visit(&Record::decode(stored_text(&stored, self.fields.record))?)?;
-                Ok(true)
-            },
-        )?;
-        Ok(Some(()))
+        );
+        let segments = searcher.segment_readers();
+        let mut columns = Vec::with_capacity(segments.len());
+        for (ord, segment) in segments.iter().enumerate() {
+            // A segment none of whose records has a key has no column of them.
+            if let Some(keys) = segment.fast_fields().str("key").map_err(index_error)? {
+                columns.push((ord as u32, segment, keys));
+            }
+        }
+        // Keys are only read to compare one segment's with another's.
+        let compared = columns.len() > 1;
+        let mut ordered = Vec::with_capacity(columns.len());
+        for (ord, segment, keys) in &columns {
+            ordered.push((*ord, in_key_order(segment, keys, from, to, compared)?));
+        }
+        loop {
+            for (_, segment) in &mut ordered {
+                segment.read_keys()?;
+            }
+            // The segment whose next key is first (the first segment of equal ones).
+            let next = ordered
+                .iter_mut()
+                .filter(|(_, s)| s.at < s.docs.len())
+                .min_by(|(_, a), (_, b)| a.key().cmp(b.key()));
+            let Some((ord, segment)) = next else {
+                return Ok(Some(()));
+            };
+            let address = DocAddress::new(*ord, segment.docs[segment.at]);
+            segment.at += 1;
+            let stored: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+            visit(&Record::decode(stored_text(&stored, self.fields.record))?)?;
+        }
     }
+}
+
+/// How many keys [`InKeyOrder`] reads at a time: the first row waits for no more.
+const KEYS_READ: usize = 1024;
+
+/// A segment's records of a question in the order of their keys, and where a walk is among
+/// them; with its column of keys when they are compared with another segment's, read a few
+/// at a time.
+struct InKeyOrder<'a> {
+    docs: Vec<tantivy::DocId>,
+    /// Each document's key's place among the segment's keys.
+    places: Vec<u64>,
+    at: usize,
+    column: Option<&'a tantivy::columnar::StrColumn>,
+    /// The keys of the documents from `read_from` on, one after another, and where each ends.
+    read_from: usize,
+    keys: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl InKeyOrder<'_> {
+    /// Reads the keys from the next document's on, when they are needed and not read yet.
+    fn read_keys(&mut self) -> Result<()> {
+        let Some(column) = self.column else {
+            return Ok(());
+        };
+        if self.at < self.read_from + self.ends.len() || self.at >= self.docs.len() {
+            return Ok(());
+        }
+        let (keys, ends) = (&mut self.keys, &mut self.ends);
+        keys.clear();
+        ends.clear();
+        self.read_from = self.at;
+        let places = &self.places[self.at..(self.at + KEYS_READ).min(self.docs.len())];
+        column
+            .dictionary()
+            .sorted_ords_to_term_cb(places.iter().copied(), |key| {
+                keys.extend_from_slice(key);
+                ends.push(keys.len());
+                Ok(())
+            })
+            .map_err(|e| index_error(e.into()))?;
+        Ok(())
+    }
+
+    /// The next document's key (empty for a segment alone).
+    fn key(&self) -> &[u8] {
+        let i = self.at - self.read_from;
+        match self.ends.get(i) {
+            Some(&end) => &self.keys[if i == 0 { 0 } else { self.ends[i - 1] }..end],
+            None => &[],
+        }
+    }
+}
+
+/// The live documents of `segment` whose keys (in `column`) are within `from`..`to`, in the
+/// order of their keys, then of the documents: each one's place among the segment's keys is
+/// read from the column, in one pass, and they are put in order by counting. The segment's
+/// term dictionary of keys gives the same order, but it is an FST, streamed key by key with
+/// each compared to the bound: a third of a question's time. With `compared`, the keys are
+/// read as the walk goes, for comparing with another segment's.
+fn in_key_order<'a>(
+    segment: &tantivy::SegmentReader,
+    column: &'a tantivy::columnar::StrColumn,
+    from: Bound<&[u8]>,
+    to: Bound<&[u8]>,
+    compared: bool,
+) -> Result<InKeyOrder<'a>> {
+    let (first, end) = column
+        .dictionary()
+        .term_bounds_to_ord(from, to)
+        .map_err(|e| index_error(e.into()))?;
+    let first = match first {
+        Bound::Included(first) => first,
+        Bound::Excluded(before) => before + 1,
+        Bound::Unbounded => 0,
+    };
+    let end = match end {
+        Bound::Included(last) => last + 1,
+        Bound::Excluded(end) => end,
+        Bound::Unbounded => column.num_terms() as u64,
+    }
+    .min(column.num_terms() as u64)
+    .max(first);
+    let ords = column.ords();
+    let within = |doc| {
+        ords.first(doc)
+            .filter(|ord| (first..end).contains(ord) && !segment.is_deleted(doc))
+    };
+    // How many documents each place holds, then where each place's first goes.
+    let mut starts = vec![0usize; (end - first) as usize + 1];
+    for doc in 0..segment.max_doc() {
+        if let Some(ord) = within(doc) {
+            starts[(ord - first) as usize + 1] += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let count = starts[starts.len() - 1];
+    let (mut docs, mut places) = (vec![0; count], vec![0; count]);
+    for doc in 0..segment.max_doc() {
+        if let Some(ord) = within(doc) {
+            let slot = &mut starts[(ord - first) as usize];
+            docs[*slot] = doc;
+            places[*slot] = ord;
+            *slot += 1;
+        }
+    }
+    Ok(InKeyOrder {
+        docs,
+        places,
+        at: 0,
+        column: compared.then_some(column),
+        read_from: 0,
+        keys: Vec::new(),
+        ends: Vec::new(),
+    })
 }
 
 fn stored_text(stored: &TantivyDocument, field: Field) -> &str {
