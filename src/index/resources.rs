@@ -454,7 +454,7 @@ impl InKeyOrder<'_> {
         ends.clear();
         self.read_from = self.at;
         let places = &self.places[self.at..(self.at + KEYS_READ).min(self.docs.len())];
-        column
+        let found = column
             .dictionary()
             .sorted_ords_to_term_cb(places.iter().copied(), |key| {
                 keys.extend_from_slice(key);
@@ -462,6 +462,11 @@ impl InKeyOrder<'_> {
                 Ok(())
             })
             .map_err(|e| index_error(e.into()))?;
+        if !found {
+            return Err(Error::Internal(
+                "a record's key is missing from its column's dictionary".into(),
+            ));
+        }
         Ok(())
     }
 
