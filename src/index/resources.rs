@@ -370,9 +370,9 @@ impl Resources {
     }
 
     /// Calls `visit` with each record of `question`, in the order of their keys (the question's
-    /// `ORDER BY`): each segment's put in that order by its column of keys ([`in_key_order`]),
-    /// the segments' read side by side, by their keys. `None` (and nothing visited) if the
-    /// question is [`Resources::unordered`].
+    /// `ORDER BY`): each segment's records put in that order by its column of keys
+    /// ([`in_key_order`]), and the segments merged by their keys. `None` (and nothing visited)
+    /// if the question is [`Resources::unordered`].
     pub(crate) fn each(
         &self,
         question: &str,
