@@ -482,7 +482,7 @@ impl InKeyOrder<'_> {
 
 /// The live documents of `segment` whose keys (in `column`) are within `from`..`to`, in the
 /// order of their keys, then of the documents: each one's place among the segment's keys is
-/// read from the column, in one pass, and they are put in order by counting. The segment's
+/// read from the column once, and they are put in order by counting. The segment's
 /// term dictionary of keys gives the same order, but it is an FST, streamed key by key with
 /// each compared to the bound: a third of a question's time. With `compared`, the keys are
 /// read as the walk goes, for comparing with another segment's.
@@ -510,29 +510,25 @@ fn in_key_order<'a>(
     .min(column.num_terms() as u64)
     .max(first);
     let ords = column.ords();
-    let within = |doc| {
-        ords.first(doc)
-            .filter(|ord| (first..end).contains(ord) && !segment.is_deleted(doc))
-    };
+    let found: Vec<(u64, tantivy::DocId)> = (0..segment.max_doc())
+        .filter(|&doc| !segment.is_deleted(doc))
+        .filter_map(|doc| ords.first(doc).map(|ord| (ord, doc)))
+        .filter(|(ord, _)| (first..end).contains(ord))
+        .collect();
     // How many documents each place holds, then where each place's first goes.
     let mut starts = vec![0usize; (end - first) as usize + 1];
-    for doc in 0..segment.max_doc() {
-        if let Some(ord) = within(doc) {
-            starts[(ord - first) as usize + 1] += 1;
-        }
+    for (ord, _) in &found {
+        starts[(ord - first) as usize + 1] += 1;
     }
     for i in 1..starts.len() {
         starts[i] += starts[i - 1];
     }
-    let count = starts[starts.len() - 1];
-    let (mut docs, mut places) = (vec![0; count], vec![0; count]);
-    for doc in 0..segment.max_doc() {
-        if let Some(ord) = within(doc) {
-            let slot = &mut starts[(ord - first) as usize];
-            docs[*slot] = doc;
-            places[*slot] = ord;
-            *slot += 1;
-        }
+    let (mut docs, mut places) = (vec![0; found.len()], vec![0; found.len()]);
+    for (ord, doc) in found {
+        let slot = &mut starts[(ord - first) as usize];
+        docs[*slot] = doc;
+        places[*slot] = ord;
+        *slot += 1;
     }
     Ok(InKeyOrder {
         docs,
