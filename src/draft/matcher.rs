@@ -361,7 +361,7 @@ fn cells(word: &str) -> Option<(String, String, bool)> {
 
 /// The stemmed words of `text` that are not stop words, in their order. Each word is made
 /// once, in place: the candidates of a match are tokenized again at every match, and
-/// allocating, searching for suffixes and scanning the stop words were most of it.
+/// allocating twice, searching for suffixes and scanning the stop words were much of it.
 fn words_in_order(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
         .filter_map(|w| {
