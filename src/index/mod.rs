@@ -954,6 +954,33 @@ fn reader_and_writer(
     Ok((reader, writer))
 }
 
+/// The places among the terms of a column's dictionary (their ordinals) of those within `from`
+/// and `to`.
+pub(crate) fn places_within(
+    column: &tantivy::columnar::StrColumn,
+    from: std::ops::Bound<&[u8]>,
+    to: std::ops::Bound<&[u8]>,
+) -> Result<std::ops::Range<u64>> {
+    use std::ops::Bound;
+    let (first, end) = column
+        .dictionary()
+        .term_bounds_to_ord(from, to)
+        .map_err(|e| index_error(e.into()))?;
+    let first = match first {
+        Bound::Included(first) => first,
+        Bound::Excluded(before) => before + 1,
+        Bound::Unbounded => 0,
+    };
+    let end = match end {
+        Bound::Included(last) => last + 1,
+        Bound::Excluded(end) => end,
+        Bound::Unbounded => column.num_terms() as u64,
+    }
+    .min(column.num_terms() as u64)
+    .max(first);
+    Ok(first..end)
+}
+
 /// Calls `visit` with each live document holding a term of `field` between `from` and `to`, in
 /// the order of those terms, with the term, until it answers `false`: the segments' sorted
 /// dictionaries are read side by side, so the first comes at once and nothing is sorted or

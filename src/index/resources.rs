@@ -493,22 +493,7 @@ fn in_key_order<'a>(
     to: Bound<&[u8]>,
     compared: bool,
 ) -> Result<InKeyOrder<'a>> {
-    let (first, end) = column
-        .dictionary()
-        .term_bounds_to_ord(from, to)
-        .map_err(|e| index_error(e.into()))?;
-    let first = match first {
-        Bound::Included(first) => first,
-        Bound::Excluded(before) => before + 1,
-        Bound::Unbounded => 0,
-    };
-    let end = match end {
-        Bound::Included(last) => last + 1,
-        Bound::Excluded(end) => end,
-        Bound::Unbounded => column.num_terms() as u64,
-    }
-    .min(column.num_terms() as u64)
-    .max(first);
+    let std::ops::Range { start: first, end } = super::places_within(column, from, to)?;
     let ords = column.ords();
     let found: Vec<(u64, tantivy::DocId)> = (0..segment.max_doc())
         .filter(|&doc| !segment.is_deleted(doc))

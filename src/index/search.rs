@@ -1074,15 +1074,7 @@ fn live_claims<'a>(
 /// The place among a segment's claim IRIs (`claims`) of the first one within `from`: how many
 /// come before it.
 fn first_place(claims: &tantivy::columnar::StrColumn, from: Bound<&str>) -> Result<u64> {
-    let (first, _) = claims
-        .dictionary()
-        .term_bounds_to_ord(from.map(str::as_bytes), Bound::Unbounded)
-        .map_err(|e| index_error(e.into()))?;
-    Ok(match first {
-        Bound::Included(first) => first,
-        Bound::Excluded(last) => last + 1,
-        Bound::Unbounded => 0,
-    })
+    Ok(super::places_within(claims, from.map(str::as_bytes), Bound::Unbounded)?.start)
 }
 
 /// What searches read of a segment's claims, kept while it lives
