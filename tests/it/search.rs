@@ -597,6 +597,31 @@ fn an_ingest_of_many_sheets_indexes_each_claim_as_a_rebuild_does() {
     );
 }
 
+/// An import links reviews' claims to ours (`cg:sameClaimAs`): the import updates the linked
+/// claims' documents one by one, and a rebuild reads every link at once; both index the same
+/// fact-checkers.
+#[test]
+fn an_import_indexes_the_linked_claims_as_a_rebuild_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let data = repo().join("data");
+    let seed = data.join("claims/zerohedge-2024-04-02.toml");
+    ok_stderr(&["ingest", "--store", s(&store), "--data", s(&data), s(&seed)]);
+    let feed = repo().join("tests/fixtures/claimreview/datafeed.json");
+    ok_stderr(&["import", "claimreview", "--store", s(&store), s(&feed)]);
+    let imported = index_contents(&store);
+    assert!(
+        imported.1.contains("imported-northfield-fact-desk"),
+        "{}",
+        imported.1
+    );
+    ok_stderr(&["reindex", "--store", s(&store)]);
+    assert!(
+        imported == index_contents(&store),
+        "import and rebuild differ"
+    );
+}
+
 /// A store of 2,000 generated claims, bulk loaded (its index rebuilt in IRI order), opened here.
 fn generated_store(dir: &std::path::Path, seed: u32) -> claimgraph::ClaimStore {
     let (corpus, store) = (dir.join("corpus"), dir.join("store"));
