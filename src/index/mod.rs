@@ -346,22 +346,24 @@ impl ClaimIndex {
                     .map_err(index_error)?;
                 Ok(())
             })?;
-            commit(&mut writer, next_write)?;
-            // The merge is one thread of tantivy's; the documents and reviews are read beside it.
-            let (merged, resources) = std::thread::scope(|scope| {
+            // Writing the segment, and merging segments if there are several, are one thread
+            // of tantivy's each: the documents and reviews are read beside them.
+            let (committed, resources) = std::thread::scope(|scope| {
                 let resources = scope.spawn(|| self.resources.rebuild(store, next_write));
-                let merged = self.merge_in_iri_order(&mut writer);
+                let committed = commit(&mut writer, next_write).map(|()| {
+                    // The index is whole without it: a failed merge only leaves searches slower.
+                    if let Err(error) = self.merge_in_iri_order(&mut writer) {
+                        tracing::warn!(%error, "the rebuilt claims index stays in segments");
+                    }
+                });
                 let resources = resources.join().unwrap_or_else(|_| {
                     Err(Error::Internal(
                         "the thread reading documents and reviews panicked".into(),
                     ))
                 });
-                (merged, resources)
+                (committed, resources)
             });
-            // The index is whole without it: a failed merge only leaves searches slower.
-            if let Err(error) = merged {
-                tracing::warn!(%error, "the rebuilt claims index stays in segments");
-            }
+            committed?;
             tracing::info!(
                 documents_and_reviews = resources?,
                 seconds = started.elapsed().as_secs_f64(),
