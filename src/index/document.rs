@@ -81,26 +81,11 @@ impl Reader<'_> {
         mut linked: Vec<NamedOrBlankNode>,
         doc: &mut ClaimDocument,
     ) -> Result<()> {
-        match self.whole {
-            Some(whole) => linked.extend(whole.linked.get(claim).into_iter().flatten().cloned()),
-            None => {
-                for quad in
-                    self.store
-                        .quads_matching(None, Some(&self.p.same_claim_as), Some(claim), None)
-                {
-                    linked.push(quad?.subject);
-                }
-            }
-        }
+        linked.extend(self.naming(&self.p.same_claim_as, claim)?);
         let mut reviews = reviews.to_vec();
         for other in linked {
             doc.refs.push(subject_string(&other));
-            let other: Term = other.into();
-            for review in
-                self.store
-                    .quads_matching(None, Some(&self.p.item_reviewed), Some(&other), None)
-            {
-                let review = review?.subject;
+            for review in self.naming(&self.p.item_reviewed, &other.into())? {
                 doc.refs.push(subject_string(&review));
                 reviews.push(review);
             }
@@ -131,11 +116,10 @@ pub const CORROBORATING: &[&str] = &["Adjudicated", "Settled", "PublicRecord"];
 pub struct Whole {
     /// The content triples of the claims with a corroborating status, with those statuses.
     corroborated: HashMap<Triple, Vec<String>>,
-    /// The reviews of each claim (`schema:itemReviewed`).
-    reviews: HashMap<Term, Vec<NamedOrBlankNode>>,
-    /// The claims linked to each claim by `cg:sameClaimAs` (the link's subjects): few claims
-    /// have one, and looking for them claim by claim was a RocksDB seek for every claim.
-    linked: HashMap<Term, Vec<NamedOrBlankNode>>,
+    /// For `schema:itemReviewed` and `cg:sameClaimAs`, the subjects naming each object (a
+    /// claim's reviews, the claims linked to it): few claims have any, and looking for them
+    /// claim by claim was a RocksDB seek for every claim ([`Reader::naming`]).
+    naming: HashMap<NamedNode, HashMap<Term, Vec<NamedOrBlankNode>>>,
 }
 
 impl Whole {
@@ -200,13 +184,11 @@ impl Whole {
                 }
             }
         }
-        for (predicate, map) in [
-            (&reader.p.item_reviewed, &mut whole.reviews),
-            (&reader.p.same_claim_as, &mut whole.linked),
-        ] {
+        for predicate in [&reader.p.item_reviewed, &reader.p.same_claim_as] {
+            let naming = whole.naming.entry(predicate.clone()).or_default();
             for quad in store.quads_matching(None, Some(predicate), None, None) {
                 let quad = quad?;
-                map.entry(quad.object).or_default().push(quad.subject);
+                naming.entry(quad.object).or_default().push(quad.subject);
             }
         }
         Ok(whole)
@@ -942,14 +924,7 @@ impl<'a> Reader<'a> {
             doc.record.disputes.push((other.to_string(), statuses));
         }
         let claim_term: Term = claim.clone().into();
-        let reviews: Vec<NamedOrBlankNode> = match self.whole {
-            Some(whole) => whole.reviews.get(&claim_term).cloned().unwrap_or_default(),
-            None => self
-                .store
-                .quads_matching(None, Some(&self.p.item_reviewed), Some(&claim_term), None)
-                .map(|q| q.map(|q| q.subject))
-                .collect::<Result<_>>()?,
-        };
+        let reviews = self.naming(&self.p.item_reviewed, &claim_term)?;
         for review in &reviews {
             doc.refs.push(subject_string(review));
             for rating in
@@ -997,6 +972,18 @@ impl<'a> Reader<'a> {
             .disputes
             .sort_by(|a, b| in_sparql_order(&a.0).cmp(&in_sparql_order(&b.0)));
         Ok(Some(doc))
+    }
+
+    /// The subjects of the quads `(?, predicate, object)`: in a rebuild, from what [`Whole`] read
+    /// of every claim at once.
+    fn naming(&self, predicate: &NamedNode, object: &Term) -> Result<Vec<NamedOrBlankNode>> {
+        if let Some(naming) = self.whole.and_then(|whole| whole.naming.get(predicate)) {
+            return Ok(naming.get(object).cloned().unwrap_or_default());
+        }
+        self.store
+            .quads_matching(None, Some(predicate), Some(object), None)
+            .map(|quad| quad.map(|q| q.subject))
+            .collect()
     }
 
     /// Every node `from` reaches in zero or more `prov:wasDerivedFrom` steps.
