@@ -111,7 +111,8 @@ impl Reader<'_> {
 /// (`queries/claims-resting-on-allegations.rq`).
 pub const CORROBORATING: &[&str] = &["Adjudicated", "Settled", "PublicRecord"];
 
-/// What a rebuild reads once for every claim instead of once per claim.
+/// What a rebuild (or an update reading many claims) reads once for every claim instead of once
+/// per claim.
 #[derive(Default)]
 pub struct Whole {
     /// The content triples of the claims with a corroborating status, with those statuses.
@@ -519,7 +520,7 @@ impl Node {
 /// Reads claims' documents, remembering shared nodes for the batch.
 pub struct Reader<'a> {
     store: &'a ClaimStore,
-    /// During a rebuild, what was read once for every claim.
+    /// In a rebuild or a large update, what was read once for every claim.
     whole: Option<&'a Whole>,
     nodes: HashMap<Term, Node>,
     /// The statuses of the claims holding a content triple many claims hold.
@@ -974,7 +975,7 @@ impl<'a> Reader<'a> {
         Ok(Some(doc))
     }
 
-    /// The subjects of the quads `(?, predicate, object)`: in a rebuild, from what [`Whole`] read
+    /// The subjects of the quads `(?, predicate, object)`: with [`Whole`], from what it read
     /// of every claim at once.
     fn naming(&self, predicate: &NamedNode, object: &Term) -> Result<Vec<NamedOrBlankNode>> {
         if let Some(naming) = self.whole.and_then(|whole| whole.naming.get(predicate)) {
