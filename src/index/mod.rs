@@ -485,7 +485,8 @@ impl ClaimIndex {
             // once, as a rebuild reads it, instead of the holders of each content triple claim
             // by claim (a dozen reads a claim). Its cost grows with the store's claims, bounded
             // here by four times those read.
-            let whole = if affected.len() as u64 * 4 >= self.reader.searcher().num_docs() {
+            let many = affected.len() as u64 * 4 >= self.reader.searcher().num_docs();
+            let whole = if many && !affected.is_empty() {
                 Some(Whole::read(store)?)
             } else {
                 None
