@@ -1085,24 +1085,14 @@ impl<'a> Reader<'a> {
             let GraphName::NamedNode(graph) = quad?.graph_name else {
                 continue;
             };
-            let graph: Term = graph.into();
-            for owner in
-                self.store
-                    .quads_matching(None, Some(&self.p.assertion), Some(&graph), None)
-            {
-                claims.push(owner?.subject);
-            }
+            claims.extend(self.assertion_owners(&graph)?);
         }
         Ok(claims)
     }
 
     /// The claims whose assertion graph `graph` is.
     pub fn assertion_owners(&self, graph: &NamedNode) -> Result<Vec<NamedOrBlankNode>> {
-        let graph: Term = graph.clone().into();
-        self.store
-            .quads_matching(None, Some(&self.p.assertion), Some(&graph), None)
-            .map(|quad| quad.map(|q| q.subject))
-            .collect()
+        self.naming(&self.p.assertion, &graph.clone().into())
     }
 
     /// The claims whose assertion graphs share a triple with those of `claim` (itself included).

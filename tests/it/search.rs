@@ -597,9 +597,30 @@ fn an_ingest_of_many_sheets_indexes_each_claim_as_a_rebuild_does() {
     );
 }
 
-/// An import links reviews' claims to ours (`cg:sameClaimAs`): the import updates the linked
-/// claims' documents one by one, and a rebuild reads every link at once; both index the same
-/// fact-checkers.
+/// Every claim's document read with the store's pattern reads claim by claim, and read with what
+/// every claim shares read once (`Whole`, as a rebuild and an update of many claims read it).
+fn documents_both_ways(store: &std::path::Path) -> (Vec<String>, Vec<String>) {
+    use claimgraph::index::document::{Reader, Whole};
+    let opened = claimgraph::ClaimStore::open(store, claimgraph::DEFAULT_BASE).unwrap();
+    let whole = Whole::read(&opened).unwrap();
+    let claims: Vec<_> = Reader::new(&opened, None)
+        .all_claims()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let read = |whole| {
+        let mut reader = Reader::new(&opened, whole);
+        claims
+            .iter()
+            .map(|claim| format!("{:?}", reader.read(claim, false).unwrap()))
+            .collect::<Vec<_>>()
+    };
+    (read(None), read(Some(&whole)))
+}
+
+/// An import links reviews' claims to ours (`cg:sameClaimAs`): a rebuild reads every link at
+/// once, and the import indexes the same fact-checkers. An update reads the links claim by claim
+/// or at once by how many claims it reads (this small store's import: at once), so both ways are
+/// compared on the same store too.
 #[test]
 fn an_import_indexes_the_linked_claims_as_a_rebuild_does() {
     let dir = tempfile::tempdir().unwrap();
@@ -609,6 +630,9 @@ fn an_import_indexes_the_linked_claims_as_a_rebuild_does() {
     ok_stderr(&["ingest", "--store", s(&store), "--data", s(&data), s(&seed)]);
     let feed = repo().join("tests/fixtures/claimreview/datafeed.json");
     ok_stderr(&["import", "claimreview", "--store", s(&store), s(&feed)]);
+    let (one_by_one, at_once) = documents_both_ways(&store);
+    assert!(one_by_one.len() > 20, "{}", one_by_one.len());
+    assert!(one_by_one == at_once, "claim by claim and at once differ");
     let imported = index_contents(&store);
     assert!(
         imported.1.contains("imported-northfield-fact-desk"),
