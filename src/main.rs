@@ -954,7 +954,9 @@ fn ingest(args: IngestArgs) -> Result<()> {
     let compiled = claimgraph::claims::prepare(&args.check.sheets, &args.check.data, store.base())
         .map_err(Error::Multiple)?;
     // The claims index follows once, after the last sheet (each claim's document read once).
+    let claims = compiled.iter().map(|sheet| sheet.claims).sum();
     store.with_index_deferred(
+        claims,
         || {
             // Each compiled sheet is dropped once written.
             for sheet in compiled {

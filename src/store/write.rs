@@ -57,7 +57,8 @@ pub(super) struct Deferred {
     resources: std::collections::HashSet<NamedOrBlankNode>,
     /// The audit sequence of the batch's last write, if it wrote.
     next_write: Option<u64>,
-    /// A write touched graphs known only as it ran: the batch ends with a rebuild.
+    /// The batch ends with a rebuild: it brings at least as many claims as were indexed when it
+    /// began, or a write touched graphs known only as it ran. The writes then look for nothing.
     rebuild: bool,
 }
 
@@ -432,6 +433,9 @@ impl ClaimStore {
         let mut deferred = self.deferred.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(batch) = deferred.as_mut() {
             batch.next_write = Some(next_write);
+            if batch.rebuild {
+                return;
+            }
             match step {
                 IndexStep::Quads(before, after) => match differing(before, after) {
                     // The index does not yet hold the batch's earlier claims; they are read
@@ -504,12 +508,20 @@ impl ClaimStore {
     /// index once. Until the end the index lags the store; a crash in between is repaired like
     /// any other (the index is rebuilt at the next open). For a process that has the store to
     /// itself: a server's writes must each be followed before they are answered.
+    ///
+    /// `claims`: how many claims the writes bring. When the index holds no more (an ingest into
+    /// a new store), it is rebuilt at the end, which reads at most twice the batch's claims, and
+    /// the writes spare finding which claims each changed.
     pub fn with_index_deferred<T>(
         &self,
+        claims: usize,
         writes: impl FnOnce() -> Result<T>,
         progress: impl FnOnce(usize),
     ) -> Result<T> {
-        *self.deferred.lock().unwrap_or_else(|e| e.into_inner()) = Some(Deferred::default());
+        *self.deferred.lock().unwrap_or_else(|e| e.into_inner()) = Some(Deferred {
+            rebuild: self.index.len() <= claims as u64,
+            ..Deferred::default()
+        });
         let result = writes();
         let _guard = self.lock_writer();
         let batch = self
